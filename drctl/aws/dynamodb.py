@@ -1,0 +1,28 @@
+"""DynamoDB: read single items (heartbeats for RPO)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from drctl.aws.errors import aws_call
+
+_SER = TypeSerializer()
+_DES = TypeDeserializer()
+
+
+class DynamoDb:
+    def __init__(self, client: Any, region: str) -> None:
+        self._client = client
+        self.region = region
+
+    def get_item(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        """The item as plain Python values (numbers as Decimal), or None. Strongly consistent."""
+        with aws_call(f"get item from {table}", self.region):
+            response = self._client.get_item(
+                TableName=table, Key={k: _SER.serialize(v) for k, v in key.items()},
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        return {k: _DES.deserialize(v) for k, v in item.items()} if item else None

@@ -1,0 +1,37 @@
+"""botocore errors become drctl errors here, at the boundary (`raise … from exc`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from drctl.core.errors import AwsError, ResourceMissing
+
+NOT_FOUND = {
+    "NoSuchHostedZone", "ResourceNotFound", "ResourceNotFoundException", "DBInstanceNotFound",
+    "DBInstanceNotFoundFault", "ClusterNotFoundException", "ServiceNotFoundException",
+    "NotFound", "NotFoundException", "NoSuchChange", "ValidationError.NotFound",
+}
+
+
+@contextmanager
+def aws_call(what: str, region: str | None = None) -> Iterator[None]:
+    """Translate botocore failures of `what` into AwsError, or ResourceMissing for not-found."""
+    where = f" in {region}" if region else ""
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        if code in NOT_FOUND:
+            raise ResourceMissing(f"{what}{where}: {message}") from exc
+        raise AwsError(f"{what}{where} failed: {code}: {message}", code=code) from exc
+    except NoCredentialsError as exc:
+        raise AwsError(
+            f"{what}{where}: no AWS credentials",
+            hint="configure credentials (or `eval \"$(drctl sandbox env)\"` for the sandbox)",
+        ) from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"{what}{where} failed: {exc}") from exc

@@ -1,0 +1,41 @@
+"""One object that hands out adapters per region: what the core is given instead of boto3."""
+
+from __future__ import annotations
+
+from drctl.aws.autoscaling import AutoScaling
+from drctl.aws.clients import ClientFactory
+from drctl.aws.cloudwatch import CloudWatch
+from drctl.aws.dynamodb import DynamoDb
+from drctl.aws.ecs import Ecs
+from drctl.aws.rds import Rds
+from drctl.aws.route53 import Route53
+from drctl.aws.sns import Sns
+
+# Route53 is a global service served from us-east-1.
+ROUTE53_REGION = "us-east-1"
+
+
+class Aws:
+    def __init__(self, factory: ClientFactory) -> None:
+        self.factory = factory
+
+    def route53(self) -> Route53:
+        return Route53(self.factory.client("route53", ROUTE53_REGION))
+
+    def cloudwatch(self, region: str) -> CloudWatch:
+        return CloudWatch(self.factory.client("cloudwatch", region), region)
+
+    def ecs(self, region: str) -> Ecs:
+        return Ecs(self.factory.client("ecs", region), region)
+
+    def autoscaling(self, region: str) -> AutoScaling:
+        return AutoScaling(self.factory.client("autoscaling", region), region)
+
+    def rds(self, region: str) -> Rds:
+        return Rds(self.factory.client("rds", region), region)
+
+    def dynamodb(self, region: str) -> DynamoDb:
+        return DynamoDb(self.factory.client("dynamodb", region), region)
+
+    def sns(self, region: str) -> Sns:
+        return Sns(self.factory.client("sns", region), region)

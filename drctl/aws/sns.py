@@ -1,0 +1,31 @@
+"""SNS: find a topic by name and publish to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drctl.aws.errors import aws_call
+from drctl.core.errors import ResourceMissing
+
+
+class Sns:
+    def __init__(self, client: Any, region: str) -> None:
+        self._client = client
+        self.region = region
+
+    def topic_arn(self, topic: str) -> str:
+        """`topic` is an ARN (returned as is) or a name looked up in this region."""
+        if topic.startswith("arn:"):
+            return topic
+        with aws_call("list topics", self.region):
+            for page in self._client.get_paginator("list_topics").paginate():
+                for entry in page["Topics"]:
+                    if entry["TopicArn"].rsplit(":", 1)[-1] == topic:
+                        return str(entry["TopicArn"])
+        raise ResourceMissing(f"SNS topic {topic!r} not found in {self.region}")
+
+    def publish(self, topic_arn: str, subject: str, message: str) -> str:
+        with aws_call(f"publish to {topic_arn}", self.region):
+            response = self._client.publish(TopicArn=topic_arn, Subject=subject[:100],
+                                            Message=message)
+        return str(response["MessageId"])

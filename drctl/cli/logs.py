@@ -1,0 +1,54 @@
+"""structlog set-up: console renderer on a TTY, JSON lines otherwise, always on stderr.
+
+Secrets never reach a log line: values of secret-looking keys are masked, and so is every
+value of an environment variable that a channel reads a secret from (DRCTL_WEBHOOK_URL …).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+SECRET_KEYS = ("url", "secret", "token", "password", "key")
+SECRET_ENV_PREFIXES = ("DRCTL_WEBHOOK", "AWS_SECRET", "AWS_SESSION_TOKEN")
+
+
+def _secret_values() -> list[str]:
+    return [v for k, v in os.environ.items() if k.startswith(SECRET_ENV_PREFIXES) and len(v) > 4]
+
+
+def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    secrets = _secret_values()
+    for key, value in list(event.items()):
+        if isinstance(value, str):
+            if any(part in key.lower() for part in SECRET_KEYS) and value.startswith("http"):
+                event[key] = "***"
+                continue
+            for secret in secrets:
+                value = value.replace(secret, "***")
+            event[key] = value
+    return event
+
+
+def configure_logging(verbose: int = 0) -> None:
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    renderer: Any = structlog.processors.JSONRenderer()
+    if sys.stderr.isatty():
+        renderer = structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )

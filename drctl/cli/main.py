@@ -1,0 +1,60 @@
+"""The `drctl` command: parse, call one core function, render, map errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from drctl.cli import failover as failover_cmd
+from drctl.cli import validate as validate_cmd
+from drctl.cli.app import Application
+from drctl.cli.logs import configure_logging
+from drctl.cli.runs import runs_app
+from drctl.cli.sandbox import sandbox_app
+from drctl.core.errors import DrctlError
+
+app = typer.Typer(
+    name="drctl",
+    help="Disaster recovery and chaos engineering for AWS: failovers, drills, chaos, runbooks.\n\n"
+    "Exit codes: 0 done · 1 failed · 2 invalid input · 3 not confirmed · 4 blocked.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    state_dir: str | None = typer.Option(
+        None, "--state-dir", envvar="DRCTL_STATE_DIR",
+        help="Where the journal and sandbox files live.  [default: .drctl]"),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile to use."),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More logs (-vv: debug)."),
+) -> None:
+    configure_logging(verbose)
+    ctx.obj = Application.from_options(state_dir, profile)
+
+
+app.command("failover")(failover_cmd.failover)
+app.command("plan")(failover_cmd.plan)
+app.command("validate")(validate_cmd.validate)
+app.add_typer(runs_app, name="runs")
+app.add_typer(sandbox_app, name="sandbox")
+
+
+def main() -> None:
+    """Entry point: every DrctlError becomes its message, its hint and its exit code."""
+    try:
+        app(standalone_mode=True)
+    except DrctlError as exc:
+        err = Console(stderr=True, highlight=False)
+        err.print(f"[red]error:[/] {exc.message}", markup=True, soft_wrap=True)
+        if exc.hint:
+            err.print(f"[dim]hint:[/] {exc.hint}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted; the run is journaled (see `drctl runs list`)")
+        sys.exit(130)

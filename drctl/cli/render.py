@@ -1,0 +1,108 @@
+"""Rendering for people (rich) and machines (--json). No logic beyond presentation."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from drctl.core.clock import iso
+from drctl.core.durations import format_duration
+from drctl.core.events import Event
+from drctl.core.run import Run
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+class ProgressRenderer:
+    """An engine subscriber: one line per step start/end, progress lines while waiting."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._index: dict[str, str] = {}
+        self._started: dict[str, datetime] = {}
+
+    def __call__(self, event: Event) -> None:
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler:
+            handler(event)
+
+    def _on_run_started(self, event: Event) -> None:
+        params = event.data.get("params", {})
+        target = params.get("target_region")
+        what = f" to {target} (from {params.get('failed_region')})" if target else ""
+        self.console.print(f"[bold]{event.data['kind']} {event.run_id}[/]{what}")
+
+    def _on_step_started(self, event: Event) -> None:
+        self._index[event.step or ""] = f"[{event.data['index']}/{event.data['total']}]"
+        self._started[event.step or ""] = event.at
+        retry = f" (attempt {event.data['attempt']})" if event.data.get("attempt", 1) > 1 else ""
+        self.console.print(f"{self._tag(event)} {event.step} …{retry}")
+
+    def _on_step_progress(self, event: Event) -> None:
+        self.console.print(f"      [dim]{escape(event.data['message'])}[/]")
+
+    def _on_step_succeeded(self, event: Event) -> None:
+        note = " (already done)" if event.data.get("skipped_apply") else ""
+        took = format_duration(self._elapsed(event))
+        self.console.print(f"{self._tag(event)} [green]✓[/] {event.step} [dim]{took}[/]{note}")
+
+    def _on_step_failed(self, event: Event) -> None:
+        error = escape(event.data["error"])
+        self.console.print(f"{self._tag(event)} [red]✗ {event.step}: {error}[/]")
+
+    def _tag(self, event: Event) -> str:
+        return escape(self._index.get(event.step or "", ""))
+
+    def _elapsed(self, event: Event) -> float:
+        started = self._started.get(event.step or "", event.at)
+        return (event.at - started).total_seconds()
+
+
+def render_run(console: Console, run: Run) -> None:
+    data = run.to_dict()
+    table = Table(title=f"{run.kind} {run.run_id} — {data['status']}", title_justify="left")
+    for column in ("step", "status", "started", "duration"):
+        table.add_column(column)
+    for step in run.steps:
+        table.add_row(step.name, str(step.status), iso(step.started_at) or "-",
+                      format_duration(step.duration_seconds))
+    console.print(table)
+    if run.error:
+        console.print(f"[red]error:[/] {run.error}")
+    if "rto_seconds" in data:
+        render_targets(console, data)
+
+
+def render_targets(console: Console, data: dict[str, Any]) -> None:
+    def line(name: str, value: Any, target: Any, met: bool, source: str | None) -> None:
+        verdict = "[green]met[/]" if met else "[red]MISSED[/]"
+        src = f"  [dim]({source})[/]" if source else ""
+        console.print(f"{name} {format_duration(value):>9}  target {format_duration(target):>9}"
+                      f"  {verdict}{src}")
+
+    line("RTO", data["rto_seconds"], data["rto_target_seconds"], data["rto_met"],
+         f"from {data.get('incident_start_source')} at {data.get('incident_start')}")
+    line("RPO", data["rpo_seconds"], data["rpo_target_seconds"], data["rpo_met"],
+         data.get("rpo_source"))
+
+
+def render_runs(console: Console, runs: list[Run]) -> None:
+    table = Table()
+    for column in ("run id", "kind", "status", "started", "target", "RTO", "RPO"):
+        table.add_column(column)
+    for run in runs:
+        data = run.to_dict()
+        table.add_row(run.run_id, run.kind, data["status"], data["started_at"],
+                      data.get("target_region") or data.get("target") or "-",
+                      format_duration(data.get("rto_seconds")),
+                      format_duration(data.get("rpo_seconds")))
+    console.print(table)

@@ -1,0 +1,46 @@
+"""`drctl runs list|show`: the journal, for people and machines."""
+
+from __future__ import annotations
+
+import typer
+
+from drctl.cli.options import JsonOpt, app_of
+from drctl.cli.render import print_json, render_run, render_runs
+from drctl.store.base import list_runs, load_run
+
+runs_app = typer.Typer(help="Runs in the journal: failovers, drills, runbooks, experiments.",
+                       no_args_is_help=True)
+
+
+@runs_app.command("list")
+def list_(
+    ctx: typer.Context,
+    kind: str | None = typer.Option(None, "--kind", help="failover, drill, runbook, chaos"),
+    limit: int = typer.Option(50, "--limit", min=1),
+    json_out: bool = JsonOpt,
+) -> None:
+    """List runs, newest first. A run whose process died shows as `interrupted`."""
+    app = app_of(ctx)
+    runs = list_runs(app.store, kind, limit)
+    if json_out:
+        print_json([
+            {k: r.to_dict()[k] for k in ("run_id", "kind", "status", "started_at")}
+            for r in runs
+        ])
+    else:
+        render_runs(app.console, runs)
+
+
+@runs_app.command("show")
+def show(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="Run id (a unique prefix is enough)."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Show one run: its steps with timings, and RTO/RPO against targets."""
+    app = app_of(ctx)
+    run = load_run(app.store, run_id)
+    if json_out:
+        print_json(run.to_dict())
+    else:
+        render_run(app.console, run)

@@ -1,0 +1,124 @@
+"""`drctl sandbox …`: the embedded AWS (moto) with the seeded Roadtrip estate, on loopback."""
+
+from __future__ import annotations
+
+import shlex
+
+import typer
+
+from drctl.cli.options import JsonOpt, app_of
+from drctl.cli.render import print_json
+from drctl.core.durations import parse_duration
+from drctl.core.errors import InvalidInput, SandboxError
+from drctl.sandbox import manager
+
+sandbox_app = typer.Typer(help="The embedded AWS sandbox (moto) with the Roadtrip estate.",
+                          no_args_is_help=True)
+
+
+def _lag(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise InvalidInput(f"--replication-lag: {exc}") from None
+
+
+@sandbox_app.command("up")
+def up(
+    ctx: typer.Context,
+    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: a free one)."),
+    replication_lag: str = typer.Option("5s", "--replication-lag",
+                                        help="Lag of the primary->secondary replication."),
+    timeout: float = typer.Option(90.0, "--timeout", help="Seconds to wait for readiness."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Start the sandbox in the background; returns once it is seeded and ready."""
+    app = app_of(ctx)
+    app.json_output = json_out
+    if not json_out:
+        app.console.print("[dim]starting sandbox (moto server, seeding the Roadtrip estate)…[/]")
+    info = manager.start(app.state_dir, port=port, replication_lag=_lag(replication_lag),
+                         timeout=timeout)
+    document = manager.ground_truth(app.state_dir)
+    if json_out:
+        print_json(document)
+        return
+    app.console.print(f"[green]✓[/] sandbox up at {info.endpoint_url} (pid {info.pid})")
+    app.console.print(f"  regions: primary {info.primary}, secondary {info.secondary}")
+    for region, url in info.apps.items():
+        app.console.print(f"  app {region}: {url}")
+    app.console.print(f"  replication lag: {info.replication_lag_seconds}s")
+    app.console.print('  next: eval "$(drctl sandbox env)"')
+
+
+@sandbox_app.command("status")
+def status(ctx: typer.Context, json_out: bool = JsonOpt) -> None:
+    """Is a sandbox running for this state dir? Exit 1 if not."""
+    app = app_of(ctx)
+    info = manager.status(app.state_dir)
+    if info is None:
+        raise SandboxError(f"no sandbox running (state dir {app.state_dir})",
+                           hint="start one with `drctl sandbox up`")
+    document = manager.ground_truth(app.state_dir)
+    if json_out:
+        print_json(document)
+        return
+    app.console.print(f"sandbox at {info.endpoint_url} (pid {info.pid}), "
+                      f"lag {info.replication_lag_seconds}s")
+    for region, outage in (document.get("outages") or {}).items():
+        app.console.print(f"  [red]outage[/] in {region} since {outage['started_at']}")
+
+
+@sandbox_app.command("env")
+def env(ctx: typer.Context) -> None:
+    """Shell exports pointing AWS SDKs (and drctl) at the sandbox: eval "$(drctl sandbox env)"."""
+    app = app_of(ctx)
+    info = manager.status(app.state_dir)
+    if info is None:
+        raise SandboxError("no sandbox running", hint="start one with `drctl sandbox up`")
+    for name, value in manager.env_exports(info).items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
+@sandbox_app.command("down")
+def down(ctx: typer.Context) -> None:
+    """Stop the sandbox this state dir started (only that process)."""
+    app = app_of(ctx)
+    stopped = manager.stop(app.state_dir)
+    app.console.print("sandbox stopped" if stopped else "no sandbox was running")
+
+
+@sandbox_app.command("outage")
+def outage(
+    ctx: typer.Context,
+    region: str = typer.Option(..., "--region", "-r"),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Take REGION down: its app answers 503 and stops writing, replication out of it stops,
+    its detection alarms go to ALARM."""
+    app = app_of(ctx)
+    result = manager.outage(app.state_dir, region)
+    if json_out:
+        print_json(result)
+    else:
+        app.console.print(f"[red]outage[/] in {region} (started {_started(result, region)})")
+
+
+@sandbox_app.command("restore")
+def restore(
+    ctx: typer.Context,
+    region: str = typer.Option(..., "--region", "-r"),
+    json_out: bool = JsonOpt,
+) -> None:
+    """End the outage of REGION."""
+    app = app_of(ctx)
+    result = manager.restore(app.state_dir, region)
+    if json_out:
+        print_json(result)
+    else:
+        app.console.print(f"[green]restored[/] {region}")
+
+
+def _started(result: dict, region: str) -> str:
+    outages = result.get("outages") or {}
+    return str((outages.get(region) or {}).get("started_at", "now"))

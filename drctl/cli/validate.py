@@ -1,0 +1,38 @@
+"""`drctl validate`: the playbook's schema, then (unless --offline) the live estate."""
+
+from __future__ import annotations
+
+import typer
+
+from drctl.cli.options import JsonOpt, app_of
+from drctl.cli.render import print_json
+from drctl.core.errors import PlaybookError
+from drctl.playbook.live import check_live
+from drctl.playbook.loader import load_playbook, locate
+
+
+def validate(
+    ctx: typer.Context,
+    playbook: str = typer.Argument("playbooks/roadtrip.yaml", help="Playbook to check."),
+    offline: bool = typer.Option(False, "--offline", help="Check the file only, not AWS."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Check a playbook: unknown keys, types, durations (file:line), then that every resource
+    it names exists in AWS. Exit 2 on any problem."""
+    app = app_of(ctx)
+    app.json_output = json_out
+    book = load_playbook(playbook)
+    problems = [] if offline else check_live(book, app.aws)
+    located = [f"{locate(playbook, p.loc)}: {p.message}" for p in problems]
+    if json_out:
+        print_json({"playbook": playbook, "name": book.name, "valid": not problems,
+                    "problems": located})
+    else:
+        for line in located:
+            app.console.print(f"[red]✗[/] {line}")
+    if problems:
+        raise PlaybookError(f"{len(problems)} problem(s) with the live estate; first: "
+                            f"{located[0]}")
+    if not json_out:
+        checked = "schema" if offline else "schema and live resources"
+        app.console.print(f"[green]✓[/] {playbook}: {book.name} is valid ({checked})")

@@ -1,0 +1,79 @@
+"""RTO and RPO: the product. Definitions are in DESIGN.md §4; this module only does arithmetic.
+
+Every figure carries its source and its target, and says met or missed; a figure that could not
+be measured is None (and so not met), never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from drctl.core.clock import iso
+
+
+@dataclass(frozen=True)
+class RpoReading:
+    seconds: float
+    source: str  # "heartbeat:roadtrip-heartbeats", "cloudwatch:AWS/RDS/ReplicaLag"
+    newest_replicated_at: str | None = None
+    newest_write_at: str | None = None
+    reference: str | None = None  # what the newest write was taken from
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RpoReading:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    incident_start: datetime | None
+    incident_start_source: str | None
+    recovered_at: datetime | None
+    rto_seconds: float | None
+    rpo: RpoReading | None
+    rto_target_seconds: float
+    rpo_target_seconds: float
+
+    @property
+    def rto_met(self) -> bool:
+        return self.rto_seconds is not None and self.rto_seconds <= self.rto_target_seconds
+
+    @property
+    def rpo_met(self) -> bool:
+        return self.rpo is not None and self.rpo.seconds <= self.rpo_target_seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "incident_start": iso(self.incident_start),
+            "incident_start_source": self.incident_start_source,
+            "recovered_at": iso(self.recovered_at),
+            "rto_seconds": self.rto_seconds,
+            "rto_target_seconds": self.rto_target_seconds,
+            "rto_met": self.rto_met,
+            "rpo_seconds": self.rpo.seconds if self.rpo else None,
+            "rpo_source": self.rpo.source if self.rpo else None,
+            "rpo_detail": self.rpo.to_dict() if self.rpo else None,
+            "rpo_target_seconds": self.rpo_target_seconds,
+            "rpo_met": self.rpo_met,
+        }
+
+
+def measure_recovery(
+    incident_start: datetime | None,
+    incident_start_source: str | None,
+    recovered_at: datetime | None,
+    rpo: RpoReading | None,
+    rto_target: float,
+    rpo_target: float,
+) -> Measurement:
+    """RTO = recovered_at - incident_start, when both are known."""
+    rto = None
+    if incident_start is not None and recovered_at is not None:
+        rto = round(max(0.0, (recovered_at - incident_start).total_seconds()), 3)
+    return Measurement(incident_start, incident_start_source, recovered_at, rto, rpo,
+                       rto_target, rpo_target)

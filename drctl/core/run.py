@@ -1,0 +1,195 @@
+"""The Run: what a failover, drill, runbook or chaos experiment is, folded from its journal."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from drctl.core.clock import iso
+from drctl.core.events import Event
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    WAITING = "waiting"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    ABORTED = "aborted"
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.ABORTED)
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass
+class StepRecord:
+    name: str
+    status: StepStatus = StepStatus.PENDING
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    attempts: int = 0
+    output: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return round((self.ended_at - self.started_at).total_seconds(), 3)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": str(self.status),
+            "started_at": iso(self.started_at),
+            "ended_at": iso(self.ended_at),
+            "duration_seconds": self.duration_seconds,
+            "attempts": self.attempts,
+            "output": self.output,
+            "error": self.error,
+        }
+
+
+@dataclass
+class Run:
+    run_id: str
+    kind: str
+    status: RunStatus
+    started_at: datetime
+    params: dict[str, Any] = field(default_factory=dict)
+    owner: dict[str, Any] = field(default_factory=dict)
+    steps: list[StepRecord] = field(default_factory=list)
+    ended_at: datetime | None = None
+    measurement: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def step(self, name: str) -> StepRecord:
+        for record in self.steps:
+            if record.name == name:
+                return record
+        record = StepRecord(name)
+        self.steps.append(record)
+        return record
+
+    def facts(self) -> dict[str, Any]:
+        """Outputs of every succeeded step, merged in order: what later steps build on."""
+        merged: dict[str, Any] = {}
+        for record in self.steps:
+            if record.status is StepStatus.SUCCEEDED:
+                merged.update(record.output)
+        return merged
+
+    @property
+    def owner_alive(self) -> bool:
+        """False when the run's process is known dead (same host, pid gone)."""
+        if self.owner.get("host") != socket.gethostname():
+            return True  # cannot tell from here; a lease decides (DynamoDB store)
+        pid = int(self.owner.get("pid", 0))
+        return pid > 0 and _pid_alive(pid)
+
+    @property
+    def effective_status(self) -> RunStatus:
+        """A running/waiting run whose process died is `interrupted`, never silently forgotten."""
+        if self.status in (RunStatus.RUNNING, RunStatus.WAITING) and not self.owner_alive:
+            return RunStatus.INTERRUPTED
+        return self.status
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "status": str(self.effective_status),
+            "started_at": iso(self.started_at),
+            "ended_at": iso(self.ended_at),
+            "params": self.params,
+            "owner": self.owner,
+            "error": self.error,
+        }
+        for key in ("playbook", "target_region", "failed_region", "target"):
+            if key in self.params:
+                data[key] = self.params[key]
+        data.update(self.measurement)
+        data["steps"] = [record.to_dict() for record in self.steps]
+        return data
+
+    @classmethod
+    def from_events(cls, events: list[Event]) -> Run:
+        if not events or events[0].type != "run_started":
+            raise ValueError("a journal starts with run_started")
+        first = events[0]
+        run = cls(
+            run_id=first.run_id,
+            kind=first.data["kind"],
+            status=RunStatus.RUNNING,
+            started_at=first.at,
+            params=dict(first.data.get("params", {})),
+            owner={k: first.data.get(k) for k in ("user", "host", "pid")},
+        )
+        for event in events[1:]:
+            _apply(run, event)
+        return run
+
+
+def _apply(run: Run, event: Event) -> None:
+    data = event.data
+    if event.type == "step_started" and event.step:
+        record = run.step(event.step)
+        record.status = StepStatus.RUNNING
+        record.started_at = record.started_at or event.at
+        record.ended_at = None
+        record.attempts += 1
+        run.status = RunStatus.RUNNING
+    elif event.type == "step_succeeded" and event.step:
+        record = run.step(event.step)
+        record.status = StepStatus.SUCCEEDED
+        record.ended_at = event.at
+        record.output = dict(data.get("output", {}))
+        record.error = None
+    elif event.type == "step_failed" and event.step:
+        record = run.step(event.step)
+        record.status = StepStatus.FAILED
+        record.ended_at = event.at
+        record.error = data.get("error")
+    elif event.type == "run_waiting":
+        run.status = RunStatus.WAITING
+    elif event.type == "run_resumed":
+        run.status = RunStatus.RUNNING
+        run.owner = {k: data.get(k) for k in ("user", "host", "pid")}
+    elif event.type == "run_interrupted":
+        run.status = RunStatus.INTERRUPTED
+        run.error = data.get("reason")
+    elif event.type == "run_measured":
+        run.measurement = dict(data.get("measurement", {}))
+    elif event.type == "run_finished":
+        run.status = RunStatus(data["status"])
+        run.ended_at = event.at
+        run.error = data.get("error")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is dead for our purposes.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().split()[2] != "Z"
+    except OSError:
+        return True
+
+

@@ -1,0 +1,79 @@
+"""The Step contract shared by failovers, drills and runbooks.
+
+A step is `plan()` (what it would change, as data: `--dry-run` and `drctl plan` print it),
+`verify()` (is the desired state already there? — checked first, so a resumed run never does
+work twice) and `apply()` (do it and wait until done; returns facts later steps build on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from drctl.core.clock import Clock
+from drctl.core.errors import StepFailed
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change a step would make, e.g. `set weight of api.roadcopilot.com/us-west-2 0 -> 100`."""
+
+    step: str
+    action: str
+    target: str
+    region: str | None = None
+    before: Any = None
+    after: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step, "action": self.action, "target": self.target,
+            "region": self.region, "before": self.before, "after": self.after,
+        }
+
+
+@dataclass(frozen=True)
+class StepPolicy:
+    retries: int = 0            # extra attempts after a failed apply (AWS errors only)
+    retry_delay: float = 2.0
+
+
+@dataclass
+class StepContext:
+    run_id: str
+    clock: Clock
+    facts: dict[str, Any] = field(default_factory=dict)
+    report: Callable[[str], None] = lambda message: None
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def wait_until(
+        self, check: Callable[[], bool], *, timeout: float, interval: float, what: str
+    ) -> float:
+        """Poll `check` until true; returns seconds waited. Raises StepFailed on timeout."""
+        start = self.clock.now()
+        last_report = -1.0
+        while True:
+            if check():
+                return (self.clock.now() - start).total_seconds()
+            waited = (self.clock.now() - start).total_seconds()
+            if waited >= timeout:
+                raise StepFailed(f"timed out after {waited:.0f}s waiting for {what}")
+            if waited - last_report >= 5 or last_report < 0:
+                self.report(f"waiting for {what} ({waited:.0f}s)")
+                last_report = waited
+            self.clock.sleep(interval)
+
+
+class Step(Protocol):
+    name: str
+    policy: StepPolicy
+
+    def plan(self, ctx: StepContext) -> list[Change]: ...
+
+    def verify(self, ctx: StepContext) -> bool: ...
+
+    def apply(self, ctx: StepContext) -> dict[str, Any]: ...

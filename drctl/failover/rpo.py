@@ -1,0 +1,77 @@
+"""RPO: how old is the newest data that reached the target region? Sources, best first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from drctl.aws.estate import Aws
+from drctl.core.clock import iso
+from drctl.core.errors import DrctlError
+from drctl.core.measurement import RpoReading
+from drctl.playbook.schema import HeartbeatSource, MetricSource, RpoSource
+
+
+def read_rpo(
+    sources: list[RpoSource], aws: Aws, failed: str, target: str, incident_start: datetime,
+    now: datetime,
+) -> tuple[RpoReading | None, list[str]]:
+    """The first source that gives a figure, and notes on the sources that did not."""
+    notes: list[str] = []
+    for source in sources:
+        try:
+            if source.heartbeat:
+                reading = heartbeat_rpo(source.heartbeat, aws, failed, target, incident_start)
+            else:
+                assert source.cloudwatch is not None
+                reading = metric_rpo(source.cloudwatch, aws, target, now)
+        except DrctlError as exc:
+            notes.append(str(exc))
+            continue
+        if reading is not None:
+            return reading, notes
+    return None, notes
+
+
+def heartbeat_rpo(
+    src: HeartbeatSource, aws: Aws, failed: str, target: str, incident_start: datetime
+) -> RpoReading | None:
+    """Newest write in the failed region minus the newest copy in the target region.
+
+    When the failed region cannot be read, the incident start stands in for its newest write
+    (data written after the incident began was not going to be replicated anyway).
+    """
+    key = {k: v.replace("{failed_region}", failed) for k, v in src.key.items()}
+    replicated = aws.dynamodb(target).get_item(src.table, key)
+    if not replicated or src.timestamp_attribute not in replicated:
+        raise DrctlError(f"heartbeat {key} not found in {src.table} ({target})")
+    replicated_at = _when(replicated[src.timestamp_attribute])
+    try:
+        origin = aws.dynamodb(failed).get_item(src.table, key) or {}
+        newest, reference = _when(origin[src.timestamp_attribute]), f"heartbeat in {failed}"
+    except (DrctlError, KeyError, TypeError):
+        newest, reference = incident_start, "incident start (failed region unreadable)"
+    return RpoReading(
+        seconds=round(max(0.0, (newest - replicated_at).total_seconds()), 3),
+        source=f"heartbeat:{src.table}",
+        newest_replicated_at=iso(replicated_at), newest_write_at=iso(newest), reference=reference,
+    )
+
+
+def metric_rpo(src: MetricSource, aws: Aws, target: str, now: datetime) -> RpoReading | None:
+    point = aws.cloudwatch(target).latest_datapoint(src.namespace, src.metric, src.dimensions, now)
+    if point is None:
+        raise DrctlError(f"no recent {src.namespace}/{src.metric} datapoints in {target}")
+    value, at = point
+    seconds = value / 1000.0 if src.unit == "milliseconds" else value
+    return RpoReading(round(seconds, 3), f"cloudwatch:{src.namespace}/{src.metric}",
+                      reference=f"datapoint at {iso(at)}")
+
+
+def _when(value: object) -> datetime:
+    """A timestamp attribute: epoch seconds (number) or ISO 8601 text."""
+    if isinstance(value, int | float | Decimal):
+        return datetime.fromtimestamp(float(value), UTC)
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    raise TypeError(f"not a timestamp: {value!r}")

@@ -1,0 +1,106 @@
+"""Step 4, scale_secondary: every scaling action in the target region in parallel, then wait.
+
+ECS services go to at least their production size, Auto Scaling groups to at least their
+desired capacity, and the region's read replica is promoted. Done = ECS services stable, the
+groups' healthy in-service instances at capacity, the replica a standalone available instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.failover.spec import FailoverDeps, FailoverSpec
+
+
+@dataclass(frozen=True)
+class Action:
+    change: Change
+    run: Callable[[], None]
+    done: Callable[[], bool]
+
+    @property
+    def needed(self) -> bool:
+        return bool(self.change.before != self.change.after)
+
+
+class ScaleSecondary:
+    name = "scale_secondary"
+    policy = StepPolicy(retries=2)
+
+    def __init__(self, spec: FailoverSpec, deps: FailoverDeps) -> None:
+        self.spec, self.deps = spec, deps
+        self.region = spec.target_region
+
+    def plan(self, ctx: StepContext) -> list[Change]:
+        return [a.change for a in self._actions() if a.needed]
+
+    def verify(self, ctx: StepContext) -> bool:
+        return all(a.done() for a in self._actions())
+
+    def apply(self, ctx: StepContext) -> dict[str, Any]:
+        todo = [a for a in self._actions() if a.needed]
+        for a in todo:
+            change = a.change
+            ctx.report(f"{change.action} {change.target}: {change.before} -> {change.after}")
+        with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+            for future in [pool.submit(a.run) for a in todo]:
+                future.result()  # re-raises the first failure
+        checks = [a.done for a in self._actions()]
+        waited = ctx.wait_until(lambda: all(done() for done in checks),
+                                timeout=self.spec.playbook.scale.timeout, interval=2.0,
+                                what=f"capacity in {self.region} to be stable")
+        return {"scaled": [a.change.to_dict() for a in todo],
+                "stabilised_after_seconds": round(waited, 3)}
+
+    def _actions(self) -> list[Action]:
+        return self._ecs() + self._asg() + self._rds()
+
+    def _ecs(self) -> list[Action]:
+        ecs, out = self.deps.aws.ecs(self.region), []
+        for cfg in self.spec.playbook.scale.ecs:
+            states = ecs.services(cfg.cluster, list(cfg.services))
+            for name, production in cfg.services.items():
+                want = max(states[name].desired, production)
+                change = Change(self.name, "scale ECS service", f"{cfg.cluster}/{name}",
+                                self.region, states[name].desired, want)
+                out.append(Action(change, partial(ecs.scale_service, cfg.cluster, name, want),
+                                  partial(self._service_ready, cfg.cluster, name, want)))
+        return out
+
+    def _service_ready(self, cluster: str, name: str, want: int) -> bool:
+        state = self.deps.aws.ecs(self.region).services(cluster, [name])[name]
+        return state.desired >= want and state.stable
+
+    def _asg(self) -> list[Action]:
+        asg, out = self.deps.aws.autoscaling(self.region), []
+        for cfg in self.spec.playbook.scale.autoscaling:
+            state = asg.group(cfg.group)
+            want = max(state.desired, cfg.desired)
+            change = Change(self.name, "set desired capacity", cfg.group, self.region,
+                            state.desired, want)
+            out.append(Action(change, partial(asg.set_desired, cfg.group, want),
+                              partial(self._group_ready, cfg.group, want)))
+        return out
+
+    def _group_ready(self, group: str, want: int) -> bool:
+        now = self.deps.aws.autoscaling(self.region).group(group)
+        return now.desired >= want and now.in_service >= want
+
+    def _rds(self) -> list[Action]:
+        promote = self.spec.playbook.scale.rds_promote
+        if promote is None or self.region not in promote.replicas:
+            return []
+        rds, ident = self.deps.aws.rds(self.region), promote.replicas[self.region]
+        db = rds.instance(ident)
+        change = Change(self.name, "promote read replica", ident, self.region,
+                        "replica" if db.is_replica else "standalone", "standalone")
+        return [Action(change, partial(rds.promote, ident), partial(self._promoted, ident))]
+
+    def _promoted(self, ident: str) -> bool:
+        db = self.deps.aws.rds(self.region).instance(ident)
+        return not db.is_replica and db.status == "available"

@@ -1,0 +1,77 @@
+"""Step 5, smoke_test: HTTP checks against the target region until all pass (or time out).
+
+The time of the first full pass is the recovery time, the end of RTO; the RPO is read at that
+same moment — the data the recovered region serves from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from drctl.core.clock import iso, parse_iso
+from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.failover.rpo import read_rpo
+from drctl.failover.spec import FailoverDeps, FailoverSpec
+from drctl.playbook.schema import SmokeCheck
+
+
+class SmokeTest:
+    name = "smoke_test"
+    policy = StepPolicy()
+
+    def __init__(self, spec: FailoverSpec, deps: FailoverDeps) -> None:
+        self.spec, self.deps = spec, deps
+
+    def plan(self, ctx: StepContext) -> list[Change]:
+        return []
+
+    def verify(self, ctx: StepContext) -> bool:
+        return False
+
+    def apply(self, ctx: StepContext) -> dict[str, Any]:
+        smoke = self.spec.playbook.smoke_tests
+        attempts = 0
+        failures: list[str] = []
+
+        def all_pass() -> bool:
+            nonlocal attempts, failures
+            attempts += 1
+            failures = [f for f in (self._check(c) for c in smoke.checks) if f]
+            if failures:
+                ctx.report("; ".join(failures))
+            return not failures
+
+        ctx.wait_until(all_pass, timeout=smoke.timeout, interval=smoke.interval,
+                       what=f"smoke tests to pass in {self.spec.target_region}")
+        passed_at = ctx.now()
+        rpo, notes = read_rpo(
+            self.spec.playbook.rpo, self.deps.aws, self.spec.failed_region,
+            self.spec.target_region, self._incident_start(ctx, passed_at), passed_at,
+        )
+        return {
+            "smoke_passed_at": iso(passed_at),
+            "smoke_attempts": attempts,
+            "rpo": rpo.to_dict() if rpo else None,
+            "rpo_notes": notes,
+        }
+
+    def _check(self, check: SmokeCheck) -> str | None:
+        """None when the check passes, else why not."""
+        url = check.url.replace("{endpoint}", self.spec.endpoint.rstrip("/"))
+        try:
+            response = httpx.get(url, timeout=5.0, follow_redirects=True)
+        except httpx.HTTPError as exc:
+            return f"{check.name}: {type(exc).__name__}"
+        if response.status_code != check.expect_status:
+            return f"{check.name}: HTTP {response.status_code} (want {check.expect_status})"
+        if check.contains and check.contains not in response.text:
+            return f"{check.name}: body lacks {check.contains!r}"
+        return None
+
+    @staticmethod
+    def _incident_start(ctx: StepContext, default: datetime) -> datetime:
+        text = ctx.facts.get("incident_start")
+        return parse_iso(text) if text else default

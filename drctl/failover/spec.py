@@ -1,0 +1,43 @@
+"""What one failover is about: the playbook, where traffic goes, and the operator's options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from drctl.aws.estate import Aws
+from drctl.core.clock import Clock
+from drctl.core.operator import Operator
+from drctl.notify.base import Channel
+from drctl.playbook.schema import Playbook
+
+
+@dataclass(frozen=True)
+class FailoverOptions:
+    yes: bool = False
+    incident_start: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FailoverSpec:
+    playbook: Playbook
+    playbook_path: str
+    target_region: str
+    failed_region: str
+    options: FailoverOptions = FailoverOptions()
+
+    @property
+    def endpoint(self) -> str:
+        return self.playbook.regions[self.target_region].endpoint
+
+
+@dataclass
+class FailoverDeps:
+    """The collaborators a failover's steps use; built once by the CLI, fakes in tests."""
+
+    aws: Aws
+    clock: Clock
+    operator: Operator
+    # region -> (channels that notify through it, notes on channels skipped)
+    channels: Callable[[str], tuple[list[Channel], list[str]]]

@@ -1,0 +1,60 @@
+"""Step 3, switch_dns: every record of the playbook moved in one Route53 change batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drctl.core.clock import iso
+from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.failover.dns import RecordChange, read_records, switch_changes
+from drctl.failover.spec import FailoverDeps, FailoverSpec
+
+
+class SwitchDns:
+    name = "switch_dns"
+    policy = StepPolicy(retries=3)
+
+    def __init__(self, spec: FailoverSpec, deps: FailoverDeps) -> None:
+        self.spec, self.deps = spec, deps
+
+    def _changes(self) -> tuple[str, list[RecordChange]]:
+        dns = self.spec.playbook.dns
+        zone_id, found = read_records(self.deps.aws.route53(), dns,
+                                      list(self.spec.playbook.regions))
+        changes = []
+        for rec in dns.records:
+            changes += switch_changes(rec, found[rec.name], self.spec.target_region, dns.weight)
+        return zone_id, changes
+
+    def plan(self, ctx: StepContext) -> list[Change]:
+        _, changes = self._changes()
+        return [
+            Change(self.name, "set weight" if isinstance(c.after, int) else "set failover role",
+                   f"{c.record} [{c.set_identifier}]", c.region, c.before, c.after)
+            for c in changes if c.changes_something
+        ]
+
+    def verify(self, ctx: StepContext) -> bool:
+        _, changes = self._changes()
+        return not any(c.changes_something for c in changes)
+
+    def apply(self, ctx: StepContext) -> dict[str, Any]:
+        zone_id, changes = self._changes()
+        r53 = self.deps.aws.route53()
+        change_id = r53.upsert(
+            zone_id, [c.new_record for c in changes],
+            comment=f"drctl {ctx.run_id}: traffic to {self.spec.target_region}",
+        )
+        ctx.report(f"change {change_id} submitted; waiting for INSYNC")
+        ctx.wait_until(lambda: r53.change_in_sync(change_id),
+                       timeout=self.spec.playbook.dns.timeout, interval=2.0,
+                       what=f"Route53 change {change_id} to be INSYNC")
+        return {
+            "dns_change_id": change_id,
+            "dns_switched_at": iso(ctx.now()),
+            "dns_changes": [
+                {"record": c.record, "set_identifier": c.set_identifier,
+                 "before": c.before, "after": c.after}
+                for c in changes
+            ],
+        }

@@ -1,0 +1,89 @@
+"""The shipped channels: SNS (through the target region), webhook (Slack-compatible), console."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from drctl.aws.estate import Aws
+from drctl.core.errors import InvalidInput
+from drctl.notify.base import Channel, Notification
+from drctl.playbook import schema
+
+
+class SnsChannel:
+    def __init__(self, aws: Aws, region: str, topic: str) -> None:
+        self._aws, self._region, self._topic = aws, region, topic
+
+    @property
+    def name(self) -> str:
+        return f"sns:{self._region}:{self._topic}"
+
+    def send(self, note: Notification) -> str:
+        sns = self._aws.sns(self._region)
+        body = note.text + "\n\n" + json.dumps(note.data, sort_keys=True, default=str)
+        return sns.publish(sns.topic_arn(self._topic), note.subject, body)
+
+
+class WebhookChannel:
+    """POSTs `{"text": …}` (Slack/Mattermost/Teams-compatible). The URL is a secret: never shown."""
+
+    def __init__(self, url: str, env_name: str, timeout: float = 10.0) -> None:
+        self._url, self._env_name, self._timeout = url, env_name, timeout
+
+    @property
+    def name(self) -> str:
+        return f"webhook:${self._env_name}"
+
+    def send(self, note: Notification) -> str:
+        try:
+            response = httpx.post(
+                self._url, json={"text": f"*{note.subject}*\n{note.text}", "drctl": note.data},
+                timeout=self._timeout,
+            )
+        except httpx.HTTPError as exc:
+            # httpx messages can embed the URL; say only what kind of failure it was.
+            raise RuntimeError(f"webhook request failed ({type(exc).__name__})") from None
+        if response.status_code >= 300:
+            raise RuntimeError(f"webhook answered HTTP {response.status_code}")
+        return f"HTTP {response.status_code}"
+
+
+class ConsoleChannel:
+    def __init__(self, write: Callable[[str], Any] | None = None) -> None:
+        self._write = write or (lambda text: print(text, file=sys.stderr))
+
+    @property
+    def name(self) -> str:
+        return "console"
+
+    def send(self, note: Notification) -> str:
+        self._write(f"{note.subject}\n{note.text}")
+        return "printed"
+
+
+def build_channels(
+    configs: list[schema.Channel], aws: Aws, region: str, env: dict[str, str],
+    console: Callable[[str], Any] | None = None,
+) -> tuple[list[Channel], list[str]]:
+    """Channels for notifying through `region`, and notes on channels skipped (unset webhook)."""
+    channels: list[Channel] = []
+    skipped: list[str] = []
+    for config in configs:
+        if config.sns:
+            channels.append(SnsChannel(aws, region, config.sns.topic))
+        elif config.webhook:
+            url = env.get(config.webhook.url_env, "")
+            if url:
+                channels.append(WebhookChannel(url, config.webhook.url_env))
+            elif config.webhook.required:
+                raise InvalidInput(f"webhook channel needs ${config.webhook.url_env} to be set")
+            else:
+                skipped.append(f"webhook:${config.webhook.url_env} (not set)")
+        else:
+            channels.append(ConsoleChannel(console))
+    return channels, skipped

@@ -1,0 +1,60 @@
+"""`drctl validate` against the live estate: does every resource the playbook names exist?"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from drctl.aws.estate import Aws
+from drctl.core.errors import DrctlError
+from drctl.failover.dns import read_records
+from drctl.playbook.schema import Playbook
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    loc: Loc
+    message: str
+
+
+def check_live(playbook: Playbook, aws: Aws) -> list[Problem]:
+    """Every missing or unreadable resource, each tied to the playbook entry that names it."""
+    regions = list(playbook.regions)
+    checks: list[tuple[Loc, Callable[[], object]]] = [
+        (("dns", "zone"), lambda: read_records(aws.route53(), playbook.dns, regions)),
+    ]
+    for region in playbook.regions:
+        checks += _regional_checks(playbook, aws, region)
+    problems = []
+    for loc, check in checks:
+        try:
+            check()
+        except DrctlError as exc:
+            problems.append(Problem(loc, str(exc)))
+    return problems
+
+
+def _regional_checks(
+    playbook: Playbook, aws: Aws, region: str
+) -> list[tuple[Loc, Callable[[], object]]]:
+    checks: list[tuple[Loc, Callable[[], object]]] = []
+    for i, name in enumerate(playbook.alarms_for(region)):
+        checks.append((("detection", "alarms", i), partial(aws.cloudwatch(region).alarms, [name])))
+    for i, ecs in enumerate(playbook.scale.ecs):
+        checks.append((("scale", "ecs", i, "services"),
+                       partial(aws.ecs(region).services, ecs.cluster, list(ecs.services))))
+    for i, asg in enumerate(playbook.scale.autoscaling):
+        checks.append((("scale", "autoscaling", i, "group"),
+                       partial(aws.autoscaling(region).group, asg.group)))
+    promote = playbook.scale.rds_promote
+    if promote and region in promote.replicas:
+        checks.append((("scale", "rds_promote", "replicas", region),
+                       partial(aws.rds(region).instance, promote.replicas[region])))
+    for i, channel in enumerate(playbook.notify):
+        if channel.sns:
+            checks.append((("notify", i, "sns", "topic"),
+                           partial(aws.sns(region).topic_arn, channel.sns.topic)))
+    return checks

@@ -1,0 +1,178 @@
+"""The failover playbook: a pydantic model, unknown keys rejected (extra=forbid).
+
+Durations are strings like `15m`; `{region}`, `{failed_region}`, `{target_region}` and
+`{endpoint}` are filled in per run; `${VAR}` / `${VAR:-default}` come from the environment at
+load time (so secrets such as webhook URLs never live in the playbook).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from drctl.core.durations import parse_duration
+
+
+def _duration(value: object) -> float:
+    if isinstance(value, str | int | float):
+        return parse_duration(value)
+    raise ValueError(f"not a duration: {value!r} (use 90s, 15m, 1h)")
+
+
+Duration = Annotated[float, BeforeValidator(_duration)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Targets(Model):
+    rto: Duration = 3600.0
+    rpo: Duration = 900.0
+
+
+class Region(Model):
+    role: Literal["primary", "secondary"]
+    endpoint: str = Field(description="base URL of the region's app, for smoke tests")
+
+
+class Detection(Model):
+    alarms: list[str] = Field(min_length=1, description="alarm names; {region} = failed region")
+
+
+class Confirmation(Model):
+    mode: Literal["prompt", "approval", "none"] = "prompt"
+    timeout: Duration = 900.0
+
+
+class DnsRecord(Model):
+    name: str
+    type: Literal["A", "AAAA", "CNAME"] = "CNAME"
+    routing: Literal["weighted", "failover"] = "weighted"
+    set_identifiers: dict[str, str] = Field(
+        default_factory=dict, description="region -> set identifier (default: the region name)"
+    )
+
+    def set_identifier(self, region: str) -> str:
+        return self.set_identifiers.get(region, region)
+
+
+class Dns(Model):
+    zone: str
+    records: list[DnsRecord] = Field(min_length=1)
+    weight: int = Field(100, ge=1, le=255, description="weight given to the active region")
+    timeout: Duration = 300.0
+
+
+class EcsScale(Model):
+    cluster: str
+    services: dict[str, int] = Field(
+        min_length=1, description="service -> production desired count (scale to at least this)"
+    )
+
+
+class AsgScale(Model):
+    group: str
+    desired: int = Field(ge=0)
+
+
+class RdsPromote(Model):
+    replicas: dict[str, str] = Field(
+        min_length=1, description="region -> the read replica in that region to promote"
+    )
+
+
+class Scale(Model):
+    timeout: Duration = 900.0
+    ecs: list[EcsScale] = Field(default_factory=list)
+    autoscaling: list[AsgScale] = Field(default_factory=list)
+    rds_promote: RdsPromote | None = None
+
+
+class SmokeCheck(Model):
+    name: str
+    url: str = Field(description="may use {endpoint}, the target region's endpoint")
+    expect_status: int = 200
+    contains: str | None = None
+
+
+class SmokeTests(Model):
+    timeout: Duration = 300.0
+    interval: Duration = 2.0
+    checks: list[SmokeCheck] = Field(min_length=1)
+
+
+class HeartbeatSource(Model):
+    table: str
+    key: dict[str, str] = Field(description="item key; {failed_region} is filled in")
+    timestamp_attribute: str = "written_at"
+
+
+class MetricSource(Model):
+    namespace: str
+    metric: str
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    unit: Literal["seconds", "milliseconds"] = "seconds"
+
+
+class RpoSource(Model):
+    heartbeat: HeartbeatSource | None = None
+    cloudwatch: MetricSource | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> RpoSource:
+        if (self.heartbeat is None) == (self.cloudwatch is None):
+            raise ValueError("give exactly one of heartbeat or cloudwatch")
+        return self
+
+
+class SnsChannel(Model):
+    topic: str = Field(description="topic name (in the target region) or ARN")
+
+
+class WebhookChannel(Model):
+    url_env: str = Field(description="environment variable holding the URL (a secret)")
+    required: bool = False
+
+
+class Channel(Model):
+    sns: SnsChannel | None = None
+    webhook: WebhookChannel | None = None
+    console: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Channel:
+        given = [c for c in (self.sns, self.webhook, self.console) if c is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of sns, webhook or console")
+        return self
+
+
+class Playbook(Model):
+    version: Literal[1] = 1
+    name: str
+    description: str = ""
+    targets: Targets = Targets()
+    regions: dict[str, Region] = Field(min_length=2)
+    detection: Detection
+    confirmation: Confirmation = Confirmation()
+    dns: Dns
+    scale: Scale = Scale()
+    smoke_tests: SmokeTests
+    rpo: list[RpoSource] = Field(min_length=1, description="sources, best first")
+    notify: list[Channel] = Field(default_factory=lambda: [Channel(console={})])
+
+    @model_validator(mode="after")
+    def _one_primary(self) -> Playbook:
+        primaries = [name for name, r in self.regions.items() if r.role == "primary"]
+        if len(primaries) != 1:
+            raise ValueError(f"exactly one region has role primary (found {len(primaries)})")
+        return self
+
+    @property
+    def primary_region(self) -> str:
+        return next(name for name, r in self.regions.items() if r.role == "primary")
+
+    def alarms_for(self, region: str) -> list[str]:
+        return [name.replace("{region}", region) for name in self.detection.alarms]

@@ -1,0 +1,141 @@
+"""Each region's "Roadtrip API": a health endpoint and, in the primary, a heartbeat writer.
+
+The heartbeat is the RPO canary: one item per writer, overwritten every second with the wall-clock
+time of the write. The replicator copies it to the other region with the injected lag, so after an
+outage the difference between the two regions' `written_at` is the data the outage lost.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import structlog
+
+from drctl.sandbox.conditions import Conditions
+from drctl.sandbox.estate import HEARTBEATS_TABLE
+
+log = structlog.get_logger(__name__)
+
+
+class _AppServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, region: str, conditions: Conditions) -> None:
+        super().__init__(("127.0.0.1", 0), _HealthHandler)
+        self.region = region
+        self.conditions = conditions
+
+
+class _HealthHandler(BaseHTTPRequestHandler):
+    server: _AppServer
+
+    def do_GET(self) -> None:
+        if self.path.split("?", 1)[0] != "/health":
+            self._reply(404, {"error": "not found"})
+        elif self.server.conditions.is_down(self.server.region):
+            self._reply(503, {"region": self.server.region, "status": "unavailable"})
+        else:
+            self._reply(200, {"region": self.server.region, "status": "ok"})
+
+    def _reply(self, status: int, body: dict[str, str]) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Route53-style probes arrive twice a second; the supervisor log is for events.
+        pass
+
+
+class RegionalApp:
+    """One region's HTTP app on a free loopback port, answering 503 while its region is down."""
+
+    def __init__(self, region: str, conditions: Conditions) -> None:
+        self.region = region
+        self._server = _AppServer(region, conditions)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.1,), name=f"app-{region}", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class HeartbeatWriter:
+    """Overwrites `{writer: region}` in the region's heartbeat table every `interval` seconds.
+
+    Writes are scheduled on a fixed grid (not "sleep 1 s after each write") so that the heartbeat
+    age is bounded by the interval, and paused while the region is down.
+    """
+
+    def __init__(
+        self, region: str, dynamodb: Any, conditions: Conditions, interval: float = 1.0
+    ) -> None:
+        self.region = region
+        self._dynamodb = dynamodb
+        self._conditions = conditions
+        self._interval = interval
+        self._seq = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{region}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            if not self._conditions.is_down(self.region):
+                self._write_once()
+            next_at += self._interval
+            # After a long stall, skip the missed beats rather than writing a burst.
+            next_at = max(next_at, time.monotonic())
+            self._stop.wait(next_at - time.monotonic())
+
+    def _write_once(self) -> None:
+        self._seq += 1
+        item = {
+            "writer": self.region,
+            "written_at": Decimal(f"{time.time():.3f}"),
+            "seq": self._seq,
+        }
+        try:
+            self._dynamodb.put_item(TableName=HEARTBEATS_TABLE, Item=_to_attributes(item))
+        except Exception as exc:  # a missed beat is data, not a crash: keep beating
+            log.warning("heartbeat_write_failed", region=self.region, error=str(exc))
+
+
+def _to_attributes(item: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Plain values to DynamoDB's wire format (strings and numbers are all the sandbox writes)."""
+    attributes: dict[str, dict[str, str]] = {}
+    for name, value in item.items():
+        if isinstance(value, str):
+            attributes[name] = {"S": value}
+        else:
+            attributes[name] = {"N": str(value)}
+    return attributes

@@ -1,0 +1,62 @@
+"""The names of the seeded Roadtrip-Copilot estate.
+
+`playbooks/roadtrip.yaml` and the e2e tests name these resources, so they are part of the sandbox's
+contract: change one here and you change what every sandbox user relies on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PRIMARY = "us-east-1"
+SECONDARY = "us-west-2"
+REGIONS = (PRIMARY, SECONDARY)
+
+ZONE_NAME = "roadcopilot.com"
+API_RECORD = "api.roadcopilot.com"
+RECORD_TTL = 60
+API_WEIGHTS = {PRIMARY: 100, SECONDARY: 0}
+
+CLUSTER = "roadtrip"
+SERVICE_COUNTS = {
+    PRIMARY: {"api": 6, "voice": 3, "poi-sync": 2},
+    # Warm standby: one task of each service, scaled up by a failover.
+    SECONDARY: {"api": 1, "voice": 1, "poi-sync": 1},
+}
+
+WORKERS_ASG = "roadtrip-workers"
+WORKERS_LAUNCH_TEMPLATE = "roadtrip-workers"
+
+
+@dataclass(frozen=True)
+class GroupSize:
+    min_size: int
+    max_size: int
+    desired: int
+
+
+WORKERS_SIZES = {PRIMARY: GroupSize(4, 12, 4), SECONDARY: GroupSize(1, 12, 1)}
+
+DB_INSTANCE = "roadtrip-db"
+DB_REPLICA = "roadtrip-db-replica"
+DB_REGION = PRIMARY
+DB_REPLICA_REGION = SECONDARY
+
+POIS_TABLE = "roadtrip-pois"
+HEARTBEATS_TABLE = "roadtrip-heartbeats"
+REPLICATED_TABLES = (HEARTBEATS_TABLE, POIS_TABLE)
+TABLE_KEYS = {HEARTBEATS_TABLE: "writer", POIS_TABLE: "poi_id"}
+SEEDED_POIS = 20
+
+TOPIC = "drctl-notifications"
+INBOX_QUEUE = "drctl-notifications-inbox"
+
+
+def regional_api_host(region: str) -> str:
+    """The per-region name the weighted `api` record points at."""
+    return f"api-{region}.{ZONE_NAME}"
+
+
+def detection_alarms(region: str) -> tuple[str, str]:
+    """The alarms a failover watches for `region`: 5xx count and latency."""
+    return (f"roadtrip-api-5xx-{region}", f"roadtrip-api-latency-{region}")

@@ -1,0 +1,70 @@
+"""Finding and ending the supervisor process by its pid -- and only that process.
+
+A pidfile can outlive its process and the pid can be reused by something else, so a pid counts as
+our supervisor only while `/proc/PID/cmdline` names `drctl.sandbox.supervisor`. Where there is no
+/proc (macOS), a live pid is trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from pathlib import Path
+
+SUPERVISOR_MODULE = "drctl.sandbox.supervisor"
+
+
+def is_supervisor(pid: int) -> bool:
+    """True while `pid` is a live (not zombie) sandbox supervisor."""
+    _reap(pid)
+    proc = Path(f"/proc/{pid}")
+    if not Path("/proc/self").exists():
+        return _exists(pid)
+    try:
+        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    # A zombie has an empty cmdline, so it never matches: it is dead for our purposes.
+    return SUPERVISOR_MODULE in cmdline
+
+
+def terminate(pid: int, timeout: float) -> None:
+    """SIGTERM `pid`, wait up to `timeout` for it to exit, then SIGKILL it."""
+    _signal(pid, signal.SIGTERM)
+    if _wait_gone(pid, timeout):
+        return
+    _signal(pid, signal.SIGKILL)
+    _wait_gone(pid, 5.0)
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_supervisor(pid):
+            return True
+        time.sleep(0.05)
+    return not is_supervisor(pid)
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)
+
+
+def _reap(pid: int) -> None:
+    # When this process is the supervisor's parent (the test suite is), an exited supervisor
+    # stays a zombie -- still in /proc -- until it is collected here.
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,178 @@
+"""Cross-region replication with an injected lag (moto keeps every region to itself).
+
+The replicator polls the source tables often enough to see every version of the overwritten
+heartbeat item, queues each new version with the time it becomes due, and writes it to the target
+region when that time comes. An item carrying `written_at` is due `lag` seconds after it was
+written; any other item `lag` seconds after it was first seen. The due time is computed against
+the lag in force when it is checked, so changing the lag at runtime also applies to the queue.
+
+While the source region is down the queue is dropped: data that had not crossed the ocean when the
+region failed is lost, which is exactly the RPO a failover has to measure.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from drctl.sandbox.conditions import Conditions
+from drctl.sandbox.estate import DB_REPLICA, REPLICATED_TABLES, TABLE_KEYS
+
+log = structlog.get_logger(__name__)
+
+Item = dict[str, Any]  # DynamoDB wire format, copied verbatim
+
+
+@dataclass(frozen=True)
+class _Pending:
+    table: str
+    item: Item
+    written_at: float
+
+
+class Replicator:
+    """Copies the replicated tables from `source` to `target` with the lag `conditions` set."""
+
+    def __init__(
+        self,
+        source: Any,
+        target: Any,
+        conditions: Conditions,
+        regions: tuple[str, str],
+        poll_interval: float = 0.15,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._source, self._target = source, target
+        self._source_region, self._target_region = regions
+        self._conditions = conditions
+        self._poll_interval = poll_interval
+        self._clock = clock
+        self._seen: dict[tuple[str, str], str] = {}
+        self._pending: list[_Pending] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="replicator", daemon=True)
+
+    def baseline(self) -> None:
+        """Take what the source holds now as already replicated (the estate is seeded in both)."""
+        for table, key, version, _ in self._source_versions():
+            self._seen[(table, key)] = version
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def drop_pending(self) -> int:
+        """Lose everything not yet applied, as a failed region does. Returns how many items."""
+        with self._lock:
+            dropped, self._pending = len(self._pending), []
+        return dropped
+
+    def _run(self) -> None:
+        last_poll = 0.0
+        while not self._stop.wait(0.05):
+            try:
+                if self._conditions.is_down(self._source_region):
+                    self.drop_pending()
+                    continue
+                if time.monotonic() - last_poll >= self._poll_interval:
+                    last_poll = time.monotonic()
+                    self._poll()
+                if not self._conditions.is_down(self._target_region):
+                    self._apply_due()
+            except Exception as exc:  # one bad round must not end replication
+                log.warning("replication_round_failed", error=str(exc))
+
+    def _poll(self) -> None:
+        now = self._clock()
+        for table, key, version, item in self._source_versions():
+            if self._seen.get((table, key)) == version:
+                continue
+            self._seen[(table, key)] = version
+            written_at = float(item["written_at"]["N"]) if "written_at" in item else now
+            with self._lock:
+                self._pending.append(_Pending(table, item, written_at))
+
+    def _apply_due(self) -> None:
+        cutoff = self._clock() - self._conditions.replication_lag
+        with self._lock:
+            due = sorted(
+                (p for p in self._pending if p.written_at <= cutoff), key=lambda p: p.written_at
+            )
+            self._pending = [p for p in self._pending if p.written_at > cutoff]
+        for pending in due:
+            self._target.put_item(TableName=pending.table, Item=pending.item)
+
+    def _source_versions(self) -> Iterator[tuple[str, str, str, Item]]:
+        for table in REPLICATED_TABLES:
+            key_name = TABLE_KEYS[table]
+            for item in _scan(self._source, table):
+                version = json.dumps(item, sort_keys=True)
+                yield table, json.dumps(item[key_name], sort_keys=True), version, item
+
+
+class ReplicaLagPublisher:
+    """Publishes AWS/RDS `ReplicaLag` for the cross-region replica, as RDS does every minute.
+
+    Here every few seconds, with the injected lag; nothing is published while the source region is
+    down (the replica cannot know its lag then), so the last datapoint is the lag at the failure.
+    """
+
+    def __init__(
+        self, cloudwatch: Any, conditions: Conditions, source_region: str, interval: float = 5.0
+    ) -> None:
+        self._cloudwatch = cloudwatch
+        self._conditions = conditions
+        self._source_region = source_region
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="replica-lag", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def publish_once(self) -> None:
+        self._cloudwatch.put_metric_data(
+            Namespace="AWS/RDS",
+            MetricData=[
+                {
+                    "MetricName": "ReplicaLag",
+                    "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB_REPLICA}],
+                    "Value": self._conditions.replication_lag,
+                    "Unit": "Seconds",
+                }
+            ],
+        )
+
+    def _run(self) -> None:
+        while True:
+            try:
+                if not self._conditions.is_down(self._source_region):
+                    self.publish_once()
+            except Exception as exc:  # a missing datapoint is tolerable; a dead thread is not
+                log.warning("replica_lag_publish_failed", error=str(exc))
+            if self._stop.wait(self._interval):
+                return
+
+
+def _scan(dynamodb: Any, table: str) -> Iterator[Item]:
+    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = dynamodb.scan(**kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

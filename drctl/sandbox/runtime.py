@@ -1,0 +1,151 @@
+"""The running sandbox: every part wired together, and the control operations on it.
+
+Start order matters: fidelity fixes before moto answers; moto and the apps before seeding (the
+health checks need the apps' ports); the replicator's baseline before the first heartbeat; the
+state file last, because its existence is the manager's signal that the sandbox is ready.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from drctl.aws.clients import ClientFactory
+from drctl.core.errors import InvalidInput
+from drctl.sandbox.alarms import AlarmEvaluator
+from drctl.sandbox.apps import HeartbeatWriter, RegionalApp
+from drctl.sandbox.conditions import Conditions
+from drctl.sandbox.control import ControlApi
+from drctl.sandbox.estate import PRIMARY, REGIONS, SECONDARY
+from drctl.sandbox.fidelity import apply_fidelity_fixes
+from drctl.sandbox.files import SandboxFiles, write_atomically
+from drctl.sandbox.replicator import ReplicaLagPublisher, Replicator
+from drctl.sandbox.seed import seed_estate
+from drctl.sandbox.server import MotoServer
+
+log = structlog.get_logger(__name__)
+
+
+class EmbeddedSandbox:
+    """Implements `control.SandboxControl` for the control API."""
+
+    def __init__(self, files: SandboxFiles, port: int, replication_lag: float) -> None:
+        self.files = files
+        self.conditions = Conditions(REGIONS, replication_lag)
+        self.started_at = datetime.now(UTC).isoformat()
+        self.fixes = apply_fidelity_fixes()
+        self.moto = MotoServer(port, interceptors=[ControlApi(self)])
+        self.apps = {region: RegionalApp(region, self.conditions) for region in REGIONS}
+        self.seeded: dict[str, Any] = {}
+        self._running: list[Any] = []  # started parts, stopped in reverse
+        self._replicator: Replicator | None = None
+        self._evaluator: AlarmEvaluator | None = None
+
+    def start(self) -> None:
+        began = time.monotonic()
+        self._start(self.moto)
+        _point_aws_clients_at(self.moto.endpoint_url)
+        clients = ClientFactory()
+        for app in self.apps.values():
+            self._start(app)
+        self.seeded = seed_estate(clients, {r: app.port for r, app in self.apps.items()})
+        self._start_background(clients)
+        self._write_state()
+        log.info("sandbox_ready", endpoint=self.moto.endpoint_url, seconds=time.monotonic() - began)
+
+    def _start_background(self, clients: ClientFactory) -> None:
+        dynamodb = {region: clients.client("dynamodb", region) for region in REGIONS}
+        cloudwatch = {region: clients.client("cloudwatch", region) for region in REGIONS}
+        self._replicator = Replicator(
+            dynamodb[PRIMARY], dynamodb[SECONDARY], self.conditions, (PRIMARY, SECONDARY)
+        )
+        self._replicator.baseline()
+        self._start(self._replicator)
+        self._start(HeartbeatWriter(PRIMARY, dynamodb[PRIMARY], self.conditions))
+        self._start(ReplicaLagPublisher(cloudwatch[SECONDARY], self.conditions, PRIMARY))
+        self._evaluator = AlarmEvaluator(cloudwatch, {r: a.url for r, a in self.apps.items()})
+        self._start(self._evaluator)
+
+    def _start(self, part: Any) -> None:
+        part.start()
+        self._running.append(part)
+
+    def stop(self) -> None:
+        """Stop everything that started, newest first, and withdraw the state file."""
+        self.files.remove(self.files.state)
+        while self._running:
+            part = self._running.pop()
+            try:
+                part.stop()
+            except Exception as exc:  # stop the rest regardless
+                log.warning("stop_failed", part=type(part).__name__, error=str(exc))
+        # Again: a control request racing the shutdown may have rewritten it.
+        self.files.remove(self.files.state)
+        log.info("sandbox_stopped")
+
+    # -- control operations (control.SandboxControl) --
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "endpoint_url": self.moto.endpoint_url,
+            "regions": {"primary": PRIMARY, "secondary": SECONDARY},
+            "apps": {region: app.url for region, app in self.apps.items()},
+            "replication_lag_seconds": self.conditions.replication_lag,
+            "outages": {r: o.as_dict() for r, o in self.conditions.outages().items()},
+            "started_at": self.started_at,
+            "ready": self._evaluator is not None,
+            "seeded": self.seeded,
+            "fidelity_fixes": self.fixes,
+        }
+
+    def outage(self, region: str) -> dict[str, Any]:
+        replicator, evaluator = self._ready()
+        outage = self.conditions.begin_outage(region)
+        if region == PRIMARY:
+            dropped = replicator.drop_pending()
+            log.info("replication_lost", items=dropped)
+        alarms = evaluator.evaluate()
+        log.info("outage_started", region=region, started_at=outage.started_at, alarms=alarms)
+        return self._write_state()
+
+    def restore(self, region: str) -> dict[str, Any]:
+        _, evaluator = self._ready()
+        ended = self.conditions.end_outage(region)
+        alarms = evaluator.evaluate()
+        log.info("outage_ended", region=region, was_down=ended is not None, alarms=alarms)
+        return self._write_state()
+
+    def set_replication_lag(self, seconds: float) -> dict[str, Any]:
+        self.conditions.set_replication_lag(seconds)
+        log.info("replication_lag_set", seconds=self.conditions.replication_lag)
+        return self._write_state()
+
+    def _ready(self) -> tuple[Replicator, AlarmEvaluator]:
+        if self._replicator is None or self._evaluator is None:
+            raise InvalidInput("the sandbox is still starting; try again when it is ready")
+        return self._replicator, self._evaluator
+
+    def _write_state(self) -> dict[str, Any]:
+        document = self.document()
+        write_atomically(self.files.state, json.dumps(document, indent=2, default=str))
+        return document
+
+
+def _point_aws_clients_at(endpoint_url: str) -> None:
+    """Every boto3 client in this process talks to the embedded AWS, with dummy credentials:
+    the supervisor must never reach a real account, whatever the operator's shell holds."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=PRIMARY,
+        NO_PROXY="127.0.0.1,localhost",
+    )

@@ -1,0 +1,251 @@
+"""Seeds the Roadtrip-Copilot estate into the sandbox, through the same AWS API drctl uses.
+
+Seeding goes over HTTP with boto3 clients (never into moto's internals) so that what is seeded is
+whatever moto answers for real API calls -- the estate a failover will later read back.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from drctl.aws.clients import ClientFactory
+from drctl.sandbox import estate
+from drctl.sandbox.estate import PRIMARY, REGIONS
+
+# Neither is ever used to log in; the replica and drills only need an instance that exists.
+_DB_MASTER = {"MasterUsername": "roadtrip", "MasterUserPassword": "sandbox-only-not-a-secret"}
+
+
+def seed_estate(clients: ClientFactory, app_ports: dict[str, int]) -> dict[str, Any]:
+    """Create the whole estate; returns a summary of what exists (ids, ARNs, counts)."""
+    regions = {region: seed_region(clients, region) for region in REGIONS}
+    return {
+        "route53": seed_dns(clients.client("route53", PRIMARY), app_ports),
+        "rds": seed_database(clients),
+        "regions": regions,
+    }
+
+
+def seed_region(clients: ClientFactory, region: str) -> dict[str, Any]:
+    return {
+        "ecs": seed_ecs(clients.client("ecs", region), region),
+        "autoscaling": seed_workers(clients, region),
+        "alarms": seed_alarms(clients.client("cloudwatch", region), region),
+        "dynamodb": seed_tables(clients.client("dynamodb", region)),
+        "notifications": seed_notifications(clients, region),
+    }
+
+
+def seed_dns(route53: Any, app_ports: dict[str, int]) -> dict[str, Any]:
+    """The public zone, one health check per regional app, and the weighted `api` pair."""
+    zone = route53.create_hosted_zone(Name=estate.ZONE_NAME, CallerReference=_reference())
+    zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+    checks = {region: _health_check(route53, region, port) for region, port in app_ports.items()}
+    changes = [_weighted_api(region, checks[region]) for region in REGIONS]
+    changes += [_regional_a_record(region) for region in REGIONS]
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+    return {"zone_id": zone_id, "record": estate.API_RECORD, "health_checks": checks}
+
+
+def _health_check(route53: Any, region: str, port: int) -> str:
+    config = {
+        "Type": "HTTP",
+        "FullyQualifiedDomainName": estate.regional_api_host(region),
+        "Port": port,
+        "ResourcePath": "/health",
+        "RequestInterval": 10,
+        "FailureThreshold": 1,
+    }
+    created = route53.create_health_check(CallerReference=_reference(), HealthCheckConfig=config)
+    check_id: str = created["HealthCheck"]["Id"]
+    route53.change_tags_for_resource(
+        ResourceType="healthcheck",
+        ResourceId=check_id,
+        AddTags=[{"Key": "Name", "Value": f"roadtrip-api-{region}"}],
+    )
+    return check_id
+
+
+def _weighted_api(region: str, health_check_id: str) -> dict[str, Any]:
+    record = {
+        "Name": estate.API_RECORD,
+        "Type": "CNAME",
+        "SetIdentifier": region,
+        "Weight": estate.API_WEIGHTS[region],
+        "TTL": estate.RECORD_TTL,
+        "ResourceRecords": [{"Value": estate.regional_api_host(region)}],
+        "HealthCheckId": health_check_id,
+    }
+    return {"Action": "UPSERT", "ResourceRecordSet": record}
+
+
+def _regional_a_record(region: str) -> dict[str, Any]:
+    record = {
+        "Name": estate.regional_api_host(region),
+        "Type": "A",
+        "TTL": estate.RECORD_TTL,
+        "ResourceRecords": [{"Value": "127.0.0.1"}],
+    }
+    return {"Action": "UPSERT", "ResourceRecordSet": record}
+
+
+def seed_ecs(ecs: Any, region: str) -> dict[str, int]:
+    ecs.create_cluster(clusterName=estate.CLUSTER)
+    counts = estate.SERVICE_COUNTS[region]
+    for service, desired in counts.items():
+        family = f"{estate.CLUSTER}-{service}"
+        container = {"name": service, "image": f"roadtrip/{service}:stable", "memory": 512}
+        ecs.register_task_definition(family=family, containerDefinitions=[container])
+        ecs.create_service(
+            cluster=estate.CLUSTER,
+            serviceName=service,
+            taskDefinition=family,
+            desiredCount=desired,
+        )
+        # moto starts a service with runningCount 0 and sets it to desired only on UpdateService.
+        ecs.update_service(cluster=estate.CLUSTER, service=service, desiredCount=desired)
+    return dict(counts)
+
+
+def seed_workers(clients: ClientFactory, region: str) -> dict[str, Any]:
+    ec2 = clients.client("ec2", region)
+    vpc_id = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnet_id = ec2.create_subnet(
+        VpcId=vpc_id, CidrBlock="10.20.1.0/24", AvailabilityZone=f"{region}a"
+    )["Subnet"]["SubnetId"]
+    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ec2.create_launch_template(
+        LaunchTemplateName=estate.WORKERS_LAUNCH_TEMPLATE,
+        LaunchTemplateData={"ImageId": image_id, "InstanceType": "t3.medium"},
+    )
+    size = estate.WORKERS_SIZES[region]
+    clients.client("autoscaling", region).create_auto_scaling_group(
+        AutoScalingGroupName=estate.WORKERS_ASG,
+        LaunchTemplate={"LaunchTemplateName": estate.WORKERS_LAUNCH_TEMPLATE, "Version": "$Latest"},
+        MinSize=size.min_size,
+        MaxSize=size.max_size,
+        DesiredCapacity=size.desired,
+        VPCZoneIdentifier=subnet_id,
+    )
+    return {"group": estate.WORKERS_ASG, "desired": size.desired, "subnet_id": subnet_id}
+
+
+def seed_alarms(cloudwatch: Any, region: str) -> list[str]:
+    errors_alarm, latency_alarm = estate.detection_alarms(region)
+    dimensions = [{"Name": "LoadBalancer", "Value": f"app/roadtrip-{region}/sandbox"}]
+    common = {
+        "Namespace": "AWS/ApplicationELB",
+        "Dimensions": dimensions,
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "TreatMissingData": "notBreaching",
+    }
+    cloudwatch.put_metric_alarm(
+        AlarmName=errors_alarm,
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Threshold=50.0,
+        **common,
+    )
+    cloudwatch.put_metric_alarm(
+        AlarmName=latency_alarm,
+        MetricName="TargetResponseTime",
+        Statistic="Average",
+        Threshold=1.5,
+        **common,
+    )
+    for alarm in (errors_alarm, latency_alarm):
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="Seeded healthy")
+    return [errors_alarm, latency_alarm]
+
+
+def seed_tables(dynamodb: Any) -> dict[str, Any]:
+    for table, key in estate.TABLE_KEYS.items():
+        dynamodb.create_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    dynamodb.update_continuous_backups(
+        TableName=estate.POIS_TABLE,
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+    for item in _pois():
+        dynamodb.put_item(TableName=estate.POIS_TABLE, Item=item)
+    return {
+        "tables": list(estate.TABLE_KEYS),
+        "pitr": [estate.POIS_TABLE],
+        "pois": estate.SEEDED_POIS,
+    }
+
+
+def _pois() -> list[dict[str, Any]]:
+    # The same items in both regions: the replica starts caught up. A fixed base time keeps
+    # them identical, so the replicator sees nothing to copy until something changes.
+    base = Decimal(int(time.time()) - 3600)
+    return [
+        {
+            "poi_id": {"S": f"poi-{n:03d}"},
+            "name": {"S": f"Scenic stop {n}"},
+            "lat": {"N": str(Decimal("36.0") + Decimal(n) / 10)},
+            "lon": {"N": str(Decimal("-112.0") - Decimal(n) / 10)},
+            "updated_at": {"N": str(base + n * 60)},
+        }
+        for n in range(1, estate.SEEDED_POIS + 1)
+    ]
+
+
+def seed_notifications(clients: ClientFactory, region: str) -> dict[str, str]:
+    """The notification topic and the queue subscribed to it, so notifications can be read."""
+    sns, sqs = clients.client("sns", region), clients.client("sqs", region)
+    topic_arn = sns.create_topic(Name=estate.TOPIC)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=estate.INBOX_QUEUE)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url, Attributes={"Policy": _allow_topic(queue_arn, topic_arn)}
+    )
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return {"topic_arn": topic_arn, "queue_url": queue_url, "queue_arn": queue_arn}
+
+
+def _allow_topic(queue_arn: str, topic_arn: str) -> str:
+    # What AWS requires for SNS to deliver; moto does not check it, real accounts do.
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def seed_database(clients: ClientFactory) -> dict[str, str]:
+    """The primary instance and its cross-region read replica."""
+    source = clients.client("rds", estate.DB_REGION).create_db_instance(
+        DBInstanceIdentifier=estate.DB_INSTANCE,
+        Engine="postgres",
+        DBInstanceClass="db.t3.medium",
+        AllocatedStorage=20,
+        StorageEncrypted=True,
+        BackupRetentionPeriod=7,
+        **_DB_MASTER,
+    )["DBInstance"]
+    replica = clients.client("rds", estate.DB_REPLICA_REGION).create_db_instance_read_replica(
+        DBInstanceIdentifier=estate.DB_REPLICA,
+        SourceDBInstanceIdentifier=source["DBInstanceArn"],
+        DBInstanceClass="db.t3.medium",
+    )["DBInstance"]
+    return {"source_arn": source["DBInstanceArn"], "replica_arn": replica["DBInstanceArn"]}
+
+
+def _reference() -> str:
+    return f"drctl-sandbox-{uuid.uuid4()}"
