@@ -41,11 +41,12 @@ def terminate(pid: int, timeout: float) -> None:
 
 def _wait_gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not is_supervisor(pid):
-            return True
+    while is_supervisor(pid):
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.05)
-    return not is_supervisor(pid)
+    _collect(pid)
+    return True
 
 
 def _signal(pid: int, signum: int) -> None:
@@ -53,11 +54,24 @@ def _signal(pid: int, signum: int) -> None:
         os.kill(pid, signum)
 
 
-def _reap(pid: int) -> None:
-    # When this process is the supervisor's parent (the test suite is), an exited supervisor
-    # stays a zombie -- still in /proc -- until it is collected here.
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+def _reap(pid: int) -> bool:
+    """Collect `pid` if it is our exited child. True when there is nothing (left) to collect.
+
+    When this process is the supervisor's parent (the test suite is), an exited supervisor stays
+    a zombie -- still in /proc -- until it is collected here.
+    """
+    try:
+        collected, _ = os.waitpid(pid, os.WNOHANG)
+    except (ChildProcessError, OSError):
+        return True  # not our child: its own parent (or init) collects it
+    return collected == pid
+
+
+def _collect(pid: int, timeout: float = 2.0) -> None:
+    # A process loses its cmdline a moment before it can be collected; wait for that moment.
+    deadline = time.monotonic() + timeout
+    while not _reap(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _exists(pid: int) -> bool:

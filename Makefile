@@ -1,0 +1,39 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "drctl needs Python >= 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# One stamp per install flavour, redone when pyproject.toml changes.
+$(VENV)/.installed-sandbox: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[sandbox]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[sandbox,dev]'
+	touch $@ $(VENV)/.installed-sandbox
+
+demo: $(VENV)/.installed-sandbox
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check drctl tests
+	$(BIN)/mypy drctl
+	$(BIN)/pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check drctl tests
+	$(BIN)/mypy drctl
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .drctl .pytest_cache .mypy_cache .ruff_cache

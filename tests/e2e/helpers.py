@@ -1,0 +1,95 @@
+"""Running the real CLI, as a user would, against a sandbox; reading the estate back with boto3."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drctl.aws.clients import ClientFactory
+from drctl.sandbox import manager
+from drctl.sandbox.manager import SandboxInfo
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOK = ROOT / "playbooks" / "roadtrip.yaml"
+
+
+@dataclass
+class Cli:
+    """`drctl` in a subprocess with the sandbox's environment and its own journal directory."""
+
+    sandbox: SandboxInfo
+    state_dir: Path
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DRCTL_"))}
+        env.update(manager.env_exports(self.sandbox))
+        env["DRCTL_STATE_DIR"] = str(self.state_dir)
+        return env
+
+    def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "drctl", *args], env=self.env(), cwd=ROOT,
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+        )
+
+    def json(self, *args: str) -> Any:
+        result = self(*args, "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+def estate_snapshot(aws: ClientFactory) -> dict[str, Any]:
+    """What a failover may change, read independently with plain boto3 calls."""
+    r53 = aws.client("route53", "us-east-1")
+    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == "roadcopilot.com.")
+    weights = {
+        rr["SetIdentifier"]: rr["Weight"]
+        for rr in r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+        if rr["Name"] == "api.roadcopilot.com." and "Weight" in rr
+    }
+    snapshot: dict[str, Any] = {"weights": weights}
+    for region in ("us-east-1", "us-west-2"):
+        services = aws.client("ecs", region).describe_services(
+            cluster="roadtrip", services=["api", "voice", "poi-sync"])["services"]
+        snapshot[f"ecs:{region}"] = {s["serviceName"]: s["desiredCount"] for s in services}
+        group = aws.client("autoscaling", region).describe_auto_scaling_groups(
+            AutoScalingGroupNames=["roadtrip-workers"])["AutoScalingGroups"][0]
+        snapshot[f"asg:{region}"] = group["DesiredCapacity"]
+    replica = aws.client("rds", "us-west-2").describe_db_instances(
+        DBInstanceIdentifier="roadtrip-db-replica")["DBInstances"][0]
+    snapshot["replica_source"] = replica.get("ReadReplicaSourceDBInstanceIdentifier")
+    return snapshot
+
+
+def inbox_messages(aws: ClientFactory, region: str) -> list[str]:
+    """Bodies of every message in the region's notification inbox queue (drained)."""
+    sqs = aws.client("sqs", region)
+    url = sqs.get_queue_url(QueueName="drctl-notifications-inbox")["QueueUrl"]
+    bodies: list[str] = []
+    for _ in range(5):
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        for message in got.get("Messages", []):
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if not got.get("Messages"):
+            break
+    return bodies
+
+
+def wait_for_replicated_heartbeat(aws: ClientFactory, timeout: float) -> None:
+    """Block until the secondary holds a replicated copy of the primary's heartbeat."""
+    ddb = aws.client("dynamodb", "us-west-2")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        item = ddb.get_item(TableName="roadtrip-heartbeats", Key={"writer": {"S": "us-east-1"}},
+                            ConsistentRead=True).get("Item")
+        if item:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"no replicated heartbeat in us-west-2 after {timeout}s")

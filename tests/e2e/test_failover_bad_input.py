@@ -1,0 +1,122 @@
+"""Bad input to `drctl failover|plan|validate`: a clear message, the documented exit code, and
+nothing changed in the estate (read back with boto3) — all against one live sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import PLAYBOOK, Cli, estate_snapshot
+
+
+@pytest.fixture
+def cli(sandbox, tmp_path: Path) -> Cli:
+    return Cli(sandbox, tmp_path / "state")
+
+
+@pytest.fixture
+def unchanged(aws):
+    """Asserts, after the test, that the estate is exactly as it was before it."""
+    before = estate_snapshot(aws)
+    yield
+    assert estate_snapshot(aws) == before
+
+
+def playbook_with(tmp_path: Path, old: str, new: str) -> str:
+    text = PLAYBOOK.read_text()
+    assert old in text
+    path = tmp_path / "playbook.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return str(path)
+
+
+def line_of(path: str, needle: str) -> int:
+    return next(i for i, line in enumerate(Path(path).read_text().splitlines(), 1) if needle in line)
+
+
+def test_unknown_region_is_refused(cli, unchanged) -> None:
+    result = cli("failover", "--region", "eu-west-9", "--yes")
+    assert result.returncode == 2
+    assert "'eu-west-9' is not a region of playbook 'roadtrip'" in result.stderr
+    assert "us-east-1, us-west-2" in result.stderr
+
+
+def test_target_already_active_is_refused(cli, unchanged) -> None:
+    result = cli("failover", "--region", "us-east-1", "--yes")
+    assert result.returncode == 2
+    assert "us-east-1 is already the active region" in result.stderr
+    assert cli.json("runs", "list") == []
+
+
+def test_missing_hosted_zone(cli, tmp_path, unchanged) -> None:
+    path = playbook_with(tmp_path, "zone: roadcopilot.com", "zone: no-such-zone.example")
+    result = cli("failover", "--region", "us-west-2", "--yes", "--playbook", path)
+    assert result.returncode == 2
+    assert "hosted zone 'no-such-zone.example' does not exist" in result.stderr
+    validate = cli("validate", path)
+    assert validate.returncode == 2
+    assert f"{path}:{line_of(path, 'zone:')}" in validate.stdout + validate.stderr
+
+
+def test_missing_alarm_fails_detect_before_any_change(cli, tmp_path, unchanged) -> None:
+    path = playbook_with(tmp_path, "roadtrip-api-latency-{region}", "roadtrip-api-typo-{region}")
+    result = cli("failover", "--region", "us-west-2", "--yes", "--playbook", path)
+    assert result.returncode == 2
+    assert "alarm(s) not found in us-east-1: roadtrip-api-typo-us-east-1" in result.stderr
+    runs = cli.json("runs", "list")
+    assert [r["status"] for r in runs] == ["failed"]
+    run = cli.json("runs", "show", runs[0]["run_id"])
+    assert [(s["name"], s["status"]) for s in run["steps"]] == [("detect", "failed")]
+
+    validate = cli("validate", path)
+    assert validate.returncode == 2
+    expected = f"{path}:{line_of(path, 'roadtrip-api-typo')}"
+    assert expected in validate.stdout + validate.stderr
+
+
+def test_no_tty_without_yes_is_not_confirmed(cli, unchanged) -> None:
+    # --incident-start gets past detect's question, so this reaches the confirm step.
+    result = cli("failover", "--region", "us-west-2", "--incident-start", "2026-01-01T00:00:00Z")
+    assert result.returncode == 3
+    assert "no TTY" in result.stderr and "--yes" in result.stderr
+    run = cli.json("runs", "list")[0]
+    assert run["status"] == "aborted"
+
+
+def test_no_alarm_firing_and_no_tty_is_not_confirmed(cli, unchanged) -> None:
+    result = cli("failover", "--region", "us-west-2")
+    assert result.returncode == 3
+    assert "no detection alarm is in ALARM in us-east-1" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle", "message"),
+    [
+        ("  weight: 100", "  weight: 100\n  wieght: 5", "wieght", "dns.wieght: unknown key"),
+        ("  weight: 100", "  weight: lots", "weight: lots", "dns.weight:"),
+        ("  rpo: 15m", "  rpo: 15 minutes", "rpo: 15 minutes", "not a duration: '15 minutes'"),
+    ],
+)
+def test_malformed_playbook_gives_file_and_line(cli, tmp_path, old, new, needle, message,
+                                                unchanged) -> None:
+    path = playbook_with(tmp_path, old, new)
+    for args in (["validate", path, "--offline"],
+                 ["failover", "--region", "us-west-2", "--yes", "--playbook", path],
+                 ["plan", "--region", "us-west-2", "--playbook", path]):
+        result = cli(*args)
+        assert result.returncode == 2, result
+        assert f"{path}:{line_of(path, needle)}:" in result.stderr
+        assert message in result.stderr
+
+
+def test_bad_incident_start_is_invalid_input(cli, unchanged) -> None:
+    result = cli("failover", "--region", "us-west-2", "--yes", "--incident-start", "yesterday")
+    assert result.returncode == 2
+    assert "not an ISO 8601 time" in result.stderr
+
+
+def test_valid_playbook_validates_live(cli) -> None:
+    result = cli("validate", str(PLAYBOOK))
+    assert result.returncode == 0, result.stderr
+    assert "valid (schema and live resources)" in result.stdout
