@@ -47,7 +47,8 @@ class Cli:
 def estate_snapshot(aws: ClientFactory) -> dict[str, Any]:
     """What a failover may change, read independently with plain boto3 calls."""
     r53 = aws.client("route53", "us-east-1")
-    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == "roadcopilot.com.")
+    zones = r53.list_hosted_zones()["HostedZones"]
+    zone = next(z for z in zones if z["Name"] == "roadcopilot.com.")
     weights = {
         rr["SetIdentifier"]: rr["Weight"]
         for rr in r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]

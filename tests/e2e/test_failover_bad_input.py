@@ -32,7 +32,8 @@ def playbook_with(tmp_path: Path, old: str, new: str) -> str:
 
 
 def line_of(path: str, needle: str) -> int:
-    return next(i for i, line in enumerate(Path(path).read_text().splitlines(), 1) if needle in line)
+    lines = Path(path).read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if needle in line)
 
 
 def test_unknown_region_is_refused(cli, unchanged) -> None:
