@@ -117,7 +117,7 @@ def seed_workers(clients: ClientFactory, region: str) -> dict[str, Any]:
     subnet_id = ec2.create_subnet(
         VpcId=vpc_id, CidrBlock="10.20.1.0/24", AvailabilityZone=f"{region}a"
     )["Subnet"]["SubnetId"]
-    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image_id = _linux_image(ec2)
     ec2.create_launch_template(
         LaunchTemplateName=estate.WORKERS_LAUNCH_TEMPLATE,
         LaunchTemplateData={"ImageId": image_id, "InstanceType": "t3.medium"},
@@ -132,6 +132,14 @@ def seed_workers(clients: ClientFactory, region: str) -> dict[str, Any]:
         VPCZoneIdentifier=subnet_id,
     )
     return {"group": estate.WORKERS_ASG, "desired": size.desired, "subnet_id": subnet_id}
+
+
+def _linux_image(ec2: Any) -> str:
+    # Filtered: moto's unfiltered answer lists every AMI it knows and costs most of a second.
+    images = ec2.describe_images(
+        Owners=["amazon"], Filters=[{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}]
+    )["Images"] or ec2.describe_images(Owners=["amazon"])["Images"]
+    return str(images[0]["ImageId"])
 
 
 def seed_alarms(cloudwatch: Any, region: str) -> list[str]:
