@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime
 
 import typer
@@ -28,10 +29,16 @@ def _spec(app: Application, playbook_path: str, region: str, options: FailoverOp
     deps = FailoverDeps(
         aws=app.aws, clock=app.clock, operator=ConsoleOperator(),
         channels=lambda target: build_channels(playbook.notify, app.aws, target, env,
-                                               console=app.console.print),
+                                               console=_plain(app)),
     )
     spec, active = resolve_spec(playbook, playbook_path, region, deps, options)
     return spec, deps, active
+
+
+def _plain(app: Application) -> Callable[[str], None]:
+    """Print text as is (a notification may contain [brackets] that are not markup)."""
+    console = app.console
+    return lambda text: console.print(text, markup=False)
 
 
 def _incident_start(text: str | None) -> datetime | None:

@@ -1,0 +1,94 @@
+"""The operator at a real terminal (a pty): typing the region, a wrong answer, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from drctl.sandbox import manager
+from tests.e2e.helpers import ROOT, Cli, estate_snapshot
+
+
+class Terminal:
+    """`drctl` with its stdin on a pty (so it sees a TTY); stderr captured."""
+
+    def __init__(self, cli: Cli, *args: str) -> None:
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "drctl", *args], env=cli.env(), cwd=ROOT,
+            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        os.close(slave)
+        self.seen = ""
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        assert self.proc.stderr is not None
+        fd = self.proc.stderr.fileno()
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            assert time.monotonic() < deadline, f"never saw {text!r}; got {self.seen!r}"
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                chunk = os.read(fd, 4096).decode()
+                assert chunk, f"stderr closed before {text!r}; got {self.seen!r}"
+                self.seen += chunk
+
+    def type(self, line: str) -> None:
+        os.write(self.master, (line + "\n").encode())
+
+    def finish(self, timeout: float = 60) -> int:
+        try:
+            _, err = self.proc.communicate(timeout=timeout)
+        finally:
+            os.close(self.master)
+        self.seen += err
+        return self.proc.returncode
+
+
+def test_operator_types_the_region(make_sandbox, use_sandbox, tmp_path: Path) -> None:
+    sandbox = make_sandbox(lag=2.0)
+    aws = use_sandbox(sandbox)
+    cli = Cli(sandbox, tmp_path / "state")
+    manager.outage(sandbox.state_dir, "us-east-1")
+    before = estate_snapshot(aws)
+
+    wrong = Terminal(cli, "failover", "--region", "us-west-2")
+    wrong.wait_for("Type the target region (us-west-2)")
+    wrong.type("us-east-1")
+    assert wrong.finish() == 3
+    assert "did not match 'us-west-2'; nothing was changed" in wrong.seen
+    assert estate_snapshot(aws) == before
+
+    interrupted = Terminal(cli, "failover", "--region", "us-west-2")
+    interrupted.wait_for("Type the target region")
+    interrupted.proc.send_signal(signal.SIGINT)
+    assert interrupted.finish() == 130
+    assert estate_snapshot(aws) == before
+
+    right = Terminal(cli, "failover", "--region", "us-west-2")
+    right.wait_for("Type the target region")
+    right.type("us-west-2")
+    assert right.finish() == 0, right.seen
+    assert estate_snapshot(aws)["weights"] == {"us-east-1": 0, "us-west-2": 100}
+
+    runs = cli.json("runs", "list")
+    assert [r["status"] for r in runs] == ["succeeded", "interrupted", "aborted"]
+    ctrl_c = cli.json("runs", "show", runs[1]["run_id"])
+    assert ctrl_c["steps"][-1]["name"] == "confirm"
+    assert ctrl_c["steps"][-1]["status"] == "failed"
+    assert "Ctrl-C" in ctrl_c["error"]
+
+
+def test_operator_declines_failover_without_alarm(sandbox, tmp_path: Path) -> None:
+    cli = Cli(sandbox, tmp_path / "state")
+    term = Terminal(cli, "failover", "--region", "us-west-2")
+    term.wait_for("No detection alarm is in ALARM in us-east-1. Fail over anyway? [y/N]")
+    term.type("n")
+    assert term.finish() == 3
+    assert "chose not to fail over" in term.seen

@@ -1,0 +1,136 @@
+"""Run.effective_status (drctl/core/run.py) and StepContext.wait_until (drctl/core/step.py)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from drctl.core.clock import FakeClock
+from drctl.core.errors import StepFailed
+from drctl.core.events import Event
+from drctl.core.run import Run, RunStatus
+from drctl.core.step import StepContext
+from tests.unit.helpers import T0
+
+
+def dead_pid() -> int:
+    """The pid of a process that has finished and been reaped."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def run_owned_by(pid: int, host: str, *later: str) -> Run:
+    events = [Event("fo-1", "run_started", T0,
+                    data={"kind": "failover", "user": "sre", "host": host, "pid": pid})]
+    events += [Event("fo-1", type_, T0, data={"reason": "waiting for approval"})
+               for type_ in later]
+    return Run.from_events(events)
+
+
+# --- effective_status ------------------------------------------------------------------------
+
+
+def test_a_running_run_whose_process_died_is_interrupted() -> None:
+    run = run_owned_by(dead_pid(), socket.gethostname())
+
+    assert run.status is RunStatus.RUNNING
+    assert run.owner_alive is False
+    assert run.effective_status is RunStatus.INTERRUPTED
+    assert run.to_dict()["status"] == "interrupted"
+
+
+def test_a_waiting_run_whose_process_died_is_interrupted() -> None:
+    run = run_owned_by(dead_pid(), socket.gethostname(), "run_waiting")
+
+    assert run.status is RunStatus.WAITING
+    assert run.effective_status is RunStatus.INTERRUPTED
+
+
+def test_a_running_run_whose_process_lives_is_running() -> None:
+    run = run_owned_by(os.getpid(), socket.gethostname())
+
+    assert run.effective_status is RunStatus.RUNNING
+
+
+def test_a_run_owned_by_another_host_is_not_judged_from_here() -> None:
+    run = run_owned_by(dead_pid(), socket.gethostname() + "-elsewhere")
+
+    assert run.effective_status is RunStatus.RUNNING
+
+
+def test_a_finished_run_keeps_its_status_when_its_process_is_gone() -> None:
+    events = [
+        Event("fo-1", "run_started", T0,
+              data={"kind": "failover", "host": socket.gethostname(), "pid": dead_pid()}),
+        Event("fo-1", "run_finished", T0, data={"status": "succeeded"}),
+    ]
+
+    assert Run.from_events(events).effective_status is RunStatus.SUCCEEDED
+
+
+def test_a_journal_must_start_with_run_started() -> None:
+    with pytest.raises(ValueError, match="run_started"):
+        Run.from_events([Event("fo-1", "step_started", T0, "detect")])
+
+
+# --- StepContext.wait_until ------------------------------------------------------------------
+
+
+class Countdown:
+    """A check that turns true on its `true_on`-th call."""
+
+    def __init__(self, true_on: int) -> None:
+        self.true_on = true_on
+        self.calls = 0
+
+    def __call__(self) -> bool:
+        self.calls += 1
+        return self.calls >= self.true_on
+
+
+def test_wait_until_returns_the_seconds_waited(clock: FakeClock) -> None:
+    ctx = StepContext("fo-1", clock)
+    check = Countdown(true_on=4)
+
+    waited = ctx.wait_until(check, timeout=60, interval=2.5, what="ECS to stabilise")
+
+    assert waited == 7.5
+    assert check.calls == 4
+    assert clock.slept == [2.5, 2.5, 2.5]
+    assert (clock.now() - T0).total_seconds() == 7.5
+
+
+def test_wait_until_does_not_sleep_when_already_true(clock: FakeClock) -> None:
+    ctx = StepContext("fo-1", clock)
+
+    assert ctx.wait_until(lambda: True, timeout=60, interval=5, what="DNS") == 0.0
+    assert clock.slept == []
+
+
+def test_wait_until_raises_step_failed_on_timeout(clock: FakeClock) -> None:
+    ctx = StepContext("fo-1", clock)
+    never = Countdown(true_on=10**6)
+
+    with pytest.raises(StepFailed, match=r"timed out after 10s waiting for Route53 INSYNC"):
+        ctx.wait_until(never, timeout=10, interval=2, what="Route53 INSYNC")
+
+    # It kept asking until the deadline, and not much longer.
+    assert never.calls == 6
+    assert sum(clock.slept) == 10
+
+
+def test_wait_until_reports_progress_about_every_five_seconds(clock: FakeClock) -> None:
+    reports: list[str] = []
+    ctx = StepContext("fo-1", clock, report=reports.append)
+
+    ctx.wait_until(Countdown(true_on=7), timeout=60, interval=2, what="the smoke test")
+
+    assert reports == [
+        "waiting for the smoke test (0s)",
+        "waiting for the smoke test (6s)",
+    ]
