@@ -5,15 +5,52 @@
   not exist, or starting one twice, raises `InvalidInput`.
 - `events(run_id)` returns the run's events in `seq` order; an unknown id raises `UnknownRun`.
 - `run_ids(kind)` lists runs newest first; `resolve(prefix)` expands a unique id prefix.
+- `acquire_lock(holder)` takes the named lock atomically: it succeeds when the lock is free or
+  already held by the same run (a resumed run takes its own lock over), and raises `LockHeld`
+  naming the holder otherwise. `release_lock(name, run_id)` frees it only for its holder.
+  Exactly one of many concurrent acquirers wins.
+- `get_setting(key)` / `put_setting(key, value)` keep small named values (the chaos kill switch);
+  `None` deletes.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
-from drctl.core.errors import UnknownRun
+from drctl.core.clock import iso, parse_iso
+from drctl.core.errors import Blocked, UnknownRun
 from drctl.core.events import Event
 from drctl.core.run import Run
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    name: str
+    run_id: str
+    user: str
+    host: str
+    pid: int
+    acquired_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "acquired_at": iso(self.acquired_at)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LockHolder:
+        return cls(data["name"], data["run_id"], data["user"], data["host"], int(data["pid"]),
+                   parse_iso(data["acquired_at"]))
+
+    def describe(self) -> str:
+        return (f"run {self.run_id} by {self.user} on {self.host} (pid {self.pid}), "
+                f"since {iso(self.acquired_at)}")
+
+
+class LockHeld(Blocked):
+    def __init__(self, holder: LockHolder) -> None:
+        super().__init__(f"{holder.name} is held by {holder.describe()}")
+        self.holder = holder
 
 
 class Store(Protocol):
@@ -22,6 +59,16 @@ class Store(Protocol):
     def events(self, run_id: str) -> list[Event]: ...
 
     def run_ids(self, kind: str | None = None, limit: int = 100) -> list[str]: ...
+
+    def acquire_lock(self, holder: LockHolder) -> LockHolder: ...
+
+    def release_lock(self, name: str, run_id: str) -> bool: ...
+
+    def lock(self, name: str) -> LockHolder | None: ...
+
+    def get_setting(self, key: str) -> str | None: ...
+
+    def put_setting(self, key: str, value: str | None) -> None: ...
 
     def close(self) -> None: ...
 

@@ -7,11 +7,14 @@ import threading
 
 from drctl.core.errors import InvalidInput, UnknownRun
 from drctl.core.events import Event
+from drctl.store.base import LockHeld, LockHolder
 
 
 class MemoryStore:
     def __init__(self) -> None:
         self._events: dict[str, list[Event]] = {}
+        self._locks: dict[str, LockHolder] = {}
+        self._settings: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def append(self, event: Event) -> Event:
@@ -38,6 +41,37 @@ class MemoryStore:
             journals = [j for j in self._events.values() if kind in (None, j[0].data["kind"])]
         journals.sort(key=lambda j: (j[0].at, j[0].run_id), reverse=True)
         return [j[0].run_id for j in journals[:limit]]
+
+    def acquire_lock(self, holder: LockHolder) -> LockHolder:
+        with self._lock:
+            current = self._locks.get(holder.name)
+            if current is not None and current.run_id != holder.run_id:
+                raise LockHeld(current)
+            self._locks[holder.name] = holder
+            return holder
+
+    def release_lock(self, name: str, run_id: str) -> bool:
+        with self._lock:
+            current = self._locks.get(name)
+            if current is None or current.run_id != run_id:
+                return False
+            del self._locks[name]
+            return True
+
+    def lock(self, name: str) -> LockHolder | None:
+        with self._lock:
+            return self._locks.get(name)
+
+    def get_setting(self, key: str) -> str | None:
+        with self._lock:
+            return self._settings.get(key)
+
+    def put_setting(self, key: str, value: str | None) -> None:
+        with self._lock:
+            if value is None:
+                self._settings.pop(key, None)
+            else:
+                self._settings[key] = value
 
     def close(self) -> None:
         pass

@@ -14,6 +14,7 @@ from pathlib import Path
 from drctl.core.clock import iso, parse_iso
 from drctl.core.errors import InvalidInput, UnknownRun
 from drctl.core.events import Event
+from drctl.store.base import LockHeld, LockHolder
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -25,6 +26,10 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (run_id, seq)
 );
 CREATE INDEX IF NOT EXISTS runs_by_kind ON runs (kind, started_at);
+CREATE TABLE IF NOT EXISTS locks (
+    name TEXT PRIMARY KEY, run_id TEXT NOT NULL, holder TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -88,6 +93,49 @@ class SqliteStore:
         with self._lock:
             rows = self._db.execute(query, (kind, kind, limit)).fetchall()
         return [row[0] for row in rows]
+
+    def acquire_lock(self, holder: LockHolder) -> LockHolder:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")  # serialises every writer on this database
+            try:
+                row = self._db.execute(
+                    "SELECT holder FROM locks WHERE name = ?", (holder.name,)
+                ).fetchone()
+                if row and json.loads(row[0])["run_id"] != holder.run_id:
+                    raise LockHeld(LockHolder.from_dict(json.loads(row[0])))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO locks VALUES (?, ?, ?)",
+                    (holder.name, holder.run_id, json.dumps(holder.to_dict())),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return holder
+
+    def release_lock(self, name: str, run_id: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM locks WHERE name = ? AND run_id = ?", (name, run_id)
+            )
+        return cursor.rowcount > 0
+
+    def lock(self, name: str) -> LockHolder | None:
+        with self._lock:
+            row = self._db.execute("SELECT holder FROM locks WHERE name = ?", (name,)).fetchone()
+        return LockHolder.from_dict(json.loads(row[0])) if row else None
+
+    def get_setting(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def put_setting(self, key: str, value: str | None) -> None:
+        with self._lock:
+            if value is None:
+                self._db.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                self._db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
 
     def close(self) -> None:
         with self._lock:
