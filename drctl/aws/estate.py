@@ -6,6 +6,7 @@ from drctl.aws.autoscaling import AutoScaling
 from drctl.aws.clients import ClientFactory
 from drctl.aws.cloudwatch import CloudWatch
 from drctl.aws.dynamodb import DynamoDb
+from drctl.aws.ec2 import Ec2
 from drctl.aws.ecs import Ecs
 from drctl.aws.rds import Rds
 from drctl.aws.route53 import Route53
@@ -27,6 +28,9 @@ class Aws:
 
     def ecs(self, region: str) -> Ecs:
         return Ecs(self.factory.client("ecs", region), region)
+
+    def ec2(self, region: str) -> Ec2:
+        return Ec2(self.factory.client("ec2", region), region)
 
     def autoscaling(self, region: str) -> AutoScaling:
         return AutoScaling(self.factory.client("autoscaling", region), region)

@@ -13,26 +13,33 @@ from drctl.cli.app import Application
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
 from drctl.core.clock import parse_iso
+from drctl.core.crashpoints import crash_subscriber
+from drctl.core.engine import Engine, Subscriber
 from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.operator import ConsoleOperator
-from drctl.failover.runner import plan_failover, resolve_spec, run_failover
+from drctl.failover.runner import plan_failover, resolve_spec, resume_failover, run_failover
 from drctl.failover.spec import FailoverDeps, FailoverOptions, FailoverSpec
 from drctl.notify.channels import build_channels
 from drctl.playbook.loader import load_playbook
-from drctl.store.base import list_runs
+from drctl.playbook.schema import Playbook
+from drctl.store.base import load_run
 
 
-def _spec(app: Application, playbook_path: str, region: str, options: FailoverOptions
-          ) -> tuple[FailoverSpec, FailoverDeps, list[str]]:
-    playbook = load_playbook(playbook_path)
+def _deps(app: Application, playbook: Playbook) -> FailoverDeps:
     env = dict(os.environ)
-    deps = FailoverDeps(
+    return FailoverDeps(
         aws=app.aws, clock=app.clock, operator=ConsoleOperator(),
         channels=lambda target: build_channels(playbook.notify, app.aws, target, env,
                                                console=_plain(app)),
     )
-    spec, active = resolve_spec(playbook, playbook_path, region, deps, options)
-    return spec, deps, active
+
+
+def _engine(app: Application) -> Engine:
+    subscribers: list[Subscriber] = [ProgressRenderer(app.console)]
+    crash = crash_subscriber()
+    if crash is not None:
+        subscribers.append(crash)
+    return app.engine(subscribers)
 
 
 def _plain(app: Application) -> Callable[[str], None]:
@@ -52,36 +59,57 @@ def _incident_start(text: str | None) -> datetime | None:
 
 def failover(
     ctx: typer.Context,
-    region: str = typer.Option(..., "--region", "-r", help="The region to fail over TO."),
+    region: str | None = typer.Option(None, "--region", "-r",
+                                      help="The region to fail over TO."),
     playbook: str = PlaybookOpt,
     yes: bool = typer.Option(False, "--yes", "-y", help="Skip the operator's confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; change nothing."),
     incident_start: str | None = typer.Option(
         None, "--incident-start", help="When the incident began (ISO 8601); default: alarms."),
+    resume: str | None = typer.Option(
+        None, "--resume", metavar="RUN_ID",
+        help="Continue an interrupted or failed failover from its first step not done."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Fail over to REGION: detect, confirm, switch_dns, scale_secondary, smoke_test, notify.
+
+    One failover per playbook at a time: a second one is refused (exit 4) naming the holder.
+    A run whose process died is resumed with --resume RUN_ID (or ended with `drctl runs abort`).
 
     Exit codes: 0 done, 1 failed, 2 invalid input, 3 not confirmed, 4 blocked.
     """
     app = app_of(ctx)
     app.json_output = json_out
     options = FailoverOptions(yes=yes, incident_start=_incident_start(incident_start))
-    spec, deps, active = _spec(app, playbook, region, options)
-    if dry_run:
-        _show_plan(app, spec, deps, active, json_out)
-        return
-    engine = app.engine([ProgressRenderer(app.console)])
+    if (region is None) == (resume is None):
+        raise InvalidInput("give exactly one of --region TARGET or --resume RUN_ID")
+    engine = _engine(app)
     try:
-        run = run_failover(spec, deps, engine)
-    except DrctlError:
-        if json_out:
-            print_json(list_runs(app.store, "failover", limit=1)[0].to_dict())
+        if resume is not None:
+            deps = _deps(app, load_playbook(_playbook_of(app, resume)))
+            run = resume_failover(resume, deps, engine, options, load_playbook)
+        else:
+            assert region is not None
+            book = load_playbook(playbook)
+            deps = _deps(app, book)
+            if dry_run:
+                spec, active = resolve_spec(book, playbook, region, deps, options)
+                _show_plan(app, spec, deps, active, json_out)
+                return
+            run = run_failover(book, playbook, region, deps, engine, options)
+    except DrctlError as exc:
+        run_id = getattr(exc, "run_id", None)
+        if json_out and run_id:
+            print_json(load_run(app.store, run_id).to_dict())
         raise
     if json_out:
         print_json(run.to_dict())
     else:
         render_run(app.console, run)
+
+
+def _playbook_of(app: Application, run_id: str) -> str:
+    return str(load_run(app.store, run_id).params.get("playbook_path", ""))
 
 
 def plan(
@@ -93,7 +121,9 @@ def plan(
     """Show every change a failover to REGION would make, read live. Touches nothing."""
     app = app_of(ctx)
     app.json_output = json_out
-    spec, deps, active = _spec(app, playbook, region, FailoverOptions())
+    book = load_playbook(playbook)
+    deps = _deps(app, book)
+    spec, active = resolve_spec(book, playbook, region, deps, FailoverOptions())
     _show_plan(app, spec, deps, active, json_out)
 
 

@@ -25,14 +25,23 @@ def _secret_values() -> list[str]:
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     secrets = _secret_values()
     for key, value in list(event.items()):
-        if isinstance(value, str):
-            if any(part in key.lower() for part in SECRET_KEYS) and value.startswith("http"):
-                event[key] = "***"
-                continue
-            for secret in secrets:
-                value = value.replace(secret, "***")
-            event[key] = value
+        event[key] = _mask(key, value, secrets)
     return event
+
+
+def _mask(key: str, value: Any, secrets: list[str]) -> Any:
+    """Mask secrets in `value`, walking into lists and dicts (a URL can hide in a result)."""
+    if isinstance(value, str):
+        if any(part in key.lower() for part in SECRET_KEYS) and value.startswith("http"):
+            return "***"
+        for secret in secrets:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, dict):
+        return {k: _mask(str(k), v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask(key, v, secrets) for v in value]
+    return value
 
 
 def configure_logging(verbose: int = 0) -> None:

@@ -10,6 +10,7 @@ from rich.console import Console
 from drctl.cli import failover as failover_cmd
 from drctl.cli import validate as validate_cmd
 from drctl.cli.app import Application
+from drctl.cli.chaos import chaos_app
 from drctl.cli.logs import configure_logging
 from drctl.cli.runs import runs_app
 from drctl.cli.sandbox import sandbox_app
@@ -43,6 +44,7 @@ app.command("plan")(failover_cmd.plan)
 app.command("validate")(validate_cmd.validate)
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(chaos_app, name="chaos")
 
 
 def main() -> None:

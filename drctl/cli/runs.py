@@ -6,6 +6,7 @@ import typer
 
 from drctl.cli.options import JsonOpt, app_of
 from drctl.cli.render import print_json, render_run, render_runs
+from drctl.core.abort import abort_run
 from drctl.store.base import list_runs, load_run
 
 runs_app = typer.Typer(help="Runs in the journal: failovers, drills, runbooks, experiments.",
@@ -44,3 +45,22 @@ def show(
         print_json(run.to_dict())
     else:
         render_run(app.console, run)
+
+
+@runs_app.command("abort")
+def abort(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="Run id (a unique prefix is enough)."),
+    reason: str = typer.Option(..., "--reason", help="Why; recorded in the journal."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """End an unfinished run on purpose (e.g. an interrupted failover you will not resume).
+
+    Refused (exit 4) while the run's process is still alive; the run's lock is released.
+    """
+    app = app_of(ctx)
+    run = abort_run(app.store, app.clock, run_id, reason)
+    if json_out:
+        print_json(run.to_dict())
+    else:
+        app.console.print(f"run {run.run_id} aborted: {reason}")

@@ -77,9 +77,11 @@ class Engine:
                 ctx.report = self._reporter(run_id, step.name)
                 ctx.facts.update(self._run_step(ctx, step, index, len(steps)))
         except NotConfirmed as exc:
+            exc.run_id = run_id
             self.emit(run_id, "run_finished", status=str(RunStatus.ABORTED), error=str(exc))
             raise
         except DrctlError as exc:
+            exc.run_id = run_id
             self.emit(run_id, "run_finished", status=str(RunStatus.FAILED), error=str(exc))
             raise
         except KeyboardInterrupt:

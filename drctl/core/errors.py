@@ -21,6 +21,7 @@ class DrctlError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.run_id: str | None = None  # set when the error ended a journaled run
 
     def __str__(self) -> str:
         return self.message

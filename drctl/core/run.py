@@ -166,6 +166,7 @@ def _apply(run: Run, event: Event) -> None:
         run.status = RunStatus.WAITING
     elif event.type == "run_resumed":
         run.status = RunStatus.RUNNING
+        run.error = None
         run.owner = {k: data.get(k) for k in ("user", "host", "pid")}
     elif event.type == "run_interrupted":
         run.status = RunStatus.INTERRUPTED

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from drctl.core.clock import iso
-from drctl.core.engine import Engine
-from drctl.core.errors import InvalidInput
-from drctl.core.run import Run
+from drctl.core.clock import iso, parse_iso
+from drctl.core.engine import Engine, new_run_id
+from drctl.core.errors import Blocked, InvalidInput
+from drctl.core.run import Run, RunStatus
 from drctl.core.step import Change, Step, StepContext
+from drctl.failover import lock
 from drctl.failover.confirm import Confirm
 from drctl.failover.detect import Detect
 from drctl.failover.dns import active_regions, read_records
@@ -82,10 +84,61 @@ def plan_failover(spec: FailoverSpec, deps: FailoverDeps, active: list[str]) -> 
     return FailoverPlan(spec, active, changes)
 
 
-def run_failover(spec: FailoverSpec, deps: FailoverDeps, engine: Engine) -> Run:
-    """Start and run a failover to the end. Raises DrctlError subclasses on failure; the run
-    is journaled (with whatever was measured) either way."""
-    run_id = engine.start("failover", failover_params(spec))
+def run_failover(
+    playbook: Playbook, playbook_path: str, target: str, deps: FailoverDeps, engine: Engine,
+    options: FailoverOptions,
+) -> Run:
+    """Take the playbook's lock, check the target under it, run the six steps, measure.
+
+    Raises DrctlError subclasses on failure (Blocked when another failover holds the lock);
+    the run is journaled, with whatever was measured, either way.
+    """
+    run_id = new_run_id("failover", deps.clock)
+    lock.acquire(engine.store, playbook.name, run_id, deps.clock)
+    try:
+        # Resolved under the lock: a failover that finished a moment ago has moved DNS.
+        spec, _ = resolve_spec(playbook, playbook_path, target, deps, options)
+        engine.start("failover", failover_params(spec), run_id=run_id)
+        return _execute(spec, deps, engine, run_id)
+    finally:
+        lock.settle(engine.store, playbook.name, run_id)
+
+
+def resume_failover(
+    run_id: str, deps: FailoverDeps, engine: Engine, options: FailoverOptions,
+    load: Callable[[str], Playbook],
+) -> Run:
+    """Continue a failover whose process died (or that failed) from its first step not done.
+
+    Steps verify before they apply, so one that had finished but was not journaled is not
+    done twice; the incident start, and so the RTO, come from the original journal.
+    """
+    run = load_run(engine.store, run_id)
+    if run.kind != "failover":
+        raise InvalidInput(f"run {run.run_id} is a {run.kind}, not a failover")
+    status = run.effective_status
+    if status.finished and status is not RunStatus.FAILED:
+        raise InvalidInput(f"run {run.run_id} is {status}: there is nothing to resume")
+    if status in (RunStatus.RUNNING, RunStatus.WAITING):
+        raise Blocked(f"run {run.run_id} is still {status} in pid {run.owner.get('pid')} on "
+                      f"{run.owner.get('host')}")
+    params = run.params
+    playbook = load(params["playbook_path"])
+    start = params.get("incident_start_override")
+    spec = FailoverSpec(
+        playbook, params["playbook_path"], params["target_region"], params["failed_region"],
+        FailoverOptions(yes=options.yes or bool(params.get("yes")),
+                        incident_start=parse_iso(start) if start else options.incident_start),
+    )
+    lock.acquire(engine.store, playbook.name, run.run_id, deps.clock)
+    try:
+        engine.resume(run.run_id)
+        return _execute(spec, deps, engine, run.run_id)
+    finally:
+        lock.settle(engine.store, playbook.name, run.run_id)
+
+
+def _execute(spec: FailoverSpec, deps: FailoverDeps, engine: Engine, run_id: str) -> Run:
     try:
         engine.execute(run_id, build_steps(spec, deps))
     finally:
@@ -107,4 +160,5 @@ def failover_params(spec: FailoverSpec) -> dict[str, Any]:
         "failed_region": spec.failed_region,
         "yes": spec.options.yes,
         "incident_start_override": iso(spec.options.incident_start),
+        "lock": lock.lock_name(spec.playbook.name),
     }

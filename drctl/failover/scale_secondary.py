@@ -48,7 +48,7 @@ class ScaleSecondary:
             change = a.change
             ctx.report(f"{change.action} {change.target}: {change.before} -> {change.after}")
         with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
-            for future in [pool.submit(a.run) for a in todo]:
+            for future in [pool.submit(self._apply_one, ctx, a) for a in todo]:
                 future.result()  # re-raises the first failure
         checks = [a.done for a in self._actions()]
         waited = ctx.wait_until(lambda: all(done() for done in checks),
@@ -56,6 +56,11 @@ class ScaleSecondary:
                                 what=f"capacity in {self.region} to be stable")
         return {"scaled": [a.change.to_dict() for a in todo],
                 "stabilised_after_seconds": round(waited, 3)}
+
+    @staticmethod
+    def _apply_one(ctx: StepContext, action: Action) -> None:
+        action.run()
+        ctx.report(f"applied: {action.change.action} {action.change.target}")
 
     def _actions(self) -> list[Action]:
         return self._ecs() + self._asg() + self._rds()

@@ -104,20 +104,21 @@ def _node_at(root: yaml.Node, loc: tuple[Any, ...]) -> yaml.Node | None:
 
     A mapping entry is pointed at by its key, which is the line a person looks for.
     """
-    node = root
+    node: yaml.Node = root
+    parent_key: yaml.Node | None = None  # a missing key is reported at its parent's key
     for index, part in enumerate(loc):
         if isinstance(node, yaml.MappingNode):
             pair = next(((k, v) for k, v in node.value if k.value == part), None)
             if pair is None:
-                return node
+                return parent_key or node
             key, value = pair
             if index == len(loc) - 1 or isinstance(value, yaml.ScalarNode):
                 return key
-            node = value
+            node, parent_key = value, key
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             if part >= len(node.value):
                 return node
-            node = node.value[part]
+            node, parent_key = node.value[part], None
         else:
             return node
     return node

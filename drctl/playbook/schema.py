@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from drctl.core.durations import parse_duration
 
@@ -163,12 +170,13 @@ class Playbook(Model):
     rpo: list[RpoSource] = Field(min_length=1, description="sources, best first")
     notify: list[Channel] = Field(default_factory=lambda: [Channel(console={})])
 
-    @model_validator(mode="after")
-    def _one_primary(self) -> Playbook:
-        primaries = [name for name, r in self.regions.items() if r.role == "primary"]
+    @field_validator("regions")
+    @classmethod
+    def _one_primary(cls, regions: dict[str, Region]) -> dict[str, Region]:
+        primaries = [name for name, r in regions.items() if r.role == "primary"]
         if len(primaries) != 1:
             raise ValueError(f"exactly one region has role primary (found {len(primaries)})")
-        return self
+        return regions
 
     @property
     def primary_region(self) -> str:

@@ -17,6 +17,8 @@ from typing import Any
 from moto.rds.exceptions import DBInstanceNotFoundError
 from moto.rds.models import DBInstance, RDSBackend
 
+# moto's backends are process-global, so its unpatched methods are too: kept here so that a
+# fix can call through to moto, and so that applying the fixes twice is harmless.
 _ORIGINALS: dict[str, Callable[..., Any]] = {}
 
 

@@ -63,7 +63,6 @@ def start(
     files = SandboxFiles(Path(state_dir).resolve())
     _refuse_if_running(files)
     files.ensure_directory()
-    files.remove(files.pid, files.state)
     supervisor = _spawn(files, port, replication_lag)
     files.pid.write_text(f"{supervisor.pid}\n")
     try:

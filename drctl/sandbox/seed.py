@@ -136,9 +136,12 @@ def seed_workers(clients: ClientFactory, region: str) -> dict[str, Any]:
 
 def _linux_image(ec2: Any) -> str:
     # Filtered: moto's unfiltered answer lists every AMI it knows and costs most of a second.
-    images = ec2.describe_images(
-        Owners=["amazon"], Filters=[{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}]
-    )["Images"] or ec2.describe_images(Owners=["amazon"])["Images"]
+    images = (
+        ec2.describe_images(
+            Owners=["amazon"], Filters=[{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}]
+        )["Images"]
+        or ec2.describe_images(Owners=["amazon"])["Images"]
+    )
     return str(images[0]["ImageId"])
 
 

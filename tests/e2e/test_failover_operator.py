@@ -71,18 +71,21 @@ def test_operator_types_the_region(make_sandbox, use_sandbox, tmp_path: Path) ->
     assert interrupted.finish() == 130
     assert estate_snapshot(aws) == before
 
-    right = Terminal(cli, "failover", "--region", "us-west-2")
+    runs = cli.json("runs", "list")
+    assert [r["status"] for r in runs] == ["interrupted", "aborted"]
+    ctrl_c = cli.json("runs", "show", runs[0]["run_id"])
+    assert [(s["name"], s["status"]) for s in ctrl_c["steps"]] == [
+        ("detect", "succeeded"), ("confirm", "failed")]
+    assert "Ctrl-C" in ctrl_c["error"]
+
+    # The interrupted run holds the playbook: it is resumed, and asks again at confirm.
+    assert cli("failover", "--region", "us-west-2", "--yes").returncode == 4
+    right = Terminal(cli, "failover", "--resume", ctrl_c["run_id"])
     right.wait_for("Type the target region")
     right.type("us-west-2")
     assert right.finish() == 0, right.seen
     assert estate_snapshot(aws)["weights"] == {"us-east-1": 0, "us-west-2": 100}
-
-    runs = cli.json("runs", "list")
-    assert [r["status"] for r in runs] == ["succeeded", "interrupted", "aborted"]
-    ctrl_c = cli.json("runs", "show", runs[1]["run_id"])
-    assert ctrl_c["steps"][-1]["name"] == "confirm"
-    assert ctrl_c["steps"][-1]["status"] == "failed"
-    assert "Ctrl-C" in ctrl_c["error"]
+    assert [r["status"] for r in cli.json("runs", "list")] == ["succeeded", "aborted"]
 
 
 def test_operator_declines_failover_without_alarm(sandbox, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ before they finish, so the order of the tests does not matter.
 from __future__ import annotations
 
 import json
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -323,6 +324,17 @@ def test_stop_ends_the_supervisor_and_removes_its_files(
     assert not state_file.exists() and not (info.state_dir / "sandbox" / "pid").exists()
     assert manager.status(info.state_dir) is None
     assert manager.stop(info.state_dir) is False
+
+
+def test_a_supervisor_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(SandboxError, match="exited with code 1") as failure:
+            manager.start(tmp_path, port=taken.getsockname()[1], timeout=30)
+
+    assert "Address already in use" in str(failure.value)
+    assert not (tmp_path / "sandbox" / "pid").exists()
 
 
 def test_a_stale_pidfile_is_cleaned_up(tmp_path: Path) -> None:

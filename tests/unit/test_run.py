@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -42,6 +43,26 @@ def test_a_running_run_whose_process_died_is_interrupted() -> None:
     assert run.owner_alive is False
     assert run.effective_status is RunStatus.INTERRUPTED
     assert run.to_dict()["status"] == "interrupted"
+
+
+def test_a_run_whose_process_is_an_unreaped_zombie_is_interrupted() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 10
+        while _state(child.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _state(child.pid) == "Z", "the child did not exit in time"
+
+        run = run_owned_by(child.pid, socket.gethostname())
+
+        assert run.effective_status is RunStatus.INTERRUPTED
+    finally:
+        child.wait()
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        return fh.read().rsplit(")", 1)[1].split()[0]
 
 
 def test_a_waiting_run_whose_process_died_is_interrupted() -> None:

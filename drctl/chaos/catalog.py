@@ -1,0 +1,63 @@
+"""`drctl chaos list`: the experiments in a directory, their schedules and last verdicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drctl.chaos.experiment import load_chaos_experiment
+from drctl.chaos.runner import KIND
+from drctl.core.clock import iso
+from drctl.core.errors import InvalidInput
+from drctl.store.base import Store, list_runs
+
+SUFFIXES = (".json", ".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    path: str
+    title: str | None
+    scope: str | None
+    target_regions: list[str]
+    schedule: str | None
+    problem: str | None  # why the file cannot run as it is (invalid, needs variables …)
+    last_run: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "title": self.title, "scope": self.scope,
+            "target_regions": self.target_regions, "schedule": self.schedule,
+            "valid": self.problem is None, "problem": self.problem, "last_run": self.last_run,
+        }
+
+
+def list_experiments(directory: Path, store: Store, history: int = 500) -> list[CatalogEntry]:
+    """Every experiment file in `directory` (sorted). InvalidInput if it is not a directory."""
+    if not directory.is_dir():
+        raise InvalidInput(f"{directory}: not a directory of experiments")
+    last = _last_runs(store, history)
+    return [_entry(path, last) for path in sorted(directory.iterdir())
+            if path.suffix in SUFFIXES and path.is_file()]
+
+
+def _entry(path: Path, last: dict[str, dict[str, Any]]) -> CatalogEntry:
+    latest = last.get(str(path.resolve()))
+    try:
+        experiment = load_chaos_experiment(str(path))
+    except InvalidInput as exc:
+        return CatalogEntry(str(path), None, None, [], None, exc.message, latest)
+    return CatalogEntry(str(path), experiment.title, experiment.guard.scope,
+                        list(experiment.target_regions), experiment.guard.schedule, None, latest)
+
+
+def _last_runs(store: Store, history: int) -> dict[str, dict[str, Any]]:
+    """Experiment file -> its newest run (run id, verdict, when)."""
+    last: dict[str, dict[str, Any]] = {}
+    for run in list_runs(store, KIND, history):  # newest first
+        key = str(run.params.get("experiment_file"))
+        if key not in last:
+            last[key] = {"run_id": run.run_id, "verdict": run.measurement.get("verdict"),
+                         "status": str(run.effective_status), "started_at": iso(run.started_at)}
+    return last

@@ -1,0 +1,94 @@
+"""What an experiment tells drctl about itself: its `extensions` entry named `drctl`.
+
+    "extensions": [{
+        "name": "drctl",
+        "target_regions": ["us-west-2"],          # default: the experiment's aws_region
+        "scope": "resource",                       # resource | az | region
+        "guard_alarms": ["roadtrip-api-5xx-{region}"],   # {region}: each target region
+        "blocked_windows": [{"days": ["fri"], "start": "16:00", "end": "23:59"}],
+        "schedule": "0 10 * * 1-4"                 # cron, read by the controller
+    }]
+
+Chaos Toolkit ignores extensions it does not know, so the same file still runs under `chaos run`.
+Unknown keys are refused (a misspelt `guard_alarm` must not silently disable a guard).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from drctl.core.errors import InvalidInput
+
+EXTENSION_NAME = "drctl"
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Scope = Literal["resource", "az", "region"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BlockedWindow(_Model):
+    """A weekly window when chaos must not start: a release, peak traffic, a holiday freeze.
+    `end` before `start` spans midnight (the window starts on a listed day)."""
+
+    days: list[Day] = Field(default_factory=lambda: list(DAYS))
+    start: time
+    end: time
+    timezone: str = "UTC"
+    reason: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    def contains(self, now: datetime) -> bool:
+        local = now.astimezone(ZoneInfo(self.timezone))
+        today, yesterday = DAYS[local.weekday()], DAYS[(local - timedelta(days=1)).weekday()]
+        clock = local.time()
+        if self.start <= self.end:
+            return today in self.days and self.start <= clock < self.end
+        return (today in self.days and clock >= self.start) or (
+            yesterday in self.days and clock < self.end)
+
+    def describe(self) -> str:
+        why = f" ({self.reason})" if self.reason else ""
+        return (f"{','.join(self.days)} {self.start:%H:%M}-{self.end:%H:%M} "
+                f"{self.timezone}{why}")
+
+
+class GuardRails(_Model):
+    name: Literal["drctl"] = "drctl"
+    target_regions: list[str] = Field(default_factory=list)
+    scope: Scope = "resource"
+    guard_alarms: list[str] = Field(default_factory=list)
+    blocked_windows: list[BlockedWindow] = Field(default_factory=list)
+    schedule: str | None = None
+
+    def alarms_in(self, region: str) -> list[str]:
+        return [name.replace("{region}", region) for name in self.guard_alarms]
+
+
+def guard_rails(experiment: dict[str, Any]) -> GuardRails:
+    """The experiment's `drctl` extension, or the defaults. InvalidInput (exit 2) when it is
+    malformed."""
+    entries = [e for e in experiment.get("extensions") or []
+               if isinstance(e, dict) and e.get("name") == EXTENSION_NAME]
+    if len(entries) > 1:
+        raise InvalidInput("the experiment has more than one `drctl` extension")
+    try:
+        return GuardRails.model_validate(entries[0] if entries else {})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors())
+        raise InvalidInput(f"extension `drctl`: {problems}") from None

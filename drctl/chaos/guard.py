@@ -1,0 +1,77 @@
+"""The in-run guard: at each activity boundary, should the experiment stop? (FIS's "stop
+condition".) Stop when a stop alarm is in ALARM or the kill switch is engaged, and -- failing
+closed -- when either cannot be read.
+
+It lives in the experiment's process and is consulted by `drctl.chaos.guard_control`, the
+chaoslib control that turns a stop into `InterruptExecution`. Rollbacks are never guarded: once
+they start, stopping them would leave the damage in place.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drctl.aws.clients import ClientFactory
+from drctl.aws.estate import Aws
+from drctl.chaos import kill_switch
+from drctl.chaos.preflight import alarms_in_alarm
+from drctl.chaos.verdict import Stop
+from drctl.store.sqlite import SqliteStore
+
+Sink = Callable[[tuple[str, dict[str, Any]]], None]
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    """What the guard watches; built by the drctl process, pickled to the experiment's."""
+
+    journal_path: str
+    stop_alarms: dict[str, list[str]] = field(default_factory=dict)
+    profile: str | None = None
+
+
+class Guard:
+    def __init__(self, config: GuardConfig, sink: Sink) -> None:
+        self._config = config
+        self._sink = sink
+        self._aws = Aws(ClientFactory(profile=config.profile))
+        self._store = SqliteStore(Path(config.journal_path))
+        self._lock = threading.Lock()
+        self._armed = True
+        self.stop: Stop | None = None
+
+    def disarm(self) -> None:
+        """Rollbacks are starting: from here on nothing is stopped."""
+        with self._lock:
+            self._armed = False
+
+    def check(self) -> Stop | None:
+        """The reason to stop now, or None. Once tripped it stays tripped; the first trip is
+        reported to the drctl process."""
+        with self._lock:
+            if not self._armed:
+                return None
+            if self.stop is None:
+                self.stop = self._reason()
+                if self.stop is not None:
+                    self._sink(("stopped", {"by": self.stop.by, "reason": self.stop.reason}))
+            return self.stop
+
+    def _reason(self) -> Stop | None:
+        try:
+            switch = kill_switch.engaged(self._store)
+            if switch is not None:
+                return Stop("kill_switch", switch.describe())
+            firing = alarms_in_alarm(self._aws, self._config.stop_alarms)
+        except Exception as exc:  # fail closed: a guard that cannot see must stop the chaos
+            return Stop("guard", f"guard check failed ({type(exc).__name__}: {exc})")
+        if firing:
+            return Stop("guard", f"stop alarm(s) in ALARM: {', '.join(firing)}")
+        return None
+
+    def close(self) -> None:
+        self._store.close()

@@ -1,0 +1,183 @@
+"""A chaos experiment as a Run: pre-flight, chaoslib in its own process, verdict, journal.
+
+The run's steps are `preflight`, `steady-state before`, one per method activity
+(`method: NAME`), `steady-state after`, and one per rollback (`rollback: NAME`); the probes of
+a hypothesis are shown as progress. The verdict and chaoslib's whole journal are recorded in
+the run's `run_measured` event, so `drctl runs show --json` carries them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drctl.aws.estate import Aws
+from drctl.chaos.child import ChildRequest
+from drctl.chaos.experiment import ChaosExperiment
+from drctl.chaos.guard import GuardConfig
+from drctl.chaos.preflight import Preflight, guard_alarms, run_preflight
+from drctl.chaos.process import run_in_child
+from drctl.chaos.verdict import Outcome, judge, skipped
+from drctl.core.engine import Engine
+from drctl.core.run import Run
+from drctl.playbook.schema import Playbook
+from drctl.store.base import load_run
+
+KIND = "chaos"
+PREFLIGHT = "preflight"
+
+
+@dataclass(frozen=True)
+class ChaosDeps:
+    aws: Aws
+    playbook: Playbook
+    journal_path: Path
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class ChaosResult:
+    run: Run
+    outcome: Outcome
+
+
+def chaos_params(experiment: ChaosExperiment) -> dict[str, Any]:
+    return {
+        "experiment": experiment.title,
+        "experiment_path": experiment.path,
+        "experiment_file": str(Path(experiment.path).resolve()),
+        "target": ",".join(experiment.target_regions) or None,
+        "target_regions": list(experiment.target_regions),
+        "scope": experiment.guard.scope,
+        "rollback_strategy": experiment.rollback_strategy,
+        # Names only: a variable's value may be sensitive.
+        "vars": sorted(experiment.config_vars),
+    }
+
+
+def run_chaos(experiment: ChaosExperiment, deps: ChaosDeps, engine: Engine) -> ChaosResult:
+    """Pre-flight, then the experiment, then the verdict. Always journals a finished run;
+    the caller maps `outcome.error()` to the exit code."""
+    run_id = engine.start(KIND, chaos_params(experiment))
+    total = planned_steps(experiment)
+    engine.emit(run_id, "step_started", PREFLIGHT, index=1, total=total, attempt=1)
+    preflight = run_preflight(experiment, deps.playbook, engine.store, deps.aws,
+                              engine.clock.now())
+    if not preflight.passed:
+        outcome = _refused(engine, run_id, preflight)
+        return _finish(engine, run_id, outcome, None)
+    engine.emit(run_id, "step_succeeded", PREFLIGHT, output=preflight.to_dict(),
+                skipped_apply=False)
+    relay = StepRelay(engine, run_id, total)
+    result = run_in_child(_request(experiment, deps), relay)
+    relay.close_open_step()
+    outcome = judge(result.journal, result.stop)
+    if result.journal is None and result.exit_code:
+        outcome = Outcome(outcome.verdict, f"{outcome.reason} (experiment process exit code "
+                          f"{result.exit_code})", outcome.stop)
+    return _finish(engine, run_id, outcome, result.journal)
+
+
+def planned_steps(experiment: ChaosExperiment) -> int:
+    """Steps if everything runs: pre-flight, two hypotheses, the method, the rollbacks."""
+    hypotheses = 2 if experiment.hypothesis_probes else 0
+    return 1 + hypotheses + len(experiment.method) + len(experiment.rollbacks)
+
+
+def _refused(engine: Engine, run_id: str, preflight: Preflight) -> Outcome:
+    reasons = "; ".join(f"{c.name}: {c.detail}" for c in preflight.refusals)
+    engine.emit(run_id, "step_failed", PREFLIGHT, error=reasons, error_type="Blocked",
+                checks=preflight.to_dict()["checks"])
+    return skipped(f"pre-flight refused: {reasons}")
+
+
+def _request(experiment: ChaosExperiment, deps: ChaosDeps) -> ChildRequest:
+    guard = GuardConfig(str(deps.journal_path), guard_alarms(experiment, deps.playbook),
+                        deps.profile)
+    return ChildRequest(experiment.document, guard, experiment.rollback_strategy,
+                        experiment.config_vars, experiment.secret_vars)
+
+
+def _finish(engine: Engine, run_id: str, outcome: Outcome,
+            journal: dict[str, Any] | None) -> ChaosResult:
+    measurement = {
+        "verdict": str(outcome.verdict),
+        "verdict_reason": outcome.reason,
+        "stopped_by": outcome.stop.by if outcome.stop else None,
+        "journal": journal,
+    }
+    engine.emit(run_id, "run_measured", measurement=measurement)
+    error = None if outcome.error() is None else outcome.reason
+    engine.emit(run_id, "run_finished", status=str(outcome.run_status), error=error)
+    return ChaosResult(load_run(engine.store, run_id), outcome)
+
+
+class StepRelay:
+    """Turns the experiment process's messages into journal events on the engine."""
+
+    def __init__(self, engine: Engine, run_id: str, total: int) -> None:
+        self._engine = engine
+        self._run_id = run_id
+        self._total = total
+        self._open: str | None = None
+        self._index = 1  # the pre-flight was step 1
+        self._names: dict[str, int] = {}
+
+    def __call__(self, kind: str, data: dict[str, Any]) -> None:
+        handler = getattr(self, f"_on_{kind}", None)
+        if handler is not None:
+            handler(data)
+
+    def close_open_step(self, error: str = "interrupted before it completed") -> None:
+        if self._open is not None:
+            self._engine.emit(self._run_id, "step_failed", self._open, error=error,
+                              error_type="Interrupted")
+            self._open = None
+
+    def _start(self, name: str) -> None:
+        self.close_open_step()
+        seen = self._names[name] = self._names.get(name, 0) + 1
+        self._open = name if seen == 1 else f"{name} ({seen})"
+        self._index += 1
+        self._engine.emit(self._run_id, "step_started", self._open, index=self._index,
+                          total=max(self._total, self._index), attempt=1)
+
+    def _end(self, error: str | None, output: dict[str, Any]) -> None:
+        if self._open is None:
+            return
+        if error is None:
+            self._engine.emit(self._run_id, "step_succeeded", self._open, output=output,
+                              skipped_apply=False)
+        else:
+            self._engine.emit(self._run_id, "step_failed", self._open, error=error,
+                              error_type="ChaosActivity")
+        self._open = None
+
+    def _on_phase(self, data: dict[str, Any]) -> None:
+        if data["phase"] in ("before", "after"):
+            self._start(f"steady-state {data['phase']}")
+
+    def _on_hypothesis(self, data: dict[str, Any]) -> None:
+        self._end(None if data["met"] else "steady state not met", {"met": data["met"]})
+
+    def _on_activity_started(self, data: dict[str, Any]) -> None:
+        if data["phase"] in ("method", "rollbacks"):
+            prefix = "method" if data["phase"] == "method" else "rollback"
+            self._start(f"{prefix}: {data['name']}")
+
+    def _on_activity_completed(self, data: dict[str, Any]) -> None:
+        line = f"{data['type']} {data['name']}: {data['status']}"
+        detail = data.get("error") or data.get("output")
+        self._progress(f"{line} — {detail}" if detail else line)
+        if data["phase"] in ("method", "rollbacks"):
+            self._end(data.get("error"), {"type": data["type"], "output": data.get("output")})
+
+    def _on_log(self, data: dict[str, Any]) -> None:
+        self._progress(f"{data['level']}: {data['message']}")
+
+    def _on_stopped(self, data: dict[str, Any]) -> None:
+        self._progress(f"STOPPING ({data['by']}): {data['reason']}")
+
+    def _progress(self, message: str) -> None:
+        self._engine.emit(self._run_id, "step_progress", self._open, message=message)

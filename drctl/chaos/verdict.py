@@ -1,0 +1,122 @@
+"""The verdict of an experiment, computed by drctl from chaoslib's journal.
+
+chaoslib's `status == "completed"` is not a pass: a failing method action leaves the run
+`completed`, and so does a steady state not met before the method. The verdict says what an
+SRE needs to know, in this order of precedence:
+
+    aborted   a guard, the kill switch or the operator stopped it (or chaoslib was interrupted)
+    failed    the steady state was not met before the method (the method did not run)
+    deviated  the steady state was not met after the method: a weakness was found
+    failed    an activity (method or rollback) failed, or chaoslib gave up (`failed`/`aborted`)
+    passed    steady state met before and after, and every activity succeeded
+    skipped   pre-flight refused to start it (decided before chaoslib is involved)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from drctl.core.errors import Blocked, DrctlError, NotConfirmed, StepFailed
+from drctl.core.run import RunStatus
+
+
+class Verdict(StrEnum):
+    PASSED = "passed"
+    DEVIATED = "deviated"
+    FAILED = "failed"
+    ABORTED = "aborted"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why drctl stopped a running experiment. `by`: guard | kill_switch | operator."""
+
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdict: Verdict
+    reason: str
+    stop: Stop | None = None
+
+    @property
+    def run_status(self) -> RunStatus:
+        if self.verdict is Verdict.PASSED:
+            return RunStatus.SUCCEEDED
+        if self.verdict in (Verdict.ABORTED, Verdict.SKIPPED):
+            return RunStatus.ABORTED
+        return RunStatus.FAILED
+
+    def error(self) -> DrctlError | None:
+        """The error the CLI exits with: None only for `passed`."""
+        if self.verdict is Verdict.PASSED:
+            return None
+        message = f"experiment {self.verdict}: {self.reason}"
+        if self.verdict is Verdict.SKIPPED or (self.stop and self.stop.by != "operator"):
+            return Blocked(message)
+        if self.stop:
+            return NotConfirmed(message)
+        return StepFailed(message)
+
+
+def judge(journal: dict[str, Any] | None, stop: Stop | None) -> Outcome:
+    """The verdict of a finished chaoslib run. `journal` is None when the experiment's process
+    died before it could hand one back."""
+    if stop is not None:
+        return Outcome(Verdict.ABORTED, stop.reason, stop)
+    if journal is None:
+        return Outcome(Verdict.FAILED, "the experiment process ended without a journal")
+    if journal.get("status") == "interrupted":
+        return Outcome(Verdict.ABORTED, "interrupted (a control or signal stopped chaoslib)")
+    states = journal.get("steady_states") or {}
+    before, after = states.get("before"), states.get("after")
+    if before is not None and not before.get("steady_state_met"):
+        return Outcome(Verdict.FAILED, "steady state not met before the method "
+                       f"({_failing_probe(before)}); the method did not run")
+    if journal.get("deviated") or (after is not None and not after.get("steady_state_met")):
+        return Outcome(Verdict.DEVIATED, "steady state not met after the method "
+                       f"({_failing_probe(after or {})})")
+    failed = _failed_activities(journal)
+    if failed:
+        return Outcome(Verdict.FAILED, "; ".join(failed))
+    if journal.get("status") in ("failed", "aborted"):
+        return Outcome(Verdict.FAILED, f"chaoslib ended the run as {journal['status']}")
+    return Outcome(Verdict.PASSED, "steady state met before and after; every activity succeeded")
+
+
+def skipped(reason: str) -> Outcome:
+    return Outcome(Verdict.SKIPPED, reason)
+
+
+def _failing_probe(state: dict[str, Any]) -> str:
+    for probe in state.get("probes") or []:
+        if not probe.get("tolerance_met", True) or probe.get("status") == "failed":
+            name = (probe.get("activity") or {}).get("name", "?")
+            return f"probe {name!r} returned {_short(probe.get('output'))}"
+    return "no probe result"
+
+
+def _failed_activities(journal: dict[str, Any]) -> list[str]:
+    failed = []
+    for phase, runs in (("method", journal.get("run")), ("rollback", journal.get("rollbacks"))):
+        for run in runs or []:
+            if run.get("status") == "failed":
+                name = (run.get("activity") or {}).get("name", "?")
+                failed.append(f"{phase} activity {name!r} failed: {last_line(run)}")
+    return failed
+
+
+def last_line(run: dict[str, Any]) -> str:
+    """The exception line of a failed chaoslib run entry."""
+    lines = [line.strip() for line in run.get("exception") or [] if line.strip()]
+    return lines[-1] if lines else "no error recorded"
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"

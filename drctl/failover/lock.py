@@ -1,0 +1,64 @@
+"""One failover per playbook at a time, and no crashed one forgotten.
+
+The lock is taken before anything is read or changed, and is kept by a run that stopped half
+way (interrupted, or failed after it began changing the estate): the next operator is told to
+resume or abort it, never allowed to start over on top of it.
+"""
+
+from __future__ import annotations
+
+from drctl.core.clock import Clock
+from drctl.core.engine import owner
+from drctl.core.errors import Blocked, UnknownRun
+from drctl.core.run import RunStatus, StepStatus
+from drctl.store.base import LockHeld, LockHolder, Store, load_run
+
+# Steps that change the estate; a run that failed before any of them started changed nothing.
+MUTATING_STEPS = ("switch_dns", "scale_secondary")
+
+
+def lock_name(playbook: str) -> str:
+    return f"failover:{playbook}"
+
+
+def acquire(store: Store, playbook: str, run_id: str, clock: Clock) -> LockHolder:
+    """Take the playbook's lock for `run_id` (a resumed run takes its own lock over).
+
+    Raises Blocked (exit 4) naming the holder and, for a dead one, the two ways out.
+    """
+    me = owner()
+    holder = LockHolder(lock_name(playbook), run_id, me["user"], me["host"], me["pid"],
+                        clock.now())
+    try:
+        return store.acquire_lock(holder)
+    except LockHeld as exc:
+        raise _blocked(store, exc.holder) from None
+
+
+def settle(store: Store, playbook: str, run_id: str) -> bool:
+    """Release the lock if the run is over or never touched anything; True if released."""
+    try:
+        run = load_run(store, run_id)
+    except UnknownRun:
+        return store.release_lock(lock_name(playbook), run_id)
+    touched = any(s.name in MUTATING_STEPS and s.status is not StepStatus.PENDING
+                  for s in run.steps)
+    done = run.status in (RunStatus.SUCCEEDED, RunStatus.ABORTED)
+    if done or (run.status is RunStatus.FAILED and not touched):
+        return store.release_lock(lock_name(playbook), run_id)
+    return False
+
+
+def _blocked(store: Store, holder: LockHolder) -> Blocked:
+    try:
+        status = load_run(store, holder.run_id).effective_status
+    except UnknownRun:
+        status = RunStatus.RUNNING  # the holder is between taking the lock and starting
+    ways_out = (f"resume it with `drctl failover --resume {holder.run_id}` or end it with "
+                f"`drctl runs abort {holder.run_id} --reason \"…\"`")
+    if status in (RunStatus.RUNNING, RunStatus.WAITING):
+        return Blocked(f"a failover of this playbook is in progress: {holder.describe()}",
+                       hint="wait for it, or follow it with `drctl runs show "
+                            f"{holder.run_id}`")
+    return Blocked(f"an unfinished failover of this playbook is {status}: {holder.describe()}",
+                   hint=ways_out)
