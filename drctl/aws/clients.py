@@ -11,7 +11,10 @@ import threading
 from typing import Any
 
 import boto3
+import structlog
 from botocore.config import Config
+
+log = structlog.get_logger("drctl.aws")
 
 RETRY_CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 8},
@@ -23,9 +26,14 @@ RETRY_CONFIG = Config(
 class ClientFactory:
     """Builds and caches boto3 clients per (service, region). Thread-safe."""
 
-    def __init__(self, profile: str | None = None, config: Config | None = None) -> None:
+    def __init__(
+        self, profile: str | None = None, config: Config | None = None,
+        user_agent_extra: str | None = None,
+    ) -> None:
         self._session = boto3.session.Session(profile_name=profile)
         self._config = config or RETRY_CONFIG
+        if user_agent_extra:
+            self._config = self._config.merge(Config(user_agent_extra=user_agent_extra))
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -33,7 +41,21 @@ class ClientFactory:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self._session.client(
+                client = self._session.client(
                     service, region_name=region, config=self._config  # type: ignore[call-overload]
                 )
+                client.meta.events.register("needs-retry.*", _log_retry)
+                self._clients[key] = client
             return self._clients[key]
+
+
+def _log_retry(**kwargs: Any) -> None:
+    """Log every failed attempt botocore is about to judge for a retry (throttling, 5xx…)."""
+    response, caught = kwargs.get("response"), kwargs.get("caught_exception")
+    status = response[0].status_code if response else None
+    if caught is None and (status is None or status < 400):
+        return
+    code = (response[1].get("Error", {}).get("Code") if response else None) or type(caught).__name__
+    operation = kwargs.get("operation")
+    log.warning("aws_attempt_failed", operation=getattr(operation, "name", "?"),
+                attempt=kwargs.get("attempts"), status=status, code=code)

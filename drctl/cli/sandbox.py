@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
 import typer
 
@@ -11,9 +12,36 @@ from drctl.cli.render import print_json
 from drctl.core.durations import parse_duration
 from drctl.core.errors import InvalidInput, SandboxError
 from drctl.sandbox import manager
+from drctl.sandbox.faults import FaultSettings
 
 sandbox_app = typer.Typer(help="The embedded AWS sandbox (moto) with the Roadtrip estate.",
                           no_args_is_help=True)
+
+
+LatencyOpt = typer.Option(None, "--api-latency", help="Delay every AWS API call, e.g. 50ms.")
+ThrottleOpt = typer.Option(
+    None, "--throttle", help="Throttle a service: route53=5/s (repeat for several).")
+ErrorRateOpt = typer.Option(None, "--error-rate", help="Fail this share of calls with 5xx (0-1).")
+
+
+def _faults(latency: str | None, throttle: list[str] | None, error_rate: float | None
+            ) -> dict[str, Any]:
+    """Fault settings from the CLI's spellings (`50ms`, `route53=5/s`)."""
+    faults: dict[str, Any] = {"latency_ms": 0.0, "error_rate": error_rate or 0.0, "throttle": {}}
+    if latency:
+        try:
+            faults["latency_ms"] = parse_duration(latency) * 1000
+        except ValueError as exc:
+            raise InvalidInput(f"--api-latency: {exc}") from None
+    for spec in throttle or []:
+        service, _, rate = spec.partition("=")
+        try:
+            faults["throttle"][service.strip()] = float(rate.strip().removesuffix("/s"))
+        except ValueError:
+            raise InvalidInput(f"--throttle {spec!r}: use SERVICE=N/s, e.g. route53=5/s") from None
+        if not service.strip():
+            raise InvalidInput(f"--throttle {spec!r}: use SERVICE=N/s, e.g. route53=5/s")
+    return faults
 
 
 def _lag(text: str) -> float:
@@ -30,15 +58,25 @@ def up(
     replication_lag: str = typer.Option("5s", "--replication-lag",
                                         help="Lag of the primary->secondary replication."),
     timeout: float = typer.Option(90.0, "--timeout", help="Seconds to wait for readiness."),
+    api_latency: str | None = LatencyOpt,
+    throttle: list[str] | None = ThrottleOpt,
+    error_rate: float | None = ErrorRateOpt,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Start the sandbox in the background; returns once it is seeded and ready."""
+    """Start the sandbox in the background; returns once it is seeded and ready.
+
+    Fault knobs (also at runtime with `drctl sandbox faults`) put AWS's own throttling and 5xx
+    errors in front of the embedded AWS: --api-latency 50ms --throttle route53=5/s
+    --error-rate 0.1.
+    """
     app = app_of(ctx)
     app.json_output = json_out
+    faults = _faults(api_latency, throttle, error_rate)
+    FaultSettings.from_dict(faults)
     if not json_out:
         app.console.print("[dim]starting sandbox (moto server, seeding the Roadtrip estate)…[/]")
     info = manager.start(app.state_dir, port=port, replication_lag=_lag(replication_lag),
-                         timeout=timeout)
+                         timeout=timeout, faults=faults)
     document = manager.ground_truth(app.state_dir)
     if json_out:
         print_json(document)
@@ -78,6 +116,36 @@ def env(ctx: typer.Context) -> None:
         raise SandboxError("no sandbox running", hint="start one with `drctl sandbox up`")
     for name, value in manager.env_exports(info).items():
         print(f"export {name}={shlex.quote(value)}")
+
+
+@sandbox_app.command("faults")
+def faults(
+    ctx: typer.Context,
+    api_latency: str | None = LatencyOpt,
+    throttle: list[str] | None = ThrottleOpt,
+    error_rate: float | None = ErrorRateOpt,
+    clear: bool = typer.Option(False, "--clear", help="Remove every injected fault."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Show, replace or clear the injected API faults of the running sandbox.
+
+    With no option, shows the current faults and how many were injected. Options replace
+    the whole set: `drctl sandbox faults --error-rate 0.2 --throttle route53=5/s`.
+    """
+    app = app_of(ctx)
+    if clear:
+        result = manager.clear_faults(app.state_dir)
+    elif api_latency is None and not throttle and error_rate is None:
+        result = manager.ground_truth(app.state_dir)["faults"]
+    else:
+        settings = _faults(api_latency, throttle, error_rate)
+        result = manager.set_faults(app.state_dir, **settings)
+    if json_out:
+        print_json(result)
+        return
+    throttles = ", ".join(f"{s}={r:g}/s" for s, r in result["throttle"].items()) or "none"
+    app.console.print(f"latency {result['latency_ms']:g}ms, error rate {result['error_rate']:g}, "
+                      f"throttle {throttles}; injected so far: {result.get('injected', {})}")
 
 
 @sandbox_app.command("down")

@@ -11,6 +11,8 @@ Control API (JSON in, JSON out; errors are `{"error": message}` with 400 or 500)
     POST /_sandbox/outage       {"region": R}          region R goes down
     POST /_sandbox/restore      {"region": R}          region R comes back
     POST /_sandbox/replication  {"lag_seconds": X}     change the replication lag
+    POST /_sandbox/faults       {"latency_ms", "error_rate", "throttle": {service: rps}}
+    POST /_sandbox/faults/clear                        remove every injected fault
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ class SandboxControl(Protocol):
 
     def set_replication_lag(self, seconds: float) -> dict[str, Any]: ...
 
+    def set_faults(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def clear_faults(self) -> dict[str, Any]: ...
+
 
 class SandboxMiddleware:
     """Runs the interceptors in order; the first to answer wins, otherwise moto answers."""
@@ -72,6 +78,8 @@ class ControlApi:
             ("POST", "replication"): lambda body: sandbox.set_replication_lag(
                 _field(body, "lag_seconds", (int, float))
             ),
+            ("POST", "faults"): sandbox.set_faults,
+            ("POST", "faults/clear"): lambda _: sandbox.clear_faults(),
         }
 
     def __call__(self, request: Request) -> Response | None:

@@ -10,6 +10,7 @@ Errors: `SandboxError` (exit 1) when a sandbox cannot start, is not running or d
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from typing import Any
 from drctl.core.errors import InvalidInput, SandboxError
 from drctl.sandbox import process
 from drctl.sandbox.control_client import ControlClient
+from drctl.sandbox.faults import FaultSettings
 from drctl.sandbox.files import SandboxFiles
 
 
@@ -52,7 +54,8 @@ class SandboxInfo:
 
 
 def start(
-    state_dir: Path, port: int = 0, replication_lag: float = 5.0, timeout: float = 60
+    state_dir: Path, port: int = 0, replication_lag: float = 5.0, timeout: float = 60,
+    faults: dict[str, Any] | None = None,
 ) -> SandboxInfo:
     """Start a sandbox for `state_dir` and wait until it is ready.
 
@@ -63,7 +66,7 @@ def start(
     files = SandboxFiles(Path(state_dir).resolve())
     _refuse_if_running(files)
     files.ensure_directory()
-    supervisor = _spawn(files, port, replication_lag)
+    supervisor = _spawn(files, port, replication_lag, faults or {})
     files.pid.write_text(f"{supervisor.pid}\n")
     try:
         return _wait_ready(files, supervisor, timeout)
@@ -140,6 +143,22 @@ def set_replication_lag(state_dir: Path, seconds: float) -> dict[str, Any]:
     return ControlClient(info.endpoint_url).post("replication", {"lag_seconds": seconds})
 
 
+def set_faults(
+    state_dir: Path, *, latency_ms: float = 0, error_rate: float = 0.0,
+    throttle: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """Replace the injected faults (latency, 5xx rate, per-service throttling); returns them."""
+    body = {"latency_ms": latency_ms, "error_rate": error_rate, "throttle": throttle or {}}
+    FaultSettings.from_dict(body)  # refuse bad settings here, with the same message
+    document = ControlClient(_running(state_dir).endpoint_url).post("faults", body)
+    return dict(document["faults"])
+
+
+def clear_faults(state_dir: Path) -> dict[str, Any]:
+    document = ControlClient(_running(state_dir).endpoint_url).post("faults/clear", {})
+    return dict(document["faults"])
+
+
 def ground_truth(state_dir: Path) -> dict[str, Any]:
     """The live state document: injected lag, outage start times, seeded resources."""
     return ControlClient(_running(state_dir).endpoint_url).get("state")
@@ -177,12 +196,15 @@ def _refuse_if_running(files: SandboxFiles) -> None:
     )
 
 
-def _spawn(files: SandboxFiles, port: int, replication_lag: float) -> subprocess.Popen[bytes]:
+def _spawn(
+    files: SandboxFiles, port: int, replication_lag: float, faults: dict[str, Any]
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", process.SUPERVISOR_MODULE,
         "--state-dir", str(files.state_dir),
         "--port", str(port),
         "--replication-lag", str(replication_lag),
+        "--faults", json.dumps(faults),
     ]  # fmt: skip
     with files.log.open("ab") as log:
         return subprocess.Popen(

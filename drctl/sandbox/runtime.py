@@ -22,6 +22,8 @@ from drctl.sandbox.apps import HeartbeatWriter, RegionalApp
 from drctl.sandbox.conditions import Conditions
 from drctl.sandbox.control import ControlApi
 from drctl.sandbox.estate import PRIMARY, REGIONS, SECONDARY
+from drctl.sandbox.fault_injector import FaultInjector
+from drctl.sandbox.faults import INTERNAL_AGENT, FaultSettings
 from drctl.sandbox.fidelity import apply_fidelity_fixes
 from drctl.sandbox.files import SandboxFiles, write_atomically
 from drctl.sandbox.replicator import ReplicaLagPublisher, Replicator
@@ -34,12 +36,17 @@ log = structlog.get_logger(__name__)
 class EmbeddedSandbox:
     """Implements `control.SandboxControl` for the control API."""
 
-    def __init__(self, files: SandboxFiles, port: int, replication_lag: float) -> None:
+    def __init__(
+        self, files: SandboxFiles, port: int, replication_lag: float,
+        faults: FaultSettings | None = None,
+    ) -> None:
         self.files = files
         self.conditions = Conditions(REGIONS, replication_lag)
         self.started_at = datetime.now(UTC).isoformat()
         self.fixes = apply_fidelity_fixes()
-        self.moto = MotoServer(port, interceptors=[ControlApi(self)])
+        self.faults = FaultInjector()
+        self.faults.configure(faults or FaultSettings())
+        self.moto = MotoServer(port, interceptors=[ControlApi(self), self.faults])
         self.apps = {region: RegionalApp(region, self.conditions) for region in REGIONS}
         self.seeded: dict[str, Any] = {}
         self._running: list[Any] = []  # started parts, stopped in reverse
@@ -50,7 +57,8 @@ class EmbeddedSandbox:
         began = time.monotonic()
         self._start(self.moto)
         _point_aws_clients_at(self.moto.endpoint_url)
-        clients = ClientFactory()
+        # The sandbox's own calls are marked so that injected faults never touch them.
+        clients = ClientFactory(user_agent_extra=INTERNAL_AGENT)
         for app in self.apps.values():
             self._start(app)
         self.seeded = seed_estate(clients, {r: app.port for r, app in self.apps.items()})
@@ -102,6 +110,7 @@ class EmbeddedSandbox:
             "ready": self._evaluator is not None,
             "seeded": self.seeded,
             "fidelity_fixes": self.fixes,
+            "faults": self.faults.document(),
         }
 
     def outage(self, region: str) -> dict[str, Any]:
@@ -124,6 +133,16 @@ class EmbeddedSandbox:
     def set_replication_lag(self, seconds: float) -> dict[str, Any]:
         self.conditions.set_replication_lag(seconds)
         log.info("replication_lag_set", seconds=self.conditions.replication_lag)
+        return self._write_state()
+
+    def set_faults(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.faults.configure(FaultSettings.from_dict(body))
+        log.info("faults_set", **body)
+        return self._write_state()
+
+    def clear_faults(self) -> dict[str, Any]:
+        self.faults.configure(FaultSettings())
+        log.info("faults_cleared")
         return self._write_state()
 
     def _ready(self) -> tuple[Replicator, AlarmEvaluator]:

@@ -9,12 +9,13 @@ SIGINT stops every part and removes the state file. It exits 1 if the sandbox ca
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 import structlog
 
@@ -26,6 +27,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0, help="moto port; 0 picks a free one")
     parser.add_argument("--replication-lag", type=float, default=5.0, help="seconds")
+    parser.add_argument("--faults", default="{}", help="initial fault settings (JSON)")
     return parser.parse_args(argv)
 
 
@@ -68,13 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     files.ensure_directory()
     with files.log.open("a", buffering=1) as log_file:
         configure_logging(log_file)
-        return run(files, args.port, args.replication_lag)
+        return run(files, args.port, args.replication_lag, json.loads(args.faults))
 
 
-def run(files: SandboxFiles, port: int, replication_lag: float) -> int:
+def run(files: SandboxFiles, port: int, replication_lag: float, faults: dict[str, Any]) -> int:
     # Imported here so that `--help` and argument errors do not pay for importing moto.
     from drctl.sandbox.ecs_scheduler import EcsScheduler
     from drctl.sandbox.estate import REGIONS
+    from drctl.sandbox.faults import FaultSettings
     from drctl.sandbox.runtime import EmbeddedSandbox
 
     log = structlog.get_logger(__name__)
@@ -82,7 +85,7 @@ def run(files: SandboxFiles, port: int, replication_lag: float) -> int:
     sandbox = None
     scheduler = EcsScheduler(REGIONS)
     try:
-        sandbox = EmbeddedSandbox(files, port, replication_lag)
+        sandbox = EmbeddedSandbox(files, port, replication_lag, FaultSettings.from_dict(faults))
         sandbox.start()
         scheduler.start()  # after seeding: the seeded services get their tasks at once
         stop.wait()
