@@ -91,8 +91,10 @@ def test_failover_completes_under_errors_and_throttling(make_sandbox, use_sandbo
     injected = manager.ground_truth(sandbox.state_dir)["faults"]["injected"]
     assert injected["errors"] > 0
     # Every failed attempt was logged (and retried).
-    retries = [json.loads(line) for line in result.stderr.splitlines()
-               if '"aws_attempt_failed"' in line]
+    # (Progress lines share stderr with the log: decode the log object, ignore what follows.)
+    decoder = json.JSONDecoder()
+    retries = [decoder.raw_decode(line[line.index("{"):])[0]
+               for line in result.stderr.splitlines() if '"aws_attempt_failed"' in line]
     assert len(retries) >= 1
     assert {r["code"] for r in retries} <= {"ServiceUnavailable", "Throttling", "Unavailable"}
 
