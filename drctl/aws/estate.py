@@ -6,11 +6,14 @@ from drctl.aws.autoscaling import AutoScaling
 from drctl.aws.clients import ClientFactory
 from drctl.aws.cloudwatch import CloudWatch
 from drctl.aws.dynamodb import DynamoDb
+from drctl.aws.dynamodb_restore import DynamoDbRestore
 from drctl.aws.ec2 import Ec2
 from drctl.aws.ecs import Ecs
 from drctl.aws.rds import Rds
+from drctl.aws.rds_restore import RdsRestore
 from drctl.aws.route53 import Route53
 from drctl.aws.sns import Sns
+from drctl.aws.sts import Sts
 
 # Route53 is a global service served from us-east-1.
 ROUTE53_REGION = "us-east-1"
@@ -43,3 +46,12 @@ class Aws:
 
     def sns(self, region: str) -> Sns:
         return Sns(self.factory.client("sns", region), region)
+
+    def sts(self) -> Sts:
+        return Sts(self.factory.client("sts", ROUTE53_REGION))
+
+    def dynamodb_restore(self, region: str) -> DynamoDbRestore:
+        return DynamoDbRestore(self.factory.client("dynamodb", region), region)
+
+    def rds_restore(self, region: str) -> RdsRestore:
+        return RdsRestore(self.factory.client("rds", region), region)

@@ -66,6 +66,10 @@ def failover(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; change nothing."),
     incident_start: str | None = typer.Option(
         None, "--incident-start", help="When the incident began (ISO 8601); default: alarms."),
+    force: bool = typer.Option(False, "--force",
+                               help="Fail over despite failed pre-flight checks (journaled)."),
+    approval: bool = typer.Option(False, "--approval",
+                                  help="Wait for a second person's `drctl approve`."),
     resume: str | None = typer.Option(
         None, "--resume", metavar="RUN_ID",
         help="Continue an interrupted or failed failover from its first step not done."),
@@ -80,7 +84,8 @@ def failover(
     """
     app = app_of(ctx)
     app.json_output = json_out
-    options = FailoverOptions(yes=yes, incident_start=_incident_start(incident_start))
+    options = FailoverOptions(yes=yes, incident_start=_incident_start(incident_start),
+                              force=force, approval=approval)
     if (region is None) == (resume is None):
         raise InvalidInput("give exactly one of --region TARGET or --resume RUN_ID")
     engine = _engine(app)
@@ -141,4 +146,8 @@ def _show_plan(app: Application, spec: FailoverSpec, deps: FailoverDeps, active:
                       f"in {change.region}: {change.before} -> {change.after}")
     console.print("  then: smoke tests against "
                   f"{spec.endpoint}, notify {len(spec.playbook.notify)} channel(s)")
+    console.print("[bold]Pre-flight[/] (checked again before the switch):")
+    for check in result.preflight:
+        mark = "[green]ok[/]" if check.ok else "[red]FAILED[/]"
+        console.print(f"  {check.name:20} {mark}  {escape(check.detail)}")
     console.print("[dim]nothing was changed[/]")

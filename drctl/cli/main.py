@@ -7,6 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
+from drctl.cli import approve as approve_cmd
 from drctl.cli import failover as failover_cmd
 from drctl.cli import validate as validate_cmd
 from drctl.cli.app import Application
@@ -42,6 +43,8 @@ def root(
 app.command("failover")(failover_cmd.failover)
 app.command("plan")(failover_cmd.plan)
 app.command("validate")(validate_cmd.validate)
+app.command("approve")(approve_cmd.approve)
+app.command("reject")(approve_cmd.reject)
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(chaos_app, name="chaos")

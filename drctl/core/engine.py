@@ -69,7 +69,7 @@ class Engine:
         re-raises, so it can be resumed.
         """
         run = load_run(self.store, run_id)
-        ctx = StepContext(run_id, self.clock, run.facts())
+        ctx = StepContext(run_id, self.clock, run.facts(), journal=_RunJournal(self, run_id))
         try:
             for index, step in enumerate(steps, start=1):
                 if run.step(step.name).status is StepStatus.SUCCEEDED:
@@ -127,3 +127,14 @@ class Engine:
             self.emit(run_id, "step_progress", step, message=message)
 
         return report
+
+
+class _RunJournal:
+    def __init__(self, engine: Engine, run_id: str) -> None:
+        self._engine, self._run_id = engine, run_id
+
+    def emit(self, type_: str, **data: Any) -> None:
+        self._engine.emit(self._run_id, type_, **data)
+
+    def events(self) -> list[Event]:
+        return self._engine.store.events(self._run_id)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from drctl.core.clock import Clock
 from drctl.core.errors import StepFailed
+from drctl.core.events import Event
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,22 @@ class StepPolicy:
     retry_delay: float = 2.0
 
 
+class Journal(Protocol):
+    """A step's view of its own run's journal: for steps that wait on other processes
+    (an approval given from another shell lands in the same journal)."""
+
+    def emit(self, type_: str, **data: Any) -> None: ...
+
+    def events(self) -> list[Event]: ...
+
+
 @dataclass
 class StepContext:
     run_id: str
     clock: Clock
     facts: dict[str, Any] = field(default_factory=dict)
     report: Callable[[str], None] = lambda message: None
+    journal: Journal | None = None
 
     def now(self) -> datetime:
         return self.clock.now()

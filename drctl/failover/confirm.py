@@ -1,12 +1,18 @@
-"""Step 2, confirm: a person says yes by typing the target region."""
+"""Step 2, confirm: pre-flight checks, then a person says yes.
+
+Prompt mode: the operator types the target region (`--yes` skips; no TTY and no --yes stops
+with exit 3). Approval mode: a second person approves from another shell (`drctl approve`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from drctl.core.clock import iso
-from drctl.core.errors import NotConfirmed
+from drctl.core.errors import Blocked, NotConfirmed
 from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.failover.approval import current_person, wait_for_approval
+from drctl.failover.preflight import preflight
 from drctl.failover.spec import FailoverDeps, FailoverSpec
 
 
@@ -24,22 +30,39 @@ class Confirm:
         return False
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
+        checks = self._preflight(ctx)
+        confirmation = self.spec.playbook.confirmation
+        if confirmation.mode == "approval" or self.spec.options.approval:
+            channels, _ = self.deps.channels(self.spec.target_region)
+            decided = wait_for_approval(ctx, current_person(self.deps.aws), confirmation.timeout,
+                                        channels, self.spec.target_region)
+            return {**checks, **decided}
+        return {**checks, "confirmed_by": self._operator(), "confirmed_at": iso(ctx.now())}
+
+    def _preflight(self, ctx: StepContext) -> dict[str, Any]:
+        checks = preflight(self.spec, self.deps)
+        failed = [c for c in checks if not c.ok]
+        for check in checks:
+            ctx.report(f"pre-flight {check.name}: {'ok' if check.ok else 'FAILED'} "
+                       f"({check.detail})")
+        if failed and not self.spec.options.force:
+            raise Blocked("pre-flight failed: " + "; ".join(f"{c.name}: {c.detail}"
+                                                            for c in failed),
+                          hint="fix the target region, or pass --force to fail over anyway")
+        return {"preflight": [c.to_dict() for c in checks], "forced": bool(failed)}
+
+    def _operator(self) -> str:
         target = self.spec.target_region
-        mode = self.spec.playbook.confirmation.mode
-        if mode == "none":
-            by = "playbook (confirmation: none)"
-        elif self.spec.options.yes:
-            by = "--yes"
-        elif not self.deps.operator.interactive:
+        if self.spec.playbook.confirmation.mode == "none":
+            return "playbook (confirmation: none)"
+        if self.spec.options.yes:
+            return "--yes"
+        if not self.deps.operator.interactive:
             raise NotConfirmed(
                 "confirmation needs a person and there is no TTY; nothing was changed",
                 hint="run it in a terminal, or pass --yes",
             )
-        else:
-            answer = self.deps.operator.ask(
-                f"Type the target region ({target}) to fail over to it: "
-            )
-            if answer != target:
-                raise NotConfirmed(f"confirmation did not match {target!r}; nothing was changed")
-            by = "operator (typed the target region)"
-        return {"confirmed_by": by, "confirmed_at": iso(ctx.now())}
+        answer = self.deps.operator.ask(f"Type the target region ({target}) to fail over to it: ")
+        if answer != target:
+            raise NotConfirmed(f"confirmation did not match {target!r}; nothing was changed")
+        return "operator (typed the target region)"

@@ -17,6 +17,7 @@ from drctl.failover.detect import Detect
 from drctl.failover.dns import active_regions, read_records
 from drctl.failover.measure import measurement_from_facts
 from drctl.failover.notify import Notify
+from drctl.failover.preflight import Check, preflight
 from drctl.failover.scale_secondary import ScaleSecondary
 from drctl.failover.smoke_test import SmokeTest
 from drctl.failover.spec import FailoverDeps, FailoverOptions, FailoverSpec
@@ -33,6 +34,7 @@ class FailoverPlan:
     spec: FailoverSpec
     active_regions: list[str]
     changes: list[Change]
+    preflight: list[Check]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +44,7 @@ class FailoverPlan:
             "active_regions": self.active_regions,
             "steps": list(STEP_NAMES),
             "changes": [c.to_dict() for c in self.changes],
+            "preflight": [c.to_dict() for c in self.preflight],
         }
 
 
@@ -81,7 +84,7 @@ def plan_failover(spec: FailoverSpec, deps: FailoverDeps, active: list[str]) -> 
     """Every change the failover would make, read live and touching nothing."""
     ctx = StepContext("plan", deps.clock)
     changes = [change for step in build_steps(spec, deps) for change in step.plan(ctx)]
-    return FailoverPlan(spec, active, changes)
+    return FailoverPlan(spec, active, changes, preflight(spec, deps))
 
 
 def run_failover(
@@ -128,7 +131,9 @@ def resume_failover(
     spec = FailoverSpec(
         playbook, params["playbook_path"], params["target_region"], params["failed_region"],
         FailoverOptions(yes=options.yes or bool(params.get("yes")),
-                        incident_start=parse_iso(start) if start else options.incident_start),
+                        incident_start=parse_iso(start) if start else options.incident_start,
+                        force=options.force or bool(params.get("force")),
+                        approval=options.approval or bool(params.get("approval"))),
     )
     lock.acquire(engine.store, playbook.name, run.run_id, deps.clock)
     try:
@@ -159,6 +164,8 @@ def failover_params(spec: FailoverSpec) -> dict[str, Any]:
         "target_region": spec.target_region,
         "failed_region": spec.failed_region,
         "yes": spec.options.yes,
+        "force": spec.options.force,
+        "approval": spec.options.approval,
         "incident_start_override": iso(spec.options.incident_start),
         "lock": lock.lock_name(spec.playbook.name),
     }

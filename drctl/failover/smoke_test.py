@@ -35,11 +35,12 @@ class SmokeTest:
         smoke = self.spec.playbook.smoke_tests
         attempts = 0
         failures: list[str] = []
+        endpoint = self.spec.endpoint
 
         def all_pass() -> bool:
             nonlocal attempts, failures
             attempts += 1
-            failures = [f for f in (self._check(c) for c in smoke.checks) if f]
+            failures = [f for f in (run_check(c, endpoint) for c in smoke.checks) if f]
             if failures:
                 ctx.report("; ".join(failures))
             return not failures
@@ -58,20 +59,21 @@ class SmokeTest:
             "rpo_notes": notes,
         }
 
-    def _check(self, check: SmokeCheck) -> str | None:
-        """None when the check passes, else why not."""
-        url = check.url.replace("{endpoint}", self.spec.endpoint.rstrip("/"))
-        try:
-            response = httpx.get(url, timeout=5.0, follow_redirects=True)
-        except httpx.HTTPError as exc:
-            return f"{check.name}: {type(exc).__name__}"
-        if response.status_code != check.expect_status:
-            return f"{check.name}: HTTP {response.status_code} (want {check.expect_status})"
-        if check.contains and check.contains not in response.text:
-            return f"{check.name}: body lacks {check.contains!r}"
-        return None
-
     @staticmethod
     def _incident_start(ctx: StepContext, default: datetime) -> datetime:
         text = ctx.facts.get("incident_start")
         return parse_iso(text) if text else default
+
+
+def run_check(check: SmokeCheck, endpoint: str) -> str | None:
+    """None when the check passes against `endpoint`, else why not."""
+    url = check.url.replace("{endpoint}", endpoint.rstrip("/"))
+    try:
+        response = httpx.get(url, timeout=5.0, follow_redirects=True)
+    except httpx.HTTPError as exc:
+        return f"{check.name}: {type(exc).__name__}"
+    if response.status_code != check.expect_status:
+        return f"{check.name}: HTTP {response.status_code} (want {check.expect_status})"
+    if check.contains and check.contains not in response.text:
+        return f"{check.name}: body lacks {check.contains!r}"
+    return None

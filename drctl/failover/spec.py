@@ -17,6 +17,8 @@ from drctl.playbook.schema import Playbook
 class FailoverOptions:
     yes: bool = False
     incident_start: datetime | None = None
+    force: bool = False          # fail over despite failed pre-flight checks (journaled)
+    approval: bool = False       # require a second person even if the playbook does not
 
 
 @dataclass(frozen=True)

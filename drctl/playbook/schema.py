@@ -51,6 +51,7 @@ class Detection(Model):
 class Confirmation(Model):
     mode: Literal["prompt", "approval", "none"] = "prompt"
     timeout: Duration = 900.0
+    allow_self_approval: bool = False
 
 
 class DnsRecord(Model):
