@@ -45,8 +45,23 @@ class ClientFactory:
                     service, region_name=region, config=self._config  # type: ignore[call-overload]
                 )
                 client.meta.events.register("needs-retry.*", _log_retry)
+                client.meta.events.register("before-call.*", _log_call)
                 self._clients[key] = client
             return self._clients[key]
+
+
+# Where a service's IAM action prefix differs from its signing name.
+_IAM_PREFIX = {"monitoring": "cloudwatch"}
+
+
+def _log_call(**kwargs: Any) -> None:
+    """Debug-log every AWS call as IAM names it (`ecs:UpdateService`): `-vv` shows what a
+    run did, and the test-suite checks `drctl iam-policy` against it."""
+    model = kwargs.get("model")
+    if model is not None:
+        signing = model.service_model.signing_name
+        prefix = _IAM_PREFIX.get(signing, signing)
+        log.debug("aws_call", action=f"{prefix}:{model.name}")
 
 
 def _log_retry(**kwargs: Any) -> None:

@@ -1,0 +1,60 @@
+"""The least-privilege IAM policy a playbook's failover needs, derived from the playbook.
+
+Read-only calls that AWS does not scope to resources get `*`; every call that changes
+something is scoped to the resources the playbook names (Route53 record changes to the
+playbook's record names, through the NormalizedRecordNames condition key).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drctl.playbook.schema import Playbook
+
+
+def failover_policy(playbook: Playbook, account: str = "*") -> dict[str, Any]:
+    regions = list(playbook.regions)
+    statements: list[dict[str, Any]] = [
+        _stmt("ReadWithoutResourceScope", [
+            "route53:ListHostedZones", "route53:ListResourceRecordSets", "route53:GetChange",
+            "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics",
+            "autoscaling:DescribeAutoScalingGroups", "sns:ListTopics", "sts:GetCallerIdentity",
+        ], ["*"]),
+        _stmt("SwitchDns", ["route53:ChangeResourceRecordSets"],
+              ["arn:aws:route53:::hostedzone/*"],
+              {"ForAllValues:StringEquals": {
+                  "route53:ChangeResourceRecordSetsNormalizedRecordNames":
+                      sorted(r.name.rstrip(".").lower() for r in playbook.dns.records)}}),
+    ]
+    ecs = [f"arn:aws:ecs:{region}:{account}:service/{cfg.cluster}/{name}"
+           for region in regions for cfg in playbook.scale.ecs for name in cfg.services]
+    if ecs:
+        statements.append(_stmt("ScaleEcs", ["ecs:DescribeServices", "ecs:UpdateService"], ecs))
+    asgs = [f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/"
+            f"{cfg.group}" for region in regions for cfg in playbook.scale.autoscaling]
+    if asgs:
+        statements.append(_stmt("ScaleAutoScaling", ["autoscaling:SetDesiredCapacity"], asgs))
+    promote = playbook.scale.rds_promote
+    if promote:
+        dbs = [f"arn:aws:rds:{r}:{account}:db:{ident}" for r, ident in promote.replicas.items()]
+        statements.append(_stmt("PromoteReplica",
+                                ["rds:DescribeDBInstances", "rds:PromoteReadReplica"], dbs))
+    tables = sorted({src.heartbeat.table for src in playbook.rpo if src.heartbeat})
+    if tables:
+        statements.append(_stmt("ReadHeartbeats", ["dynamodb:GetItem"], [
+            f"arn:aws:dynamodb:{r}:{account}:table/{t}" for r in regions for t in tables]))
+    topics = sorted({c.sns.topic for c in playbook.notify if c.sns})
+    if topics:
+        statements.append(_stmt("Notify", ["sns:Publish"], [
+            t if t.startswith("arn:") else f"arn:aws:sns:{r}:{account}:{t}"
+            for r in regions for t in topics]))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _stmt(sid: str, actions: list[str], resources: list[str],
+          condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": actions,
+                                 "Resource": resources}
+    if condition:
+        statement["Condition"] = condition
+    return statement
