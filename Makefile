@@ -26,7 +26,7 @@ demo: $(VENV)/.installed-sandbox
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check drctl tests
 	$(BIN)/mypy drctl
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4 --dist loadscope
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check drctl tests

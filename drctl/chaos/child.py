@@ -4,7 +4,7 @@ chaoslib installs signal handlers (so it needs a main thread) and keeps module-l
 (global controls, the activity cache, settings), so every experiment gets a fresh process
 (multiprocessing, spawn). Signals, as chaoslib defines them: SIGUSR1 stops with rollbacks,
 SIGUSR2 stops without. SIGINT is ignored here: the operator's Ctrl-C is the drctl process's to
-interpret.
+interpret (see `drctl.chaos.operator_stop`).
 
 Everything the drctl process learns arrives as `(kind, data)` messages on a queue:
 `phase`, `hypothesis`, `activity_started`, `activity_completed`, `log`, `stopped`, `journal`.
@@ -19,9 +19,12 @@ import logging
 import signal
 import threading
 import uuid
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import chaoslib.activity
+import structlog
 from chaoslib.control import load_global_controls
 from chaoslib.experiment import run_experiment
 from chaoslib.run import RunEventHandler
@@ -29,6 +32,7 @@ from chaoslib.types import Strategy
 
 from drctl.chaos import guard_control
 from drctl.chaos.guard import Guard, GuardConfig, Sink
+from drctl.chaos.operator_stop import InterruptiblePauses, OperatorStop
 from drctl.chaos.verdict import last_line
 
 
@@ -41,12 +45,16 @@ class ChildRequest:
     secret_vars: dict[str, Any] = field(default_factory=dict)
 
 
-def main(request: ChildRequest, queue: Any) -> None:
+def main(request: ChildRequest, queue: Any, stop: OperatorStop) -> None:
     """Process entry point: run the experiment, send its journal (JSON-safe) last."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Until chaoslib installs its handlers, a stop must not kill us: the guard sees the events.
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR2, signal.SIG_IGN)
     sink: Sink = queue.put
     _forward_logs(sink)
-    guard = Guard(request.guard, sink)
+    guard = Guard(request.guard, sink, stop.graceful)
+    chaoslib.activity.time = InterruptiblePauses(stop, guard)
     try:
         journal = run(request, guard, sink)
         sink(("journal", {"journal": json_safe(journal)}))
@@ -142,14 +150,31 @@ class _LogForwarder(logging.Handler):
         self._sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
-        self._sink(("log", {"level": record.levelname.lower(), "message": record.getMessage()}))
+        message = record.getMessage()
+        if not message.startswith(_EXPECTED):
+            self._sink(("log", {"level": record.levelname.lower(), "message": message}))
+
+
+# What drctl already reports (a failed activity, its own stop), and chaoslib's warning about
+# a choice drctl made on purpose (the `always` rollback strategy).
+_EXPECTED = ("Rollbacks were explicitly requested to be played", "drctl stopped the experiment",
+             "  => failed:")
 
 
 def _forward_logs(sink: Sink) -> None:
-    """chaoslib's and chaostoolkit-aws's warnings reach the operator through drctl."""
+    """Warnings of chaoslib, chaostoolkit-aws and drctl's own adapters reach the operator
+    through the drctl process -- never on this process's stdout, which may carry JSON."""
     logger = logging.getLogger("chaostoolkit")
     logger.addHandler(_LogForwarder(sink))
     logger.propagate = False
+
+    def forward(_: Any, level: str, event: MutableMapping[str, Any]) -> Any:
+        details = " ".join(f"{k}={v}" for k, v in event.items() if k != "event")
+        sink(("log", {"level": level, "message": f"{event.get('event')} {details}".strip()}))
+        raise structlog.DropEvent
+
+    structlog.configure(processors=[forward],
+                        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
 
 def json_safe(document: Any) -> Any:
@@ -165,6 +190,6 @@ def _encode(value: object) -> str:
     return repr(value)  # `chaos run` would crash here; a journal with a repr is better
 
 
-def _short(value: Any, limit: int = 200) -> str:
+def _short(value: Any, limit: int = 120) -> str:
     text = json.dumps(value, default=_encode) if value is not None else ""
     return text if len(text) <= limit else text[:limit - 1] + "…"

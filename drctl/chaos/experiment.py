@@ -19,6 +19,7 @@ from chaoslib.configuration import load_configuration
 from chaoslib.exceptions import ChaosException
 from chaoslib.experiment import ensure_experiment_is_valid
 from chaoslib.loader import load_experiment
+from chaoslib.types import Strategy
 
 from drctl.chaos.extension import GuardRails, guard_rails
 from drctl.core.errors import InvalidInput
@@ -70,13 +71,24 @@ def load_chaos_experiment(path: str, var: list[str] | None = None,
         ensure_experiment_is_valid(document)
     except ChaosException as exc:
         raise InvalidInput(f"{path}: invalid experiment: {exc}") from None
-    strategy = ((document.get("runtime") or {}).get("rollbacks") or {}).get("strategy")
-    if strategy is not None and strategy not in ROLLBACK_STRATEGIES:
-        raise InvalidInput(f"{path}: runtime.rollbacks.strategy must be one of "
-                           f"{', '.join(ROLLBACK_STRATEGIES)}, not {strategy!r}")
+    _check_runtime(path, document.get("runtime") or {})
     guard = guard_rails(document)
     regions = tuple(guard.target_regions) or _configured_region(document, config_vars)
     return ChaosExperiment(path, document, guard, regions, config_vars, secret_vars)
+
+
+def _check_runtime(path: str, runtime: dict[str, Any]) -> None:
+    strategy = (runtime.get("rollbacks") or {}).get("strategy")
+    if strategy is not None and strategy not in ROLLBACK_STRATEGIES:
+        raise InvalidInput(f"{path}: runtime.rollbacks.strategy must be one of "
+                           f"{', '.join(ROLLBACK_STRATEGIES)}, not {strategy!r}")
+    hypothesis = (runtime.get("hypothesis") or {}).get("strategy")
+    try:
+        Strategy.from_string(hypothesis or "default")
+    except ValueError:
+        raise InvalidInput(f"{path}: runtime.hypothesis.strategy {hypothesis!r} is not one of "
+                           "default, before-method-only, after-method-only, "
+                           "during-method-only, continuously, skip") from None
 
 
 def _load(path: str) -> dict[str, Any]:

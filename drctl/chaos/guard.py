@@ -10,6 +10,7 @@ they start, stopping them would leave the damage in place.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,13 @@ from drctl.aws.estate import Aws
 from drctl.chaos import kill_switch
 from drctl.chaos.preflight import alarms_in_alarm
 from drctl.chaos.verdict import Stop
+from drctl.store.base import Store
 from drctl.store.sqlite import SqliteStore
 
 Sink = Callable[[tuple[str, dict[str, Any]]], None]
+# Alarms are read at most this often: boundaries can come in quick succession, and the
+# guard's reads must not themselves exhaust a throttled API. (CloudWatch evaluates per minute.)
+ALARM_READ_INTERVAL = 2.0
 
 
 @dataclass(frozen=True)
@@ -35,14 +40,21 @@ class GuardConfig:
 
 
 class Guard:
-    def __init__(self, config: GuardConfig, sink: Sink) -> None:
+    def __init__(self, config: GuardConfig, sink: Sink, operator_stop: Any = None,
+                 aws: Aws | None = None, store: Store | None = None) -> None:
         self._config = config
         self._sink = sink
-        self._aws = Aws(ClientFactory(profile=config.profile))
-        self._store = SqliteStore(Path(config.journal_path))
+        self._operator_stop = operator_stop  # a multiprocessing Event, set on Ctrl-C
+        self._aws = aws or Aws(ClientFactory(profile=config.profile))
+        self._store = store or SqliteStore(Path(config.journal_path))
         self._lock = threading.Lock()
         self._armed = True
+        self._alarms_clear_at = float("-inf")
         self.stop: Stop | None = None
+
+    @property
+    def armed(self) -> bool:
+        return self._armed
 
     def disarm(self) -> None:
         """Rollbacks are starting: from here on nothing is stopped."""
@@ -62,15 +74,20 @@ class Guard:
             return self.stop
 
     def _reason(self) -> Stop | None:
+        if self._operator_stop is not None and self._operator_stop.is_set():
+            return Stop("operator", "stopped by the operator (Ctrl-C)")
         try:
             switch = kill_switch.engaged(self._store)
             if switch is not None:
                 return Stop("kill_switch", switch.describe())
+            if time.monotonic() - self._alarms_clear_at < ALARM_READ_INTERVAL:
+                return None
             firing = alarms_in_alarm(self._aws, self._config.stop_alarms)
         except Exception as exc:  # fail closed: a guard that cannot see must stop the chaos
             return Stop("guard", f"guard check failed ({type(exc).__name__}: {exc})")
         if firing:
             return Stop("guard", f"stop alarm(s) in ALARM: {', '.join(firing)}")
+        self._alarms_clear_at = time.monotonic()
         return None
 
     def close(self) -> None:

@@ -21,13 +21,13 @@ from typing import Any
 
 from drctl.chaos import child
 from drctl.chaos.child import ChildRequest
+from drctl.chaos.operator_stop import OperatorStop
 from drctl.chaos.verdict import Stop
 
 HARD_STOP_GRACE = 10.0
 OnMessage = Callable[[str, dict[str, Any]], None]
-OPERATOR_STOP = Stop("operator", "stopped by the operator (Ctrl-C); rollbacks played")
-OPERATOR_HARD_STOP = Stop("operator", "stopped at once by the operator (second Ctrl-C); "
-                          "rollbacks NOT played")
+OPERATOR_STOP = Stop("operator", "stopped by the operator (Ctrl-C)")
+OPERATOR_HARD_STOP = Stop("operator", "stopped at once by the operator (second Ctrl-C)")
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,9 @@ class OperatorStops:
     """The SIGINT handler while an experiment runs: counts presses and signals the child.
     It never raises, so a Ctrl-C cannot tear the relay loop in the middle of a message."""
 
-    def __init__(self, pid: int, on_message: OnMessage) -> None:
+    def __init__(self, pid: int, events: OperatorStop, on_message: OnMessage) -> None:
         self.pid = pid
+        self._events = events
         self.presses = 0
         self.hard_deadline: float | None = None
         self._on_message = on_message
@@ -50,8 +51,10 @@ class OperatorStops:
     def __call__(self, _signum: int, _frame: FrameType | None) -> None:
         self.presses += 1
         if self.presses == 1:
+            self._events.graceful.set()
             self._signal(signal.SIGUSR1)
         elif self.presses == 2:
+            self._events.hard.set()
             self._signal(signal.SIGUSR2)
             self.hard_deadline = time.monotonic() + HARD_STOP_GRACE
         else:
@@ -87,11 +90,13 @@ def run_in_child(request: ChildRequest, on_message: OnMessage) -> ChildResult:
     (in this thread); return its journal and whoever stopped it."""
     context = multiprocessing.get_context("spawn")
     messages: Any = context.Queue()
-    process = context.Process(target=child.main, args=(request, messages), name="drctl-chaos")
+    events = OperatorStop(context.Event(), context.Event())
+    process = context.Process(target=child.main, args=(request, messages, events),
+                              name="drctl-chaos")
     with _sigint_ignored():  # inherited: the child ignores Ctrl-C from its first instruction
         process.start()
     assert process.pid is not None
-    stops = OperatorStops(process.pid, on_message)
+    stops = OperatorStops(process.pid, events, on_message)
     previous = signal.signal(signal.SIGINT, stops)
     try:
         journal, guard_stop = _relay(process, messages, stops, on_message)

@@ -68,7 +68,7 @@ def judge(journal: dict[str, Any] | None, stop: Stop | None) -> Outcome:
     """The verdict of a finished chaoslib run. `journal` is None when the experiment's process
     died before it could hand one back."""
     if stop is not None:
-        return Outcome(Verdict.ABORTED, stop.reason, stop)
+        return Outcome(Verdict.ABORTED, f"{stop.reason}; {_rollbacks_played(journal)}", stop)
     if journal is None:
         return Outcome(Verdict.FAILED, "the experiment process ended without a journal")
     if journal.get("status") == "interrupted":
@@ -89,14 +89,23 @@ def judge(journal: dict[str, Any] | None, stop: Stop | None) -> Outcome:
     return Outcome(Verdict.PASSED, "steady state met before and after; every activity succeeded")
 
 
+def _rollbacks_played(journal: dict[str, Any] | None) -> str:
+    if journal is None:
+        return "no journal, so whether rollbacks ran is unknown"
+    played = journal.get("rollbacks") or []
+    return f"{len(played)} rollback(s) played" if played else "no rollback played"
+
+
 def skipped(reason: str) -> Outcome:
     return Outcome(Verdict.SKIPPED, reason)
 
 
 def _failing_probe(state: dict[str, Any]) -> str:
     for probe in state.get("probes") or []:
-        if not probe.get("tolerance_met", True) or probe.get("status") == "failed":
-            name = (probe.get("activity") or {}).get("name", "?")
+        name = (probe.get("activity") or {}).get("name", "?")
+        if probe.get("status") == "failed":
+            return f"probe {name!r} failed: {last_line(probe)}"
+        if not probe.get("tolerance_met", True):
             return f"probe {name!r} returned {_short(probe.get('output'))}"
     return "no probe result"
 

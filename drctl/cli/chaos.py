@@ -24,7 +24,9 @@ from drctl.playbook.loader import load_playbook
 if TYPE_CHECKING:
     from drctl.chaos.runner import ChaosResult
 
-chaos_app = typer.Typer(help="Chaos Toolkit experiments with guard rails and verdicts.",
+chaos_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Chaos Toolkit experiments with guard rails and verdicts.",
                         no_args_is_help=True)
 
 

@@ -13,6 +13,7 @@ from drctl.cli import iam as iam_cmd
 from drctl.cli import validate as validate_cmd
 from drctl.cli.app import Application
 from drctl.cli.chaos import chaos_app
+from drctl.cli.drill import drill_app
 from drctl.cli.logs import configure_logging
 from drctl.cli.runs import runs_app
 from drctl.cli.sandbox import sandbox_app
@@ -24,6 +25,7 @@ app = typer.Typer(
     "Exit codes: 0 done · 1 failed · 2 invalid input · 3 not confirmed · 4 blocked.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     add_completion=False,
 )
 
@@ -35,10 +37,14 @@ def root(
         None, "--state-dir", envvar="DRCTL_STATE_DIR",
         help="Where the journal and sandbox files live.  [default: .drctl]"),
     profile: str | None = typer.Option(None, "--profile", help="AWS profile to use."),
+    state: str | None = typer.Option(
+        None, "--state", envvar="DRCTL_STATE", metavar="dynamodb://TABLE?region=R",
+        help="Share runs, locks and approvals in a DynamoDB table instead of the local "
+             "SQLite journal."),
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More logs (-vv: debug)."),
 ) -> None:
     configure_logging(verbose)
-    ctx.obj = Application.from_options(state_dir, profile)
+    ctx.obj = Application.from_options(state_dir, profile, state)
 
 
 app.command("failover")(failover_cmd.failover)
@@ -50,6 +56,7 @@ app.command("iam-policy")(iam_cmd.iam_policy)
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(chaos_app, name="chaos")
+app.add_typer(drill_app, name="drill")
 
 
 def main() -> None:

@@ -97,12 +97,13 @@ def render_targets(console: Console, data: dict[str, Any]) -> None:
 
 def render_runs(console: Console, runs: list[Run]) -> None:
     table = Table()
-    for column in ("run id", "kind", "status", "started", "target", "RTO", "RPO"):
+    for column in ("run id", "kind", "status", "started", "target", "verdict", "RTO", "RPO"):
         table.add_column(column)
     for run in runs:
         data = run.to_dict()
         table.add_row(run.run_id, run.kind, data["status"], data["started_at"],
                       data.get("target_region") or data.get("target") or "-",
+                      str(data.get("verdict") or "-"),
                       format_duration(data.get("rto_seconds")),
                       format_duration(data.get("rpo_seconds")))
     console.print(table)

@@ -9,7 +9,9 @@ from drctl.cli.render import print_json, render_run, render_runs
 from drctl.core.abort import abort_run
 from drctl.store.base import list_runs, load_run
 
-runs_app = typer.Typer(help="Runs in the journal: failovers, drills, runbooks, experiments.",
+runs_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Runs in the journal: failovers, drills, runbooks, experiments.",
                        no_args_is_help=True)
 
 

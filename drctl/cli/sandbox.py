@@ -14,7 +14,9 @@ from drctl.core.errors import InvalidInput, SandboxError
 from drctl.sandbox import manager
 from drctl.sandbox.faults import FaultSettings
 
-sandbox_app = typer.Typer(help="The embedded AWS sandbox (moto) with the Roadtrip estate.",
+sandbox_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="The embedded AWS sandbox (moto) with the Roadtrip estate.",
                           no_args_is_help=True)
 
 

@@ -23,6 +23,7 @@ from drctl.core.step import Step, StepContext
 from drctl.store.base import Store, load_run
 
 Subscriber = Callable[[Event], None]
+INTERRUPTED = "interrupted by the operator (Ctrl-C)"
 log = structlog.get_logger("drctl.engine")
 
 
@@ -62,35 +63,65 @@ class Engine:
         self.emit(run_id, "run_resumed", **owner())
         return load_run(self.store, run_id)
 
-    def execute(self, run_id: str, steps: Sequence[Step]) -> Run:
-        """Run `steps` from the first one not already succeeded. Returns the final Run.
+    def execute(
+        self, run_id: str, steps: Sequence[Step], *, always: Sequence[Step] = (),
+        measure: Callable[[Run], dict[str, Any]] | None = None,
+    ) -> Run:
+        """Run `steps` from the first one not already succeeded, then `always` (cleanup steps
+        that run whatever happened), then journal `measure(run)` and the end. Returns the Run.
 
-        DrctlError fails the run (NotConfirmed aborts it); Ctrl-C marks it interrupted and
-        re-raises, so it can be resumed.
+        DrctlError fails the run (NotConfirmed aborts it) and is re-raised with `run_id` set.
+        Ctrl-C re-raises too: a run without `always` steps is left `interrupted`, to be
+        resumed; one that cleaned up after itself ends `aborted`.
         """
         run = load_run(self.store, run_id)
         ctx = StepContext(run_id, self.clock, run.facts(), journal=_RunJournal(self, run_id))
+        total = len(steps) + len(always)
+        failure: BaseException | None = None
         try:
             for index, step in enumerate(steps, start=1):
                 if run.step(step.name).status is StepStatus.SUCCEEDED:
                     continue
-                ctx.report = self._reporter(run_id, step.name)
-                ctx.facts.update(self._run_step(ctx, step, index, len(steps)))
-        except NotConfirmed as exc:
-            exc.run_id = run_id
-            self.emit(run_id, "run_finished", status=str(RunStatus.ABORTED), error=str(exc))
-            raise
-        except DrctlError as exc:
-            exc.run_id = run_id
-            self.emit(run_id, "run_finished", status=str(RunStatus.FAILED), error=str(exc))
-            raise
-        except KeyboardInterrupt:
-            self.emit(run_id, "run_interrupted", reason="interrupted by the operator (Ctrl-C)")
-            raise
-        self.emit(run_id, "run_finished", status=str(RunStatus.SUCCEEDED))
+                ctx.facts.update(self._run_step(ctx, step, index, total))
+        except (DrctlError, KeyboardInterrupt) as exc:
+            failure = exc
+        cleaned = self._run_always(ctx, always, len(steps), total)
+        failure = failure or cleaned
+        if measure is not None:
+            self.emit(run_id, "run_measured", measurement=measure(load_run(self.store, run_id)))
+        self._finish(run_id, failure, cleaned_up=bool(always) and cleaned is None)
+        if failure is not None:
+            raise failure
         return load_run(self.store, run_id)
 
+    def _run_always(self, ctx: StepContext, steps: Sequence[Step], done: int, total: int
+                    ) -> BaseException | None:
+        """Run every step; the first failure is returned, not raised (the next still runs)."""
+        first: BaseException | None = None
+        for index, step in enumerate(steps, start=done + 1):
+            try:
+                ctx.facts.update(self._run_step(ctx, step, index, total))
+            except (DrctlError, KeyboardInterrupt) as exc:
+                first = first or exc
+        return first
+
+    def _finish(self, run_id: str, failure: BaseException | None, cleaned_up: bool) -> None:
+        if isinstance(failure, DrctlError):
+            failure.run_id = run_id
+        if failure is None:
+            self.emit(run_id, "run_finished", status=str(RunStatus.SUCCEEDED))
+        elif isinstance(failure, KeyboardInterrupt) and not cleaned_up:
+            self.emit(run_id, "run_interrupted", reason=INTERRUPTED)
+        elif isinstance(failure, KeyboardInterrupt):
+            self.emit(run_id, "run_finished", status=str(RunStatus.ABORTED),
+                      error=f"{INTERRUPTED}; cleaned up")
+        elif isinstance(failure, NotConfirmed):
+            self.emit(run_id, "run_finished", status=str(RunStatus.ABORTED), error=str(failure))
+        else:
+            self.emit(run_id, "run_finished", status=str(RunStatus.FAILED), error=str(failure))
+
     def _run_step(self, ctx: StepContext, step: Step, index: int, total: int) -> dict[str, Any]:
+        ctx.report = self._reporter(ctx.run_id, step.name)
         attempt = 0
         while True:
             attempt += 1
@@ -118,7 +149,7 @@ class Engine:
     def _fail(self, ctx: StepContext, step: Step, exc: BaseException) -> None:
         message = str(exc) or type(exc).__name__
         if isinstance(exc, KeyboardInterrupt):
-            message = "interrupted by the operator (Ctrl-C)"
+            message = INTERRUPTED
         self.emit(ctx.run_id, "step_failed", step.name, error=message,
                   error_type=type(exc).__name__)
 

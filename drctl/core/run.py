@@ -42,6 +42,7 @@ class StepRecord:
     attempts: int = 0
     output: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    already_done: bool = False  # verify() found it done: nothing was applied
 
     @property
     def duration_seconds(self) -> float | None:
@@ -59,6 +60,7 @@ class StepRecord:
             "attempts": self.attempts,
             "output": self.output,
             "error": self.error,
+            "already_done": self.already_done,
         }
 
 
@@ -157,6 +159,7 @@ def _apply(run: Run, event: Event) -> None:
         record.ended_at = event.at
         record.output = dict(data.get("output", {}))
         record.error = None
+        record.already_done = bool(data.get("skipped_apply"))
     elif event.type == "step_failed" and event.step:
         record = run.step(event.step)
         record.status = StepStatus.FAILED

@@ -144,17 +144,10 @@ def resume_failover(
 
 
 def _execute(spec: FailoverSpec, deps: FailoverDeps, engine: Engine, run_id: str) -> Run:
-    try:
-        engine.execute(run_id, build_steps(spec, deps))
-    finally:
-        record_measurement(engine, spec.playbook, run_id)
-    return load_run(engine.store, run_id)
+    def measure(run: Run) -> dict[str, Any]:
+        return measurement_from_facts(spec.playbook, run.facts()).to_dict()
 
-
-def record_measurement(engine: Engine, playbook: Playbook, run_id: str) -> None:
-    facts = load_run(engine.store, run_id).facts()
-    measurement = measurement_from_facts(playbook, facts)
-    engine.emit(run_id, "run_measured", measurement=measurement.to_dict())
+    return engine.execute(run_id, build_steps(spec, deps), measure=measure)
 
 
 def failover_params(spec: FailoverSpec) -> dict[str, Any]:

@@ -157,6 +157,79 @@ class Channel(Model):
         return self
 
 
+class ValidationHook(Model):
+    """How a drill checks the data of a restored database: a command or an HTTP check.
+
+    The command runs with DRCTL_DRILL_DB_ADDRESS, DRCTL_DRILL_DB_PORT, DRCTL_DRILL_DB_INSTANCE,
+    DRCTL_DRILL_REGION in its environment; exit 0 passes. The URL may use {address}, {port},
+    {instance}. Either may time out (`timeout`)."""
+
+    command: list[str] | None = Field(None, min_length=1)
+    http: str | None = None
+    expect_status: int = 200
+    timeout: Duration = 120.0
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ValidationHook:
+        if (self.command is None) == (self.http is None):
+            raise ValueError("give exactly one of command or http")
+        return self
+
+
+class DrillValidation(Model):
+    timestamp_attribute: str | None = Field(
+        None, description="DynamoDB: attribute holding each item's last-write time "
+        "(epoch seconds, or ISO 8601)")
+    sample_keys: list[dict[str, str | int]] = Field(
+        default_factory=list, description="DynamoDB: keys that must be in the restored table")
+    hook: ValidationHook | None = Field(None, description="RDS: how to check the restored data")
+
+
+DrillKind = Literal["pitr", "snapshot", "cross-region"]
+
+
+def _pitr_only() -> list[DrillKind]:
+    return ["pitr"]
+
+
+class DrillTarget(Model):
+    target: str = Field(pattern=r"^(dynamodb|rds):[A-Za-z0-9_.-]+$",
+                        description="dynamodb:TABLE or rds:DB_INSTANCE")
+    region: str
+    kinds: list[DrillKind] = Field(default_factory=_pitr_only, min_length=1)
+    copy_to: str | None = Field(None, description="cross-region: region to copy the snapshot to")
+    kms_key_id: str | None = Field(None, description="cross-region: KMS key in copy_to for "
+                                   "an encrypted snapshot")
+    instance_class: str | None = Field(None, description="RDS: class of the drill instance")
+    validation: DrillValidation = Field(
+        default_factory=lambda: DrillValidation.model_validate({}))
+    keep: Duration = Field(0.0, description="how long the restored copy is kept after "
+                           "validation before it is deleted")
+    targets: Targets | None = Field(None, description="RTO/RPO for this target "
+                                    "(default: the playbook's)")
+    timeout: Duration = Field(3600.0, description="longest wait for a restore to be available")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DrillTarget:
+        if "cross-region" in self.kinds and not self.copy_to:
+            raise ValueError("a cross-region drill needs copy_to (the region to copy to)")
+        if self.service == "dynamodb" and "cross-region" in self.kinds:
+            raise ValueError("cross-region drills are for RDS snapshots")
+        return self
+
+    @property
+    def service(self) -> str:
+        return self.target.split(":", 1)[0]
+
+    @property
+    def resource(self) -> str:
+        return self.target.split(":", 1)[1]
+
+
+class Drills(Model):
+    targets: list[DrillTarget] = Field(min_length=1)
+
+
 class Playbook(Model):
     version: Literal[1] = 1
     name: str
@@ -170,6 +243,7 @@ class Playbook(Model):
     smoke_tests: SmokeTests
     rpo: list[RpoSource] = Field(min_length=1, description="sources, best first")
     notify: list[Channel] = Field(default_factory=lambda: [Channel(console={})])
+    drills: Drills | None = None
 
     @field_validator("regions")
     @classmethod

@@ -110,7 +110,9 @@ class HeartbeatWriter:
     def _run(self) -> None:
         next_at = time.monotonic()
         while not self._stop.is_set():
-            if not self._conditions.is_down(self.region):
+            if self._conditions.active == self.region and not self._conditions.is_down(
+                self.region
+            ):
                 self._write_once()
             next_at += self._interval
             # After a long stall, skip the missed beats rather than writing a burst.

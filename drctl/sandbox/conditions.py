@@ -43,6 +43,20 @@ class Conditions:
         self._lock = threading.Lock()
         self._outages: dict[str, Outage] = {}
         self._lag = self._valid_lag(replication_lag)
+        self._active = regions[0]
+
+    @property
+    def active(self) -> str:
+        """The region taking the traffic (writing heartbeats, replicating out)."""
+        with self._lock:
+            return self._active
+
+    def set_active(self, region: str) -> bool:
+        """Make `region` the active one; True if that changed anything."""
+        self._check_region(region)
+        with self._lock:
+            changed, self._active = self._active != region, region
+            return changed
 
     def begin_outage(self, region: str) -> Outage:
         """Take `region` down. Idempotent: a region already down keeps its original start."""

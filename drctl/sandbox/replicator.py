@@ -59,6 +59,10 @@ class Replicator:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="replicator", daemon=True)
 
+    @property
+    def source(self) -> str:
+        return self._source_region
+
     def baseline(self) -> None:
         """Take what the source holds now as already replicated (the estate is seeded in both)."""
         for table, key, version, _ in self._source_versions():
@@ -79,10 +83,21 @@ class Replicator:
 
     def _run(self) -> None:
         last_poll = 0.0
+        was_active = True
         while not self._stop.wait(0.05):
             try:
                 if self._conditions.is_down(self._source_region):
                     self.drop_pending()
+                    continue
+                active = self._conditions.active == self._source_region
+                if active and not was_active:
+                    # Replication turned around: what the source holds now came from the
+                    # other side, so it is not sent back.
+                    self.baseline()
+                was_active = active
+                if not active:
+                    if not self._conditions.is_down(self._target_region):
+                        self._apply_due()  # drain what was in flight before the switch
                     continue
                 if time.monotonic() - last_poll >= self._poll_interval:
                     last_poll = time.monotonic()
@@ -160,7 +175,8 @@ class ReplicaLagPublisher:
     def _run(self) -> None:
         while True:
             try:
-                if not self._conditions.is_down(self._source_region):
+                source = self._source_region
+                if not self._conditions.is_down(source) and self._conditions.active == source:
                     self.publish_once()
             except Exception as exc:  # a missing datapoint is tolerable; a dead thread is not
                 log.warning("replica_lag_publish_failed", error=str(exc))

@@ -29,6 +29,7 @@ from drctl.sandbox.files import SandboxFiles, write_atomically
 from drctl.sandbox.replicator import ReplicaLagPublisher, Replicator
 from drctl.sandbox.seed import seed_estate
 from drctl.sandbox.server import MotoServer
+from drctl.sandbox.traffic import TrafficWatcher
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +51,7 @@ class EmbeddedSandbox:
         self.apps = {region: RegionalApp(region, self.conditions) for region in REGIONS}
         self.seeded: dict[str, Any] = {}
         self._running: list[Any] = []  # started parts, stopped in reverse
-        self._replicator: Replicator | None = None
+        self._replicators: list[Replicator] = []
         self._evaluator: AlarmEvaluator | None = None
 
     def start(self) -> None:
@@ -69,12 +70,14 @@ class EmbeddedSandbox:
     def _start_background(self, clients: ClientFactory) -> None:
         dynamodb = {region: clients.client("dynamodb", region) for region in REGIONS}
         cloudwatch = {region: clients.client("cloudwatch", region) for region in REGIONS}
-        self._replicator = Replicator(
-            dynamodb[PRIMARY], dynamodb[SECONDARY], self.conditions, (PRIMARY, SECONDARY)
-        )
-        self._replicator.baseline()
-        self._start(self._replicator)
-        self._start(HeartbeatWriter(PRIMARY, dynamodb[PRIMARY], self.conditions))
+        for source, target in ((PRIMARY, SECONDARY), (SECONDARY, PRIMARY)):
+            replicator = Replicator(dynamodb[source], dynamodb[target], self.conditions,
+                                    (source, target))
+            replicator.baseline()
+            self._start(replicator)
+            self._replicators.append(replicator)
+            self._start(HeartbeatWriter(source, dynamodb[source], self.conditions))
+        self._start(TrafficWatcher(clients.client("route53", PRIMARY), self.conditions))
         self._start(ReplicaLagPublisher(cloudwatch[SECONDARY], self.conditions, PRIMARY))
         self._evaluator = AlarmEvaluator(cloudwatch, {r: a.url for r, a in self.apps.items()})
         self._start(self._evaluator)
@@ -105,6 +108,7 @@ class EmbeddedSandbox:
             "regions": {"primary": PRIMARY, "secondary": SECONDARY},
             "apps": {region: app.url for region, app in self.apps.items()},
             "replication_lag_seconds": self.conditions.replication_lag,
+            "active_region": self.conditions.active,
             "outages": {r: o.as_dict() for r, o in self.conditions.outages().items()},
             "started_at": self.started_at,
             "ready": self._evaluator is not None,
@@ -114,17 +118,17 @@ class EmbeddedSandbox:
         }
 
     def outage(self, region: str) -> dict[str, Any]:
-        replicator, evaluator = self._ready()
+        evaluator = self._ready()
         outage = self.conditions.begin_outage(region)
-        if region == PRIMARY:
-            dropped = replicator.drop_pending()
-            log.info("replication_lost", items=dropped)
+        for replicator in self._replicators:
+            if replicator.source == region:
+                log.info("replication_lost", items=replicator.drop_pending(), source=region)
         alarms = evaluator.evaluate()
         log.info("outage_started", region=region, started_at=outage.started_at, alarms=alarms)
         return self._write_state()
 
     def restore(self, region: str) -> dict[str, Any]:
-        _, evaluator = self._ready()
+        evaluator = self._ready()
         ended = self.conditions.end_outage(region)
         alarms = evaluator.evaluate()
         log.info("outage_ended", region=region, was_down=ended is not None, alarms=alarms)
@@ -145,10 +149,10 @@ class EmbeddedSandbox:
         log.info("faults_cleared")
         return self._write_state()
 
-    def _ready(self) -> tuple[Replicator, AlarmEvaluator]:
-        if self._replicator is None or self._evaluator is None:
+    def _ready(self) -> AlarmEvaluator:
+        if not self._replicators or self._evaluator is None:
             raise InvalidInput("the sandbox is still starting; try again when it is ready")
-        return self._replicator, self._evaluator
+        return self._evaluator
 
     def _write_state(self) -> dict[str, Any]:
         document = self.document()

@@ -17,6 +17,9 @@ from drctl.sandbox import estate
 from drctl.sandbox.estate import PRIMARY, REGIONS
 
 # Neither is ever used to log in; the replica and drills only need an instance that exists.
+# The on-demand backup of the POI table that snapshot drills restore.
+POIS_BACKUP = "roadtrip-pois-seeded"
+
 _DB_MASTER = {"MasterUsername": "roadtrip", "MasterUserPassword": "sandbox-only-not-a-secret"}
 
 
@@ -189,10 +192,13 @@ def seed_tables(dynamodb: Any) -> dict[str, Any]:
     )
     for item in _pois():
         dynamodb.put_item(TableName=estate.POIS_TABLE, Item=item)
+    # An on-demand backup, so `drctl drill --kind snapshot` has something to restore.
+    backup = dynamodb.create_backup(TableName=estate.POIS_TABLE, BackupName=POIS_BACKUP)
     return {
         "tables": list(estate.TABLE_KEYS),
         "pitr": [estate.POIS_TABLE],
         "pois": estate.SEEDED_POIS,
+        "backups": [backup["BackupDetails"]["BackupArn"]],
     }
 
 
@@ -240,7 +246,11 @@ def _allow_topic(queue_arn: str, topic_arn: str) -> str:
 
 
 def seed_database(clients: ClientFactory) -> dict[str, str]:
-    """The primary instance and its cross-region read replica."""
+    """The primary instance and its cross-region read replica.
+
+    With backups retained, moto takes one automated snapshot (`rds:roadtrip-db-<minute>`) when
+    the instance is created, and never another; that is what snapshot drills restore.
+    """
     source = clients.client("rds", estate.DB_REGION).create_db_instance(
         DBInstanceIdentifier=estate.DB_INSTANCE,
         Engine="postgres",

@@ -1,0 +1,157 @@
+"""DynamoDB restores for drills: PITR windows, on-demand backups, restored tables and their tags.
+
+Items are returned in DynamoDB's wire format (`{"S": ...}`), exactly as the API sends them, so a
+checksum over them compares what is stored, not a Python rendering of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from drctl.aws.errors import aws_call
+from drctl.core.errors import ResourceMissing
+
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PitrWindow:
+    enabled: bool
+    earliest: datetime | None = None
+    latest: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TableBackup:
+    arn: str
+    name: str
+    created_at: datetime
+    status: str
+
+
+@dataclass(frozen=True)
+class TableState:
+    name: str
+    arn: str
+    status: str
+    key: tuple[str, ...]                # hash key, then range key if any
+    restored_to: datetime | None = None  # RestoreSummary.RestoreDateTime of a restored table
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
+
+
+class DynamoDbRestore:
+    def __init__(self, client: Any, region: str) -> None:
+        self._client = client
+        self.region = region
+
+    def table(self, name: str) -> TableState:
+        """The table's state. Raises ResourceMissing when it does not exist."""
+        with aws_call(f"describe table {name}", self.region):
+            table = self._client.describe_table(TableName=name)["Table"]
+        keys = sorted(table["KeySchema"], key=lambda k: k["KeyType"] != "HASH")
+        summary = table.get("RestoreSummary") or {}
+        return TableState(name, table["TableArn"], table["TableStatus"],
+                          tuple(k["AttributeName"] for k in keys),
+                          summary.get("RestoreDateTime"))
+
+    def exists(self, name: str) -> bool:
+        try:
+            self.table(name)
+        except ResourceMissing:
+            return False
+        return True
+
+    def pitr_window(self, table: str) -> PitrWindow:
+        """Whether PITR is on, and the restorable window when it is."""
+        with aws_call(f"describe continuous backups of {table}", self.region):
+            found = self._client.describe_continuous_backups(TableName=table)
+        pitr = found["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
+        if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
+            return PitrWindow(False)
+        return PitrWindow(True, pitr.get("EarliestRestorableDateTime"),
+                          pitr.get("LatestRestorableDateTime"))
+
+    def latest_backup(self, table: str) -> TableBackup | None:
+        """The newest AVAILABLE on-demand (or AWS Backup) backup of `table`, or None."""
+        backups: list[TableBackup] = []
+        kwargs: dict[str, Any] = {"TableName": table, "BackupType": "ALL"}
+        while True:
+            with aws_call(f"list backups of {table}", self.region):
+                page = self._client.list_backups(**kwargs)
+            backups += [TableBackup(b["BackupArn"], b["BackupName"], b["BackupCreationDateTime"],
+                                    b["BackupStatus"])
+                        for b in page.get("BackupSummaries", [])
+                        if b.get("BackupStatus") == "AVAILABLE"]
+            if not page.get("LastEvaluatedBackupArn"):
+                break
+            kwargs["ExclusiveStartBackupArn"] = page["LastEvaluatedBackupArn"]
+        return max(backups, key=lambda b: b.created_at, default=None)
+
+    def restore_to_point_in_time(self, source: str, target: str, at: datetime | None) -> None:
+        """Start restoring `source` as of `at` (None: the latest restorable time) into `target`."""
+        when: dict[str, Any] = ({"RestoreDateTime": at} if at is not None
+                                else {"UseLatestRestorableTime": True})
+        with aws_call(f"restore {source} to a point in time as {target}", self.region):
+            self._client.restore_table_to_point_in_time(
+                SourceTableName=source, TargetTableName=target, **when)
+
+    def restore_from_backup(self, backup_arn: str, target: str) -> None:
+        with aws_call(f"restore backup {backup_arn} as {target}", self.region):
+            self._client.restore_table_from_backup(TargetTableName=target, BackupArn=backup_arn)
+
+    def tag(self, arn: str, tags: dict[str, str]) -> None:
+        with aws_call(f"tag {arn}", self.region):
+            self._client.tag_resource(
+                ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+
+    def tags(self, arn: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        kwargs: dict[str, Any] = {"ResourceArn": arn}
+        while True:
+            with aws_call(f"list tags of {arn}", self.region):
+                page = self._client.list_tags_of_resource(**kwargs)
+            found.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
+            if not page.get("NextToken"):
+                return found
+            kwargs["NextToken"] = page["NextToken"]
+
+    def table_names(self) -> list[str]:
+        names: list[str] = []
+        with aws_call("list tables", self.region):
+            for page in self._client.get_paginator("list_tables").paginate():
+                names += page.get("TableNames", [])
+        return names
+
+    def delete_table(self, name: str) -> bool:
+        """Delete the table; False when it was already gone."""
+        try:
+            with aws_call(f"delete table {name}", self.region):
+                self._client.delete_table(TableName=name)
+        except ResourceMissing:
+            return False
+        return True
+
+    def items(self, table: str) -> Iterator[Item]:
+        """Every item, strongly consistent, in wire format."""
+        kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+        while True:
+            with aws_call(f"scan {table}", self.region):
+                page = self._client.scan(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get_item(self, table: str, key: Item) -> Item | None:
+        """One item by its wire-format key, strongly consistent, or None."""
+        with aws_call(f"get item from {table}", self.region):
+            found = self._client.get_item(TableName=table, Key=key, ConsistentRead=True)
+        item: Item | None = found.get("Item")
+        return item

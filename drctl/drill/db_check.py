@@ -1,0 +1,71 @@
+"""Is a restored RDS instance a faithful copy of its source, and does its data check pass?
+
+The instance checks (engine, version, storage, encryption, parameter groups) read only
+metadata. The data is checked by the playbook's hook -- a command or an HTTP check -- because
+drctl does not log in to databases. (The sandbox's RDS is metadata only and holds no rows: its
+hook can only prove the instance has an address; on real AWS the hook queries the data.)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Any
+
+import httpx
+
+from drctl.aws.rds_restore import DbProfile
+from drctl.drill.spec import HookRunner
+from drctl.playbook.schema import ValidationHook
+
+
+def check_instance(source: DbProfile, restored: DbProfile, hook: ValidationHook | None,
+                   region: str, run_hook: HookRunner) -> dict[str, Any]:
+    """The validation record: `passed`, `problems`, the compared `attributes`, the hook's."""
+    want, got = source.comparable(), restored.comparable()
+    mismatches = {k: {"source": want[k], "restored": got[k]} for k in want if want[k] != got[k]}
+    problems = [f"{k}: source {v['source']!r}, restored {v['restored']!r}"
+                for k, v in mismatches.items()]
+    if restored.status != "available":
+        problems.append(f"instance status is {restored.status}, not available")
+    hook_result = None
+    if hook is not None:
+        hook_result = _run(hook, restored, region, run_hook)
+        if not hook_result["passed"]:
+            problems.append(f"validation hook failed: {hook_result['detail']}")
+    return {"type": "rds-instance", "passed": not problems, "problems": problems,
+            "attributes": got, "mismatches": mismatches, "hook": hook_result,
+            "data_checked": hook is not None}
+
+
+def _run(hook: ValidationHook, db: DbProfile, region: str, run_hook: HookRunner
+         ) -> dict[str, Any]:
+    values = {"address": db.address or "", "port": str(db.port or ""),
+              "instance": db.identifier}
+    if hook.command is not None:
+        env = {"DRCTL_DRILL_DB_ADDRESS": values["address"], "DRCTL_DRILL_DB_PORT": values["port"],
+               "DRCTL_DRILL_DB_INSTANCE": values["instance"], "DRCTL_DRILL_REGION": region}
+        code, output = run_hook(hook.command, env, hook.timeout)
+        return {"command": hook.command, "passed": code == 0, "exit_code": code,
+                "detail": f"exit {code}: {output}" if code else output}
+    assert hook.http is not None
+    url = hook.http.format(**values)
+    try:
+        status = httpx.get(url, timeout=hook.timeout).status_code
+    except httpx.HTTPError as exc:
+        return {"http": url, "passed": False, "detail": f"{type(exc).__name__}: {exc}"}
+    return {"http": url, "passed": status == hook.expect_status, "status": status,
+            "detail": f"HTTP {status} (want {hook.expect_status})"}
+
+
+def run_command(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
+    """Run a hook command; (exit code, the last 500 characters of its output). 124 on timeout,
+    127 when it cannot be started."""
+    try:
+        done = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired:
+        return 124, f"timed out after {timeout:.0f}s"
+    except OSError as exc:
+        return 127, str(exc)
+    return done.returncode, (done.stdout + done.stderr).strip()[-500:]

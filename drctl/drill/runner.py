@@ -1,0 +1,105 @@
+"""The drill as a Run: check every requested drill first, then restore, validate, clean up.
+
+    preflight (all drills; any refusal: exit 2, nothing made)
+    -> per drill: [copy_snapshot] restore, wait_available, validate, [keep], cleanup
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from drctl.core.clock import iso
+from drctl.core.engine import Engine, new_run_id
+from drctl.core.errors import DrctlError
+from drctl.core.run import Run
+from drctl.core.step import Change, Step, StepContext, StepPolicy
+from drctl.drill import dynamodb_steps, rds_steps
+from drctl.drill.cleanup import Cleanup
+from drctl.drill.measure import drill_measurement
+from drctl.drill.preflight import RecoveryPoint, preflight
+from drctl.drill.resources import DrillState, drill_name
+from drctl.drill.spec import DrillDeps, DrillSpec
+from drctl.store.base import load_run
+
+
+@dataclass(frozen=True)
+class DrillOutcome:
+    runs: list[Run]
+    failures: list[DrctlError]
+
+
+def run_drills(specs: list[DrillSpec], deps: DrillDeps, engine: Engine) -> DrillOutcome:
+    """Preflight every drill, then run them one after another (a failed drill does not stop
+    the next). Raises InvalidInput before anything is made; KeyboardInterrupt stops them all."""
+    points = [(spec, preflight(spec, deps)) for spec in specs]
+    runs: list[Run] = []
+    failures: list[DrctlError] = []
+    for spec, point in points:
+        try:
+            runs.append(run_drill(spec, point, deps, engine))
+        except DrctlError as exc:
+            failures.append(exc)
+            if exc.run_id:
+                runs.append(load_run(engine.store, exc.run_id))
+    return DrillOutcome(runs, failures)
+
+
+def run_drill(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, engine: Engine) -> Run:
+    """One drill, journaled as a run of kind `drill`; cleanup always runs."""
+    run_id = new_run_id("drill", deps.clock)
+    state = DrillState(started_at=deps.clock.now())
+    steps = build_steps(spec, point, deps, state, run_id)
+    params = {**spec.params(), "recovery_point": _describe(point),
+              "drill_resource": drill_name(spec.target.resource, run_id)}
+    engine.start("drill", params, run_id=run_id)
+    # Cleanup runs whatever happened (a failed validation, Ctrl-C, SIGTERM): the engine's
+    # `always` steps; a SIGKILL skips it, which is what `drctl drill cleanup` is for.
+    return engine.execute(run_id, steps, always=[Cleanup(deps.aws, state, run_id)],
+                          measure=lambda _run: drill_measurement(spec, state))
+
+
+def build_steps(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, state: DrillState,
+                run_id: str) -> list[Step]:
+    args = (spec, deps, point, state, run_id)
+    steps: list[Step]
+    if spec.target.service == "dynamodb":
+        steps = [dynamodb_steps.RestoreTable(*args), dynamodb_steps.WaitForTable(*args),
+                 dynamodb_steps.ValidateTable(*args)]
+    else:
+        steps = [rds_steps.RestoreInstance(*args), rds_steps.WaitForInstance(*args),
+                 rds_steps.ValidateInstance(*args)]
+        if spec.kind == "cross-region":
+            steps.insert(0, rds_steps.CopySnapshot(*args))
+    if spec.keep > 0:
+        steps.append(Keep(spec.keep))
+    return steps
+
+
+class Keep:
+    """`--keep`: leave the validated copy up for a while (to look at it), then clean up."""
+
+    name = "keep"
+    policy = StepPolicy()
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def plan(self, ctx: StepContext) -> list[Change]:
+        return []
+
+    def verify(self, ctx: StepContext) -> bool:
+        return False
+
+    def apply(self, ctx: StepContext) -> dict[str, Any]:
+        start = ctx.now()
+        ctx.wait_until(lambda: (ctx.now() - start).total_seconds() >= self.seconds,
+                       timeout=self.seconds + 60, interval=min(5.0, self.seconds),
+                       what="the --keep period to end (Ctrl-C cleans up now)")
+        return {"kept_seconds": round((ctx.now() - start).total_seconds(), 3)}
+
+
+def _describe(point: RecoveryPoint) -> dict[str, Any]:
+    return {"kind": point.kind, "source": point.source, "at": iso(point.at),
+            "snapshot": point.snapshot,
+            "window": [iso(t) for t in point.window] if point.window else None}

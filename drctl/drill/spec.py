@@ -1,0 +1,110 @@
+"""What one drill is about: a playbook drill target, a kind, the time asked for, and its targets.
+
+`select_drills` turns the operator's flags into drill specs, refusing (exit 2) a target the
+playbook does not list or a kind the target does not declare -- before anything is read or made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from drctl.aws.estate import Aws
+from drctl.core.clock import Clock, iso
+from drctl.core.errors import InvalidInput
+from drctl.playbook.schema import DrillTarget, Playbook
+
+KINDS = ("pitr", "snapshot", "cross-region")
+
+# A hook runner: (argv, extra environment, timeout) -> (exit code, output tail).
+HookRunner = Callable[[list[str], dict[str, str], float], tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class DrillOptions:
+    target: str | None = None
+    kind: str | None = None
+    at: datetime | None = None
+    keep: float | None = None
+
+
+@dataclass(frozen=True)
+class DrillSpec:
+    target: DrillTarget
+    kind: str
+    at: datetime | None
+    keep: float
+    rto_target: float
+    rpo_target: float
+    playbook: str
+
+    @property
+    def name(self) -> str:
+        return self.target.target
+
+    @property
+    def region(self) -> str:
+        return self.target.region
+
+    @property
+    def restore_region(self) -> str:
+        """Where the restored copy lives: the copy's region for a cross-region drill."""
+        if self.kind == "cross-region" and self.target.copy_to:
+            return self.target.copy_to
+        return self.target.region
+
+    def params(self) -> dict[str, Any]:
+        return {"playbook": self.playbook, "target": self.name, "kind": self.kind,
+                "region": self.region, "restore_region": self.restore_region,
+                "at": iso(self.at), "keep_seconds": self.keep,
+                "rto_target_seconds": self.rto_target, "rpo_target_seconds": self.rpo_target}
+
+
+@dataclass
+class DrillDeps:
+    """The collaborators a drill's steps use; built once by the CLI."""
+
+    aws: Aws
+    clock: Clock
+    run_hook: HookRunner
+
+
+def select_drills(playbook: Playbook, options: DrillOptions) -> list[DrillSpec]:
+    """The drills the flags ask for: one target and kind, or every declared one.
+
+    Raises InvalidInput for a playbook without drills, an unknown target, a kind the target does
+    not declare, or `--at` given for a snapshot drill (a snapshot's time is its own).
+    """
+    if playbook.drills is None:
+        raise InvalidInput(f"playbook {playbook.name!r} declares no drills",
+                           hint="add a `drills:` section (see playbooks/roadtrip.yaml)")
+    targets = playbook.drills.targets
+    if options.target is not None:
+        targets = [t for t in targets if t.target == options.target]
+        if not targets:
+            known = ", ".join(t.target for t in playbook.drills.targets)
+            raise InvalidInput(f"unknown drill target {options.target!r} (playbook "
+                               f"{playbook.name!r} has: {known})")
+    specs = [_spec(playbook, t, kind, options)
+             for t in targets for kind in _kinds(t, options.kind)]
+    if options.at is not None and any(s.kind != "pitr" for s in specs):
+        raise InvalidInput("--at is the time to restore to, for pitr drills only",
+                           hint="add --kind pitr")
+    return specs
+
+
+def _kinds(target: DrillTarget, kind: str | None) -> list[str]:
+    if kind is None:
+        return list(target.kinds)
+    if kind not in target.kinds:
+        raise InvalidInput(f"{target.target} has no {kind} drill (it declares: "
+                           f"{', '.join(target.kinds)})")
+    return [kind]
+
+
+def _spec(playbook: Playbook, target: DrillTarget, kind: str, options: DrillOptions) -> DrillSpec:
+    goals = target.targets or playbook.targets
+    keep = target.keep if options.keep is None else options.keep
+    return DrillSpec(target, kind, options.at, keep, goals.rto, goals.rpo, playbook.name)

@@ -1,0 +1,100 @@
+"""`drctl drill cleanup`: find drill resources by their tags and delete them.
+
+For drills that could not clean up after themselves (SIGKILL, a lost machine). It looks in every
+region the playbook names, deletes only resources tagged as this tool's drill resources, and
+leaves alone those of a drill that is still running (its run in the journal, its process alive).
+The sweep is journaled as a run of kind `drill-cleanup`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drctl.aws.estate import Aws
+from drctl.core.engine import Engine
+from drctl.core.errors import UnknownRun
+from drctl.core.run import Run, RunStatus
+from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.drill.cleanup import CleanupFailed, CleanupReport, delete
+from drctl.drill.resources import (
+    DYNAMODB_TABLE,
+    RDS_INSTANCE,
+    RDS_SNAPSHOT,
+    RUN_TAG,
+    Resource,
+    is_drill_resource,
+)
+from drctl.playbook.schema import Playbook
+from drctl.store.base import Store, load_run
+
+# Drill tables are named `<table>-drill-<run>`: only those are worth a ListTagsOfResource call.
+_NAME_MARK = "-drill-"
+
+
+def sweep_regions(playbook: Playbook) -> list[str]:
+    regions = list(playbook.regions)
+    for target in playbook.drills.targets if playbook.drills else []:
+        regions += [target.region] + ([target.copy_to] if target.copy_to else [])
+    return list(dict.fromkeys(regions))
+
+
+def find_drill_resources(aws: Aws, regions: list[str]) -> list[tuple[Resource, str]]:
+    """Every (resource, run id) tagged as a drill resource of this tool, in `regions`."""
+    found: list[tuple[Resource, str]] = []
+    for region in regions:
+        ddb = aws.dynamodb_restore(region)
+        for name in ddb.table_names():
+            if _NAME_MARK in name:
+                tags = ddb.tags(ddb.table(name).arn)
+                if is_drill_resource(tags):
+                    found.append((Resource(DYNAMODB_TABLE, region, name), tags[RUN_TAG]))
+        rds = aws.rds_restore(region)
+        found += [(Resource(RDS_INSTANCE, region, db.identifier), db.tags[RUN_TAG])
+                  for db in rds.instances() if is_drill_resource(db.tags)]
+        found += [(Resource(RDS_SNAPSHOT, region, s.identifier), s.tags[RUN_TAG])
+                  for s in rds.snapshots() if is_drill_resource(s.tags)]
+    return found
+
+
+class Sweep:
+    name = "sweep"
+    policy = StepPolicy()
+
+    def __init__(self, aws: Aws, store: Store, regions: list[str]) -> None:
+        self.aws, self.store, self.regions = aws, store, regions
+
+    def plan(self, ctx: StepContext) -> list[Change]:
+        return [Change(self.name, "delete", r.name, r.region, f"drill {run}")
+                for r, run in find_drill_resources(self.aws, self.regions)]
+
+    def verify(self, ctx: StepContext) -> bool:
+        return False
+
+    def apply(self, ctx: StepContext) -> dict[str, Any]:
+        report, skipped = CleanupReport(), []
+        found = find_drill_resources(self.aws, self.regions)
+        ctx.report(f"{len(found)} drill resource(s) in {', '.join(self.regions)}")
+        for resource, run_id in sorted(found, key=lambda f: f[0].type != RDS_INSTANCE):
+            if self._still_running(run_id):
+                skipped.append({**resource.to_dict(), "run_id": run_id,
+                                "reason": "its drill is still running"})
+                continue
+            ctx.report(f"deleting {resource.describe()} of drill {run_id}")
+            delete(self.aws, resource, None, report)
+        if report.failed:
+            raise CleanupFailed(report)
+        return {"cleanup": report.to_dict(), "skipped": skipped, "regions": self.regions}
+
+    def _still_running(self, run_id: str) -> bool:
+        try:
+            run = load_run(self.store, run_id)
+        except UnknownRun:
+            return False  # another operator's drill, or a lost journal: its tag is enough
+        return run.effective_status in (RunStatus.RUNNING, RunStatus.WAITING)
+
+
+def sweep(playbook: Playbook, aws: Aws, engine: Engine) -> Run:
+    """Delete every tagged drill resource not in use, journaled as a `drill-cleanup` run."""
+    regions = sweep_regions(playbook)
+    run_id = engine.start("drill-cleanup", {"playbook": playbook.name, "regions": regions})
+    return engine.execute(run_id, [Sweep(aws, engine.store, regions)])

@@ -1,0 +1,177 @@
+"""DynamoDB journal store: one table shared by a team, or by controllers in two regions.
+
+Single-table layout (string keys `pk`, `sk`):
+
+    run#<run_id>     evt#<seq:08d>     one journal event (type, at, step, data as JSON)
+    runs             <started_at>#<id> the run index (kind, run_id), for listing newest first
+    lock#<name>      lock              a held lock (run_id, holder as JSON)
+    setting#<key>    setting           a named value
+
+Every write is conditional, so concurrent writers never overwrite each other: the next `seq` is
+claimed with `attribute_not_exists(sk)` and retried on conflict; a lock is taken only when absent
+or already held by the same run. `drctl store create-table` (or `create_table`) makes the table.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drctl.aws.errors import aws_call
+from drctl.core.clock import iso, parse_iso
+from drctl.core.errors import AwsError, InvalidInput, UnknownRun
+from drctl.core.events import Event
+from drctl.store.base import LockHeld, LockHolder
+
+CONFLICT = ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+class DynamoStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self.table = table
+
+    def create_table(self) -> None:
+        """Create the table (on-demand billing) if it does not exist, and wait for it."""
+        with aws_call(f"describe table {self.table}"):
+            existing = self._db.list_tables()["TableNames"]
+        if self.table in existing:
+            return
+        with aws_call(f"create table {self.table}"):
+            self._db.create_table(
+                TableName=self.table, BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                           {"AttributeName": "sk", "KeyType": "RANGE"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                      {"AttributeName": "sk", "AttributeType": "S"}],
+            )
+            self._db.get_waiter("table_exists").wait(TableName=self.table)
+
+    def append(self, event: Event) -> Event:
+        for _ in range(20):  # optimistic: another writer may claim the same seq first
+            seq = 1 if event.type == "run_started" else self._last_seq(event.run_id) + 1
+            if seq == 1 and event.type != "run_started":
+                raise InvalidInput(f"run {event.run_id} has no run_started event")
+            try:
+                self._put_event(event, seq)
+            except AwsError as exc:
+                if exc.code not in CONFLICT:
+                    raise
+                if event.type == "run_started":
+                    raise InvalidInput(f"run {event.run_id} already started") from exc
+                continue
+            return Event(event.run_id, event.type, event.at, event.step, event.data, seq)
+        raise AwsError(f"could not append to run {event.run_id}: too much contention")
+
+    def _put_event(self, event: Event, seq: int) -> None:
+        item = {
+            "pk": {"S": f"run#{event.run_id}"}, "sk": {"S": f"evt#{seq:08d}"},
+            "type": {"S": event.type}, "at": {"S": iso(event.at) or ""},
+            "data": {"S": json.dumps(event.data, sort_keys=True, default=str)},
+        }
+        if event.step:
+            item["step"] = {"S": event.step}
+        put = {"TableName": self.table, "Item": item,
+               "ConditionExpression": "attribute_not_exists(sk)"}
+        with aws_call(f"append to run {event.run_id}"):
+            if event.type != "run_started":
+                self._db.put_item(**put)
+                return
+            index = {"TableName": self.table, "Item": {
+                "pk": {"S": "runs"}, "sk": {"S": f"{iso(event.at)}#{event.run_id}"},
+                "run_id": {"S": event.run_id}, "kind": {"S": str(event.data["kind"])}}}
+            self._db.transact_write_items(TransactItems=[{"Put": put}, {"Put": index}])
+
+    def _last_seq(self, run_id: str) -> int:
+        with aws_call(f"read run {run_id}"):
+            page = self._db.query(
+                TableName=self.table, KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"run#{run_id}"}},
+                ScanIndexForward=False, Limit=1, ConsistentRead=True,
+            )
+        items = page.get("Items", [])
+        return int(items[0]["sk"]["S"].removeprefix("evt#")) if items else 0
+
+    def events(self, run_id: str) -> list[Event]:
+        items = self._query(f"run#{run_id}", forward=True)
+        if not items:
+            raise UnknownRun(f"no run {run_id!r}", hint="see `drctl runs list`")
+        return [Event(run_id, i["type"]["S"], parse_iso(i["at"]["S"]), i.get("step", {}).get("S"),
+                      json.loads(i["data"]["S"]), int(i["sk"]["S"].removeprefix("evt#")))
+                for i in items]
+
+    def run_ids(self, kind: str | None = None, limit: int = 100) -> list[str]:
+        items = self._query("runs", forward=False)
+        return [i["run_id"]["S"] for i in items if kind in (None, i["kind"]["S"])][:limit]
+
+    def _query(self, pk: str, forward: bool) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}}, "ScanIndexForward": forward,
+            "ConsistentRead": True,
+        }
+        items: list[dict[str, Any]] = []
+        with aws_call(f"query {self.table}"):
+            while True:
+                page = self._db.query(**kwargs)
+                items += page.get("Items", [])
+                if "LastEvaluatedKey" not in page:
+                    return items
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def acquire_lock(self, holder: LockHolder) -> LockHolder:
+        try:
+            with aws_call(f"take lock {holder.name}"):
+                self._db.put_item(
+                    TableName=self.table,
+                    Item={"pk": {"S": f"lock#{holder.name}"}, "sk": {"S": "lock"},
+                          "run_id": {"S": holder.run_id},
+                          "holder": {"S": json.dumps(holder.to_dict())}},
+                    ConditionExpression="attribute_not_exists(pk) OR run_id = :rid",
+                    ExpressionAttributeValues={":rid": {"S": holder.run_id}},
+                )
+        except AwsError as exc:
+            current = self.lock(holder.name) if exc.code in CONFLICT else None
+            if current is None:
+                raise
+            raise LockHeld(current) from None
+        return holder
+
+    def release_lock(self, name: str, run_id: str) -> bool:
+        try:
+            with aws_call(f"release lock {name}"):
+                self._db.delete_item(
+                    TableName=self.table, Key={"pk": {"S": f"lock#{name}"}, "sk": {"S": "lock"}},
+                    ConditionExpression="run_id = :rid",
+                    ExpressionAttributeValues={":rid": {"S": run_id}},
+                )
+        except AwsError as exc:
+            if exc.code in CONFLICT:
+                return False
+            raise
+        return True
+
+    def lock(self, name: str) -> LockHolder | None:
+        item = self._get(f"lock#{name}", "lock")
+        return LockHolder.from_dict(json.loads(item["holder"]["S"])) if item else None
+
+    def get_setting(self, key: str) -> str | None:
+        item = self._get(f"setting#{key}", "setting")
+        return item["value"]["S"] if item else None
+
+    def put_setting(self, key: str, value: str | None) -> None:
+        keys = {"pk": {"S": f"setting#{key}"}, "sk": {"S": "setting"}}
+        with aws_call(f"write setting {key}"):
+            if value is None:
+                self._db.delete_item(TableName=self.table, Key=keys)
+            else:
+                self._db.put_item(TableName=self.table, Item={**keys, "value": {"S": value}})
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        with aws_call(f"read {pk}"):
+            item = self._db.get_item(TableName=self.table, ConsistentRead=True,
+                                     Key={"pk": {"S": pk}, "sk": {"S": sk}}).get("Item")
+        return dict(item) if item else None
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,292 @@
+"""`drctl drill` end to end: the real CLI against a live sandbox, checked with plain boto3.
+
+Ground truth comes from the test's own reads of the source (scans, snapshot times), never from
+drctl's output. After every test no drill resource is left in either region.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drctl.aws.clients import ClientFactory
+from drctl.sandbox.manager import SandboxInfo
+from tests.e2e.helpers import PLAYBOOK, Cli
+
+pytestmark = pytest.mark.e2e
+
+REGIONS = ("us-east-1", "us-west-2")
+POIS = "roadtrip-pois"
+
+
+# -- ground truth, read independently --
+
+
+def scan(aws: ClientFactory, table: str, region: str = "us-east-1") -> list[dict[str, Any]]:
+    ddb, items, kwargs = aws.client("dynamodb", region), [], {"TableName": table}
+    while True:
+        page = ddb.scan(ConsistentRead=True, **kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def sha256_of(items: list[dict[str, Any]]) -> str:
+    """The checksum as drctl documents it: sorted canonical JSON lines, SHA-256."""
+    lines = sorted(json.dumps(i, sort_keys=True, separators=(",", ":")) for i in items)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def newest_stamp(items: list[dict[str, Any]]) -> datetime:
+    return datetime.fromtimestamp(max(float(i["updated_at"]["N"]) for i in items), UTC)
+
+
+def parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def same_instant(text: str, when: datetime) -> bool:
+    """drctl's journal keeps milliseconds."""
+    return abs((parse(text) - when).total_seconds()) < 0.001
+
+
+def drill_resources(aws: ClientFactory, spare: tuple[str, ...] = ()) -> list[str]:
+    """Every table, DB instance or DB snapshot named like a drill resource, in both regions."""
+    left = []
+    for region in REGIONS:
+        left += [f"table {t} ({region})" for t in
+                 aws.client("dynamodb", region).list_tables()["TableNames"]
+                 if "-drill-" in t and t not in spare]
+        rds = aws.client("rds", region)
+        left += [f"instance {d['DBInstanceIdentifier']} ({region})"
+                 for d in rds.describe_db_instances()["DBInstances"]
+                 if "-drill-" in d["DBInstanceIdentifier"]]
+        left += [f"snapshot {s['DBSnapshotIdentifier']} ({region})"
+                 for s in rds.describe_db_snapshots()["DBSnapshots"]
+                 if "-drill-" in s["DBSnapshotIdentifier"]]
+    return left
+
+
+@pytest.fixture
+def cli(sandbox: SandboxInfo, tmp_path: Path, aws: ClientFactory) -> Iterator[Cli]:
+    yield Cli(sandbox, tmp_path / "state")
+    assert drill_resources(aws) == []
+
+
+def drill(cli: Cli, *args: str) -> dict[str, Any]:
+    result = cli("drill", *args, "--json")
+    assert result.returncode == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+# -- DynamoDB --
+
+
+def test_pitr_drill_restores_the_whole_table_and_its_checksum_matches(
+    cli: Cli, aws: ClientFactory
+) -> None:
+    source = scan(aws, POIS)
+    began = datetime.now(UTC)
+
+    run = drill(cli, "--kind", "pitr", "--target", f"dynamodb:{POIS}")
+
+    v = run["validation"]
+    assert run["status"] == "succeeded" and v["passed"] and v["problems"] == []
+    assert v["restored_items"] == len(source) == v["expected_items"] == v["matching_items"]
+    assert v["restored_checksum"] == sha256_of(source)
+    # The effective recovery point is the newest write the data holds, not metadata.
+    assert parse(run["effective_restore_point"]) == newest_stamp(source)
+    assert run["requested_restore_point"] == "latest restorable"
+    assert began <= parse(run["restore_point"]) <= datetime.now(UTC)
+    assert run["rto_met"] and run["rpo_met"] and run["rto_seconds"] is not None
+    assert run["cleanup"]["status"] == "done" and len(run["cleanup"]["deleted"]) == 1
+    assert [s["name"] for s in run["steps"]] == ["restore", "wait_available", "validate",
+                                                 "cleanup"]
+    shown = cli.json("runs", "show", run["run_id"])
+    for key in ("rto_seconds", "rpo_seconds", "rto_met", "rpo_met", "validation", "cleanup"):
+        assert shown[key] == run[key]
+
+
+def test_pitr_drill_validates_against_the_point_in_time_after_the_source_is_corrupted(
+    cli: Cli, aws: ClientFactory
+) -> None:
+    ddb = aws.client("dynamodb", "us-east-1")
+    for n in range(3):  # recent writes, before the restore point
+        ddb.put_item(TableName=POIS, Item=poi(f"recent-{n}", "before"))
+    time.sleep(1.2)
+    point = datetime.now(UTC)
+    truth = scan(aws, POIS)  # the table as it is at the restore point
+    time.sleep(1.2)
+    corrupt(ddb, truth)
+
+    run = drill(cli, "--kind", "pitr", "--target", f"dynamodb:{POIS}", "--at", point.isoformat())
+
+    v = run["validation"]
+    assert v["passed"], v["problems"]
+    assert v["restored_items"] == len(truth)
+    assert v["restored_checksum"] == sha256_of(truth)   # the data as of the point, not now
+    assert v["too_new"] == [] and v["superseded"] == 5 + 2  # rewritten + deleted since
+    assert parse(run["requested_restore_point"]) == parse(run["restore_point"])
+    assert abs((parse(run["restore_point"]) - point).total_seconds()) < 0.002
+    assert parse(run["effective_restore_point"]) == newest_stamp(truth)
+    rpo = (parse(run["drill_started_at"]) - point).total_seconds()
+    assert run["rpo_seconds"] == pytest.approx(rpo, abs=0.002) and rpo >= 1.2
+
+
+def poi(poi_id: str, name: str, stamp: float | None = None) -> dict[str, Any]:
+    at = Decimal(str(round(stamp if stamp is not None else time.time(), 3)))
+    return {"poi_id": {"S": poi_id}, "name": {"S": name}, "updated_at": {"N": str(at)}}
+
+
+def corrupt(ddb: Any, truth: list[dict[str, Any]]) -> None:
+    """After the restore point: rewrite five items, delete two, add two."""
+    seeded = sorted(i["poi_id"]["S"] for i in truth if i["poi_id"]["S"].startswith("poi-"))
+    for poi_id in seeded[:5]:
+        ddb.put_item(TableName=POIS, Item=poi(poi_id, "CORRUPTED"))
+    for poi_id in seeded[5:7]:
+        ddb.delete_item(TableName=POIS, Key={"poi_id": {"S": poi_id}})
+    ddb.batch_write_item(RequestItems={POIS: [
+        {"PutRequest": {"Item": poi(f"after-{n}", "after")}} for n in range(2)]})
+
+
+def test_snapshot_drill_restores_the_newest_backup(cli: Cli, aws: ClientFactory) -> None:
+    backups = aws.client("dynamodb", "us-east-1").list_backups(TableName=POIS)
+    newest = max(b["BackupCreationDateTime"] for b in backups["BackupSummaries"])
+
+    run = drill(cli, "--kind", "snapshot", "--target", f"dynamodb:{POIS}")
+
+    assert run["validation"]["passed"], run["validation"]["problems"]
+    assert same_instant(run["restore_point"], newest)
+    assert run["rpo_seconds"] == pytest.approx(
+        (parse(run["drill_started_at"]) - newest).total_seconds(), abs=0.002)
+
+
+# -- RDS --
+
+
+def newest_snapshot(aws: ClientFactory) -> dict[str, Any]:
+    snaps = aws.client("rds", "us-east-1").describe_db_snapshots(
+        DBInstanceIdentifier="roadtrip-db")["DBSnapshots"]
+    return dict(max(snaps, key=lambda s: s["OriginalSnapshotCreateTime"]))
+
+
+def test_rds_snapshot_drill_restores_a_matching_instance(cli: Cli, aws: ClientFactory) -> None:
+    snapshot = newest_snapshot(aws)
+    source = aws.client("rds", "us-east-1").describe_db_instances(
+        DBInstanceIdentifier="roadtrip-db")["DBInstances"][0]
+
+    run = drill(cli, "--kind", "snapshot", "--target", "rds:roadtrip-db")
+
+    v = run["validation"]
+    assert v["passed"] and v["mismatches"] == {} and v["hook"]["passed"]
+    assert v["attributes"]["engine_version"] == source["EngineVersion"]
+    assert v["attributes"]["storage_encrypted"] is source["StorageEncrypted"] is True
+    assert same_instant(run["restore_point"], snapshot["OriginalSnapshotCreateTime"])
+    assert run["restored"] == [{"type": "rds-instance", "region": "us-east-1",
+                                "name": run["params"]["drill_resource"]}]
+
+
+def test_cross_region_drill_restores_from_a_copied_snapshot(
+    cli: Cli, aws: ClientFactory
+) -> None:
+    snapshot = newest_snapshot(aws)
+
+    run = drill(cli, "--kind", "cross-region", "--target", "rds:roadtrip-db")
+
+    assert run["validation"]["passed"], run["validation"]["problems"]
+    assert {r["region"] for r in run["restored"]} == {"us-west-2"}
+    assert {r["type"] for r in run["restored"]} == {"rds-instance", "rds-snapshot"}
+    # A copy's own creation time is the copy; its data is as old as the original snapshot.
+    assert same_instant(run["restore_point"], snapshot["OriginalSnapshotCreateTime"])
+    assert run["steps"][0]["name"] == "copy_snapshot" and run["copy_seconds"] is not None
+    assert len(run["cleanup"]["deleted"]) == 2
+
+
+def test_a_snapshot_older_than_the_rpo_target_is_reported_as_missing_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    playbook = tmp_path / "tight-rpo.yaml"
+    playbook.write_text(PLAYBOOK.read_text().replace(
+        "      instance_class: db.t3.micro\n",
+        "      instance_class: db.t3.micro\n      targets: {rto: 1h, rpo: 1s}\n"))
+    time.sleep(1.1)  # the seeded snapshot is now older than 1 s
+
+    result = cli("drill", "--kind", "snapshot", "--target", "rds:roadtrip-db",
+                 "--playbook", str(playbook))
+
+    assert result.returncode == 0, result.stderr  # the data came back; the RPO did not hold
+    assert "RPO target MISSED" in result.stdout
+    assert "snapshots alone cannot meet this RPO" in result.stdout
+    run = cli.json("runs", "show", cli.json("runs", "list", "--kind", "drill")[0]["run_id"])
+    assert run["rpo_met"] is False and run["rpo_target_seconds"] == 1.0
+    assert run["rpo_seconds"] > 1.0
+
+
+def test_every_declared_drill_runs_and_is_listed(cli: Cli) -> None:
+    result = cli("drill", "--json")
+
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(result.stdout)
+    assert sorted((r["target"], r["drill_kind"]) for r in runs) == sorted([
+        ("dynamodb:roadtrip-pois", "pitr"), ("dynamodb:roadtrip-pois", "snapshot"),
+        ("rds:roadtrip-db", "snapshot"), ("rds:roadtrip-db", "pitr"),
+        ("rds:roadtrip-db", "cross-region")])
+    listed = cli.json("runs", "list", "--kind", "drill")
+    assert {r["run_id"] for r in listed} == {r["run_id"] for r in runs}
+
+
+# -- bad input: exit 2, a clear message, nothing created --
+
+
+def playbook_with(tmp_path: Path, target: str) -> Path:
+    """roadtrip.yaml with one more drill target (appended to drills.targets)."""
+    path = tmp_path / "extra-target.yaml"
+    path.write_text(PLAYBOOK.read_text() + target)
+    return path
+
+
+NO_PITR = """    - target: dynamodb:roadtrip-heartbeats
+      region: us-east-1
+      kinds: [pitr, snapshot]
+      validation: {timestamp_attribute: written_at}
+"""
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--target", "dynamodb:no-such-table"), "unknown drill target 'dynamodb:no-such-table'"),
+    (("--target", "dynamodb:roadtrip-pois", "--kind", "cross-region"),
+     "has no cross-region drill"),
+    (("--target", "dynamodb:roadtrip-pois", "--kind", "pitr", "--at", "2001-01-01T00:00:00Z"),
+     "is outside the restorable window"),
+    (("--target", "rds:roadtrip-db", "--kind", "pitr", "--at", "2001-01-01T00:00:00Z"),
+     "is outside the restorable window"),
+    (("--target", "dynamodb:roadtrip-pois", "--kind", "snapshot", "--at", "2030-01-01"),
+     "--at is the time to restore to, for pitr drills only"),
+    (("--kind", "tape"), "--kind 'tape'"),
+    (("--target", "dynamodb:roadtrip-heartbeats", "--kind", "pitr"),
+     "point-in-time recovery is not enabled on table roadtrip-heartbeats"),
+    (("--target", "dynamodb:roadtrip-heartbeats", "--kind", "snapshot"),
+     "no backup of table roadtrip-heartbeats exists"),
+])
+def test_bad_input_is_refused_with_exit_2_and_nothing_created(
+    cli: Cli, aws: ClientFactory, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    tables_before = {r: aws.client("dynamodb", r).list_tables()["TableNames"] for r in REGIONS}
+
+    result = cli("drill", *args, "--playbook", str(playbook_with(tmp_path, NO_PITR)))
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in " ".join(result.stderr.split()), result.stderr
+    assert {r: aws.client("dynamodb", r).list_tables()["TableNames"] for r in REGIONS} == \
+        tables_before
+    assert cli.json("runs", "list", "--kind", "drill") == []

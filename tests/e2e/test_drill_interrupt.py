@@ -1,0 +1,128 @@
+"""Drills that are stopped part way still leave nothing behind.
+
+The module's sandbox answers every drctl call 0.4 s late (its latency fault), so a drill takes
+seconds and a signal can land inside a chosen step. SIGTERM: the drill cleans up itself and is
+journaled as aborted. SIGKILL: `drctl drill cleanup` finds its resources by tag -- and leaves
+alone tables that merely look like drill tables.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drctl.aws.clients import ClientFactory
+from drctl.sandbox import manager
+from drctl.sandbox.manager import SandboxInfo
+from tests.e2e.helpers import Cli
+from tests.e2e.test_drill import drill_resources
+
+pytestmark = pytest.mark.e2e
+
+LATENCY_MS = 400
+DECOYS = ("roadtrip-pois-drill-manual", "roadtrip-pois-drill-halftagged")
+
+
+@pytest.fixture
+def slow(sandbox: SandboxInfo) -> Iterator[Callable[[], None]]:
+    """Slows the sandbox down; call the result to make it fast again (for the checks)."""
+    manager.set_faults(sandbox.state_dir, latency_ms=LATENCY_MS)
+
+    def fast() -> None:
+        manager.clear_faults(sandbox.state_dir)
+
+    try:
+        yield fast
+    finally:
+        manager.clear_faults(sandbox.state_dir)
+
+
+@pytest.fixture
+def cli(sandbox: SandboxInfo, tmp_path: Path, aws: ClientFactory) -> Iterator[Cli]:
+    yield Cli(sandbox, tmp_path / "state")
+    assert drill_resources(aws, spare=DECOYS) == []
+
+
+def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float = 30) -> str:
+    """Read the drill's progress (stdout) until a line contains `text`."""
+    assert process.stdout is not None
+    deadline, seen = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        seen.append(line)
+        if text in line:
+            return line
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError(f"no line with {text!r} in: {''.join(seen)}")
+
+
+def drill_run(cli: Cli) -> dict[str, Any]:
+    runs = cli.json("runs", "list", "--kind", "drill")
+    assert len(runs) == 1
+    run: dict[str, Any] = cli.json("runs", "show", runs[0]["run_id"])
+    return run
+
+
+def test_sigterm_during_the_restore_cleans_up_and_journals_it(
+    cli: Cli, aws: ClientFactory, slow: Callable[[], None]
+) -> None:
+    process = cli.spawn("drill", "--kind", "pitr", "--target", "dynamodb:roadtrip-pois")
+    wait_for_line(process, "restoring roadtrip-pois into")
+
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    slow()
+
+    assert process.returncode == 130, err
+    run = drill_run(cli)
+    steps = {s["name"]: s for s in run["steps"]}
+    assert steps["restore"]["status"] == "failed" and "interrupted" in steps["restore"]["error"]
+    assert steps["cleanup"]["status"] == "succeeded"
+    assert run["status"] == "aborted" and "cleaned up" in run["error"]
+    assert run["cleanup"]["status"] == "done"
+    assert run["rto_seconds"] is None and run["rto_met"] is False
+
+
+def test_after_sigkill_drill_cleanup_removes_only_tagged_drill_resources(
+    cli: Cli, aws: ClientFactory, slow: Callable[[], None]
+) -> None:
+    ddb = aws.client("dynamodb", "us-east-1")
+    decoys = make_decoys(ddb)
+    process = cli.spawn("drill", "--kind", "snapshot", "--target", "dynamodb:roadtrip-pois")
+    wait_for_line(process, "validate")
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    slow()
+    left = [t for t in ddb.list_tables()["TableNames"] if "-drill-" in t and t not in DECOYS]
+    assert len(left) == 1, left  # the killed drill's restored table
+    assert drill_run(cli)["status"] == "interrupted"
+
+    result = cli("drill", "cleanup", "--json")
+
+    assert result.returncode == 0, result.stderr
+    assert left[0] not in ddb.list_tables()["TableNames"]
+    assert set(DECOYS) <= set(ddb.list_tables()["TableNames"])  # never touched
+    for name in decoys:
+        ddb.delete_table(TableName=name)
+    sweeps = cli.json("runs", "list", "--kind", "drill-cleanup")
+    assert len(sweeps) == 1 and sweeps[0]["status"] == "succeeded"
+
+
+def make_decoys(ddb: Any) -> list[str]:
+    """Tables named like drill tables that this tool did not make: one untagged, one carrying
+    only half of the drill tags."""
+    for name in DECOYS:
+        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}])
+    arn = ddb.describe_table(TableName=DECOYS[1])["Table"]["TableArn"]
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "drctl:drill", "Value": "dr-x"}])
+    return list(DECOYS)

@@ -1,0 +1,66 @@
+"""A full round trip: fail over to us-west-2 during an outage, restore us-east-1, fail back.
+
+The sandbox follows DNS (the active region writes heartbeats and replicates out), so the
+failback has a true RPO too: the injected lag, in the other direction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from drctl.aws.clients import ClientFactory
+from drctl.sandbox import manager
+from tests.e2e.helpers import Cli, estate_snapshot, wait_for_replicated_heartbeat
+
+LAG = 3.0
+
+
+def wait_for_heartbeat(aws: ClientFactory, writer: str, region: str, newer_than: float) -> None:
+    ddb = aws.client("dynamodb", region)
+    deadline = time.monotonic() + LAG + 15
+    while time.monotonic() < deadline:
+        item = ddb.get_item(TableName="roadtrip-heartbeats", Key={"writer": {"S": writer}},
+                            ConsistentRead=True).get("Item")
+        if item and float(item["written_at"]["N"]) > newer_than:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"no fresh heartbeat of {writer} in {region}")
+
+
+def test_failover_then_failback_round_trip(make_sandbox, use_sandbox, tmp_path: Path) -> None:
+    sandbox = make_sandbox(lag=LAG)
+    aws = use_sandbox(sandbox)
+    cli = Cli(sandbox, tmp_path / "state")
+    wait_for_replicated_heartbeat(aws, timeout=LAG + 10)
+
+    manager.outage(sandbox.state_dir, "us-east-1")
+    out = cli("failover", "--region", "us-west-2", "--yes", "--json")
+    assert out.returncode == 0, out.stderr
+    assert abs(json.loads(out.stdout)["rpo_seconds"] - LAG) <= 2.0
+
+    # us-west-2 now takes the traffic: it writes, and replicates back once us-east-1 is up.
+    switched = time.time()
+    manager.restore(sandbox.state_dir, "us-east-1")
+    wait_for_heartbeat(aws, "us-west-2", "us-east-1", newer_than=switched)
+    assert manager.ground_truth(sandbox.state_dir)["active_region"] == "us-west-2"
+
+    back = cli("failover", "--region", "us-east-1", "--yes", "--json")
+    assert back.returncode == 0, back.stderr
+    run = json.loads(back.stdout)
+    assert run["status"] == "succeeded" and run["failed_region"] == "us-west-2"
+    # A planned failback: no alarm fired, so the RTO runs from the failover's own start.
+    assert run["incident_start_source"] == "failover_start"
+    assert run["rpo_source"] == "heartbeat:roadtrip-heartbeats"
+    assert abs(run["rpo_seconds"] - LAG) <= 2.0, run["rpo_detail"]
+    assert estate_snapshot(aws)["weights"] == {"us-east-1": 100, "us-west-2": 0}
+    # Nothing to scale in us-east-1 (already at production size), nothing to promote there.
+    assert run["steps"][3]["already_done"] is True
+    runs = cli.json("runs", "list")
+    assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
+
+    # And the sandbox follows DNS back: us-east-1 writes again.
+    time.sleep(1.5)
+    assert manager.ground_truth(sandbox.state_dir)["active_region"] == "us-east-1"
+    wait_for_heartbeat(aws, "us-east-1", "us-east-1", newer_than=time.time())

@@ -1,0 +1,119 @@
+"""The lock and settings half of the store contract, against every backend."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from pathlib import Path
+
+import pytest
+
+from drctl.store.base import LockHeld, LockHolder, Store
+from drctl.store.sqlite import SqliteStore
+from tests.unit.helpers import T0
+
+
+def holder(run_id: str, name: str = "failover:roadtrip", pid: int = 1) -> LockHolder:
+    return LockHolder(name, run_id, "alice", "host-a", pid, T0)
+
+
+def test_a_free_lock_is_taken_and_read_back(store: Store) -> None:
+    assert store.lock("failover:roadtrip") is None
+    store.acquire_lock(holder("run-1"))
+    assert store.lock("failover:roadtrip") == holder("run-1")
+
+
+def test_a_held_lock_refuses_another_run_naming_the_holder(store: Store) -> None:
+    store.acquire_lock(holder("run-1"))
+    with pytest.raises(LockHeld) as refused:
+        store.acquire_lock(holder("run-2"))
+    assert refused.value.holder == holder("run-1")
+    assert refused.value.exit_code == 4
+    assert "run-1 by alice on host-a (pid 1)" in str(refused.value)
+    assert store.lock("failover:roadtrip") == holder("run-1")
+
+
+def test_the_same_run_takes_its_lock_over(store: Store) -> None:
+    store.acquire_lock(holder("run-1", pid=1))
+    store.acquire_lock(holder("run-1", pid=2))  # a resumed run, in a new process
+    current = store.lock("failover:roadtrip")
+    assert current is not None and current.pid == 2
+
+
+def test_only_the_holder_releases(store: Store) -> None:
+    store.acquire_lock(holder("run-1"))
+    assert store.release_lock("failover:roadtrip", "run-2") is False
+    assert store.lock("failover:roadtrip") is not None
+    assert store.release_lock("failover:roadtrip", "run-1") is True
+    assert store.lock("failover:roadtrip") is None
+    store.acquire_lock(holder("run-2"))
+
+
+def test_locks_are_independent_by_name(store: Store) -> None:
+    store.acquire_lock(holder("run-1", name="failover:a"))
+    store.acquire_lock(holder("run-2", name="failover:b"))
+    assert {store.lock("failover:a").run_id, store.lock("failover:b").run_id} == {  # type: ignore[union-attr]
+        "run-1", "run-2"}
+
+
+def test_concurrent_acquirers_exactly_one_wins(store: Store) -> None:
+    for round_ in range(10):
+        name = f"failover:race-{round_}"
+        barrier = threading.Barrier(8)
+        winners: list[str] = []
+
+        def contend(i: int, name: str = name, barrier: threading.Barrier = barrier,
+                    winners: list[str] = winners) -> None:
+            barrier.wait()
+            try:
+                store.acquire_lock(holder(f"run-{i}", name=name))
+                winners.append(f"run-{i}")
+            except LockHeld:
+                pass
+
+        threads = [threading.Thread(target=contend, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(winners) == 1
+        assert store.lock(name).run_id == winners[0]  # type: ignore[union-attr]
+
+
+def test_settings_put_get_delete(store: Store) -> None:
+    assert store.get_setting("chaos.kill_switch") is None
+    store.put_setting("chaos.kill_switch", '{"reason": "game day"}')
+    assert store.get_setting("chaos.kill_switch") == '{"reason": "game day"}'
+    store.put_setting("chaos.kill_switch", "replaced")
+    assert store.get_setting("chaos.kill_switch") == "replaced"
+    store.put_setting("chaos.kill_switch", None)
+    assert store.get_setting("chaos.kill_switch") is None
+    store.put_setting("chaos.kill_switch", None)  # deleting nothing is fine
+
+
+def _acquire_in_process(path: str, run_id: str, start: object, results: object) -> None:
+    store = SqliteStore(Path(path))
+    start.wait()  # type: ignore[attr-defined]
+    try:
+        store.acquire_lock(holder(run_id))
+        results.put(run_id)  # type: ignore[attr-defined]
+    except LockHeld:
+        results.put(None)  # type: ignore[attr-defined]
+
+
+def test_sqlite_processes_racing_for_a_lock_one_wins(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    for round_ in range(3):
+        path = str(tmp_path / f"race-{round_}.db")
+        SqliteStore(Path(path)).close()
+        start, results = ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_acquire_in_process, args=(path, f"run-{i}", start, results))
+                 for i in range(6)]
+        for p in procs:
+            p.start()
+        start.set()
+        outcomes = [results.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(timeout=30)
+            assert p.exitcode == 0
+        assert len([o for o in outcomes if o]) == 1, outcomes
