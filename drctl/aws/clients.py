@@ -41,9 +41,9 @@ class ClientFactory:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                client = self._session.client(
-                    service, region_name=region, config=self._config  # type: ignore[call-overload]
-                )
+                # Typed as Any: adapters are the typed layer over boto3's dynamic clients.
+                session: Any = self._session
+                client = session.client(service, region_name=region, config=self._config)
                 client.meta.events.register("needs-retry.*", _log_retry)
                 client.meta.events.register("before-call.*", _log_call)
                 self._clients[key] = client

@@ -76,6 +76,7 @@ class Run:
     ended_at: datetime | None = None
     measurement: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    recovery: dict[str, Any] = field(default_factory=dict)  # what changed, how to get out
 
     def step(self, name: str) -> StepRecord:
         for record in self.steps:
@@ -119,6 +120,8 @@ class Run:
             "owner": self.owner,
             "error": self.error,
         }
+        if self.recovery:
+            data["recovery"] = self.recovery
         for key in ("playbook", "target_region", "failed_region", "target"):
             if key in self.params:
                 data[key] = self.params[key]
@@ -170,10 +173,13 @@ def _apply(run: Run, event: Event) -> None:
     elif event.type == "run_resumed":
         run.status = RunStatus.RUNNING
         run.error = None
+        run.recovery = {}
         run.owner = {k: data.get(k) for k in ("user", "host", "pid")}
     elif event.type == "run_interrupted":
         run.status = RunStatus.INTERRUPTED
         run.error = data.get("reason")
+    elif event.type == "run_recovery":
+        run.recovery = dict(data)
     elif event.type == "run_measured":
         run.measurement = dict(data.get("measurement", {}))
     elif event.type == "run_finished":

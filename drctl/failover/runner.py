@@ -8,8 +8,8 @@ from typing import Any
 
 from drctl.core.clock import iso, parse_iso
 from drctl.core.engine import Engine, new_run_id
-from drctl.core.errors import Blocked, InvalidInput
-from drctl.core.run import Run, RunStatus
+from drctl.core.errors import Blocked, DrctlError, InvalidInput
+from drctl.core.run import Run, RunStatus, StepStatus
 from drctl.core.step import Change, Step, StepContext
 from drctl.failover import lock
 from drctl.failover.confirm import Confirm
@@ -81,10 +81,13 @@ def build_steps(spec: FailoverSpec, deps: FailoverDeps) -> list[Step]:
 
 
 def plan_failover(spec: FailoverSpec, deps: FailoverDeps, active: list[str]) -> FailoverPlan:
-    """Every change the failover would make, read live and touching nothing."""
+    """Every change the failover would make, and the pre-flight, read live; touches nothing."""
+    return FailoverPlan(spec, active, plan_changes(spec, deps), preflight(spec, deps))
+
+
+def plan_changes(spec: FailoverSpec, deps: FailoverDeps) -> list[Change]:
     ctx = StepContext("plan", deps.clock)
-    changes = [change for step in build_steps(spec, deps) for change in step.plan(ctx)]
-    return FailoverPlan(spec, active, changes, preflight(spec, deps))
+    return [change for step in build_steps(spec, deps) for change in step.plan(ctx)]
 
 
 def run_failover(
@@ -101,6 +104,9 @@ def run_failover(
     try:
         # Resolved under the lock: a failover that finished a moment ago has moved DNS.
         spec, _ = resolve_spec(playbook, playbook_path, target, deps, options)
+        # Every resource the steps will touch is read first: a missing replica or service is
+        # invalid input now (exit 2), not a failure after DNS has already moved.
+        plan_changes(spec, deps)
         engine.start("failover", failover_params(spec), run_id=run_id)
         return _execute(spec, deps, engine, run_id)
     finally:
@@ -147,7 +153,34 @@ def _execute(spec: FailoverSpec, deps: FailoverDeps, engine: Engine, run_id: str
     def measure(run: Run) -> dict[str, Any]:
         return measurement_from_facts(spec.playbook, run.facts()).to_dict()
 
-    return engine.execute(run_id, build_steps(spec, deps), measure=measure)
+    try:
+        return engine.execute(run_id, build_steps(spec, deps), measure=measure)
+    except DrctlError as exc:
+        recovery = recovery_advice(load_run(engine.store, run_id), spec)
+        if recovery:
+            engine.emit(run_id, "run_recovery", **recovery)
+            exc.hint = exc.hint or f"{recovery['changed']}. {recovery['resume']}; " \
+                                   f"{recovery['roll_back']}"
+        raise
+
+
+def recovery_advice(run: Run, spec: FailoverSpec) -> dict[str, str] | None:
+    """For a run that failed after changing the estate: what changed, and the ways out."""
+    touched = [s for s in run.steps if s.name in lock.MUTATING_STEPS
+               and s.status is not StepStatus.PENDING]
+    if not touched:
+        return None
+    parts = []
+    for step in touched:
+        state = "done" if step.status is StepStatus.SUCCEEDED else "partly done"
+        parts.append(f"{step.name} {state}")
+    return {
+        "failed_step": next((s.name for s in run.steps if s.status is StepStatus.FAILED), ""),
+        "changed": "already changed: " + ", ".join(parts),
+        "resume": f"fix the cause, then `drctl failover --resume {run.run_id}`",
+        "roll_back": f"or roll back: `drctl runs abort {run.run_id} --reason …`, then "
+                     f"`drctl failover --region {spec.failed_region}`",
+    }
 
 
 def failover_params(spec: FailoverSpec) -> dict[str, Any]:

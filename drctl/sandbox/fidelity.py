@@ -1,7 +1,7 @@
 """Fidelity fixes: where moto differs from AWS in a way drctl depends on, the sandbox corrects it.
 
 Every fix here states AWS's behaviour in its docstring and has a test that asserts that
-behaviour through boto3 (`tests/e2e/test_sandbox.py` for the RDS replica fixes,
+behaviour through boto3 (`tests/e2e/test_sandbox.py` for the RDS replica and Auto Scaling fixes,
 `tests/e2e/test_drill_fidelity.py` for point-in-time recovery and backups), so when moto itself
 is fixed the test keeps passing and the fix can be deleted.
 
@@ -18,6 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from moto.autoscaling.exceptions import ValidationError as AutoScalingValidationError
+from moto.autoscaling.models import AutoScalingBackend
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.exceptions import (
     ERROR_TYPE_PREFIX,
@@ -280,6 +282,25 @@ def _unix(value: Any) -> float | None:
     return float(value)
 
 
+def set_desired_capacity(
+    self: AutoScalingBackend, group_name: str, desired_capacity: int | None
+) -> None:
+    """SetDesiredCapacity as AWS: a value outside [MinSize, MaxSize] is refused with a
+    ValidationError ("New SetDesiredCapacity value 20 is above max value 12 for the
+    AutoScalingGroup."); moto sets it regardless."""
+    group = self.autoscaling_groups.get(group_name)
+    if group is not None and desired_capacity is not None:
+        if group.max_size is not None and desired_capacity > group.max_size:
+            raise AutoScalingValidationError(
+                f"New SetDesiredCapacity value {desired_capacity} is above max value "
+                f"{group.max_size} for the AutoScalingGroup.")
+        if group.min_size is not None and desired_capacity < group.min_size:
+            raise AutoScalingValidationError(
+                f"New SetDesiredCapacity value {desired_capacity} is below min value "
+                f"{group.min_size} for the AutoScalingGroup.")
+    _ORIGINALS["set_desired_capacity"](self, group_name, desired_capacity)
+
+
 _FIXES: dict[str, tuple[type, str, Any]] = {
     "promote_read_replica": (RDSBackend, "promote_read_replica", promote_read_replica),
     "remove_replica": (DBInstance, "remove_replica", remove_replica),
@@ -296,6 +317,7 @@ _FIXES: dict[str, tuple[type, str, Any]] = {
         DynamoDBBackend, "describe_continuous_backups", describe_continuous_backups),
     "restore_table_to_point_in_time": (
         DynamoHandler, "restore_table_to_point_in_time", handle_restore_table_to_point_in_time),
+    "set_desired_capacity": (AutoScalingBackend, "set_desired_capacity", set_desired_capacity),
 }
 
 

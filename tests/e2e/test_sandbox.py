@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 
 from drctl.aws.clients import ClientFactory
 from drctl.core.errors import InvalidInput, SandboxError
@@ -286,6 +287,19 @@ def test_deleted_cross_region_replica_leaves_its_source(aws: ClientFactory) -> N
     )
 
     assert describe(aws, PRIMARY, source)["ReadReplicaDBInstanceIdentifiers"] == []
+
+
+def test_desired_capacity_outside_the_group_bounds_is_refused(aws: ClientFactory) -> None:
+    asg = aws.client("autoscaling", SECONDARY)
+    for value, word in ((13, "above max value 12"), (0, "below min value 1")):
+        with pytest.raises(ClientError) as refused:
+            asg.set_desired_capacity(AutoScalingGroupName="roadtrip-workers",
+                                     DesiredCapacity=value)
+        assert refused.value.response["Error"]["Code"] == "ValidationError"
+        assert word in refused.value.response["Error"]["Message"]
+    group = asg.describe_auto_scaling_groups(
+        AutoScalingGroupNames=["roadtrip-workers"])["AutoScalingGroups"][0]
+    assert group["DesiredCapacity"] == 1
 
 
 # -- the manager --
