@@ -10,24 +10,14 @@ from typing import Any
 
 from drctl.core.clock import iso
 from drctl.core.errors import Blocked, NotConfirmed
-from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.core.step import StepContext
 from drctl.failover.approval import current_person, wait_for_approval
+from drctl.failover.base import FailoverStep
 from drctl.failover.preflight import preflight
-from drctl.failover.spec import FailoverDeps, FailoverSpec
 
 
-class Confirm:
+class Confirm(FailoverStep):
     name = "confirm"
-    policy = StepPolicy()
-
-    def __init__(self, spec: FailoverSpec, deps: FailoverDeps) -> None:
-        self.spec, self.deps = spec, deps
-
-    def plan(self, ctx: StepContext) -> list[Change]:
-        return []
-
-    def verify(self, ctx: StepContext) -> bool:
-        return False
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
         checks = self._preflight(ctx)

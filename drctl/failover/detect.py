@@ -6,22 +6,13 @@ from typing import Any
 
 from drctl.core.clock import iso
 from drctl.core.errors import AwsError, NotConfirmed
-from drctl.core.step import Change, StepContext, StepPolicy
-from drctl.failover.spec import FailoverDeps, FailoverSpec
+from drctl.core.step import StepContext, StepPolicy
+from drctl.failover.base import FailoverStep
 
 
-class Detect:
+class Detect(FailoverStep):
     name = "detect"
     policy = StepPolicy(retries=2)
-
-    def __init__(self, spec: FailoverSpec, deps: FailoverDeps) -> None:
-        self.spec, self.deps = spec, deps
-
-    def plan(self, ctx: StepContext) -> list[Change]:
-        return []
-
-    def verify(self, ctx: StepContext) -> bool:
-        return False
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
         failed = self.spec.failed_region

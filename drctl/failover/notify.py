@@ -9,26 +9,17 @@ import structlog
 
 from drctl.core.durations import format_duration
 from drctl.core.measurement import Measurement
-from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.core.step import StepContext
+from drctl.failover.base import FailoverStep
 from drctl.failover.measure import measurement_from_facts
-from drctl.failover.spec import FailoverDeps, FailoverSpec
+from drctl.failover.spec import FailoverSpec
 from drctl.notify.base import Notification
 
 log = structlog.get_logger("drctl.failover")
 
 
-class Notify:
+class Notify(FailoverStep):
     name = "notify"
-    policy = StepPolicy()
-
-    def __init__(self, spec: FailoverSpec, deps: FailoverDeps) -> None:
-        self.spec, self.deps = spec, deps
-
-    def plan(self, ctx: StepContext) -> list[Change]:
-        return []
-
-    def verify(self, ctx: StepContext) -> bool:
-        return False
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
         measurement = measurement_from_facts(self.spec.playbook, ctx.facts)

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.failover.base import FailoverStep
 from drctl.failover.spec import FailoverDeps, FailoverSpec
 
 
@@ -28,7 +29,7 @@ class Action:
         return bool(self.change.before != self.change.after)
 
 
-class ScaleSecondary:
+class ScaleSecondary(FailoverStep):
     name = "scale_secondary"
     policy = StepPolicy(retries=2)
 

@@ -12,24 +12,14 @@ from typing import Any
 import httpx
 
 from drctl.core.clock import iso, parse_iso
-from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.core.step import StepContext
+from drctl.failover.base import FailoverStep
 from drctl.failover.rpo import read_rpo
-from drctl.failover.spec import FailoverDeps, FailoverSpec
 from drctl.playbook.schema import SmokeCheck
 
 
-class SmokeTest:
+class SmokeTest(FailoverStep):
     name = "smoke_test"
-    policy = StepPolicy()
-
-    def __init__(self, spec: FailoverSpec, deps: FailoverDeps) -> None:
-        self.spec, self.deps = spec, deps
-
-    def plan(self, ctx: StepContext) -> list[Change]:
-        return []
-
-    def verify(self, ctx: StepContext) -> bool:
-        return False
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
         smoke = self.spec.playbook.smoke_tests

@@ -6,16 +6,13 @@ from typing import Any
 
 from drctl.core.clock import iso
 from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.failover.base import FailoverStep
 from drctl.failover.dns import RecordChange, read_records, switch_changes
-from drctl.failover.spec import FailoverDeps, FailoverSpec
 
 
-class SwitchDns:
+class SwitchDns(FailoverStep):
     name = "switch_dns"
     policy = StepPolicy(retries=3)
-
-    def __init__(self, spec: FailoverSpec, deps: FailoverDeps) -> None:
-        self.spec, self.deps = spec, deps
 
     def _changes(self) -> tuple[str, list[RecordChange]]:
         dns = self.spec.playbook.dns
