@@ -15,6 +15,7 @@ class DbInstance:
     engine: str
     replica_source: str | None
     replicas: tuple[str, ...]
+    arn: str = ""
 
     @property
     def is_replica(self) -> bool:
@@ -37,7 +38,18 @@ class Rds:
             engine=db.get("Engine", ""),
             replica_source=db.get("ReadReplicaSourceDBInstanceIdentifier"),
             replicas=tuple(db.get("ReadReplicaDBInstanceIdentifiers", [])),
+            arn=db.get("DBInstanceArn", ""),
         )
+
+    def create_read_replica(
+        self, identifier: str, source_arn: str, instance_class: str | None = None
+    ) -> None:
+        """A read replica `identifier` in this region of `source_arn` (any region)."""
+        kwargs = {"DBInstanceIdentifier": identifier, "SourceDBInstanceIdentifier": source_arn}
+        if instance_class:
+            kwargs["DBInstanceClass"] = instance_class
+        with aws_call(f"create read replica {identifier} of {source_arn}", self.region):
+            self._client.create_db_instance_read_replica(**kwargs)
 
     def promote(self, identifier: str) -> None:
         with aws_call(f"promote read replica {identifier}", self.region):

@@ -39,6 +39,14 @@ def failover_policy(playbook: Playbook, account: str = "*") -> dict[str, Any]:
         dbs = [f"arn:aws:rds:{r}:{account}:db:{ident}" for r, ident in promote.replicas.items()]
         statements.append(_stmt("PromoteReplica",
                                 ["rds:DescribeDBInstances", "rds:PromoteReadReplica"], dbs))
+        if promote.recreate:
+            sources = [f"arn:aws:rds:{src.source_region}:{account}:db:{src.source}"
+                       for src in promote.recreate.values()]
+            targets = [f"arn:aws:rds:{r}:{account}:db:{promote.replicas[r]}"
+                       for r in promote.recreate if r in promote.replicas]
+            statements.append(_stmt("RecreateReplicaForFailback", [
+                "rds:DescribeDBInstances", "rds:CreateDBInstanceReadReplica"],
+                sorted(set(sources + targets))))
     tables = sorted({src.heartbeat.table for src in playbook.rpo if src.heartbeat})
     if tables:
         statements.append(_stmt("ReadHeartbeats", ["dynamodb:GetItem"], [

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from drctl.core.errors import ResourceMissing
 from drctl.core.step import Change, StepContext, StepPolicy
 from drctl.failover.base import FailoverStep
 from drctl.failover.spec import FailoverDeps, FailoverSpec
+from drctl.playbook.schema import RdsRecreate
 
 
 @dataclass(frozen=True)
@@ -102,11 +104,39 @@ class ScaleSecondary(FailoverStep):
         if promote is None or self.region not in promote.replicas:
             return []
         rds, ident = self.deps.aws.rds(self.region), promote.replicas[self.region]
-        db = rds.instance(ident)
+        recreate = promote.recreate.get(self.region)
+        try:
+            db = rds.instance(ident)
+        except ResourceMissing:
+            if recreate is None:
+                raise
+            return [self._recreate_and_promote(ident, recreate)]
         change = Change(self.name, "promote read replica", ident, self.region,
                         "replica" if db.is_replica else "standalone", "standalone")
         return [Action(change, partial(rds.promote, ident), partial(self._promoted, ident))]
 
+    def _recreate_and_promote(self, ident: str, recreate: RdsRecreate) -> Action:
+        """Failback: the region's old database is stale, so replicate the current primary
+        there first, wait until the replica is available, then promote it."""
+        source = self.deps.aws.rds(recreate.source_region).instance(recreate.source)
+        change = Change(self.name, "create and promote read replica", ident, self.region,
+                        "absent", f"standalone (replica of {recreate.source_region}/"
+                                  f"{recreate.source} first)")
+
+        def run() -> None:
+            rds = self.deps.aws.rds(self.region)
+            rds.create_read_replica(ident, source.arn, recreate.instance_class)
+            StepContext("replica", self.deps.clock).wait_until(
+                lambda: rds.instance(ident).status == "available",
+                timeout=self.spec.playbook.scale.timeout, interval=5.0,
+                what=f"read replica {ident} to be available")
+            rds.promote(ident)
+
+        return Action(change, run, partial(self._promoted, ident))
+
     def _promoted(self, ident: str) -> bool:
-        db = self.deps.aws.rds(self.region).instance(ident)
+        try:
+            db = self.deps.aws.rds(self.region).instance(ident)
+        except ResourceMissing:
+            return False  # a failback replica not created yet
         return not db.is_replica and db.status == "available"

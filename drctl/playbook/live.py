@@ -50,7 +50,12 @@ def _regional_checks(
         checks.append((("scale", "autoscaling", i, "group"),
                        partial(aws.autoscaling(region).group, asg.group)))
     promote = playbook.scale.rds_promote
-    if promote and region in promote.replicas:
+    if promote and region in promote.recreate:
+        # Created at failback from its source; the source is what must exist.
+        source = promote.recreate[region]
+        checks.append((("scale", "rds_promote", "recreate", region),
+                       partial(aws.rds(source.source_region).instance, source.source)))
+    elif promote and region in promote.replicas:
         checks.append((("scale", "rds_promote", "replicas", region),
                        partial(aws.rds(region).instance, promote.replicas[region])))
     for i, channel in enumerate(playbook.notify):

@@ -85,9 +85,22 @@ class AsgScale(Model):
     desired: int = Field(ge=0)
 
 
+class RdsRecreate(Model):
+    """How to give a region a fresh read replica before promoting it (failback: the old primary
+    there is stale, so a replica of the current primary is created first)."""
+
+    source_region: str
+    source: str = Field(description="the instance in source_region to replicate from")
+    instance_class: str | None = None
+
+
 class RdsPromote(Model):
     replicas: dict[str, str] = Field(
         min_length=1, description="region -> the read replica in that region to promote"
+    )
+    recreate: dict[str, RdsRecreate] = Field(
+        default_factory=dict,
+        description="region -> create its replica from this source when it does not exist",
     )
 
 

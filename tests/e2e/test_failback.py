@@ -46,6 +46,13 @@ def test_failover_then_failback_round_trip(make_sandbox, use_sandbox, tmp_path: 
     wait_for_heartbeat(aws, "us-west-2", "us-east-1", newer_than=switched)
     assert manager.ground_truth(sandbox.state_dir)["active_region"] == "us-west-2"
 
+    plan = cli.json("plan", "--region", "us-east-1")
+    assert {(c["action"], c["target"]) for c in plan["changes"]} == {
+        ("set weight", "api.roadcopilot.com [us-east-1]"),
+        ("set weight", "api.roadcopilot.com [us-west-2]"),
+        ("create and promote read replica", "roadtrip-db-east"),
+    }
+
     back = cli("failover", "--region", "us-east-1", "--yes", "--json")
     assert back.returncode == 0, back.stderr
     run = json.loads(back.stdout)
@@ -55,8 +62,13 @@ def test_failover_then_failback_round_trip(make_sandbox, use_sandbox, tmp_path: 
     assert run["rpo_source"] == "heartbeat:roadtrip-heartbeats"
     assert abs(run["rpo_seconds"] - LAG) <= 2.0, run["rpo_detail"]
     assert estate_snapshot(aws)["weights"] == {"us-east-1": 100, "us-west-2": 0}
-    # Nothing to scale in us-east-1 (already at production size), nothing to promote there.
-    assert run["steps"][3]["already_done"] is True
+    # Failback differs as the playbook says: us-east-1 gets a fresh replica of the new
+    # primary, promoted; ECS and the workers there are already at production size.
+    assert [c["target"] for c in run["steps"][3]["output"]["scaled"]] == ["roadtrip-db-east"]
+    rds = aws.client("rds", "us-east-1")
+    east = rds.describe_db_instances(DBInstanceIdentifier="roadtrip-db-east")["DBInstances"][0]
+    assert east["DBInstanceStatus"] == "available"
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in east
     runs = cli.json("runs", "list")
     assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
 

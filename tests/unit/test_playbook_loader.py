@@ -231,7 +231,7 @@ def test_an_unreadable_playbook_is_a_playbook_error(tmp_path: Path) -> None:
     [
         (("dns", "weight"), "  weight: 100"),
         (("regions", "us-west-2", "endpoint"), "ROADTRIP_API_US_WEST_2"),
-        (("regions", "us-east-1"), "  us-east-1:"),
+        (("regions", "us-east-1", "role"), "role: primary"),
         (("notify", 1), "- webhook:"),
         (("scale", "ecs", 0, "services", "voice"), "voice: 3"),
         (("smoke_tests", "checks", 0, "url"), "url:"),
