@@ -27,6 +27,13 @@ drctl plan --region us-west-2
 echo; echo "==> drctl failover --region us-west-2 --yes"
 drctl failover --region us-west-2 --yes
 
+echo; echo "==> the sandbox's ground truth, to hold the measurement against"
+drctl sandbox status --json | python3 -c '
+import json, sys
+truth = json.load(sys.stdin)
+print("outage of us-east-1 began", truth["outages"]["us-east-1"]["started_at"])
+print("injected replication lag  ", truth["replication_lag_seconds"], "s  (the RPO should match it)")'
+
 echo; echo "==> drctl runs list"
 drctl runs list --kind failover --limit 3
 echo; echo "Demo done. The sandbox is stopped on exit; the journal stays in $DRCTL_STATE_DIR."
