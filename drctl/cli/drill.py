@@ -82,17 +82,31 @@ def drill(
 
 
 @drill_app.command("cleanup")
-def cleanup(ctx: typer.Context, playbook: str = PlaybookOpt, json_out: bool = JsonOpt) -> None:
+def cleanup(
+    ctx: typer.Context,
+    playbook: str = PlaybookOpt,
+    foreign_grace: str = typer.Option(
+        "1h", "--foreign-grace",
+        help="Leave drills that are not in this journal alone until they are this old "
+             "(another operator's may still be running)."),
+    json_out: bool = JsonOpt,
+) -> None:
     """Delete leftovers of drills that could not clean up (SIGKILL, a lost machine).
 
     Finds resources by their tags (drctl:managed-by=drctl-drill and drctl:drill=RUN_ID) in
     every region of the playbook; anything without both tags is never touched, whatever its
-    name. Resources of a drill still running are left alone. Exit 1 if something could not be
-    deleted.
+    name. Resources of a drill still running are left alone, and so are those of a drill this
+    journal does not know until it is older than --foreign-grace. Exit 1 if something could
+    not be deleted.
     """
     app = app_of(ctx)
     app.json_output = json_out
-    run = sweep(load_playbook(playbook), app.aws, app.engine([ProgressRenderer(app.console)]))
+    try:
+        grace = parse_duration(foreign_grace)
+    except ValueError as exc:
+        raise InvalidInput(f"--foreign-grace: {exc}") from None
+    run = sweep(load_playbook(playbook), app.aws, app.engine([ProgressRenderer(app.console)]),
+                grace)
     output: dict[str, Any] = run.step("sweep").output
     if json_out:
         print_json({**run.to_dict(), **output})

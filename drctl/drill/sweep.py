@@ -8,9 +8,12 @@ The sweep is journaled as a run of kind `drill-cleanup`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from drctl.aws.estate import Aws
+from drctl.core.clock import Clock
+from drctl.core.durations import format_duration
 from drctl.core.engine import Engine
 from drctl.core.errors import UnknownRun
 from drctl.core.run import Run, RunStatus
@@ -60,8 +63,10 @@ class Sweep:
     name = "sweep"
     policy = StepPolicy()
 
-    def __init__(self, aws: Aws, store: Store, regions: list[str]) -> None:
+    def __init__(self, aws: Aws, store: Store, regions: list[str], clock: Clock,
+                 foreign_grace: float = 3600.0) -> None:
         self.aws, self.store, self.regions = aws, store, regions
+        self.clock, self.foreign_grace = clock, foreign_grace
 
     def plan(self, ctx: StepContext) -> list[Change]:
         return [Change(self.name, "delete", r.name, r.region, f"drill {run}")
@@ -75,9 +80,9 @@ class Sweep:
         found = find_drill_resources(self.aws, self.regions)
         ctx.report(f"{len(found)} drill resource(s) in {', '.join(self.regions)}")
         for resource, run_id in sorted(found, key=lambda f: f[0].type != RDS_INSTANCE):
-            if self._still_running(run_id):
-                skipped.append({**resource.to_dict(), "run_id": run_id,
-                                "reason": "its drill is still running"})
+            busy = self._in_use(run_id)
+            if busy:
+                skipped.append({**resource.to_dict(), "run_id": run_id, "reason": busy})
                 continue
             ctx.report(f"deleting {resource.describe()} of drill {run_id}")
             delete(self.aws, resource, None, report)
@@ -85,16 +90,39 @@ class Sweep:
             raise CleanupFailed(report)
         return {"cleanup": report.to_dict(), "skipped": skipped, "regions": self.regions}
 
-    def _still_running(self, run_id: str) -> bool:
+    def _in_use(self, run_id: str) -> str | None:
+        """Why the drill's resources must be left alone, or None to delete them."""
         try:
             run = load_run(self.store, run_id)
         except UnknownRun:
-            return False  # another operator's drill, or a lost journal: its tag is enough
-        return run.effective_status in (RunStatus.RUNNING, RunStatus.WAITING)
+            # Another operator's drill (another journal): it may still be running there, so it
+            # is left alone until it is older than any drill could be (its id holds its start).
+            started = started_at(run_id)
+            if started is None:
+                return None
+            age = (self.clock.now() - started).total_seconds()
+            if age < self.foreign_grace:
+                return (f"not in this journal and started {format_duration(age)} ago: it may "
+                        "still be running elsewhere (--foreign-grace to change)")
+            return None
+        if run.effective_status in (RunStatus.RUNNING, RunStatus.WAITING):
+            return "its drill is still running"
+        return None
 
 
-def sweep(playbook: Playbook, aws: Aws, engine: Engine) -> Run:
+def started_at(run_id: str) -> datetime | None:
+    """The start time a run id carries (`dr-20261127T151538-7745d0`), if it has one."""
+    parts = run_id.split("-")
+    try:
+        return datetime.strptime(parts[1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    except (IndexError, ValueError):
+        return None
+
+
+def sweep(playbook: Playbook, aws: Aws, engine: Engine, foreign_grace: float = 3600.0) -> Run:
     """Delete every tagged drill resource not in use, journaled as a `drill-cleanup` run."""
     regions = sweep_regions(playbook)
-    run_id = engine.start("drill-cleanup", {"playbook": playbook.name, "regions": regions})
-    return engine.execute(run_id, [Sweep(aws, engine.store, regions)])
+    run_id = engine.start("drill-cleanup", {"playbook": playbook.name, "regions": regions,
+                                            "foreign_grace_seconds": foreign_grace})
+    return engine.execute(run_id, [Sweep(aws, engine.store, regions, engine.clock,
+                                         foreign_grace)])

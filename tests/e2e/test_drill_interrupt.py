@@ -8,6 +8,7 @@ alone tables that merely look like drill tables.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -104,6 +105,15 @@ def test_after_sigkill_drill_cleanup_removes_only_tagged_drill_resources(
     left = [t for t in ddb.list_tables()["TableNames"] if "-drill-" in t and t not in DECOYS]
     assert len(left) == 1, left  # the killed drill's restored table
     assert drill_run(cli)["status"] == "interrupted"
+
+    # Another operator's sweep does not know this drill: it may still be running, so a young
+    # one is left alone.
+    other = Cli(cli.sandbox, cli.state_dir.parent / "other-operator")
+    foreign = other("drill", "cleanup", "--json")
+    assert foreign.returncode == 0, foreign.stderr
+    assert left[0] in ddb.list_tables()["TableNames"]
+    skipped = json.loads(foreign.stdout)["skipped"]
+    assert [s["name"] for s in skipped] == left and "elsewhere" in skipped[0]["reason"]
 
     result = cli("drill", "cleanup", "--json")
 
