@@ -70,6 +70,9 @@ def failover(
                                help="Fail over despite failed pre-flight checks (journaled)."),
     approval: bool = typer.Option(False, "--approval",
                                   help="Wait for a second person's `drctl approve`."),
+    takeover: bool = typer.Option(
+        False, "--takeover",
+        help="With --resume: the run's process was on another host that is gone; take over."),
     resume: str | None = typer.Option(
         None, "--resume", metavar="RUN_ID",
         help="Continue an interrupted or failed failover from its first step not done."),
@@ -85,7 +88,7 @@ def failover(
     app = app_of(ctx)
     app.json_output = json_out
     options = FailoverOptions(yes=yes, incident_start=_incident_start(incident_start),
-                              force=force, approval=approval)
+                              force=force, approval=approval, takeover=takeover)
     if (region is None) == (resume is None):
         raise InvalidInput("give exactly one of --region TARGET or --resume RUN_ID")
     engine = _engine(app)

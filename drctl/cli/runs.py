@@ -54,14 +54,17 @@ def abort(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="Run id (a unique prefix is enough)."),
     reason: str = typer.Option(..., "--reason", help="Why; recorded in the journal."),
+    force: bool = typer.Option(
+        False, "--force", help="The run's process was on another host that is gone."),
     json_out: bool = JsonOpt,
 ) -> None:
     """End an unfinished run on purpose (e.g. an interrupted failover you will not resume).
 
-    Refused (exit 4) while the run's process is still alive; the run's lock is released.
+    Refused (exit 4) while the run's process is alive; a process on another host cannot be
+    checked, so --force says it is gone. The run's lock is released.
     """
     app = app_of(ctx)
-    run = abort_run(app.store, app.clock, run_id, reason)
+    run = abort_run(app.store, app.clock, run_id, reason, force)
     if json_out:
         print_json(run.to_dict())
     else:

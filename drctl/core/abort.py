@@ -5,13 +5,13 @@ from __future__ import annotations
 import getpass
 
 from drctl.core.clock import Clock
-from drctl.core.errors import Blocked, InvalidInput
+from drctl.core.errors import InvalidInput
 from drctl.core.events import Event
 from drctl.core.run import Run, RunStatus
 from drctl.store.base import Store, load_run
 
 
-def abort_run(store: Store, clock: Clock, run_id: str, reason: str) -> Run:
+def abort_run(store: Store, clock: Clock, run_id: str, reason: str, force: bool = False) -> Run:
     """Mark the run aborted and release every lock it holds.
 
     InvalidInput if it already finished; Blocked while its process is alive (stop it first).
@@ -20,9 +20,7 @@ def abort_run(store: Store, clock: Clock, run_id: str, reason: str) -> Run:
     status = run.effective_status
     if status.finished:
         raise InvalidInput(f"run {run.run_id} already {status}")
-    if status in (RunStatus.RUNNING, RunStatus.WAITING):
-        raise Blocked(f"run {run.run_id} is {status} in pid {run.owner.get('pid')} on "
-                      f"{run.owner.get('host')}; stop that process first")
+    run.ensure_not_live(force)
     by = getpass.getuser()
     store.append(Event(run.run_id, "run_finished", clock.now(),
                        data={"status": str(RunStatus.ABORTED), "error": f"aborted by {by}: "

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from drctl.core.clock import iso
+from drctl.core.errors import Blocked
 from drctl.core.events import Event
 
 
@@ -95,10 +96,29 @@ class Run:
         return merged
 
     @property
+    def owner_on_this_host(self) -> bool:
+        return bool(self.owner.get("host") == socket.gethostname())
+
+    def ensure_not_live(self, force: bool) -> None:
+        """Refuse (Blocked) to take over a run whose process may still be working on it.
+
+        A process on this host is checked; one on another host cannot be, so the operator
+        who knows that host is gone says so with `force`.
+        """
+        if self.effective_status not in (RunStatus.RUNNING, RunStatus.WAITING):
+            return
+        where = f"pid {self.owner.get('pid')} on {self.owner.get('host')}"
+        if self.owner_on_this_host or not force:
+            hint = ("stop that process first" if self.owner_on_this_host else
+                    "drctl cannot see another host's processes: if that host or process is "
+                    "gone, pass --force")
+            raise Blocked(f"run {self.run_id} is {self.effective_status} in {where}", hint=hint)
+
+    @property
     def owner_alive(self) -> bool:
         """False when the run's process is known dead (same host, pid gone)."""
-        if self.owner.get("host") != socket.gethostname():
-            return True  # cannot tell from here; a lease decides (DynamoDB store)
+        if not self.owner_on_this_host:
+            return True  # cannot tell from here: an operator may say so (--force)
         pid = int(self.owner.get("pid", 0))
         return pid > 0 and _pid_alive(pid)
 

@@ -58,7 +58,8 @@ def _blocked(store: Store, holder: LockHolder) -> Blocked:
                 f"`drctl runs abort {holder.run_id} --reason \"…\"`")
     if status in (RunStatus.RUNNING, RunStatus.WAITING):
         return Blocked(f"a failover of this playbook is in progress: {holder.describe()}",
-                       hint="wait for it, or follow it with `drctl runs show "
-                            f"{holder.run_id}`")
+                       hint=f"wait for it, or follow it with `drctl runs show {holder.run_id}`; "
+                            f"if {holder.host} is gone, `drctl failover --resume "
+                            f"{holder.run_id} --takeover`")
     return Blocked(f"an unfinished failover of this playbook is {status}: {holder.describe()}",
                    hint=ways_out)

@@ -8,7 +8,7 @@ from typing import Any
 
 from drctl.core.clock import iso, parse_iso
 from drctl.core.engine import Engine, new_run_id
-from drctl.core.errors import Blocked, DrctlError, InvalidInput
+from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.run import Run, RunStatus, StepStatus
 from drctl.core.step import Change, Step, StepContext
 from drctl.failover import lock
@@ -128,9 +128,7 @@ def resume_failover(
     status = run.effective_status
     if status.finished and status is not RunStatus.FAILED:
         raise InvalidInput(f"run {run.run_id} is {status}: there is nothing to resume")
-    if status in (RunStatus.RUNNING, RunStatus.WAITING):
-        raise Blocked(f"run {run.run_id} is still {status} in pid {run.owner.get('pid')} on "
-                      f"{run.owner.get('host')}")
+    run.ensure_not_live(options.takeover)
     params = run.params
     playbook = load(params["playbook_path"])
     start = params.get("incident_start_override")

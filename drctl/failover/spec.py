@@ -19,6 +19,7 @@ class FailoverOptions:
     incident_start: datetime | None = None
     force: bool = False          # fail over despite failed pre-flight checks (journaled)
     approval: bool = False       # require a second person even if the playbook does not
+    takeover: bool = False       # resume a run whose process on another host is gone
 
 
 @dataclass(frozen=True)
