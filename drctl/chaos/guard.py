@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from drctl.aws.clients import ClientFactory
@@ -22,7 +21,7 @@ from drctl.chaos import kill_switch
 from drctl.chaos.preflight import alarms_in_alarm
 from drctl.chaos.verdict import Stop
 from drctl.store.base import Store
-from drctl.store.sqlite import SqliteStore
+from drctl.store.open import open_store
 
 Sink = Callable[[tuple[str, dict[str, Any]]], None]
 # Alarms are read at most this often: boundaries can come in quick succession, and the
@@ -34,7 +33,7 @@ ALARM_READ_INTERVAL = 2.0
 class GuardConfig:
     """What the guard watches; built by the drctl process, pickled to the experiment's."""
 
-    journal_path: str
+    store_url: str
     stop_alarms: dict[str, list[str]] = field(default_factory=dict)
     profile: str | None = None
 
@@ -46,7 +45,7 @@ class Guard:
         self._sink = sink
         self._operator_stop = operator_stop  # a multiprocessing Event, set on Ctrl-C
         self._aws = aws or Aws(ClientFactory(profile=config.profile))
-        self._store = store or SqliteStore(Path(config.journal_path))
+        self._store = store or open_store(config.store_url, self._aws.factory)
         self._lock = threading.Lock()
         self._armed = True
         self._alarms_clear_at = float("-inf")

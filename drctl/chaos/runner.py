@@ -32,7 +32,7 @@ PREFLIGHT = "preflight"
 class ChaosDeps:
     aws: Aws
     playbook: Playbook
-    journal_path: Path
+    store_url: str  # the same store, opened again in the experiment's process
     profile: str | None = None
 
 
@@ -93,7 +93,7 @@ def _refused(engine: Engine, run_id: str, preflight: Preflight) -> Outcome:
 
 
 def _request(experiment: ChaosExperiment, deps: ChaosDeps) -> ChildRequest:
-    guard = GuardConfig(str(deps.journal_path), guard_alarms(experiment, deps.playbook),
+    guard = GuardConfig(deps.store_url, guard_alarms(experiment, deps.playbook),
                         deps.profile)
     return ChildRequest(experiment.document, guard, experiment.rollback_strategy,
                         experiment.config_vars, experiment.secret_vars)

@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 from rich.console import Console
 
@@ -14,10 +13,8 @@ from drctl.aws.clients import ClientFactory
 from drctl.aws.estate import Aws
 from drctl.core.clock import Clock, SystemClock
 from drctl.core.engine import Engine, Subscriber
-from drctl.core.errors import InvalidInput
 from drctl.store.base import Store
-from drctl.store.dynamodb import DynamoStore
-from drctl.store.sqlite import SqliteStore
+from drctl.store.open import open_store, store_url
 
 DEFAULT_STATE_DIR = ".drctl"
 DEFAULT_PLAYBOOK = "playbooks/roadtrip.yaml"
@@ -38,14 +35,13 @@ class Application:
         chosen = state_dir or os.environ.get("DRCTL_STATE_DIR") or DEFAULT_STATE_DIR
         return cls(Path(chosen), profile, state_url)
 
+    @property
+    def store_url(self) -> str:
+        return store_url(self.state_dir, self.state_url)
+
     @cached_property
     def store(self) -> Store:
-        if not self.state_url:
-            return SqliteStore(self.state_dir / "journal.db")
-        table, region = parse_state_url(self.state_url)
-        store = DynamoStore(self.aws.factory.client("dynamodb", region), table)
-        store.create_table()
-        return store
+        return open_store(self.store_url, self.aws.factory)
 
     @cached_property
     def aws(self) -> Aws:
@@ -62,11 +58,3 @@ class Application:
     def engine(self, subscribers: list[Subscriber]) -> Engine:
         return Engine(self.store, self.clock, subscribers)
 
-
-def parse_state_url(url: str) -> tuple[str, str]:
-    """`dynamodb://TABLE?region=R` -> (TABLE, R). InvalidInput for anything else."""
-    parsed = urlparse(url)
-    region = parse_qs(parsed.query).get("region", [os.environ.get("AWS_DEFAULT_REGION", "")])[0]
-    if parsed.scheme != "dynamodb" or not parsed.netloc or not region:
-        raise InvalidInput(f"--state {url!r}: use dynamodb://TABLE?region=REGION")
-    return parsed.netloc, region

@@ -54,7 +54,7 @@ def run(
     app = app_of(ctx)
     app.json_output = json_out
     loaded = load_chaos_experiment(experiment, var, var_file)
-    deps = ChaosDeps(app.aws, load_playbook(playbook), app.store.path, app.profile)
+    deps = ChaosDeps(app.aws, load_playbook(playbook), app.store_url, app.profile)
     if dry_run:
         _show_plan(app, plan_chaos(loaded, deps, app.store, app.clock.now()).to_dict())
         return

@@ -120,7 +120,7 @@ class Run:
         if not self.owner_on_this_host:
             return True  # cannot tell from here: an operator may say so (--force)
         pid = int(self.owner.get("pid", 0))
-        return pid > 0 and _pid_alive(pid)
+        return pid > 0 and pid_alive(pid)
 
     @property
     def effective_status(self) -> RunStatus:
@@ -208,7 +208,8 @@ def _apply(run: Run, event: Event) -> None:
         run.error = data.get("error")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is `pid` a live (not zombie) process on this host?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

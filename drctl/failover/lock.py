@@ -7,11 +7,17 @@ resume or abort it, never allowed to start over on top of it.
 
 from __future__ import annotations
 
+import socket
+
+import structlog
+
 from drctl.core.clock import Clock
 from drctl.core.engine import owner
 from drctl.core.errors import Blocked, UnknownRun
-from drctl.core.run import RunStatus, StepStatus
+from drctl.core.run import RunStatus, StepStatus, pid_alive
 from drctl.store.base import LockHeld, LockHolder, Store, load_run
+
+log = structlog.get_logger("drctl.failover")
 
 # Steps that change the estate; a run that failed before any of them started changed nothing.
 MUTATING_STEPS = ("switch_dns", "scale_secondary")
@@ -21,8 +27,15 @@ def lock_name(playbook: str) -> str:
     return f"failover:{playbook}"
 
 
-def acquire(store: Store, playbook: str, run_id: str, clock: Clock) -> LockHolder:
-    """Take the playbook's lock for `run_id` (a resumed run takes its own lock over).
+# A holder whose run never started died while it was only reading AWS (resolving the target,
+# planning): nothing was changed. On another host, after this long, it is taken to be gone.
+NEVER_STARTED_GRACE = 600.0
+
+
+def acquire(store: Store, playbook: str, run_id: str, clock: Clock,
+            replace: LockHolder | None = None) -> LockHolder:
+    """Take the playbook's lock for `run_id`; a resumed run passes the holder it observed in
+    `replace` and takes its own lock over only if nobody else did first.
 
     Raises Blocked (exit 4) naming the holder and, for a dead one, the two ways out.
     """
@@ -30,9 +43,27 @@ def acquire(store: Store, playbook: str, run_id: str, clock: Clock) -> LockHolde
     holder = LockHolder(lock_name(playbook), run_id, me["user"], me["host"], me["pid"],
                         clock.now())
     try:
-        return store.acquire_lock(holder)
+        return store.acquire_lock(holder, replace)
     except LockHeld as exc:
-        raise _blocked(store, exc.holder) from None
+        stale = exc.holder
+        if not _never_started_and_gone(store, stale, clock):
+            raise _blocked(store, stale) from None
+    log.warning("stale_lock_taken_over", lock=holder.name, holder=stale.describe())
+    try:
+        return store.acquire_lock(holder, stale)
+    except LockHeld as again:
+        raise _blocked(store, again.holder) from None
+
+
+def _never_started_and_gone(store: Store, holder: LockHolder, clock: Clock) -> bool:
+    try:
+        load_run(store, holder.run_id)
+        return False
+    except UnknownRun:
+        pass
+    if holder.host == socket.gethostname():
+        return not pid_alive(holder.pid)
+    return (clock.now() - holder.acquired_at).total_seconds() > NEVER_STARTED_GRACE
 
 
 def settle(store: Store, playbook: str, run_id: str) -> bool:

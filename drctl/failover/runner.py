@@ -128,6 +128,7 @@ def resume_failover(
     status = run.effective_status
     if status.finished and status is not RunStatus.FAILED:
         raise InvalidInput(f"run {run.run_id} is {status}: there is nothing to resume")
+    observed = engine.store.lock(lock.lock_name(run.params["playbook"]))
     run.ensure_not_live(options.takeover)
     params = run.params
     playbook = load(params["playbook_path"])
@@ -139,8 +140,13 @@ def resume_failover(
                         force=options.force or bool(params.get("force")),
                         approval=options.approval or bool(params.get("approval"))),
     )
-    lock.acquire(engine.store, playbook.name, run.run_id, deps.clock)
+    mine = observed if observed is not None and observed.run_id == run.run_id else None
+    lock.acquire(engine.store, playbook.name, run.run_id, deps.clock, replace=mine)
     try:
+        # Under the lock, look again: another resume may have finished it in the meantime.
+        again = load_run(engine.store, run.run_id).status
+        if again.finished and again is not RunStatus.FAILED:
+            raise InvalidInput(f"run {run.run_id} is {again}: there is nothing to resume")
         engine.resume(run.run_id)
         return _execute(spec, deps, engine, run.run_id)
     finally:

@@ -5,10 +5,11 @@
   not exist, or starting one twice, raises `InvalidInput`.
 - `events(run_id)` returns the run's events in `seq` order; an unknown id raises `UnknownRun`.
 - `run_ids(kind)` lists runs newest first; `resolve(prefix)` expands a unique id prefix.
-- `acquire_lock(holder)` takes the named lock atomically: it succeeds when the lock is free or
-  already held by the same run (a resumed run takes its own lock over), and raises `LockHeld`
-  naming the holder otherwise. `release_lock(name, run_id)` frees it only for its holder.
-  Exactly one of many concurrent acquirers wins.
+- `acquire_lock(holder, replace=None)` takes the named lock atomically: it succeeds when the
+  lock is free, or when it is held by exactly `replace` (compare-and-swap: a resumed run takes
+  its own lock over from the holder it observed, so of two resumes only one can), and raises
+  `LockHeld` naming the holder otherwise. `release_lock(name, run_id)` frees it only for its
+  holder. Exactly one of many concurrent acquirers wins.
 - `get_setting(key)` / `put_setting(key, value)` keep small named values (the chaos kill switch);
   `None` deletes.
 """
@@ -60,7 +61,8 @@ class Store(Protocol):
 
     def run_ids(self, kind: str | None = None, limit: int = 100) -> list[str]: ...
 
-    def acquire_lock(self, holder: LockHolder) -> LockHolder: ...
+    def acquire_lock(self, holder: LockHolder, replace: LockHolder | None = None
+                     ) -> LockHolder: ...
 
     def release_lock(self, name: str, run_id: str) -> bool: ...
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from drctl.aws.errors import aws_call
 from drctl.core.clock import iso, parse_iso
-from drctl.core.errors import AwsError, InvalidInput, UnknownRun
+from drctl.core.errors import AwsError, InvalidInput, ResourceMissing, UnknownRun
 from drctl.core.events import Event
 from drctl.store.base import LockHeld, LockHolder
 
@@ -33,10 +33,12 @@ class DynamoStore:
 
     def create_table(self) -> None:
         """Create the table (on-demand billing) if it does not exist, and wait for it."""
-        with aws_call(f"describe table {self.table}"):
-            existing = self._db.list_tables()["TableNames"]
-        if self.table in existing:
+        try:
+            with aws_call(f"describe table {self.table}"):
+                self._db.describe_table(TableName=self.table)
             return
+        except ResourceMissing:
+            pass
         with aws_call(f"create table {self.table}"):
             self._db.create_table(
                 TableName=self.table, BillingMode="PAY_PER_REQUEST",
@@ -119,16 +121,22 @@ class DynamoStore:
                     return items
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def acquire_lock(self, holder: LockHolder) -> LockHolder:
+    def acquire_lock(self, holder: LockHolder, replace: LockHolder | None = None
+                     ) -> LockHolder:
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        if replace is not None:
+            condition = {
+                "ConditionExpression": "attribute_not_exists(pk) OR holder = :observed",
+                "ExpressionAttributeValues": {":observed": {"S": _holder_json(replace)}},
+            }
         try:
             with aws_call(f"take lock {holder.name}"):
                 self._db.put_item(
                     TableName=self.table,
                     Item={"pk": {"S": f"lock#{holder.name}"}, "sk": {"S": "lock"},
                           "run_id": {"S": holder.run_id},
-                          "holder": {"S": json.dumps(holder.to_dict())}},
-                    ConditionExpression="attribute_not_exists(pk) OR run_id = :rid",
-                    ExpressionAttributeValues={":rid": {"S": holder.run_id}},
+                          "holder": {"S": _holder_json(holder)}},
+                    **condition,
                 )
         except AwsError as exc:
             current = self.lock(holder.name) if exc.code in CONFLICT else None
@@ -175,3 +183,8 @@ class DynamoStore:
 
     def close(self) -> None:
         pass
+
+
+def _holder_json(holder: LockHolder) -> str:
+    # Canonical, so that the compare-and-swap compares like with like.
+    return json.dumps(holder.to_dict(), sort_keys=True)

@@ -42,10 +42,11 @@ class MemoryStore:
         journals.sort(key=lambda j: (j[0].at, j[0].run_id), reverse=True)
         return [j[0].run_id for j in journals[:limit]]
 
-    def acquire_lock(self, holder: LockHolder) -> LockHolder:
+    def acquire_lock(self, holder: LockHolder, replace: LockHolder | None = None
+                     ) -> LockHolder:
         with self._lock:
             current = self._locks.get(holder.name)
-            if current is not None and current.run_id != holder.run_id:
+            if current is not None and current != replace:
                 raise LockHeld(current)
             self._locks[holder.name] = holder
             return holder

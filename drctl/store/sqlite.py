@@ -94,15 +94,17 @@ class SqliteStore:
             rows = self._db.execute(query, (kind, kind, limit)).fetchall()
         return [row[0] for row in rows]
 
-    def acquire_lock(self, holder: LockHolder) -> LockHolder:
+    def acquire_lock(self, holder: LockHolder, replace: LockHolder | None = None
+                     ) -> LockHolder:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")  # serialises every writer on this database
             try:
                 row = self._db.execute(
                     "SELECT holder FROM locks WHERE name = ?", (holder.name,)
                 ).fetchone()
-                if row and json.loads(row[0])["run_id"] != holder.run_id:
-                    raise LockHeld(LockHolder.from_dict(json.loads(row[0])))
+                current = LockHolder.from_dict(json.loads(row[0])) if row else None
+                if current is not None and current != replace:
+                    raise LockHeld(current)
                 self._db.execute(
                     "INSERT OR REPLACE INTO locks VALUES (?, ?, ?)",
                     (holder.name, holder.run_id, json.dumps(holder.to_dict())),

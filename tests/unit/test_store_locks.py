@@ -33,11 +33,23 @@ def test_a_held_lock_refuses_another_run_naming_the_holder(store: Store) -> None
     assert store.lock("failover:roadtrip") == holder("run-1")
 
 
-def test_the_same_run_takes_its_lock_over(store: Store) -> None:
+def test_a_resumed_run_takes_its_lock_over_from_the_holder_it_observed(store: Store) -> None:
     store.acquire_lock(holder("run-1", pid=1))
-    store.acquire_lock(holder("run-1", pid=2))  # a resumed run, in a new process
+    observed = store.lock("failover:roadtrip")
+    store.acquire_lock(holder("run-1", pid=2), replace=observed)  # resumed, in a new process
     current = store.lock("failover:roadtrip")
     assert current is not None and current.pid == 2
+
+
+def test_of_two_resumes_of_one_run_only_one_takes_the_lock(store: Store) -> None:
+    store.acquire_lock(holder("run-1", pid=1))
+    observed = store.lock("failover:roadtrip")  # both resumes saw the crashed holder
+    store.acquire_lock(holder("run-1", pid=2), replace=observed)
+    with pytest.raises(LockHeld) as second:
+        store.acquire_lock(holder("run-1", pid=3), replace=observed)
+    assert second.value.holder.pid == 2
+    with pytest.raises(LockHeld):
+        store.acquire_lock(holder("run-1", pid=4))  # no observation: never a takeover
 
 
 def test_only_the_holder_releases(store: Store) -> None:

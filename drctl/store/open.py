@@ -1,0 +1,40 @@
+"""Which store a command uses, named by one string that can cross a process boundary.
+
+`sqlite:///abs/path/journal.db` (the local default) or `dynamodb://TABLE?region=REGION`
+(shared by a team). The chaos experiment's child process opens the same store from it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from drctl.aws.clients import ClientFactory
+from drctl.core.errors import InvalidInput
+from drctl.store.base import Store
+from drctl.store.dynamodb import DynamoStore
+from drctl.store.sqlite import SqliteStore
+
+
+def store_url(state_dir: Path, state: str | None) -> str:
+    return state or f"sqlite://{(state_dir / 'journal.db').resolve()}"
+
+
+def open_store(url: str, factory: ClientFactory) -> Store:
+    """Open (and for DynamoDB, create if needed) the store `url` names."""
+    if url.startswith("sqlite://"):
+        return SqliteStore(Path(url.removeprefix("sqlite://")))
+    table, region = parse_dynamodb_url(url)
+    store = DynamoStore(factory.client("dynamodb", region), table)
+    store.create_table()
+    return store
+
+
+def parse_dynamodb_url(url: str) -> tuple[str, str]:
+    """`dynamodb://TABLE?region=R` -> (TABLE, R). InvalidInput for anything else."""
+    parsed = urlparse(url)
+    region = parse_qs(parsed.query).get("region", [os.environ.get("AWS_DEFAULT_REGION", "")])[0]
+    if parsed.scheme != "dynamodb" or not parsed.netloc or not region:
+        raise InvalidInput(f"--state {url!r}: use dynamodb://TABLE?region=REGION")
+    return parsed.netloc, region
