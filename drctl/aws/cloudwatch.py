@@ -36,8 +36,12 @@ class CloudWatch:
         missing = [n for n in names if n not in found]
         if missing:
             raise ResourceMissing(f"alarm(s) not found in {self.region}: {', '.join(missing)}")
+        # StateTransitionedTimestamp is when the state last *changed*; StateUpdatedTimestamp
+        # also moves when the alarm is updated in place (older APIs and moto only have it).
         return [
-            AlarmState(n, found[n]["StateValue"], found[n]["StateUpdatedTimestamp"],
+            AlarmState(n, found[n]["StateValue"],
+                       found[n].get("StateTransitionedTimestamp")
+                       or found[n]["StateUpdatedTimestamp"],
                        found[n].get("StateReason", ""))
             for n in names
         ]

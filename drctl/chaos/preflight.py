@@ -126,8 +126,11 @@ def _blast_radius(experiment: ChaosExperiment, playbook: Playbook, aws: Aws) -> 
     _, records = read_records(aws.route53(), playbook.dns, list(playbook.regions))
     first = playbook.dns.records[0]
     serving = active_regions(first, records[first.name])
-    alone = [r for r in experiment.target_regions if serving == [r]]
-    if alone:
-        return (f"{alone[0]} is the only region serving {first.name}: a region-scope "
-                "experiment there would be a real outage")
+    if not serving:
+        return f"no region is serving {first.name}: region-scope chaos now would hide a real outage"
+    if set(serving) <= set(experiment.target_regions):
+        which = ", ".join(serving)
+        only = "the only region" if len(serving) == 1 else "every region"
+        return (f"{which} is {only} serving {first.name}: a region-scope experiment there "
+                "would be a real outage")
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import typer
 from rich.markup import escape
@@ -52,9 +52,15 @@ def _incident_start(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_iso(text)
+        when = parse_iso(text)
     except ValueError:
         raise InvalidInput(f"--incident-start {text!r} is not an ISO 8601 time") from None
+    if "T" in text and not any(mark in text[text.index("T"):] for mark in ("Z", "+", "-")):
+        raise InvalidInput(f"--incident-start {text!r} has no UTC offset: say Z or +HH:MM, so "
+                           "the RTO is measured from the right moment")
+    if when > datetime.now(UTC):
+        raise InvalidInput(f"--incident-start {text!r} is in the future")
+    return when
 
 
 def failover(

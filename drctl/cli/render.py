@@ -89,8 +89,9 @@ def render_targets(console: Console, data: dict[str, Any]) -> None:
         console.print(f"{name} {format_duration(value):>9}  target {format_duration(target):>9}"
                       f"  {verdict}{src}")
 
+    lower = "; a lower bound: no alarm fired" if data.get("rto_lower_bound") else ""
     line("RTO", data["rto_seconds"], data["rto_target_seconds"], data["rto_met"],
-         f"from {data.get('incident_start_source')} at {data.get('incident_start')}")
+         f"from {data.get('incident_start_source')} at {data.get('incident_start')}{lower}")
     line("RPO", data["rpo_seconds"], data["rpo_target_seconds"], data["rpo_met"],
          data.get("rpo_source"))
 

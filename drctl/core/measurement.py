@@ -55,6 +55,9 @@ class Measurement:
             "rto_seconds": self.rto_seconds,
             "rto_target_seconds": self.rto_target_seconds,
             "rto_met": self.rto_met,
+            # No alarm fired: the RTO runs from the failover's own start, so the outage may
+            # have begun earlier than this figure says.
+            "rto_lower_bound": self.incident_start_source == "failover_start",
             "rpo_seconds": self.rpo.seconds if self.rpo else None,
             "rpo_source": self.rpo.source if self.rpo else None,
             "rpo_detail": self.rpo.to_dict() if self.rpo else None,
@@ -71,9 +74,11 @@ def measure_recovery(
     rto_target: float,
     rpo_target: float,
 ) -> Measurement:
-    """RTO = recovered_at - incident_start, when both are known."""
+    """RTO = recovered_at - incident_start, when both are known and in that order (a recovery
+    "before" the incident means a wrong start time: no figure rather than a false one)."""
     rto = None
     if incident_start is not None and recovered_at is not None:
-        rto = round(max(0.0, (recovered_at - incident_start).total_seconds()), 3)
+        seconds = (recovered_at - incident_start).total_seconds()
+        rto = round(seconds, 3) if seconds >= 0 else None
     return Measurement(incident_start, incident_start_source, recovered_at, rto, rpo,
                        rto_target, rpo_target)

@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 
 from drctl.core.durations import format_duration
+from drctl.core.errors import DrctlError
 from drctl.core.measurement import Measurement
 from drctl.core.step import StepContext
 from drctl.failover.base import FailoverStep
@@ -24,7 +25,10 @@ class Notify(FailoverStep):
     def apply(self, ctx: StepContext) -> dict[str, Any]:
         measurement = measurement_from_facts(self.spec.playbook, ctx.facts)
         note = failover_notification(ctx.run_id, self.spec, measurement)
-        channels, skipped = self.deps.channels(self.spec.target_region)
+        try:
+            channels, skipped = self.deps.channels(self.spec.target_region)
+        except DrctlError as exc:  # the recovery already happened: record, never fail on it
+            channels, skipped = [], [f"channels: {exc}"]
         results = [{"channel": name, "ok": False, "detail": "skipped"} for name in skipped]
         for channel in channels:
             try:

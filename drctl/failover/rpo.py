@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from drctl.aws.estate import Aws
@@ -24,9 +24,13 @@ def read_rpo(
                 reading = heartbeat_rpo(source.heartbeat, aws, failed, target, incident_start)
             else:
                 assert source.cloudwatch is not None
-                reading = metric_rpo(source.cloudwatch, aws, target, now)
+                reading = metric_rpo(source.cloudwatch, aws, target, incident_start, now)
         except DrctlError as exc:
             notes.append(str(exc))
+            continue
+        except (ValueError, TypeError, OverflowError, KeyError) as exc:
+            # A malformed datum must not cost the failover its recovery record.
+            notes.append(f"unreadable {'heartbeat' if source.heartbeat else 'metric'}: {exc}")
             continue
         if reading is not None:
             return reading, notes
@@ -58,20 +62,34 @@ def heartbeat_rpo(
     )
 
 
-def metric_rpo(src: MetricSource, aws: Aws, target: str, now: datetime) -> RpoReading | None:
+# A lag datapoint older than this before the incident says nothing about the incident.
+METRIC_MAX_AGE = timedelta(minutes=5)
+
+
+def metric_rpo(src: MetricSource, aws: Aws, target: str, incident_start: datetime,
+               now: datetime) -> RpoReading | None:
+    """The newest replication-lag datapoint, if it is recent enough to speak for the incident
+    and is a lag at all (RDS reports -1 when replication is not active)."""
+    name = f"{src.namespace}/{src.metric}"
     point = aws.cloudwatch(target).latest_datapoint(src.namespace, src.metric, src.dimensions, now)
     if point is None:
-        raise DrctlError(f"no recent {src.namespace}/{src.metric} datapoints in {target}")
+        raise DrctlError(f"no recent {name} datapoints in {target}")
     value, at = point
+    if value < 0:
+        raise DrctlError(f"{name} is {value:g} in {target}: replication was not active")
+    if at < incident_start - METRIC_MAX_AGE:
+        raise DrctlError(f"newest {name} datapoint ({iso(at)}) is older than the incident")
     seconds = value / 1000.0 if src.unit == "milliseconds" else value
-    return RpoReading(round(seconds, 3), f"cloudwatch:{src.namespace}/{src.metric}",
+    return RpoReading(round(seconds, 3), f"cloudwatch:{name}",
                       reference=f"datapoint at {iso(at)}")
 
 
 def _when(value: object) -> datetime:
-    """A timestamp attribute: epoch seconds (number) or ISO 8601 text."""
+    """A timestamp attribute: epoch seconds or milliseconds (number), or ISO 8601 text."""
     if isinstance(value, int | float | Decimal):
-        return datetime.fromtimestamp(float(value), UTC)
+        number = float(value)
+        # Epoch milliseconds are above 1e11 from 1973 on; seconds stay below it until 5138.
+        return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, UTC)
     if isinstance(value, str):
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     raise TypeError(f"not a timestamp: {value!r}")

@@ -107,6 +107,7 @@ def run_failover(
         # Every resource the steps will touch is read first: a missing replica or service is
         # invalid input now (exit 2), not a failure after DNS has already moved.
         plan_changes(spec, deps)
+        deps.channels(spec.target_region)  # a required webhook that is not set: exit 2 now
         engine.start("failover", failover_params(spec), run_id=run_id)
         return _execute(spec, deps, engine, run_id)
     finally:

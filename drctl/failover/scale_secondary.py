@@ -113,7 +113,20 @@ class ScaleSecondary(FailoverStep):
             return [self._recreate_and_promote(ident, recreate)]
         change = Change(self.name, "promote read replica", ident, self.region,
                         "replica" if db.is_replica else "standalone", "standalone")
-        return [Action(change, partial(rds.promote, ident), partial(self._promoted, ident))]
+        return [Action(change, partial(self._promote_when_ready, ident),
+                       partial(self._promoted, ident))]
+
+    def _promote_when_ready(self, ident: str) -> None:
+        """Promote once the instance is available: on a resume it may still be being created
+        (failback) or promoted (the crash came mid-promotion), and AWS refuses a promotion
+        then; a replica that became standalone meanwhile needs nothing."""
+        rds = self.deps.aws.rds(self.region)
+        StepContext("promote", self.deps.clock).wait_until(
+            lambda: rds.instance(ident).status == "available",
+            timeout=self.spec.playbook.scale.timeout, interval=5.0,
+            what=f"{ident} to be available before promotion")
+        if rds.instance(ident).is_replica:
+            rds.promote(ident)
 
     def _recreate_and_promote(self, ident: str, recreate: RdsRecreate) -> Action:
         """Failback: the region's old database is stale, so replicate the current primary
@@ -126,11 +139,7 @@ class ScaleSecondary(FailoverStep):
         def run() -> None:
             rds = self.deps.aws.rds(self.region)
             rds.create_read_replica(ident, source.arn, recreate.instance_class)
-            StepContext("replica", self.deps.clock).wait_until(
-                lambda: rds.instance(ident).status == "available",
-                timeout=self.spec.playbook.scale.timeout, interval=5.0,
-                what=f"read replica {ident} to be available")
-            rds.promote(ident)
+            self._promote_when_ready(ident)
 
         return Action(change, run, partial(self._promoted, ident))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -90,9 +91,11 @@ class HeartbeatWriter:
     """
 
     def __init__(
-        self, region: str, dynamodb: Any, conditions: Conditions, interval: float = 1.0
+        self, region: str, dynamodb: Any, conditions: Conditions, interval: float = 1.0,
+        on_write: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.region = region
+        self._on_write = on_write  # the replicator, told of every beat (no beat is missed)
         self._dynamodb = dynamodb
         self._conditions = conditions
         self._interval = interval
@@ -126,10 +129,14 @@ class HeartbeatWriter:
             "written_at": Decimal(f"{time.time():.3f}"),
             "seq": self._seq,
         }
+        attributes = _to_attributes(item)
         try:
-            self._dynamodb.put_item(TableName=HEARTBEATS_TABLE, Item=_to_attributes(item))
+            self._dynamodb.put_item(TableName=HEARTBEATS_TABLE, Item=attributes)
         except Exception as exc:  # a missed beat is data, not a crash: keep beating
             log.warning("heartbeat_write_failed", region=self.region, error=str(exc))
+            return
+        if self._on_write is not None:
+            self._on_write(HEARTBEATS_TABLE, attributes)
 
 
 def _to_attributes(item: dict[str, Any]) -> dict[str, dict[str, str]]:

@@ -75,6 +75,16 @@ class Replicator:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def enqueue(self, table: str, item: Item) -> None:
+        """Queue a version written in the source region, told by its writer. Polling can miss
+        versions of an overwritten item when the machine is busy; the heartbeat, the RPO's
+        ground truth, must not be missed."""
+        key = json.dumps(item[TABLE_KEYS[table]], sort_keys=True)
+        written_at = float(item["written_at"]["N"]) if "written_at" in item else self._clock()
+        with self._lock:
+            self._seen[(table, key)] = json.dumps(item, sort_keys=True)
+            self._pending.append(_Pending(table, item, written_at))
+
     def drop_pending(self) -> int:
         """Lose everything not yet applied, as a failed region does. Returns how many items."""
         with self._lock:
@@ -97,27 +107,28 @@ class Replicator:
                 was_active = active
                 if not active:
                     if not self._conditions.is_down(self._target_region):
-                        self._apply_due()  # drain what was in flight before the switch
+                        self.apply_due()  # drain what was in flight before the switch
                     continue
                 if time.monotonic() - last_poll >= self._poll_interval:
                     last_poll = time.monotonic()
                     self._poll()
                 if not self._conditions.is_down(self._target_region):
-                    self._apply_due()
+                    self.apply_due()
             except Exception as exc:  # one bad round must not end replication
                 log.warning("replication_round_failed", error=str(exc))
 
     def _poll(self) -> None:
         now = self._clock()
         for table, key, version, item in self._source_versions():
-            if self._seen.get((table, key)) == version:
-                continue
-            self._seen[(table, key)] = version
+            with self._lock:
+                if self._seen.get((table, key)) == version:
+                    continue
+                self._seen[(table, key)] = version
             written_at = float(item["written_at"]["N"]) if "written_at" in item else now
             with self._lock:
                 self._pending.append(_Pending(table, item, written_at))
 
-    def _apply_due(self) -> None:
+    def apply_due(self) -> None:
         cutoff = self._clock() - self._conditions.replication_lag
         with self._lock:
             due = sorted(

@@ -111,10 +111,16 @@ def test_malformed_playbook_gives_file_and_line(cli, tmp_path, old, new, needle,
         assert message in result.stderr
 
 
-def test_bad_incident_start_is_invalid_input(cli, unchanged) -> None:
-    result = cli("failover", "--region", "us-west-2", "--yes", "--incident-start", "yesterday")
+@pytest.mark.parametrize(("when", "message"), [
+    ("yesterday", "not an ISO 8601 time"),
+    ("2026-03-01T10:00:00", "has no UTC offset"),
+    ("2999-01-01T00:00:00Z", "is in the future"),
+])
+def test_bad_incident_start_is_invalid_input(cli, unchanged, when, message) -> None:
+    result = cli("failover", "--region", "us-west-2", "--yes", "--incident-start", when)
     assert result.returncode == 2
-    assert "not an ISO 8601 time" in result.stderr
+    assert message in result.stderr
+    assert cli.json("runs", "list") == []
 
 
 def test_valid_playbook_validates_live(cli) -> None:

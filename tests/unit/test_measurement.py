@@ -36,8 +36,9 @@ def test_rto_is_rounded_to_milliseconds() -> None:
     assert m.rto_seconds == 1.235
 
 
-def test_recovery_before_the_recorded_start_is_not_a_negative_rto() -> None:
-    assert measure(rto=-30).rto_seconds == 0.0
+def test_recovery_before_the_recorded_start_gives_no_rto_rather_than_a_false_one() -> None:
+    result = measure(rto=-30)
+    assert result.rto_seconds is None and result.rto_met is False
 
 
 @pytest.mark.parametrize(
@@ -86,6 +87,7 @@ def test_to_dict_carries_figures_sources_targets_and_verdicts() -> None:
         "rto_seconds": 7200.0,
         "rto_target_seconds": 3600.0,
         "rto_met": False,
+        "rto_lower_bound": False,
         "rpo_seconds": 12.5,
         "rpo_source": "heartbeat:roadtrip-heartbeats",
         "rpo_detail": {
