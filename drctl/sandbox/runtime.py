@@ -21,6 +21,7 @@ from drctl.sandbox.alarms import AlarmEvaluator
 from drctl.sandbox.apps import HeartbeatWriter, RegionalApp
 from drctl.sandbox.conditions import Conditions
 from drctl.sandbox.control import ControlApi
+from drctl.sandbox.ecs_scheduler import EcsScheduler
 from drctl.sandbox.estate import PRIMARY, REGIONS, SECONDARY
 from drctl.sandbox.fault_injector import FaultInjector
 from drctl.sandbox.faults import INTERNAL_AGENT, FaultSettings
@@ -79,6 +80,9 @@ class EmbeddedSandbox:
             self._start(HeartbeatWriter(source, dynamodb[source], self.conditions,
                                         on_write=replicator.enqueue))
         self._start(TrafficWatcher(clients.client("route53", PRIMARY), self.conditions))
+        # After seeding and before the sandbox says it is ready: the seeded services have
+        # their tasks by the time anyone can look.
+        self._start(EcsScheduler(REGIONS))
         self._start(ReplicaLagPublisher(cloudwatch[SECONDARY], self.conditions, PRIMARY))
         self._evaluator = AlarmEvaluator(cloudwatch, {r: a.url for r, a in self.apps.items()})
         self._start(self._evaluator)

@@ -75,19 +75,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(files: SandboxFiles, port: int, replication_lag: float, faults: dict[str, Any]) -> int:
     # Imported here so that `--help` and argument errors do not pay for importing moto.
-    from drctl.sandbox.ecs_scheduler import EcsScheduler
-    from drctl.sandbox.estate import REGIONS
     from drctl.sandbox.faults import FaultSettings
     from drctl.sandbox.runtime import EmbeddedSandbox
 
     log = structlog.get_logger(__name__)
     stop = StopRequest()
     sandbox = None
-    scheduler = EcsScheduler(REGIONS)
     try:
         sandbox = EmbeddedSandbox(files, port, replication_lag, FaultSettings.from_dict(faults))
         sandbox.start()
-        scheduler.start()  # after seeding: the seeded services get their tasks at once
         stop.wait()
         log.info("stopping", signal=signal.Signals(stop.signum or signal.SIGTERM).name)
         return 0
@@ -95,7 +91,6 @@ def run(files: SandboxFiles, port: int, replication_lag: float, faults: dict[str
         log.exception("sandbox_failed")
         return 1
     finally:
-        scheduler.stop()
         if sandbox is not None:
             sandbox.stop()
 
