@@ -15,7 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from drctl.core.clock import iso
+from drctl.core.engine import Engine
 from drctl.core.errors import InvalidInput
+from drctl.core.run import RunStatus
 from drctl.store.base import Store
 
 SETTING = "chaos.kill_switch"
@@ -60,3 +62,11 @@ def engaged(store: Store) -> KillSwitch | None:
         return KillSwitch(**json.loads(raw))
     except (ValueError, TypeError):
         return KillSwitch(f"unreadable kill switch setting {raw!r}", "?", "?", "?")
+
+
+def journal(engine: Engine, action: str, details: dict[str, Any]) -> str:
+    """Record a halt or resume in the journal (kind `kill-switch`): who stopped chaos, when
+    and why is part of the audit trail, next to the runs it stopped."""
+    run_id = engine.start("kill-switch", {"action": action, **details})
+    engine.emit(run_id, "run_finished", status=str(RunStatus.SUCCEEDED))
+    return run_id

@@ -6,6 +6,7 @@ commands that run or read experiments, so the rest of drctl works without it.
 
 from __future__ import annotations
 
+import getpass
 import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -138,6 +139,7 @@ def halt(
     activity (rollbacks played)."""
     app = app_of(ctx)
     switch = kill_switch.engage(app.store, reason, app.clock.now())
+    kill_switch.journal(app.engine([]), "halt", switch.to_dict())
     if json_out:
         print_json({"halted": True, **switch.to_dict()})
     else:
@@ -150,6 +152,8 @@ def resume(ctx: typer.Context, json_out: bool = JsonOpt) -> None:
     """Release the kill switch."""
     app = app_of(ctx)
     previous = kill_switch.release(app.store)
+    kill_switch.journal(app.engine([]), "resume", {
+        "by": getpass.getuser(), "released": previous.to_dict() if previous else None})
     if json_out:
         print_json({"halted": False, "released": previous.to_dict() if previous else None})
     elif previous:

@@ -77,7 +77,10 @@ def render_run(console: Console, run: Run) -> None:
                       format_duration(step.duration_seconds))
     console.print(table)
     if run.error:
-        console.print(f"[red]error:[/] {run.error}")
+        console.print(f"[red]error:[/] {escape(run.error)}")
+    for key in ("changed", "resume", "roll_back"):
+        if run.recovery.get(key):
+            console.print(f"  {escape(run.recovery[key])}")
     if "rto_seconds" in data:
         render_targets(console, data)
 

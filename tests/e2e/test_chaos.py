@@ -268,6 +268,11 @@ def test_the_kill_switch_skips_experiments_until_resumed(cli: Cli) -> None:
     assert cli.json("chaos", "resume")["halted"] is False
     assert cli.json("chaos", "run", "experiments/ecs-task-loss.json", "--dry-run")[
         "preflight"]["passed"] is True
+    # Who stopped chaos, and who allowed it again, is in the journal.
+    audit = [cli.json("runs", "show", r["run_id"])["params"]
+             for r in cli.json("runs", "list", "--kind", "kill-switch")]
+    assert [a["action"] for a in audit] == ["resume", "halt"]
+    assert audit[1]["reason"] == "INC-42: us-east-1 degraded"
 
 
 def test_an_unfinished_failover_skips_the_experiment(cli: Cli) -> None:
