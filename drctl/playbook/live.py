@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from drctl.aws.dynamodb_restore import DynamoDbRestore
 from drctl.aws.estate import Aws
-from drctl.core.errors import DrctlError
+from drctl.core.errors import DrctlError, InvalidInput
 from drctl.failover.dns import read_records
 from drctl.playbook.schema import Playbook
 
@@ -28,6 +29,7 @@ def check_live(playbook: Playbook, aws: Aws) -> list[Problem]:
     ]
     for region in playbook.regions:
         checks += _regional_checks(playbook, aws, region)
+    checks += _drill_checks(playbook, aws)
     problems = []
     for loc, check in checks:
         try:
@@ -63,3 +65,26 @@ def _regional_checks(
             checks.append((("notify", i, "sns", "topic"),
                            partial(aws.sns(region).topic_arn, channel.sns.topic)))
     return checks
+
+
+def _drill_checks(playbook: Playbook, aws: Aws) -> list[tuple[Loc, Callable[[], object]]]:
+    """Each drill target exists where the playbook says; a PITR target has PITR on."""
+    checks: list[tuple[Loc, Callable[[], object]]] = []
+    for i, target in enumerate(playbook.drills.targets if playbook.drills else []):
+        loc: Loc = ("drills", "targets", i, "target")
+        if target.service == "dynamodb":
+            tables = aws.dynamodb_restore(target.region)
+            checks.append((loc, partial(tables.table, target.resource)))
+            if "pitr" in target.kinds:
+                checks.append((("drills", "targets", i, "kinds"),
+                               partial(_pitr_on, tables, target.resource, target.region)))
+        else:
+            checks.append((loc, partial(aws.rds_restore(target.region).profile,
+                                        target.resource)))
+    return checks
+
+
+def _pitr_on(tables: DynamoDbRestore, table: str, region: str) -> None:
+    if not tables.pitr_window(table).enabled:
+        raise InvalidInput(f"point-in-time recovery is off for {table} ({region}): "
+                           "a pitr drill cannot run")

@@ -127,3 +127,17 @@ def test_valid_playbook_validates_live(cli) -> None:
     result = cli("validate", str(PLAYBOOK))
     assert result.returncode == 0, result.stderr
     assert "valid (schema and live resources)" in result.stdout
+
+
+@pytest.mark.parametrize(("old", "new", "needle", "message"), [
+    ("target: dynamodb:roadtrip-pois", "target: dynamodb:roadtrip-poi",
+     "target: dynamodb:roadtrip-poi", "roadtrip-poi"),
+    ("target: dynamodb:roadtrip-pois", "target: dynamodb:roadtrip-heartbeats",
+     "kinds: [pitr, snapshot]", "point-in-time recovery is off for roadtrip-heartbeats"),
+])
+def test_validate_checks_drill_targets_live(cli, tmp_path, old, new, needle, message) -> None:
+    path = playbook_with(tmp_path, old, new)
+    result = cli("validate", path)
+    assert result.returncode == 2
+    assert f"{path}:{line_of(path, needle)}" in result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
