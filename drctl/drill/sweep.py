@@ -28,7 +28,7 @@ from drctl.drill.resources import (
     is_drill_resource,
 )
 from drctl.playbook.schema import Playbook
-from drctl.store.base import Store, load_run
+from drctl.store.base import Store, list_runs, load_run
 
 # Drill tables are named `<table>-drill-<run>`: only those are worth a ListTagsOfResource call.
 _NAME_MARK = "-drill-"
@@ -86,9 +86,27 @@ class Sweep:
                 continue
             ctx.report(f"deleting {resource.describe()} of drill {run_id}")
             delete(self.aws, resource, None, report)
+        skipped += self._untagged_leftovers({r.name for r, _ in found})
         if report.failed:
             raise CleanupFailed(report)
         return {"cleanup": report.to_dict(), "skipped": skipped, "regions": self.regions}
+
+    def _untagged_leftovers(self, tagged: set[str]) -> list[dict[str, Any]]:
+        """DynamoDB tables of interrupted drills in this journal that carry no tags (killed
+        between the restore, which takes no tags, and the tagging). Never deleted on a name
+        alone -- reported, so nobody pays for them unknowingly."""
+        leftovers = []
+        for run in list_runs(self.store, "drill", limit=1000):
+            name, region = run.params.get("drill_resource"), run.params.get("restore_region")
+            if (run.effective_status is not RunStatus.INTERRUPTED or not name or not region
+                    or name in tagged or not str(run.params.get("target", "")).startswith(
+                        "dynamodb:")):
+                continue
+            if self.aws.dynamodb_restore(str(region)).exists(str(name)):
+                leftovers.append({"type": DYNAMODB_TABLE, "region": region, "name": name,
+                                  "run_id": run.run_id, "reason": "untagged (the drill was "
+                                  "killed before tagging it): check it and delete it by hand"})
+        return leftovers
 
     def _in_use(self, run_id: str) -> str | None:
         """Why the drill's resources must be left alone, or None to delete them."""

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -136,3 +138,36 @@ def make_decoys(ddb: Any) -> list[str]:
     arn = ddb.describe_table(TableName=DECOYS[1])["Table"]["TableArn"]
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "drctl:drill", "Value": "dr-x"}])
     return list(DECOYS)
+
+
+def test_an_untagged_leftover_of_a_killed_drill_is_reported_not_deleted(
+    cli: Cli, aws: ClientFactory
+) -> None:
+    """A drill killed between the restore (DynamoDB restores take no tags) and its tagging
+    leaves an untagged table: the sweep names it, and leaves it to a person."""
+    from datetime import UTC, datetime
+
+    from drctl.core.events import Event
+    from drctl.store.sqlite import SqliteStore
+
+    ddb = aws.client("dynamodb", "us-east-1")
+    name = "roadtrip-pois-drill-killed0"
+    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}])
+    journal = SqliteStore(cli.state_dir / "journal.db")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    journal.append(Event("dr-20260101T000000-killed", "run_started", datetime.now(UTC), data={
+        "kind": "drill", "user": "alice", "host": socket.gethostname(),
+        "pid": int(dead.stdout), "params": {"target": "dynamodb:roadtrip-pois",
+                                            "restore_region": "us-east-1",
+                                            "drill_resource": name}}))
+    journal.close()
+    try:
+        swept = cli.json("drill", "cleanup")
+        assert name in ddb.list_tables()["TableNames"]
+        [entry] = [s for s in swept["skipped"] if s["name"] == name]
+        assert "untagged" in entry["reason"] and entry["run_id"] == "dr-20260101T000000-killed"
+    finally:
+        ddb.delete_table(TableName=name)
