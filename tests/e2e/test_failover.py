@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,9 @@ def test_failover_moves_traffic_and_measures_true_rto_rpo(
     truth = manager.ground_truth(sandbox.state_dir)
     outage_start = parse_iso(truth["outages"]["us-east-1"]["started_at"])
 
+    launched = datetime.now(UTC)
     result = cli("failover", "--region", "us-west-2", "--yes", "--json")
+    finished = datetime.now(UTC)
     assert result.returncode == 0, result.stderr
     run = json.loads(result.stdout)
 
@@ -56,6 +59,11 @@ def test_failover_moves_traffic_and_measures_true_rto_rpo(
     smoke = run["steps"][4]
     assert parse_iso(smoke["started_at"]) <= recovered <= parse_iso(smoke["ended_at"])
     assert recovered >= parse_iso(run["steps"][3]["ended_at"])
+    # ...and against the test's own clock: recovery happened while the CLI ran, so the RTO
+    # lies between (launch - outage start) and (exit - outage start).
+    assert launched <= recovered <= finished
+    low, high = ((t - outage_start).total_seconds() for t in (launched, finished))
+    assert low - 1.0 <= run["rto_seconds"] <= high + 1.0
     assert run["rto_target_seconds"] == 3600 and run["rto_met"] is True
 
     # The estate, read back independently.
