@@ -151,11 +151,14 @@ def faults(
 
 
 @sandbox_app.command("down")
-def down(ctx: typer.Context) -> None:
+def down(ctx: typer.Context, json_out: bool = JsonOpt) -> None:
     """Stop the sandbox this state dir started (only that process)."""
     app = app_of(ctx)
     stopped = manager.stop(app.state_dir)
-    app.console.print("sandbox stopped" if stopped else "no sandbox was running")
+    if json_out:
+        print_json({"stopped": stopped, "state_dir": str(app.state_dir)})
+    else:
+        app.console.print("sandbox stopped" if stopped else "no sandbox was running")
 
 
 @sandbox_app.command("outage")
