@@ -184,7 +184,9 @@ def test_outage_fails_the_app_fires_alarms_and_stops_heartbeats(
 def test_rpo_after_an_outage_is_the_replication_lag(
     sandbox: SandboxInfo, aws: ClientFactory
 ) -> None:
-    wait_until(lambda: heartbeat(aws, SECONDARY), LAG + 3, "the first replicated heartbeat")
+    # Replication must be flowing steadily (an earlier test's outage leaves a stale copy).
+    wait_until(lambda: (hb := heartbeat(aws, SECONDARY)) and time.time() - hb["written_at"]
+               <= LAG + 1.2, LAG + 5, "replication to run at the injected lag")
     with_outage = manager.outage(sandbox.state_dir, PRIMARY)
     try:
         primary, secondary = heartbeat(aws, PRIMARY), heartbeat(aws, SECONDARY)
