@@ -25,6 +25,8 @@ AFTER_FAILOVER = {
 CRASH_POINTS = [f"step_succeeded:{step}" for step in STEPS] + [
     "step_started:switch_dns",
     "step_progress:scale_secondary:applied",  # some scaling actions done, others maybe not
+    "step_started:smoke_test",
+    "step_started:notify",
 ]
 
 
