@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from drctl.sandbox.estate import detection_alarms
+from drctl.sandbox.periodic import Periodic
 
 log = structlog.get_logger(__name__)
 
@@ -25,8 +26,10 @@ _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 OK, ALARM = "OK", "ALARM"
 
 
-class AlarmEvaluator:
+class AlarmEvaluator(Periodic):
     """Sets `detection_alarms(region)` from the health of each region's app."""
+
+    name = "alarm-evaluator"
 
     def __init__(
         self,
@@ -35,22 +38,16 @@ class AlarmEvaluator:
         interval: float = 0.5,
         probe_timeout: float = 1.0,
     ) -> None:
+        super().__init__(interval)
         self._cloudwatch = cloudwatch
         self._app_urls = app_urls
-        self._interval = interval
         self._probe_timeout = probe_timeout
         # The seed leaves every alarm in OK; only changes from here on are written.
         self._states = dict.fromkeys(app_urls, OK)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="alarm-evaluator", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+    def tick(self) -> None:
+        self.evaluate()
 
     def evaluate(self) -> dict[str, str]:
         """One evaluation round, now. Called synchronously when an outage is declared so that
@@ -78,9 +75,3 @@ class AlarmEvaluator:
         except (urllib.error.URLError, OSError):
             return False
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.evaluate()
-            except Exception as exc:  # keep evaluating; moto may be briefly busy
-                log.warning("alarm_evaluation_failed", error=str(exc))

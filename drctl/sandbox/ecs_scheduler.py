@@ -28,6 +28,8 @@ import structlog
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ecs.models import EC2ContainerServiceBackend, Service, Task, ecs_backends
 
+from drctl.sandbox.periodic import Periodic
+
 log = structlog.get_logger(__name__)
 
 # moto's backends are process-global and answer requests on server threads: one lock for them.
@@ -108,33 +110,31 @@ def apply_ecs_fidelity() -> list[str]:
     return sorted(_PATCHES)
 
 
-class EcsScheduler:
+class EcsScheduler(Periodic):
     """Keeps every ACTIVE replica service of `regions` at its desired count of running tasks.
 
     A task it starts is PENDING for `task_startup` seconds, then RUNNING (image pull, health
     check grace): a lost task shows as a dip in `runningCount` before it is replaced.
     """
 
+    name = "ecs-scheduler"
+
     def __init__(self, regions: Iterable[str], interval: float = 0.5, task_startup: float = 2.0,
                  account_id: str = DEFAULT_ACCOUNT_ID) -> None:
+        super().__init__(interval)
         self._regions = tuple(regions)
-        self._interval = interval
         self._task_startup = task_startup
         self._account_id = account_id
         self._ready_at: dict[str, float] = {}  # pending task ARN -> when it is RUNNING
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ecs-scheduler", daemon=True)
 
     def start(self) -> None:
         apply_ecs_fidelity()
         # The seeded estate has been running for a while: its first tasks start RUNNING.
         self.converge(task_startup=0.0)
-        self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+    def tick(self) -> None:
+        self.converge()
 
     def converge(self, task_startup: float | None = None) -> dict[str, tuple[int, int]]:
         """One round over every service. Returns `{region/cluster/service: (running, pending)}`
@@ -179,12 +179,6 @@ class EcsScheduler:
                                     "Scaling activity initiated by the service scheduler")
         _recount(backend, service)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.converge()
-            except Exception as exc:  # keep scheduling; moto may be mid-change
-                log.warning("ecs_scheduler_failed", error=str(exc))
 
 
 def _wanted(service: Service, current: int) -> int:

@@ -23,6 +23,7 @@ import structlog
 
 from drctl.sandbox.conditions import Conditions
 from drctl.sandbox.estate import DB_REPLICA, REPLICATED_TABLES, TABLE_KEYS
+from drctl.sandbox.periodic import Periodic
 
 log = structlog.get_logger(__name__)
 
@@ -146,29 +147,28 @@ class Replicator:
                 yield table, json.dumps(item[key_name], sort_keys=True), version, item
 
 
-class ReplicaLagPublisher:
+class ReplicaLagPublisher(Periodic):
     """Publishes AWS/RDS `ReplicaLag` for the cross-region replica, as RDS does every minute.
 
     Here every few seconds, with the injected lag; nothing is published while the source region is
     down (the replica cannot know its lag then), so the last datapoint is the lag at the failure.
     """
 
+    name = "replica-lag"
+
     def __init__(
         self, cloudwatch: Any, conditions: Conditions, source_region: str, interval: float = 5.0
     ) -> None:
+        super().__init__(interval, tick_at_start=True)
         self._cloudwatch = cloudwatch
         self._conditions = conditions
         self._source_region = source_region
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="replica-lag", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+    def tick(self) -> None:
+        # A missing datapoint is tolerable (the base logs it); a dead thread is not.
+        source = self._source_region
+        if not self._conditions.is_down(source) and self._conditions.active == source:
+            self.publish_once()
 
     def publish_once(self) -> None:
         self._cloudwatch.put_metric_data(
@@ -182,17 +182,6 @@ class ReplicaLagPublisher:
                 }
             ],
         )
-
-    def _run(self) -> None:
-        while True:
-            try:
-                source = self._source_region
-                if not self._conditions.is_down(source) and self._conditions.active == source:
-                    self.publish_once()
-            except Exception as exc:  # a missing datapoint is tolerable; a dead thread is not
-                log.warning("replica_lag_publish_failed", error=str(exc))
-            if self._stop.wait(self._interval):
-                return
 
 
 def _scan(dynamodb: Any, table: str) -> Iterator[Item]:

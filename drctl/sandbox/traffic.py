@@ -7,31 +7,24 @@ region starts writing and replicating back — and a failback has a true RPO to 
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import structlog
 
 from drctl.sandbox.conditions import Conditions
 from drctl.sandbox.estate import API_RECORD, ZONE_NAME
+from drctl.sandbox.periodic import Periodic
 
 log = structlog.get_logger(__name__)
 
 
-class TrafficWatcher:
+class TrafficWatcher(Periodic):
+    name = "traffic-watcher"
+
     def __init__(self, route53: Any, conditions: Conditions, interval: float = 0.5) -> None:
+        super().__init__(interval)
         self._route53 = route53
         self._conditions = conditions
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="traffic-watcher", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
     def active_region(self) -> str | None:
         """The set identifier (a region) with the highest positive weight, if any."""
@@ -44,11 +37,7 @@ class TrafficWatcher:
         region, weight = max(weights.items(), key=lambda kv: kv[1], default=(None, 0))
         return region if weight > 0 else None
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                region = self.active_region()
-                if region and self._conditions.set_active(region):
-                    log.info("traffic_moved", active=region)
-            except Exception as exc:  # keep watching; the last known active region stands
-                log.warning("traffic_watch_failed", error=str(exc))
+    def tick(self) -> None:
+        region = self.active_region()  # on a failure the last known active region stands
+        if region and self._conditions.set_active(region):
+            log.info("traffic_moved", active=region)
