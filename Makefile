@@ -13,11 +13,11 @@ $(BIN)/python:
 
 # One stamp per install flavour, redone when pyproject.toml changes.
 $(VENV)/.installed-sandbox: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e '.[sandbox]'
+	$(PIP) install --quiet -e '.[all]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e '.[sandbox,dev]'
+	$(PIP) install --quiet -e '.[all,dev]'
 	touch $@ $(VENV)/.installed-sandbox
 
 demo: $(VENV)/.installed-sandbox
