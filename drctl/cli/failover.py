@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 import typer
 from rich.markup import escape
@@ -12,11 +12,11 @@ from rich.markup import escape
 from drctl.cli.app import Application
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
-from drctl.core.clock import parse_iso
 from drctl.core.crashpoints import crash_subscriber
 from drctl.core.engine import Engine, Subscriber
 from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.operator import ConsoleOperator
+from drctl.core.operator_time import parse_operator_time
 from drctl.failover.runner import plan_failover, resolve_spec, resume_failover, run_failover
 from drctl.failover.spec import FailoverDeps, FailoverOptions, FailoverSpec
 from drctl.notify.channels import build_channels
@@ -48,19 +48,15 @@ def _plain(app: Application) -> Callable[[str], None]:
     return lambda text: console.print(text, markup=False)
 
 
-def _incident_start(text: str | None) -> datetime | None:
+# An incident older than this is not the start of the failover being run now.
+INCIDENT_MAX_AGE = timedelta(days=7)
+
+
+def _incident_start(text: str | None, now: datetime) -> datetime | None:
     if text is None:
         return None
-    try:
-        when = parse_iso(text)
-    except ValueError:
-        raise InvalidInput(f"--incident-start {text!r} is not an ISO 8601 time") from None
-    if "T" in text and not any(mark in text[text.index("T"):] for mark in ("Z", "+", "-")):
-        raise InvalidInput(f"--incident-start {text!r} has no UTC offset: say Z or +HH:MM, so "
-                           "the RTO is measured from the right moment")
-    if when > datetime.now(UTC):
-        raise InvalidInput(f"--incident-start {text!r} is in the future")
-    return when
+    return parse_operator_time(text, option="--incident-start", now=now,
+                               max_age=INCIDENT_MAX_AGE)
 
 
 def failover(
@@ -71,7 +67,9 @@ def failover(
     yes: bool = typer.Option(False, "--yes", "-y", help="Skip the operator's confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; change nothing."),
     incident_start: str | None = typer.Option(
-        None, "--incident-start", help="When the incident began (ISO 8601); default: alarms."),
+        None, "--incident-start",
+        help="When the incident began, ISO 8601 with an offset (2026-11-30T22:00:00Z), at most "
+             "7 days ago. Default: the earliest detection alarm."),
     force: bool = typer.Option(False, "--force",
                                help="Fail over despite failed pre-flight checks (journaled)."),
     approval: bool = typer.Option(False, "--approval",
@@ -93,7 +91,8 @@ def failover(
     """
     app = app_of(ctx)
     app.json_output = json_out
-    options = FailoverOptions(yes=yes, incident_start=_incident_start(incident_start),
+    started = _incident_start(incident_start, app.clock.now())
+    options = FailoverOptions(yes=yes, incident_start=started,
                               force=force, approval=approval, takeover=takeover)
     if (region is None) == (resume is None):
         raise InvalidInput("give exactly one of --region TARGET or --resume RUN_ID")

@@ -3,6 +3,7 @@ nothing changed in the estate (read back with boto3) — all against one live sa
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,8 @@ def test_missing_alarm_fails_detect_before_any_change(cli, tmp_path, unchanged) 
 
 def test_no_tty_without_yes_is_not_confirmed(cli, unchanged) -> None:
     # --incident-start gets past detect's question, so this reaches the confirm step.
-    result = cli("failover", "--region", "us-west-2", "--incident-start", "2026-01-01T00:00:00Z")
+    a_minute_ago = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
+    result = cli("failover", "--region", "us-west-2", "--incident-start", a_minute_ago)
     assert result.returncode == 3
     assert "no TTY" in result.stderr and "--yes" in result.stderr
     run = cli.json("runs", "list")[0]
@@ -115,6 +117,10 @@ def test_malformed_playbook_gives_file_and_line(cli, tmp_path, old, new, needle,
     ("yesterday", "not an ISO 8601 time"),
     ("2026-03-01T10:00:00", "has no UTC offset"),
     ("2999-01-01T00:00:00Z", "is in the future"),
+    ("2026-11-30 22:00:00", "has no UTC offset"),
+    ("2026-11-30", "has no UTC offset"),
+    ("0", "not an ISO 8601 time"),
+    ("1970-01-01T00:00:00Z", "implausibly old"),
 ])
 def test_bad_incident_start_is_invalid_input(cli, unchanged, when, message) -> None:
     result = cli("failover", "--region", "us-west-2", "--yes", "--incident-start", when)
