@@ -1,4 +1,5 @@
-"""`drctl chaos list`: the experiments in a directory, their schedules and last verdicts."""
+"""`drctl chaos list`: the experiments in a directory and their last verdicts (when they run is
+the playbook's `schedules:`, shown by `drctl schedule list`)."""
 
 from __future__ import annotations
 
@@ -21,14 +22,13 @@ class CatalogEntry:
     title: str | None
     scope: str | None
     target_regions: list[str]
-    schedule: str | None
     problem: str | None  # why the file cannot run as it is (invalid, needs variables …)
     last_run: dict[str, Any] | None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path, "title": self.title, "scope": self.scope,
-            "target_regions": self.target_regions, "schedule": self.schedule,
+            "target_regions": self.target_regions,
             "valid": self.problem is None, "problem": self.problem, "last_run": self.last_run,
         }
 
@@ -47,9 +47,9 @@ def _entry(path: Path, last: dict[str, dict[str, Any]]) -> CatalogEntry:
     try:
         experiment = load_chaos_experiment(str(path))
     except InvalidInput as exc:
-        return CatalogEntry(str(path), None, None, [], None, exc.message, latest)
+        return CatalogEntry(str(path), None, None, [], exc.message, latest)
     return CatalogEntry(str(path), experiment.title, experiment.guard.scope,
-                        list(experiment.target_regions), experiment.guard.schedule, None, latest)
+                        list(experiment.target_regions), None, latest)
 
 
 def _last_runs(store: Store, history: int) -> dict[str, dict[str, Any]]:

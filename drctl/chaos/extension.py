@@ -5,12 +5,13 @@
         "target_regions": ["us-west-2"],          # default: the experiment's aws_region
         "scope": "resource",                       # resource | az | region
         "guard_alarms": ["roadtrip-api-5xx-{region}"],   # {region}: each target region
-        "blocked_windows": [{"days": ["fri"], "start": "16:00", "end": "23:59"}],
-        "schedule": "0 10 * * 1-4"                 # cron, read by the controller
+        "blocked_windows": [{"days": ["fri"], "start": "16:00", "end": "23:59"}]
     }]
 
 Chaos Toolkit ignores extensions it does not know, so the same file still runs under `chaos run`.
-Unknown keys are refused (a misspelt `guard_alarm` must not silently disable a guard).
+Unknown keys are refused (a misspelt `guard_alarm` must not silently disable a guard). When an
+experiment runs is said in one place, the playbook's `schedules:`, so a `schedule` key here is
+refused with a pointer there.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from drctl.core.errors import InvalidInput
 
@@ -27,10 +35,21 @@ EXTENSION_NAME = "drctl"
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Scope = Literal["resource", "az", "region"]
+MOVED_SCHEDULE = ("`schedule` is not read here any more: list it in the playbook's `schedules:` "
+                  "(name, cron or every, chaos: PATH-TO-THIS-FILE); see `drctl schedule list`")
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def known_zone(value: str) -> str:
+    """`value` if it names an IANA time zone; ValueError otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
 
 
 class BlockedWindow(_Model):
@@ -46,11 +65,7 @@ class BlockedWindow(_Model):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return known_zone(value)
 
     def contains(self, now: datetime) -> bool:
         local = now.astimezone(ZoneInfo(self.timezone))
@@ -73,7 +88,13 @@ class GuardRails(_Model):
     scope: Scope = "resource"
     guard_alarms: list[str] = Field(default_factory=list)
     blocked_windows: list[BlockedWindow] = Field(default_factory=list)
-    schedule: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_schedule(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "schedule" in data:
+            raise ValueError(MOVED_SCHEDULE)
+        return data
 
     def alarms_in(self, region: str) -> list[str]:
         return [name.replace("{region}", region) for name in self.guard_alarms]
@@ -89,6 +110,11 @@ def guard_rails(experiment: dict[str, Any]) -> GuardRails:
     try:
         return GuardRails.model_validate(entries[0] if entries else {})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(_problem(e) for e in exc.errors())
         raise InvalidInput(f"extension `drctl`: {problems}") from None
+
+
+def _problem(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {message}" if where else message

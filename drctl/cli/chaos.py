@@ -108,7 +108,8 @@ def list_(
     directory: Path = typer.Option(Path("experiments"), "--dir", help="Experiments directory."),
     json_out: bool = JsonOpt,
 ) -> None:
-    """The experiments in --dir, their schedules, and the verdict of their last run."""
+    """The experiments in --dir and the verdict of their last run (when they run: `drctl
+    schedule list`)."""
     _need_chaoslib()
     from drctl.chaos.catalog import list_experiments
 
@@ -118,13 +119,13 @@ def list_(
         print_json([entry.to_dict() for entry in entries])
         return
     table = Table()
-    for column in ("experiment", "scope", "regions", "schedule", "last verdict", "last run"):
+    for column in ("experiment", "scope", "regions", "last verdict", "last run"):
         table.add_column(column)
     for entry in entries:
         last = entry.last_run or {}
         title = escape(entry.title or f"[invalid] {entry.problem}")
         table.add_row(f"{escape(entry.path)}\n[dim]{title}[/]", entry.scope or "-",
-                      ", ".join(entry.target_regions) or "-", entry.schedule or "-",
+                      ", ".join(entry.target_regions) or "-",
                       str(last.get("verdict") or "-"), str(last.get("started_at") or "-"))
     app.console.print(table)
 

@@ -7,27 +7,24 @@ load time (so secrets such as webhook URLs never live in the playbook).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from drctl.core.durations import parse_duration
-
-
-def _duration(value: object) -> float:
-    if isinstance(value, str | int | float):
-        return parse_duration(value)
-    raise ValueError(f"not a duration: {value!r} (use 90s, 15m, 1h)")
-
-
-Duration = Annotated[float, BeforeValidator(_duration)]
+from drctl.playbook.fields import Duration
+from drctl.playbook.schedules import (
+    ControllerSettings,
+    FailoverCriteria,
+    Schedule,
+    unique_names,
+)
 
 
 class Model(BaseModel):
@@ -46,6 +43,10 @@ class Region(Model):
 
 class Detection(Model):
     alarms: list[str] = Field(min_length=1, description="alarm names; {region} = failed region")
+    topic: str | None = Field(None, description="SNS topic (name or ARN, primary region) in "
+                              "the alarms' AlarmActions: the controller listens to it")
+    failover: FailoverCriteria = Field(
+        default_factory=lambda: FailoverCriteria.model_validate({}))
 
 
 class Confirmation(Model):
@@ -257,6 +258,17 @@ class Playbook(Model):
     rpo: list[RpoSource] = Field(min_length=1, description="sources, best first")
     notify: list[Channel] = Field(default_factory=lambda: [Channel(console={})])
     drills: Drills | None = None
+    schedules: list[Schedule] = Field(default_factory=list)
+    controller: ControllerSettings = Field(
+        default_factory=lambda: ControllerSettings.model_validate({}))
+
+    @field_validator("schedules")
+    @classmethod
+    def _schedules(cls, schedules: list[Schedule], info: ValidationInfo) -> list[Schedule]:
+        drills = info.data.get("drills")
+        for schedule in schedules:
+            check_scheduled_drill(drills.targets if drills else [], schedule)
+        return unique_names(schedules)
 
     @field_validator("regions")
     @classmethod
@@ -272,3 +284,18 @@ class Playbook(Model):
 
     def alarms_for(self, region: str) -> list[str]:
         return [name.replace("{region}", region) for name in self.detection.alarms]
+
+
+def check_scheduled_drill(targets: list[DrillTarget], schedule: Schedule) -> None:
+    """A scheduled drill names a target and kind of the playbook's `drills:`."""
+    if schedule.drill is None:
+        return
+    known = {t.target: t for t in targets}
+    target = known.get(schedule.drill.target)
+    if target is None:
+        names = ", ".join(known) or "none: add a drills: section"
+        raise ValueError(f"schedule {schedule.name!r}: unknown drill target "
+                         f"{schedule.drill.target!r} (drill targets: {names})")
+    if schedule.drill.kind is not None and schedule.drill.kind not in target.kinds:
+        raise ValueError(f"schedule {schedule.name!r}: {target.target} declares no "
+                         f"{schedule.drill.kind} drill (it declares: {', '.join(target.kinds)})")
