@@ -1,4 +1,5 @@
-"""Each region's "Roadtrip API": a health endpoint and, in the primary, a heartbeat writer.
+"""Each region's "Roadtrip API": a health endpoint and, while it takes the traffic, a heartbeat
+writer and a media writer (one object version a second in the region's bucket).
 
 The heartbeat is the RPO canary: one item per writer, overwritten every second with the wall-clock
 time of the write. The replicator copies it to the other region with the injected lag, so after an
@@ -18,7 +19,7 @@ from typing import Any
 import structlog
 
 from drctl.sandbox.conditions import Conditions
-from drctl.sandbox.estate import HEARTBEATS_TABLE
+from drctl.sandbox.estate import HEARTBEATS_TABLE, media_bucket, media_canary_key
 
 log = structlog.get_logger(__name__)
 
@@ -83,25 +84,23 @@ class RegionalApp:
         self._thread.join(timeout=5)
 
 
-class HeartbeatWriter:
-    """Overwrites `{writer: region}` in the region's heartbeat table every `interval` seconds.
+class _WhileActive:
+    """Does `write_once()` every `interval` seconds while its region takes the traffic.
 
-    Writes are scheduled on a fixed grid (not "sleep 1 s after each write") so that the heartbeat
-    age is bounded by the interval, and paused while the region is down.
+    Writes are scheduled on a fixed grid (not "sleep 1 s after each write") so that the age of
+    the newest write is bounded by the interval, and paused while the region is down.
     """
 
-    def __init__(
-        self, region: str, dynamodb: Any, conditions: Conditions, interval: float = 1.0,
-        on_write: Callable[[str, dict[str, Any]], None] | None = None,
-    ) -> None:
+    name = "writer"
+
+    def __init__(self, region: str, conditions: Conditions, interval: float = 1.0) -> None:
         self.region = region
-        self._on_write = on_write  # the replicator, told of every beat (no beat is missed)
-        self._dynamodb = dynamodb
         self._conditions = conditions
         self._interval = interval
         self._seq = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{region}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{self.name}-{region}",
+                                        daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -110,20 +109,37 @@ class HeartbeatWriter:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def write_once(self) -> None:
+        raise NotImplementedError
+
     def _run(self) -> None:
         next_at = time.monotonic()
         while not self._stop.is_set():
             if self._conditions.active == self.region and not self._conditions.is_down(
                 self.region
             ):
-                self._write_once()
+                self._seq += 1
+                self.write_once()
             next_at += self._interval
             # After a long stall, skip the missed beats rather than writing a burst.
             next_at = max(next_at, time.monotonic())
             self._stop.wait(next_at - time.monotonic())
 
-    def _write_once(self) -> None:
-        self._seq += 1
+
+class HeartbeatWriter(_WhileActive):
+    """Overwrites `{writer: region}` in the region's heartbeat table every second."""
+
+    name = "heartbeat"
+
+    def __init__(
+        self, region: str, dynamodb: Any, conditions: Conditions, interval: float = 1.0,
+        on_write: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> None:
+        super().__init__(region, conditions, interval)
+        self._on_write = on_write  # the replicator, told of every beat (no beat is missed)
+        self._dynamodb = dynamodb
+
+    def write_once(self) -> None:
         item = {
             "writer": self.region,
             "written_at": Decimal(f"{time.time():.3f}"),
@@ -137,6 +153,28 @@ class HeartbeatWriter:
             return
         if self._on_write is not None:
             self._on_write(HEARTBEATS_TABLE, attributes)
+
+
+class MediaWriter(_WhileActive):
+    """Overwrites the region's canary object in its media bucket every second: one new object
+    version a second, replicated like any other, so the S3 recovery point is measurable."""
+
+    name = "media"
+
+    def __init__(self, region: str, s3: Any, conditions: Conditions,
+                 interval: float = 1.0) -> None:
+        super().__init__(region, conditions, interval)
+        self._s3 = s3
+
+    def write_once(self) -> None:
+        body = json.dumps({"writer": self.region, "seq": self._seq,
+                           "written_at": round(time.time(), 3)})
+        try:
+            self._s3.put_object(Bucket=media_bucket(self.region),
+                                Key=media_canary_key(self.region), Body=body.encode(),
+                                ContentType="application/json")
+        except Exception as exc:  # a missed write is data, not a crash
+            log.warning("media_write_failed", region=self.region, error=str(exc))
 
 
 def _to_attributes(item: dict[str, Any]) -> dict[str, dict[str, str]]:

@@ -48,6 +48,21 @@ REPLICATED_TABLES = (HEARTBEATS_TABLE, POIS_TABLE)
 TABLE_KEYS = {HEARTBEATS_TABLE: "writer", POIS_TABLE: "poi_id"}
 SEEDED_POIS = 20
 
+# Versioned media buckets, each replicating to the other (replicas are not replicated back).
+# The app taking the traffic overwrites its canary object every second: a new version a second.
+REPLICATION_ROLE = "roadtrip-s3-replication"
+SEEDED_MEDIA = tuple(f"media/poi-{n:03d}.jpg" for n in range(1, 6))
+
+
+def media_bucket(region: str) -> str:
+    return f"roadtrip-media-{region}"
+
+
+def media_canary_key(region: str) -> str:
+    """The object `region`'s app overwrites every second while it takes the traffic."""
+    return f"canary/{region}.json"
+
+
 TOPIC = "drctl-notifications"
 INBOX_QUEUE = "drctl-notifications-inbox"
 

@@ -2,8 +2,9 @@
 
 Every fix here states AWS's behaviour in its docstring and has a test that asserts that
 behaviour through boto3 (`tests/e2e/test_sandbox.py` for the RDS replica and Auto Scaling fixes,
-`tests/e2e/test_drill_fidelity.py` for point-in-time recovery and backups), so when moto itself
-is fixed the test keeps passing and the fix can be deleted.
+`tests/e2e/test_drill_fidelity.py` for point-in-time recovery and backups,
+`tests/e2e/test_sandbox_s3.py` for S3 replication, whose fixes live in `fidelity_s3`), so
+when moto itself is fixed the test keeps passing and the fix can be deleted.
 
 The fixes patch moto's backend classes in the supervisor process only (moto's backends are
 process-global) and are applied once, before the moto server answers its first request.
@@ -33,6 +34,8 @@ from moto.dynamodb.models.table import RestoredPITTable, Table
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.rds.exceptions import DBInstanceNotFoundError, RDSClientError
 from moto.rds.models import DBInstance, DBInstanceAutomatedBackup, RDSBackend
+
+from drctl.sandbox.fidelity_s3 import apply_s3_fixes
 
 # moto's backends are process-global, so its unpatched methods are too: kept here so that a
 # fix can call through to moto, and so that applying the fixes twice is harmless.
@@ -327,4 +330,4 @@ def apply_fidelity_fixes() -> list[str]:
         if name not in _ORIGINALS:
             _ORIGINALS[name] = getattr(owner, attribute, None)  # type: ignore[assignment]
             setattr(owner, attribute, fix)
-    return sorted(_FIXES)
+    return sorted([*_FIXES, *apply_s3_fixes()])

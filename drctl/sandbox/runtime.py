@@ -18,16 +18,17 @@ import structlog
 from drctl.aws.clients import ClientFactory
 from drctl.core.errors import InvalidInput
 from drctl.sandbox.alarms import AlarmEvaluator
-from drctl.sandbox.apps import HeartbeatWriter, RegionalApp
+from drctl.sandbox.apps import HeartbeatWriter, MediaWriter, RegionalApp
 from drctl.sandbox.conditions import Conditions
 from drctl.sandbox.control import ControlApi
 from drctl.sandbox.ecs_scheduler import EcsScheduler
-from drctl.sandbox.estate import PRIMARY, REGIONS, SECONDARY
+from drctl.sandbox.estate import PRIMARY, REGIONS, SECONDARY, media_bucket
 from drctl.sandbox.fault_injector import FaultInjector
 from drctl.sandbox.faults import INTERNAL_AGENT, FaultSettings
 from drctl.sandbox.fidelity import apply_fidelity_fixes
 from drctl.sandbox.files import SandboxFiles, write_atomically
 from drctl.sandbox.replicator import ReplicaLagPublisher, Replicator
+from drctl.sandbox.s3_replication import S3Replicator
 from drctl.sandbox.seed import seed_estate
 from drctl.sandbox.server import MotoServer
 from drctl.sandbox.traffic import TrafficWatcher
@@ -50,6 +51,8 @@ class EmbeddedSandbox:
         self.faults.configure(faults or FaultSettings())
         self.moto = MotoServer(port, interceptors=[ControlApi(self), self.faults])
         self.apps = {region: RegionalApp(region, self.conditions) for region in REGIONS}
+        self.s3_replicator = S3Replicator(self.conditions,
+                                          {media_bucket(r): r for r in REGIONS})
         self.seeded: dict[str, Any] = {}
         self._running: list[Any] = []  # started parts, stopped in reverse
         self._replicators: list[Replicator] = []
@@ -63,6 +66,7 @@ class EmbeddedSandbox:
         clients = ClientFactory(user_agent_extra=INTERNAL_AGENT)
         for app in self.apps.values():
             self._start(app)
+        self.s3_replicator.listen()  # before seeding: the seeded objects replicate too
         self.seeded = seed_estate(clients, {r: app.port for r, app in self.apps.items()})
         self._start_background(clients)
         self._write_state()
@@ -79,6 +83,8 @@ class EmbeddedSandbox:
             self._replicators.append(replicator)
             self._start(HeartbeatWriter(source, dynamodb[source], self.conditions,
                                         on_write=replicator.enqueue))
+            self._start(MediaWriter(source, clients.client("s3", source), self.conditions))
+        self._start(self.s3_replicator)
         self._start(TrafficWatcher(clients.client("route53", PRIMARY), self.conditions))
         # After seeding and before the sandbox says it is ready: the seeded services have
         # their tasks by the time anyone can look.
@@ -119,6 +125,8 @@ class EmbeddedSandbox:
             "ready": self._evaluator is not None,
             "seeded": self.seeded,
             "fidelity_fixes": self.fixes,
+            "s3_replication": {"pending": self.s3_replicator.pending(),
+                               "delivered": self.s3_replicator.delivered},
             "faults": self.faults.document(),
         }
 
@@ -129,9 +137,12 @@ class EmbeddedSandbox:
             # What was due by now had crossed already (the loop may lag on a busy machine);
             # only what was still in flight is lost.
             replicator.apply_due()
+        self.s3_replicator.apply_due()
         outage = self.conditions.begin_outage(region)
         for replicator in leaving:
             log.info("replication_lost", items=replicator.drop_pending(), source=region)
+        log.info("s3_replication_lost", versions=self.s3_replicator.drop_pending(region),
+                 source=region)
         alarms = evaluator.evaluate()
         log.info("outage_started", region=region, started_at=outage.started_at, alarms=alarms)
         return self._write_state()

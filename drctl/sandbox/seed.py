@@ -14,7 +14,7 @@ from typing import Any
 
 from drctl.aws.clients import ClientFactory
 from drctl.sandbox import estate
-from drctl.sandbox.estate import PRIMARY, REGIONS
+from drctl.sandbox.estate import PRIMARY, REGIONS, SECONDARY
 
 # Neither is ever used to log in; the replica and drills only need an instance that exists.
 # The on-demand backup of the POI table that snapshot drills restore.
@@ -29,6 +29,7 @@ def seed_estate(clients: ClientFactory, app_ports: dict[str, int]) -> dict[str, 
     return {
         "route53": seed_dns(clients.client("route53", PRIMARY), app_ports),
         "rds": seed_database(clients),
+        "s3": seed_media(clients),
         "regions": regions,
     }
 
@@ -266,6 +267,44 @@ def seed_database(clients: ClientFactory) -> dict[str, str]:
         DBInstanceClass="db.t3.medium",
     )["DBInstance"]
     return {"source_arn": source["DBInstanceArn"], "replica_arn": replica["DBInstanceArn"]}
+
+
+def seed_media(clients: ClientFactory) -> dict[str, Any]:
+    """A versioned media bucket per region, each replicating every key to the other, and a few
+    objects written to the primary's (they reach the secondary's by replication, with the lag)."""
+    role = _replication_role(clients.client("iam", PRIMARY))
+    for region in REGIONS:
+        s3 = clients.client("s3", region)
+        bucket = estate.media_bucket(region)
+        location = {} if region == "us-east-1" else {
+            "CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=bucket, **location)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for source, target in ((PRIMARY, SECONDARY), (SECONDARY, PRIMARY)):
+        clients.client("s3", source).put_bucket_replication(
+            Bucket=estate.media_bucket(source),
+            ReplicationConfiguration={"Role": role, "Rules": [_replicate_all(target)]})
+    primary = clients.client("s3", PRIMARY)
+    for key in estate.SEEDED_MEDIA:
+        primary.put_object(Bucket=estate.media_bucket(PRIMARY), Key=key,
+                           Body=f"sandbox image {key}".encode(), ContentType="image/jpeg")
+    return {"buckets": [estate.media_bucket(r) for r in REGIONS], "role": role,
+            "objects": len(estate.SEEDED_MEDIA)}
+
+
+def _replicate_all(target: str) -> dict[str, Any]:
+    return {"ID": f"roadtrip-media-to-{target}", "Priority": 1, "Status": "Enabled",
+            "Filter": {"Prefix": ""}, "DeleteMarkerReplication": {"Status": "Enabled"},
+            "Destination": {"Bucket": f"arn:aws:s3:::{estate.media_bucket(target)}"}}
+
+
+def _replication_role(iam: Any) -> str:
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    created = iam.create_role(RoleName=estate.REPLICATION_ROLE,
+                              AssumeRolePolicyDocument=json.dumps(trust))
+    return str(created["Role"]["Arn"])
 
 
 def _reference() -> str:

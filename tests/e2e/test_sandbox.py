@@ -23,21 +23,12 @@ from drctl.aws.clients import ClientFactory
 from drctl.core.errors import InvalidInput, SandboxError
 from drctl.sandbox import estate, manager
 from drctl.sandbox.manager import SandboxInfo
+from tests.e2e.helpers import wait_until
 
 LAG = 3.0
 PRIMARY, SECONDARY = estate.PRIMARY, estate.SECONDARY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox(lag=LAG)]
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def health(info: SandboxInfo, region: str) -> int:
