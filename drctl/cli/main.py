@@ -10,6 +10,7 @@ from rich.console import Console
 from drctl.cli import approve as approve_cmd
 from drctl.cli import failover as failover_cmd
 from drctl.cli import iam as iam_cmd
+from drctl.cli import report as report_cmd
 from drctl.cli import validate as validate_cmd
 from drctl.cli.app import Application
 from drctl.cli.chaos import chaos_app
@@ -53,6 +54,7 @@ app.command("validate")(validate_cmd.validate)
 app.command("approve")(approve_cmd.approve)
 app.command("reject")(approve_cmd.reject)
 app.command("iam-policy")(iam_cmd.iam_policy)
+app.command("report")(report_cmd.report)
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(chaos_app, name="chaos")

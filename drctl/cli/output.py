@@ -1,0 +1,64 @@
+"""Where `drctl report` and `drctl runs show --format …` put what they render: stdout or a file."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from drctl.core.errors import InvalidInput
+from drctl.report.export import report_to_dict
+from drctl.report.model import Report
+from drctl.report.text import render_table, to_markdown
+
+
+def render_report(report: Report, fmt: str) -> str | Callable[[Console], None]:
+    """Text for json/md/html; a function that prints to a console for the table."""
+    if fmt == "json":
+        return json.dumps(report_to_dict(report), indent=2) + "\n"
+    if fmt == "md":
+        return to_markdown(report)
+    if fmt == "html":
+        from drctl.report.html import report_html  # matplotlib is loaded only for HTML
+
+        return report_html(report)
+    return lambda console: render_table(console, report)
+
+
+def write_output(console: Console, report: Report, fmt: str, out: Path | None) -> None:
+    emit(console, render_report(report, fmt), out)
+
+
+def emit(console: Console, rendered: str | Callable[[Console], None], out: Path | None) -> None:
+    if callable(rendered):
+        if out is None:
+            rendered(console)
+            return
+        buffer = io.StringIO()
+        rendered(Console(file=buffer, width=160, highlight=False, color_system=None))
+        rendered = buffer.getvalue()
+    if out is None:
+        sys.stdout.write(rendered)
+        sys.stdout.flush()
+        return
+    write_file(out, rendered)
+    Console(stderr=True, highlight=False).print(f"wrote {out}", markup=False)
+
+
+def write_file(path: Path, text: str) -> None:
+    """All or nothing: a reader never sees half a report. Raises InvalidInput (exit 2) for a
+    path that cannot be written."""
+    if path.is_dir():
+        raise InvalidInput(f"--out {path}: is a directory")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise InvalidInput(f"--out {path}: {exc.strerror or exc}") from None

@@ -1,0 +1,101 @@
+"""The short summary of one run: printed when it ends, sent through the notify channels, and
+the head of `drctl runs show --format md|html`.
+
+RTO/RPO against the targets with met/missed (or the chaos verdict), the slowest step, any
+regression against the previous runs of its kind, and the commands that show the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from drctl.core.clock import iso
+from drctl.core.durations import format_duration
+from drctl.report.export import record_to_dict, regression_to_dict
+from drctl.report.records import Figure, RunRecord, StepTiming
+from drctl.report.regressions import Regression, RegressionRule, find_regressions
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    record: RunRecord
+    generated_at: datetime
+    slowest: StepTiming | None
+    regressions: tuple[Regression, ...]
+
+    @property
+    def commands(self) -> list[str]:
+        run_id = self.record.run_id
+        scope = f" --playbook {self.record.playbook}" if self.record.playbook else ""
+        return [f"drctl runs show {run_id} --format html --out {run_id}.html",
+                f"drctl report{scope} --kind {self.record.kind}"]
+
+    @property
+    def verdict(self) -> str:
+        record = self.record
+        if record.targets_met is None:
+            return record.verdict or str(record.status)
+        return "targets met" if record.targets_met else "targets MISSED"
+
+    @property
+    def headline(self) -> str:
+        record = self.record
+        what = f"{record.kind} {record.run_id}"
+        subject = f" ({record.subject})" if record.subject else ""
+        return f"drctl {what}{subject} {record.status}: {self.verdict}"
+
+    @property
+    def lines(self) -> list[str]:
+        record = self.record
+        lines = [figure_line(name, figure) for name, figure in
+                 (("RTO", record.rto), ("RPO", record.rpo)) if figure is not None]
+        if record.verdict:
+            lines.append(f"chaos verdict: {record.verdict}")
+        if record.error:
+            lines.append(f"error: {record.error}")
+        if self.slowest is not None:
+            lines.append(f"slowest step: {self.slowest.name} "
+                         f"{format_duration(self.slowest.seconds)}")
+        lines.extend(f"REGRESSION: {r.message}" for r in self.regressions)
+        lines.append("full report: " + "  |  ".join(f"`{c}`" for c in self.commands))
+        return lines
+
+    @property
+    def text(self) -> str:
+        return "\n".join([self.headline, *self.lines])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**record_to_dict(self.record), "summary": self.headline,
+                "slowest_step": None if self.slowest is None else
+                {"name": self.slowest.name, "seconds": self.slowest.seconds},
+                "regressions": [regression_to_dict(r) for r in self.regressions],
+                "commands": self.commands, "generated_at": iso(self.generated_at)}
+
+
+def figure_line(name: str, figure: Figure) -> str:
+    verdict = "met" if figure.met else "MISSED"
+    return (f"{name} {format_duration(figure.seconds)} (target "
+            f"{format_duration(figure.target)}, {verdict})")
+
+
+def summarize(record: RunRecord, history: list[RunRecord], now: datetime,
+              rule: RegressionRule = RegressionRule()) -> RunSummary:
+    """`history`: runs of the same kind (oldest first; `record` among them or not)."""
+    earlier = [r for r in history if r.started_at < record.started_at
+               and r.run_id != record.run_id]
+    regressions = [g for g in find_regressions([*earlier, record], rule)
+                   if g.run_id == record.run_id]
+    timed = [s for s in record.steps if s.seconds is not None]
+    slowest = max(timed, key=lambda s: s.seconds or 0.0) if timed else None
+    return RunSummary(record, now, slowest, tuple(regressions))
+
+
+def to_markdown(summary: RunSummary) -> str:
+    record = summary.record
+    lines = [f"# {summary.headline}", "", *[f"- {line}" for line in summary.lines], "",
+             "| step | status | started | duration |", "|---|---|---|---|"]
+    lines += [f"| {s.name} | {s.status} | {iso(s.started_at) or '-'} | "
+              f"{format_duration(s.seconds)} |" for s in record.steps]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,123 @@
+"""A journal of known runs, made through the real engine on the fake clock, for report tests.
+
+Failovers use the failover's own measurement (`measurement_from_facts` with the shipped
+playbook), drills the drill's (`drill_measurement`); every duration is set by the test, so every
+figure a report prints is known exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from drctl.core.clock import FakeClock, iso
+from drctl.core.engine import Engine
+from drctl.core.errors import DrctlError, StepFailed
+from drctl.core.measurement import RpoReading
+from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.drill.measure import drill_measurement
+from drctl.drill.resources import DrillState
+from drctl.drill.spec import DrillSpec
+from drctl.failover.measure import measurement_from_facts
+from drctl.playbook.loader import load_playbook
+from drctl.playbook.schema import Playbook
+
+PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "roadtrip.yaml"
+FAILOVER_STEPS = ("detect", "confirm", "switch_dns", "scale_secondary", "smoke_test", "notify")
+DETECTION_LAG = 30.0  # the alarm fired this long before the failover started
+
+
+@dataclass
+class TimedStep:
+    """Takes `takes` seconds on the fake clock, then outputs `facts(ctx)` or fails."""
+
+    name: str
+    takes: float = 0.0
+    fail: bool = False
+    facts: Any = None
+    policy: StepPolicy = field(default_factory=StepPolicy)
+
+    def plan(self, ctx: StepContext) -> list[Change]:
+        return []
+
+    def verify(self, ctx: StepContext) -> bool:
+        return False
+
+    def apply(self, ctx: StepContext) -> dict[str, Any]:
+        ctx.clock.sleep(self.takes)
+        if self.fail:
+            raise StepFailed(f"{self.name} failed on purpose")
+        return dict(self.facts(ctx)) if self.facts else {}
+
+
+class JournalBuilder:
+    def __init__(self, engine: Engine, clock: FakeClock) -> None:
+        self.engine, self.clock = engine, clock
+        self.playbook: Playbook = load_playbook(PLAYBOOK)
+        self.started: dict[str, datetime] = {}  # run id -> when the test started it
+
+    def failover(self, switch_dns: float, rpo: float, smoke_fails: bool = False,
+                 target: str = "us-west-2") -> str:
+        """RTO = DETECTION_LAG + 1 (detect) + switch_dns + 10 (scale) + 5 (smoke)."""
+        started = self.clock.now()
+        takes = {"detect": 1.0, "switch_dns": switch_dns, "scale_secondary": 10.0,
+                 "smoke_test": 5.0}
+        facts = {
+            "detect": lambda ctx: {"incident_start": iso(started - timedelta(
+                seconds=DETECTION_LAG)), "incident_start_source": "alarm:api-health"},
+            "switch_dns": lambda ctx: {"rpo": RpoReading(rpo, "heartbeat:test").to_dict()},
+            "smoke_test": lambda ctx: {"smoke_passed_at": iso(ctx.now())},
+        }
+        steps = [TimedStep(name, takes.get(name, 0.0), smoke_fails and name == "smoke_test",
+                           facts.get(name)) for name in FAILOVER_STEPS]
+        run_id = self.engine.start("failover", {"playbook": self.playbook.name,
+                                                "target_region": target,
+                                                "failed_region": "us-east-1"})
+        self._execute(run_id, steps, lambda run: measurement_from_facts(
+            self.playbook, run.facts()).to_dict())
+        return run_id
+
+    def drill(self, target: str, kind: str, restore: float, validates: bool = True,
+              snapshot_age: float = 600.0) -> str:
+        """RTO = restore + 2 (validate); RPO = snapshot_age."""
+        drill_target = next(t for t in self.playbook.drills.targets  # type: ignore[union-attr]
+                            if t.target == target)
+        spec = DrillSpec(drill_target, kind, None, 0.0, self.playbook.targets.rto,
+                         self.playbook.targets.rpo, self.playbook.name)
+        state = DrillState(started_at=self.clock.now(),
+                           restore_point=self.clock.now() - timedelta(seconds=snapshot_age))
+
+        def restored(ctx: StepContext) -> dict[str, Any]:
+            state.restore_started_at = ctx.now() - timedelta(seconds=restore)
+            return {}
+
+        def validated(ctx: StepContext) -> dict[str, Any]:
+            state.validated_at = ctx.now()
+            return {}
+
+        steps = [TimedStep("restore", restore, facts=restored),
+                 TimedStep("validate", 2.0, fail=not validates, facts=validated)]
+        run_id = self.engine.start("drill", spec.params())
+        self._execute(run_id, steps, lambda run: drill_measurement(spec, state))
+        return run_id
+
+    def chaos(self, passes: bool) -> str:
+        run_id = self.engine.start("chaos", {"playbook": self.playbook.name,
+                                             "experiment": "api-task-loss",
+                                             "target": "us-east-1"})
+        steps = [TimedStep("steady-state before", 1.0),
+                 TimedStep("method: stop-tasks", 4.0, fail=not passes)]
+        verdict = "passed" if passes else "deviated"
+        self._execute(run_id, steps, lambda run: {"verdict": verdict})
+        return run_id
+
+    def _execute(self, run_id: str, steps: list[TimedStep], measure: Any) -> None:
+        self.started[run_id] = self.engine.store.events(run_id)[0].at
+        with contextlib.suppress(DrctlError):  # a failing run is part of the journal too
+            self.engine.execute(run_id, steps, measure=measure)
+
+    def next_day(self, days: float = 1.0) -> None:
+        self.clock.advance(days * 86400)

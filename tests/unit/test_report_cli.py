@@ -1,0 +1,85 @@
+"""`drctl report` through the CLI, in process: formats, --out, and bad input (exit 2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from drctl.cli.main import app
+from drctl.core.clock import FakeClock
+from drctl.core.engine import Engine
+from drctl.core.errors import DrctlError
+from drctl.store.sqlite import SqliteStore
+from tests.unit.helpers import T0
+from tests.unit.report_journal import JournalBuilder
+
+SINCE = ["--since", "2025-12-01T00:00:00Z"]
+
+
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    state = tmp_path_factory.mktemp("state")
+    store, clock = SqliteStore(state / "journal.db"), FakeClock(T0)
+    build = JournalBuilder(Engine(store, clock), clock)
+    for switch_dns in (2, 3, 3, 2, 41):
+        build.failover(switch_dns, rpo=10)
+        build.next_day()
+    build.drill("rds:roadtrip-db", "snapshot", restore=300)
+    store.close()
+    return state
+
+
+def run(state: Path, *args: str) -> tuple[int, str, BaseException | None]:
+    result = CliRunner().invoke(app, ["--state-dir", str(state), "report", *args])
+    code = result.exception.exit_code if isinstance(result.exception, DrctlError) \
+        else result.exit_code
+    return code, result.stdout, result.exception
+
+
+def test_json_is_one_document_with_the_issue_shape(state_dir: Path) -> None:
+    code, out, _ = run(state_dir, *SINCE, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    kinds = {g["kind"]: g for g in data["groups"]}
+    assert kinds["failover"]["runs"] == 5 and kinds["failover"]["pass_rate"] == 1.0
+    assert kinds["failover"]["rto"]["worst"] == 87.0
+    assert kinds["failover"]["regressions"][0]["message"] == \
+        "switch_dns took 41 s, p50 of the last 4 runs 2 s"
+    assert data["restore_age"][0]["target"] == "rds:roadtrip-db"
+    assert data["restore_age"][0]["last_validated_at"].endswith("Z")
+
+
+def test_markdown_and_table_to_a_file(state_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    assert run(state_dir, *SINCE, "-f", "md", "--out", str(out))[0] == 0
+    text = out.read_text()
+    assert text.startswith("# drctl report") and "| roadtrip | failover | 5 |" in text
+    table = tmp_path / "r.txt"
+    assert run(state_dir, *SINCE, "--out", str(table))[0] == 0
+    assert "REGRESSION failover" in table.read_text()
+
+
+def test_playbook_file_or_name(state_dir: Path) -> None:
+    by_file = run(state_dir, *SINCE, "--json", "--playbook", "playbooks/roadtrip.yaml")
+    by_name = run(state_dir, *SINCE, "--json", "--playbook", "roadtrip")
+    assert by_file[0] == by_name[0] == 0
+    assert json.loads(by_file[1])["groups"] == json.loads(by_name[1])["groups"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--kind", "nope"], "--kind 'nope': use one of"),
+    (["--format", "pdf"], "--format 'pdf': use one of"),
+    (["--since", "last week"], "--since 'last week'"),
+    (["--since", "2026-01-01"], "has no UTC offset"),
+    (["--playbook", "roadtrp"], "the journal has: roadtrip"),
+    (["--regression-margin", "soon"], "--regression-margin"),
+    (["--out", "/nonexistent-dir/r.html"], "--out /nonexistent-dir/r.html"),
+])
+def test_bad_input_exits_2(state_dir: Path, args: list[str], message: str) -> None:
+    code, out, exc = run(state_dir, *args)
+    assert code == 2
+    assert message in str(exc)
+    assert out == ""

@@ -1,0 +1,184 @@
+"""The report's numbers, checked exactly against a journal of known runs (real engine, fake clock).
+
+Failovers (one a day, RTO = 30 s detection lag + 1 + switch_dns + 10 + 5):
+
+    day  switch_dns  RPO    outcome          RTO
+    0    2           10     ok               48
+    1    3           12     ok               49
+    2    4           11     ok               50
+    3    3           1000   RPO missed       49
+    4    5           9      ok               51
+    5    3           10     ok               49
+    6    2           10     ok               48
+    7    4           10     smoke fails      -
+    8    3           10     ok               49
+    9    41          14     ok, regression   87
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import NamedTuple
+
+import pytest
+
+from drctl.core.clock import FakeClock
+from drctl.core.engine import Engine
+from drctl.report.export import report_to_dict
+from drctl.report.model import Filters, Report, build_report
+from drctl.report.records import load_records
+from drctl.report.regressions import RegressionRule
+from drctl.report.stats import nearest_rank
+from drctl.store.memory import MemoryStore
+from tests.unit.helpers import T0
+from tests.unit.report_journal import JournalBuilder
+
+FAILOVERS = [(2, 10, False), (3, 12, False), (4, 11, False), (3, 1000, False), (5, 9, False),
+             (3, 10, False), (2, 10, False), (4, 10, True), (3, 10, False), (41, 14, False)]
+NOW = T0 + timedelta(days=16)
+
+
+class Journal(NamedTuple):
+    store: MemoryStore
+    ids: dict[str, list[str]]
+    build: JournalBuilder
+
+
+@pytest.fixture(scope="module")
+def journal() -> Journal:
+    store, clock = MemoryStore(), FakeClock(T0)
+    build = JournalBuilder(Engine(store, clock), clock)
+    ids: dict[str, list[str]] = {"failover": [], "drill": [], "chaos": []}
+    for switch_dns, rpo, fails in FAILOVERS:
+        ids["failover"].append(build.failover(switch_dns, rpo, smoke_fails=fails))
+        build.next_day()
+    ids["drill"].append(build.drill("rds:roadtrip-db", "snapshot", restore=300))
+    build.next_day()
+    ids["drill"].append(build.drill("rds:roadtrip-db", "snapshot", restore=400,
+                                    snapshot_age=1200))
+    build.next_day()
+    ids["drill"].append(build.drill("rds:roadtrip-db", "snapshot", restore=200,
+                                    validates=False))
+    build.next_day(1 / 24)
+    ids["drill"].append(build.drill("dynamodb:roadtrip-pois", "pitr", restore=50,
+                                    validates=False))
+    build.next_day()
+    for passes in (True, False, True):
+        ids["chaos"].append(build.chaos(passes))
+        build.next_day()
+    return Journal(store, ids, build)
+
+
+def report(store: MemoryStore, **filters: object) -> Report:
+    since = filters.pop("since", T0 - timedelta(days=1))
+    return build_report(load_records(store), NOW, Filters(since, **filters))  # type: ignore[arg-type]
+
+
+def group(rep: Report, kind: str):  # type: ignore[no-untyped-def]
+    return next(g for g in rep.groups if g.kind == kind)
+
+
+def test_nearest_rank_percentiles() -> None:
+    assert nearest_rank([4, 1, 3, 2], 50) == 2
+    assert nearest_rank(list(range(1, 11)), 90) == 9
+    assert nearest_rank([7], 90) == 7
+    assert nearest_rank([], 50) is None
+
+
+def test_failover_group_figures(journal: Journal) -> None:
+    store, _ids = journal.store, journal.ids
+    failovers = group(report(store), "failover")
+    assert (failovers.playbook, failovers.runs, failovers.passed) == ("roadtrip", 10, 8)
+    assert failovers.pass_rate == 0.8
+    rto = failovers.rto
+    assert (rto.target, rto.last, rto.p50, rto.p90, rto.worst, rto.measured) == \
+        (3600.0, 87.0, 49.0, 87.0, 87.0, 9)
+    rpo = failovers.rpo
+    assert (rpo.target, rpo.last, rpo.p50, rpo.p90, rpo.worst, rpo.measured) == \
+        (900.0, 14.0, 10.0, 14.0, 1000.0, 10)
+
+
+def test_misses_name_runs_and_reasons(journal: Journal) -> None:
+    store, ids = journal.store, journal.ids
+    misses = group(report(store), "failover").misses
+    assert [m.run_id for m in misses] == [ids["failover"][3], ids["failover"][7]]
+    assert misses[0].reasons == ("RPO 16m40s over the 15m00s target",)
+    assert misses[1].reasons == ("failed: smoke_test failed on purpose", "RTO not measured")
+
+
+def test_step_regression_flagged_with_its_baseline(journal: Journal) -> None:
+    store, ids = journal.store, journal.ids
+    regressions = group(report(store), "failover").regressions
+    assert [(r.run_id, r.what, r.seconds, r.baseline_p50, r.baseline_runs)
+            for r in regressions] == [(ids["failover"][9], "switch_dns", 41.0, 3.0, 9)]
+    assert regressions[0].message == "switch_dns took 41 s, p50 of the last 9 runs 3 s"
+
+
+def test_regression_rule_is_configurable(journal: Journal) -> None:
+    store, _ids = journal.store, journal.ids
+    rule = RegressionRule(factor=1.5, min_seconds=30.0, window=10, min_history=3)
+    rep = build_report(load_records(store), NOW, Filters(T0), rule)
+    # RTO 87 vs p50 49 of the 8 earlier measured RTOs: 1.5x and 38 s worse; switch_dns 41 vs 3.
+    assert [(r.what, r.baseline_p50) for r in group(rep, "failover").regressions] == \
+        [("RTO", 49.0), ("switch_dns", 3.0)]
+    strict = build_report(load_records(store), NOW, Filters(T0), RegressionRule(min_seconds=40))
+    assert group(strict, "failover").regressions == ()
+
+
+def test_since_window_keeps_history_for_regressions(journal: Journal) -> None:
+    store, ids = journal.store, journal.ids
+    failovers = group(report(store, since=T0 + timedelta(days=8)), "failover")
+    assert failovers.runs == 2 and failovers.passed == 2
+    assert (failovers.rto.p50, failovers.rto.worst) == (49.0, 87.0)
+    assert [r.run_id for r in failovers.regressions] == [ids["failover"][9]]
+
+
+def test_drill_group_and_restore_age(journal: Journal) -> None:
+    store, ids = journal.store, journal.ids
+    rep = report(store)
+    drills = group(rep, "drill")
+    assert (drills.runs, drills.passed, drills.pass_rate) == (4, 1, 0.25)
+    assert (drills.rto.last, drills.rto.p50, drills.rto.p90, drills.rto.worst) == \
+        (402.0, 302.0, 402.0, 402.0)
+    assert (drills.rpo.last, drills.rpo.p50, drills.rpo.p90, drills.rpo.worst) == \
+        (600.0, 600.0, 1200.0, 1200.0)
+    assert [m.run_id for m in drills.misses] == ids["drill"][1:]
+    pois, db = rep.restore_ages
+    validated = journal.build.started[ids["drill"][1]] + timedelta(seconds=402)
+    assert (db.target, db.run_id, db.last_validated_at, db.failed_since) == \
+        ("rds:roadtrip-db", ids["drill"][1], validated, 1)
+    assert db.age_seconds == (NOW - validated).total_seconds()
+    assert db.sentence.startswith("rds:roadtrip-db: last restored and validated 4 days ago")
+    assert (pois.target, pois.last_validated_at, pois.run_id) == \
+        ("dynamodb:roadtrip-pois", None, None)
+    assert pois.sentence == "dynamodb:roadtrip-pois: never restored and validated " \
+                            "(1 drill(s) failed)"
+
+
+def test_chaos_group_has_verdicts_not_targets(journal: Journal) -> None:
+    store, ids = journal.store, journal.ids
+    chaos = group(report(store), "chaos")
+    assert (chaos.runs, chaos.passed, chaos.has_targets) == (3, 2, False)
+    assert [r.verdict for r in chaos.records] == ["passed", "deviated", "passed"]
+    assert [m.run_id for m in chaos.misses] == [ids["chaos"][1]]
+
+
+def test_filters_by_kind_and_playbook(journal: Journal) -> None:
+    store = journal.store
+    assert [g.kind for g in report(store, kind="drill").groups] == ["drill"]
+    assert report(store, playbook="other").groups == ()
+
+
+def test_json_shape(journal: Journal) -> None:
+    store, ids = journal.store, journal.ids
+    data = report_to_dict(report(store, kind="failover"))
+    assert data["since"] == "2025-12-31T12:00:00.000Z"
+    (only,) = data["groups"]
+    assert {k: only[k] for k in ("playbook", "kind", "runs", "pass_rate")} == \
+        {"playbook": "roadtrip", "kind": "failover", "runs": 10, "pass_rate": 0.8}
+    assert only["rto"] == {"target": 3600.0, "last": 87.0, "p50": 49.0, "p90": 87.0,
+                           "worst": 87.0, "measured_runs": 9}
+    assert only["misses"] == [ids["failover"][3], ids["failover"][7]]
+    assert only["regressions"][0]["message"] == \
+        "switch_dns took 41 s, p50 of the last 9 runs 3 s"
+    assert data["restore_age"] == []
