@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from types import FrameType
 from typing import Any
 
 import typer
@@ -18,7 +14,6 @@ from drctl.cli.render import ProgressRenderer, print_json, render_run
 from drctl.core.clock import parse_iso
 from drctl.core.durations import parse_duration
 from drctl.core.errors import InvalidInput
-from drctl.core.events import Event
 from drctl.core.run import Run
 from drctl.drill.db_check import run_command
 from drctl.drill.runner import run_drills
@@ -70,8 +65,8 @@ def drill(
     options = DrillOptions(target, _kind(kind), _time(at), _keep(keep))
     specs = select_drills(load_playbook(playbook), options)
     deps = DrillDeps(app.aws, app.clock, run_command)
-    with _sigterm_interrupts(app.console) as guard:
-        outcome = run_drills(specs, deps, app.engine([ProgressRenderer(app.console), guard]))
+    # A stop (Ctrl-C, SIGTERM) ends the drill's steps; its cleanup runs shielded in the engine.
+    outcome = run_drills(specs, deps, app.engine([ProgressRenderer(app.console)]))
     if json_out:
         runs = [r.to_dict() for r in outcome.runs]
         print_json(runs[0] if len(runs) == 1 else runs)
@@ -137,41 +132,6 @@ def render_drill(console: Console, run: Run) -> None:
     console.print(f"cleanup        {cleanup_.get('status', '-')}: "
                   f"{len(cleanup_.get('deleted', []))} deleted")
     console.print(escape(data.get("rpo_verdict") or ""))
-
-
-class _CleanupShield:
-    """An engine subscriber that knows when a drill's cleanup runs: a signal then (the first
-    one included) must not cut it short."""
-
-    def __init__(self) -> None:
-        self.cleaning = False
-
-    def __call__(self, event: Event) -> None:
-        if event.type == "step_started":
-            self.cleaning = event.step == "cleanup"
-
-
-@contextmanager
-def _sigterm_interrupts(console: Console) -> Iterator[_CleanupShield]:
-    """SIGTERM (and Ctrl-C) interrupt the drill once, so it cleans up; signals that arrive
-    while it cleans up are ignored, so the cleanup itself is never cut short."""
-    interrupted = False
-    shield = _CleanupShield()
-
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        nonlocal interrupted
-        if interrupted or shield.cleaning:
-            console.print("already stopping: cleaning up the drill's resources …")
-            return
-        interrupted = True
-        raise KeyboardInterrupt
-
-    previous = {s: signal.signal(s, handle) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield shield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _kind(kind: str | None) -> str | None:

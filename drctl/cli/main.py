@@ -18,7 +18,9 @@ from drctl.cli.drill import drill_app
 from drctl.cli.logs import configure_logging
 from drctl.cli.runs import runs_app
 from drctl.cli.sandbox import sandbox_app
+from drctl.cli.signals import stops_from_signals
 from drctl.core.errors import DrctlError
+from drctl.core.interrupt import StopRequest
 
 app = typer.Typer(
     name="drctl",
@@ -46,6 +48,13 @@ def root(
 ) -> None:
     configure_logging(verbose)
     ctx.obj = Application.from_options(state_dir, profile, state)
+    # Signals become stop requests for the whole command (drctl/core/interrupt.py).
+    ctx.with_resource(stops_from_signals(ctx.obj.interrupt, held=_still_stopping))
+
+
+def _still_stopping(request: StopRequest) -> None:
+    Console(stderr=True, highlight=False).print(
+        f"already stopping ({request.reason}): letting the cleanup finish …")
 
 
 app.command("failover")(failover_cmd.failover)

@@ -6,10 +6,7 @@ notifier) are told afterwards and a failing one is logged, never fatal.
 
 from __future__ import annotations
 
-import getpass
-import os
 import secrets
-import socket
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +15,8 @@ import structlog
 from drctl.core.clock import Clock
 from drctl.core.errors import AwsError, DrctlError, NotConfirmed
 from drctl.core.events import JOURNAL_VERSION, Event
+from drctl.core.identity import Identity
+from drctl.core.interrupt import CTRL_C, Interrupted, Interruption
 from drctl.core.run import Run, RunStatus, StepStatus
 from drctl.core.step import Step, StepContext
 from drctl.store.base import Store, load_run
@@ -32,15 +31,24 @@ def new_run_id(kind: str, clock: Clock) -> str:
     return f"{kind[:2]}-{stamp}-{secrets.token_hex(3)}"
 
 
-def owner() -> dict[str, Any]:
-    return {"user": getpass.getuser(), "host": socket.gethostname(), "pid": os.getpid()}
+def interrupted_reason(exc: BaseException) -> str:
+    """What the journal says about a stop: Ctrl-C keeps its words; other sources are named."""
+    if isinstance(exc, Interrupted) and exc.reason != CTRL_C:
+        return f"interrupted ({exc.reason})"
+    return INTERRUPTED
 
 
 class Engine:
-    def __init__(self, store: Store, clock: Clock, subscribers: Sequence[Subscriber] = ()):
+    """`interrupt` is the port a host stops runs through; `identity` is who owns them. Both
+    default to a fresh one of their own (a port nobody stops; this process)."""
+
+    def __init__(self, store: Store, clock: Clock, subscribers: Sequence[Subscriber] = (), *,
+                 interrupt: Interruption | None = None, identity: Identity | None = None):
         self.store = store
         self.clock = clock
         self.subscribers = list(subscribers)
+        self.interrupt = interrupt or Interruption()
+        self.identity = identity or Identity.of_this_process()
 
     def emit(self, run_id: str, type_: str, step: str | None = None, **data: Any) -> Event:
         event = Event(run_id, type_, self.clock.now(), step, data)
@@ -56,11 +64,11 @@ class Engine:
     def start(self, kind: str, params: dict[str, Any], run_id: str | None = None) -> str:
         run_id = run_id or new_run_id(kind, self.clock)
         self.emit(run_id, "run_started", kind=kind, params=params,
-                  version=JOURNAL_VERSION, **owner())
+                  version=JOURNAL_VERSION, **self.identity.owner.to_dict())
         return run_id
 
     def resume(self, run_id: str) -> Run:
-        self.emit(run_id, "run_resumed", **owner())
+        self.emit(run_id, "run_resumed", **self.identity.owner.to_dict())
         return load_run(self.store, run_id)
 
     def execute(
@@ -75,13 +83,15 @@ class Engine:
         resumed; one that cleaned up after itself ends `aborted`.
         """
         run = load_run(self.store, run_id)
-        ctx = StepContext(run_id, self.clock, run.facts(), journal=_RunJournal(self, run_id))
+        ctx = StepContext(run_id, self.clock, run.facts(), journal=_RunJournal(self, run_id),
+                          interrupt=self.interrupt)
         total = len(steps) + len(always)
         failure: BaseException | None = None
         try:
             for index, step in enumerate(steps, start=1):
                 if run.step(step.name).status is StepStatus.SUCCEEDED:
                     continue
+                self.interrupt.check()
                 ctx.facts.update(self._run_step(ctx, step, index, total))
         except (DrctlError, KeyboardInterrupt) as exc:
             failure = exc
@@ -96,13 +106,15 @@ class Engine:
 
     def _run_always(self, ctx: StepContext, steps: Sequence[Step], done: int, total: int
                     ) -> BaseException | None:
-        """Run every step; the first failure is returned, not raised (the next still runs)."""
+        """Run every step; the first failure is returned, not raised (the next still runs).
+        Shielded: a stop requested now does not cut a cleanup short."""
         first: BaseException | None = None
-        for index, step in enumerate(steps, start=done + 1):
-            try:
-                ctx.facts.update(self._run_step(ctx, step, index, total))
-            except (DrctlError, KeyboardInterrupt) as exc:
-                first = first or exc
+        with self.interrupt.shielded():
+            for index, step in enumerate(steps, start=done + 1):
+                try:
+                    ctx.facts.update(self._run_step(ctx, step, index, total))
+                except (DrctlError, KeyboardInterrupt) as exc:
+                    first = first or exc
         return first
 
     def _finish(self, run_id: str, failure: BaseException | None, cleaned_up: bool) -> None:
@@ -111,10 +123,10 @@ class Engine:
         if failure is None:
             self.emit(run_id, "run_finished", status=str(RunStatus.SUCCEEDED))
         elif isinstance(failure, KeyboardInterrupt) and not cleaned_up:
-            self.emit(run_id, "run_interrupted", reason=INTERRUPTED)
+            self.emit(run_id, "run_interrupted", reason=interrupted_reason(failure))
         elif isinstance(failure, KeyboardInterrupt):
             self.emit(run_id, "run_finished", status=str(RunStatus.ABORTED),
-                      error=f"{INTERRUPTED}; cleaned up")
+                      error=f"{interrupted_reason(failure)}; cleaned up")
         elif isinstance(failure, NotConfirmed):
             self.emit(run_id, "run_finished", status=str(RunStatus.ABORTED), error=str(failure))
         else:
@@ -149,7 +161,7 @@ class Engine:
     def _fail(self, ctx: StepContext, step: Step, exc: BaseException) -> None:
         message = str(exc) or type(exc).__name__
         if isinstance(exc, KeyboardInterrupt):
-            message = INTERRUPTED
+            message = interrupted_reason(exc)
         self.emit(ctx.run_id, "step_failed", step.name, error=message,
                   error_type=type(exc).__name__)
 

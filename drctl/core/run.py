@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -12,6 +10,9 @@ from typing import Any
 from drctl.core.clock import iso
 from drctl.core.errors import Blocked
 from drctl.core.events import Event
+from drctl.core.identity import Identity, Owner
+
+OWNER_KEYS = ("user", "host", "pid", "start_token")
 
 
 class RunStatus(StrEnum):
@@ -97,7 +98,7 @@ class Run:
 
     @property
     def owner_on_this_host(self) -> bool:
-        return bool(self.owner.get("host") == socket.gethostname())
+        return Identity.of_this_process().on_this_host(Owner.from_dict(self.owner))
 
     def ensure_not_live(self, force: bool) -> None:
         """Refuse (Blocked) to take over a run whose process may still be working on it.
@@ -117,10 +118,8 @@ class Run:
     @property
     def owner_alive(self) -> bool:
         """False when the run's process is known dead (same host, pid gone)."""
-        if not self.owner_on_this_host:
-            return True  # cannot tell from here: an operator may say so (--force)
-        pid = int(self.owner.get("pid", 0))
-        return pid > 0 and pid_alive(pid)
+        alive = Identity.of_this_process().owner_alive(Owner.from_dict(self.owner))
+        return True if alive is None else alive  # another host: an operator may say (--force)
 
     @property
     def effective_status(self) -> RunStatus:
@@ -160,7 +159,7 @@ class Run:
             status=RunStatus.RUNNING,
             started_at=first.at,
             params=dict(first.data.get("params", {})),
-            owner={k: first.data.get(k) for k in ("user", "host", "pid")},
+            owner={k: first.data.get(k) for k in OWNER_KEYS},
         )
         for event in events[1:]:
             _apply(run, event)
@@ -194,7 +193,7 @@ def _apply(run: Run, event: Event) -> None:
         run.status = RunStatus.RUNNING
         run.error = None
         run.recovery = {}
-        run.owner = {k: data.get(k) for k in ("user", "host", "pid")}
+        run.owner = {k: data.get(k) for k in OWNER_KEYS}
     elif event.type == "run_interrupted":
         run.status = RunStatus.INTERRUPTED
         run.error = data.get("reason")
@@ -206,21 +205,4 @@ def _apply(run: Run, event: Event) -> None:
         run.status = RunStatus(data["status"])
         run.ended_at = event.at
         run.error = data.get("error")
-
-
-def pid_alive(pid: int) -> bool:
-    """Is `pid` a live (not zombie) process on this host?"""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie is dead for our purposes.
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().split()[2] != "Z"
-    except OSError:
-        return True
-
 

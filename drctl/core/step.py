@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from drctl.core.clock import Clock
 from drctl.core.errors import StepFailed
 from drctl.core.events import Event
+from drctl.core.interrupt import Interruption
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class StepContext:
     facts: dict[str, Any] = field(default_factory=dict)
     report: Callable[[str], None] = lambda message: None
     journal: Journal | None = None
+    interrupt: Interruption = field(default_factory=Interruption)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -64,10 +66,12 @@ class StepContext:
     def wait_until(
         self, check: Callable[[], bool], *, timeout: float, interval: float, what: str
     ) -> float:
-        """Poll `check` until true; returns seconds waited. Raises StepFailed on timeout."""
+        """Poll `check` until true; returns seconds waited. Raises StepFailed on timeout,
+        Interrupted when a stop is requested (each poll is a safe point)."""
         start = self.clock.now()
         last_report = -1.0
         while True:
+            self.interrupt.check()
             if check():
                 return (self.clock.now() - start).total_seconds()
             waited = (self.clock.now() - start).total_seconds()

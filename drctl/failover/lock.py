@@ -7,14 +7,12 @@ resume or abort it, never allowed to start over on top of it.
 
 from __future__ import annotations
 
-import socket
-
 import structlog
 
 from drctl.core.clock import Clock
-from drctl.core.engine import owner
 from drctl.core.errors import Blocked, UnknownRun
-from drctl.core.run import RunStatus, StepStatus, pid_alive
+from drctl.core.identity import Identity, Owner
+from drctl.core.run import RunStatus, StepStatus
 from drctl.store.base import LockHeld, LockHolder, Store, load_run
 
 log = structlog.get_logger("drctl.failover")
@@ -32,21 +30,20 @@ def lock_name(playbook: str) -> str:
 NEVER_STARTED_GRACE = 600.0
 
 
-def acquire(store: Store, playbook: str, run_id: str, clock: Clock,
+def acquire(store: Store, playbook: str, run_id: str, clock: Clock, identity: Identity,
             replace: LockHolder | None = None) -> LockHolder:
     """Take the playbook's lock for `run_id`; a resumed run passes the holder it observed in
     `replace` and takes its own lock over only if nobody else did first.
 
     Raises Blocked (exit 4) naming the holder and, for a dead one, the two ways out.
     """
-    me = owner()
-    holder = LockHolder(lock_name(playbook), run_id, me["user"], me["host"], me["pid"],
+    holder = LockHolder(lock_name(playbook), run_id, identity.user, identity.host, identity.pid,
                         clock.now())
     try:
         return store.acquire_lock(holder, replace)
     except LockHeld as exc:
         stale = exc.holder
-        if not _never_started_and_gone(store, stale, clock):
+        if not _never_started_and_gone(store, stale, clock, identity):
             raise _blocked(store, stale) from None
     log.warning("stale_lock_taken_over", lock=holder.name, holder=stale.describe())
     try:
@@ -55,14 +52,16 @@ def acquire(store: Store, playbook: str, run_id: str, clock: Clock,
         raise _blocked(store, again.holder) from None
 
 
-def _never_started_and_gone(store: Store, holder: LockHolder, clock: Clock) -> bool:
+def _never_started_and_gone(store: Store, holder: LockHolder, clock: Clock,
+                            identity: Identity) -> bool:
     try:
         load_run(store, holder.run_id)
         return False
     except UnknownRun:
         pass
-    if holder.host == socket.gethostname():
-        return not pid_alive(holder.pid)
+    alive = identity.owner_alive(Owner(holder.user, holder.host, holder.pid))
+    if alive is not None:
+        return not alive
     return (clock.now() - holder.acquired_at).total_seconds() > NEVER_STARTED_GRACE
 
 

@@ -100,7 +100,7 @@ def run_failover(
     the run is journaled, with whatever was measured, either way.
     """
     run_id = new_run_id("failover", deps.clock)
-    lock.acquire(engine.store, playbook.name, run_id, deps.clock)
+    lock.acquire(engine.store, playbook.name, run_id, deps.clock, engine.identity)
     try:
         # Resolved under the lock: a failover that finished a moment ago has moved DNS.
         spec, _ = resolve_spec(playbook, playbook_path, target, deps, options)
@@ -142,7 +142,8 @@ def resume_failover(
                         approval=options.approval or bool(params.get("approval"))),
     )
     mine = observed if observed is not None and observed.run_id == run.run_id else None
-    lock.acquire(engine.store, playbook.name, run.run_id, deps.clock, replace=mine)
+    lock.acquire(engine.store, playbook.name, run.run_id, deps.clock, engine.identity,
+                 replace=mine)
     try:
         # Under the lock, look again: another resume may have finished it in the meantime.
         again = load_run(engine.store, run.run_id).status

@@ -12,12 +12,14 @@ import pytest
 from drctl.core.clock import FakeClock
 from drctl.core.errors import Blocked
 from drctl.core.events import Event
+from drctl.core.identity import Identity
 from drctl.failover import lock
 from drctl.store.base import LockHolder
 from drctl.store.memory import MemoryStore
 from tests.unit.helpers import T0
 
 DEAD_PID = 2**22 + 4321  # above Linux's pid_max: never a live process
+ME = Identity.of_this_process()
 
 
 def held_by(store: MemoryStore, run_id: str, host: str, pid: int) -> None:
@@ -27,7 +29,7 @@ def held_by(store: MemoryStore, run_id: str, host: str, pid: int) -> None:
 def test_a_dead_holder_whose_run_never_started_is_taken_over() -> None:
     store, clock = MemoryStore(), FakeClock(T0)
     held_by(store, "fa-ghost", socket.gethostname(), DEAD_PID)
-    taken = lock.acquire(store, "roadtrip", "fa-new", clock)
+    taken = lock.acquire(store, "roadtrip", "fa-new", clock, ME)
     assert taken.run_id == "fa-new" and store.lock("failover:roadtrip") == taken
 
 
@@ -35,16 +37,16 @@ def test_a_live_holder_whose_run_has_not_started_yet_blocks() -> None:
     store, clock = MemoryStore(), FakeClock(T0)
     held_by(store, "fa-starting", socket.gethostname(), os.getpid())
     with pytest.raises(Blocked, match="in progress"):
-        lock.acquire(store, "roadtrip", "fa-new", clock)
+        lock.acquire(store, "roadtrip", "fa-new", clock, ME)
 
 
 def test_another_hosts_never_started_holder_is_gone_only_after_the_grace() -> None:
     store, clock = MemoryStore(), FakeClock(T0)
     held_by(store, "fa-far", "another-host", 123)
     with pytest.raises(Blocked):
-        lock.acquire(store, "roadtrip", "fa-new", clock)
+        lock.acquire(store, "roadtrip", "fa-new", clock, ME)
     clock.advance(lock.NEVER_STARTED_GRACE + 1)
-    assert lock.acquire(store, "roadtrip", "fa-new", clock).run_id == "fa-new"
+    assert lock.acquire(store, "roadtrip", "fa-new", clock, ME).run_id == "fa-new"
 
 
 def test_a_dead_holder_whose_run_started_is_never_taken_over() -> None:
@@ -55,6 +57,6 @@ def test_a_dead_holder_whose_run_started_is_never_taken_over() -> None:
     held_by(store, "fa-crashed", socket.gethostname(), DEAD_PID)
     clock.advance(timedelta(days=1).total_seconds())
     with pytest.raises(Blocked) as refused:
-        lock.acquire(store, "roadtrip", "fa-new", clock)
+        lock.acquire(store, "roadtrip", "fa-new", clock, ME)
     assert "interrupted" in str(refused.value)
     assert refused.value.hint is not None and "--resume fa-crashed" in refused.value.hint
