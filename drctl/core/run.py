@@ -141,7 +141,7 @@ class Run:
         }
         if self.recovery:
             data["recovery"] = self.recovery
-        for key in ("playbook", "target_region", "failed_region", "target"):
+        for key in ("playbook", "target_region", "failed_region", "target", "trigger"):
             if key in self.params:
                 data[key] = self.params[key]
         data.update(self.measurement)

@@ -1,0 +1,164 @@
+"""Executing claimed fires: each on a worker thread, through the same code (and so the same
+guards) as a manual run, journaled with `trigger: {schedule, fire_time}`.
+
+A refusal (window, busy playbook, a pre-flight that says no) and a fire missed beyond its grace
+are journaled runs too -- verdict `skipped` or `missed`, with the reason -- not log lines.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from drctl.controller.state import LastRun, ScheduleState
+from drctl.controller.tick import Fire, Job, Missed
+from drctl.core.clock import Clock, iso
+from drctl.core.engine import Engine, Subscriber
+from drctl.core.events import Event
+from drctl.core.run import RunStatus
+from drctl.store.base import Store
+
+log = structlog.get_logger("drctl.controller")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str | None
+    result: str           # the verdict: passed, failed, deviated, aborted, skipped …
+    detail: str = ""
+
+
+# What runs a fire of one kind: the engine stamps the trigger on the run it starts.
+Runner = Callable[[Fire, Engine], RunResult]
+
+
+class TriggeredEngine(Engine):
+    """The engine of a scheduled run: every run it starts carries the fire that caused it."""
+
+    def __init__(self, store: Store, clock: Clock, trigger: dict[str, Any],
+                 subscribers: Sequence[Subscriber] = ()) -> None:
+        super().__init__(store, clock, subscribers)
+        self.trigger = trigger
+        self.run_ids: list[str] = []
+
+    def start(self, kind: str, params: dict[str, Any], run_id: str | None = None) -> str:
+        run_id = super().start(kind, {**params, "trigger": self.trigger}, run_id)
+        self.run_ids.append(run_id)
+        return run_id
+
+
+def trigger_of(fire: Fire) -> dict[str, Any]:
+    return {"schedule": fire.job.schedule.name, "playbook": fire.job.playbook,
+            "fire_time": iso(fire.fire_time), "due_at": iso(fire.due_at),
+            "coalesced": [iso(t) for t in fire.coalesced]}
+
+
+def scheduled_params(job: Job) -> dict[str, Any]:
+    schedule = job.schedule
+    what: dict[str, Any] = {"chaos": schedule.chaos, "runbook": schedule.runbook}
+    if schedule.drill is not None:
+        what = {"target": schedule.drill.target, "drill_kind": schedule.drill.kind}
+    return {"playbook": job.playbook, "schedule": schedule.name, **what}
+
+
+def journal_verdict(engine: Engine, job: Job, verdict: str, reason: str,
+                    status: RunStatus = RunStatus.ABORTED) -> str:
+    """A run that did not run: started, judged and finished at once, with the reason."""
+    run_id = engine.start(job.schedule.kind, scheduled_params(job))
+    engine.emit(run_id, "run_measured", measurement={"verdict": verdict,
+                                                     "verdict_reason": reason})
+    engine.emit(run_id, "run_finished", status=str(status), error=reason)
+    return run_id
+
+
+class LogEvents:
+    """An engine subscriber: each journal event as a JSON log line bound to run and schedule."""
+
+    def __init__(self, schedule: str) -> None:
+        self.schedule = schedule
+
+    def __call__(self, event: Event) -> None:
+        fields = {k: v for k, v in event.data.items() if k in ("status", "error", "message")}
+        log.info(event.type, run_id=event.run_id, schedule=self.schedule, step=event.step,
+                 **fields)
+
+
+class RunExecutor:
+    """Runs fires on worker threads; remembers which playbooks have a disruptive run going."""
+
+    def __init__(self, store: Store, clock: Clock, state: ScheduleState,
+                 runners: dict[str, Runner], workers: int = 4) -> None:
+        self.store, self.clock, self.state = store, clock, state
+        self.runners = runners
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="drctl-run")
+        self._lock = threading.Lock()
+        self._running: dict[str, str] = {}   # job key -> what runs
+        self._busy: dict[str, str] = {}      # playbook -> disruptive job key
+        self.futures: list[Future[RunResult]] = []
+
+    def busy(self) -> dict[str, str]:
+        with self._lock:
+            return {pb: f"scheduled {key} running" for pb, key in self._busy.items()}
+
+    def in_progress(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._running)
+
+    def start(self, fire: Fire) -> None:
+        with self._lock:
+            self._running[fire.job.key] = iso(fire.fire_time) or ""
+            if fire.job.schedule.disruptive:
+                self._busy[fire.job.playbook] = fire.job.key
+        self.futures.append(self._pool.submit(self._run, fire))
+
+    def skip(self, fire: Fire) -> None:
+        engine = self._engine(fire)
+        run_id = journal_verdict(engine, fire.job, "skipped", fire.skip_reason or "")
+        self._record(fire, RunResult(run_id, "skipped", fire.skip_reason or ""))
+
+    def missed(self, missed: Missed) -> None:
+        fire = Fire(missed.job, missed.last, missed.last)
+        reason = (f"{missed.count} fire(s) from {iso(missed.first)} to {iso(missed.last)} "
+                  f"found later than the misfire grace ({missed.job.schedule.misfire_grace:g}s)")
+        engine = self._engine(fire)
+        run_id = journal_verdict(engine, missed.job, "missed", reason)
+        self._record(fire, RunResult(run_id, "missed", reason))
+        log.warning("fires_missed", schedule=missed.job.key, run_id=run_id, count=missed.count)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """No new runs; with `wait`, return when the runs in progress have ended."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+    def _run(self, fire: Fire) -> RunResult:
+        engine = self._engine(fire)
+        bound = structlog.contextvars.bound_contextvars(schedule=fire.job.key)
+        try:
+            with bound:
+                result = self.runners[fire.job.schedule.kind](fire, engine)
+        except Exception as exc:  # a runner bug must not take the controller down
+            log.exception("scheduled_run_crashed", schedule=fire.job.key)
+            result = RunResult(engine.run_ids[-1] if engine.run_ids else None, "failed",
+                               f"{type(exc).__name__}: {exc}")
+        finally:
+            with self._lock:
+                self._running.pop(fire.job.key, None)
+                if self._busy.get(fire.job.playbook) == fire.job.key:
+                    del self._busy[fire.job.playbook]
+        self._record(fire, result)
+        return result
+
+    def _engine(self, fire: Fire) -> TriggeredEngine:
+        return TriggeredEngine(self.store, self.clock, trigger_of(fire),
+                               [LogEvents(fire.job.key)])
+
+    def _record(self, fire: Fire, result: RunResult) -> None:
+        log.info("scheduled_run_ended", schedule=fire.job.key, run_id=result.run_id,
+                 result=result.result, detail=result.detail)
+        self.state.record(fire.job.key, LastRun(result.run_id, iso(fire.fire_time) or "",
+                                                result.result, iso(self.clock.now()) or "",
+                                                result.detail))
