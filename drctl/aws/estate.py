@@ -9,6 +9,7 @@ from drctl.aws.dynamodb import DynamoDb
 from drctl.aws.dynamodb_restore import DynamoDbRestore
 from drctl.aws.ec2 import Ec2
 from drctl.aws.ecs import Ecs
+from drctl.aws.generic import GenericApi
 from drctl.aws.rds import Rds
 from drctl.aws.rds_restore import RdsRestore
 from drctl.aws.route53 import Route53
@@ -55,3 +56,7 @@ class Aws:
 
     def rds_restore(self, region: str) -> RdsRestore:
         return RdsRestore(self.factory.client("rds", region), region)
+
+    def api(self) -> GenericApi:
+        """Any AWS API by name (runbooks' `aws.call`)."""
+        return GenericApi(self.factory)

@@ -16,6 +16,7 @@ from drctl.cli.app import Application
 from drctl.cli.chaos import chaos_app
 from drctl.cli.drill import drill_app
 from drctl.cli.logs import configure_logging
+from drctl.cli.runbook import runbook_app
 from drctl.cli.runs import runs_app
 from drctl.cli.sandbox import sandbox_app
 from drctl.cli.signals import stops_from_signals
@@ -68,6 +69,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(chaos_app, name="chaos")
 app.add_typer(drill_app, name="drill")
+app.add_typer(runbook_app, name="runbook")
 
 
 def main() -> None:

@@ -46,15 +46,18 @@ def current_person(aws: Aws) -> Person:
 
 
 def wait_for_approval(
-    ctx: StepContext, executor: Person, timeout: float, channels: list[Channel], target: str
+    ctx: StepContext, executor: Person, timeout: float, channels: list[Channel], target: str,
+    step: str = "confirm", what: str | None = None,
 ) -> dict[str, Any]:
-    """Journal the wait, notify, and poll the journal for a decision. NotConfirmed on a
-    rejection or when `timeout` passes; returns who approved and when."""
+    """Journal the wait (at `step`), notify, and poll the journal for a decision. NotConfirmed
+    on a rejection or when `timeout` passes; returns who approved and when. `what` names the
+    run in notifications (default: a failover to `target`)."""
     assert ctx.journal is not None, "approval needs the run's journal"
     decision = _decision(ctx.journal.events())
     if decision is None:
-        ctx.journal.emit("run_waiting", reason="approval", executor=executor.to_dict())
-        _announce(ctx.run_id, target, channels)
+        ctx.journal.emit("run_waiting", reason="approval", executor=executor.to_dict(),
+                         step=step)
+        _announce(ctx.run_id, what or f"failover to {target}", target, channels)
         ctx.report(f"waiting for approval: `drctl approve {ctx.run_id}` from another person")
         journal = ctx.journal
         try:
@@ -76,25 +79,28 @@ def decide(
     store: Store, clock: Clock, run_id: str, approver: Person, *, approve: bool, reason: str,
     allow_self: bool,
 ) -> Event:
-    """Record an approval or rejection for a run waiting at `confirm`.
+    """Record an approval or rejection for a run waiting for approval (a failover at `confirm`,
+    a runbook at its `approve` step).
 
     InvalidInput when the run is not waiting for approval; Blocked when the approver is the
     executor and the playbook does not allow that.
     """
     run = load_run(store, run_id)
     waiting = [e for e in store.events(run.run_id) if e.type == "run_waiting"]
-    confirm = run.step("confirm")
-    if (not waiting or confirm.status is not StepStatus.RUNNING
+    step = waiting[-1].step or "confirm" if waiting else "confirm"
+    if (not waiting or waiting[-1].data.get("reason") != "approval"
+            or run.step(step).status is not StepStatus.RUNNING
             or run.effective_status.finished or _decision(store.events(run.run_id))):
         raise InvalidInput(f"run {run.run_id} is not waiting for an approval "
                            f"(status {run.effective_status})")
     executor = Person(**waiting[-1].data["executor"])
     if approve and executor == approver and not allow_self:
-        raise Blocked(f"{approver.describe()} started this failover and may not approve it",
-                      hint="another person approves (playbook confirmation.allow_self_approval "
-                           "allows it)")
+        allowed_by = ("the runbook's approval.allow_self_approval" if run.kind == "runbook"
+                      else "playbook confirmation.allow_self_approval")
+        raise Blocked(f"{approver.describe()} started this {run.kind} and may not approve it",
+                      hint=f"another person approves ({allowed_by} allows it)")
     event = Event(run.run_id, DECISIONS[0] if approve else DECISIONS[1], clock.now(),
-                  step="confirm", data={"by": approver.to_dict(), "reason": reason})
+                  step=step, data={"by": approver.to_dict(), "reason": reason})
     return store.append(event)
 
 
@@ -109,10 +115,10 @@ def _decision(events: list[Event]) -> Event | None:
     return latest
 
 
-def _announce(run_id: str, target: str, channels: list[Channel]) -> None:
+def _announce(run_id: str, what: str, target: str, channels: list[Channel]) -> None:
     note = Notification(
-        subject=f"[drctl] approval needed: failover to {target} ({run_id})",
-        text=f"A failover to {target} waits for a second person: "
+        subject=f"[drctl] approval needed: {what} ({run_id})",
+        text=f"A {what} waits for a second person: "
              f"`drctl approve {run_id}` or `drctl reject {run_id} --reason …`.",
         data={"run_id": run_id, "target_region": target, "status": str(RunStatus.WAITING)},
     )

@@ -1,0 +1,1 @@
+"""Runbook actions, one model per `action:` name, registered in one checked table (registry)."""

@@ -1,0 +1,32 @@
+"""What an action gets to do its work, and the contract every action model follows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from drctl.aws.estate import Aws
+from drctl.core.operator import Operator
+from drctl.core.step import StepContext
+from drctl.notify.base import Channel
+
+
+@dataclass
+class ActionEnv:
+    """A step's collaborators. `caller` names the AWS identity (asked once, lazily);
+    `drctl` is the argv prefix that runs drctl itself (a `drctl` step's sub-run)."""
+
+    aws: Aws
+    ctx: StepContext
+    operator: Operator
+    channels: list[Channel]
+    caller: Callable[[], str]
+    runbook_title: str = ""
+    allow_shell: bool = False
+    approval_timeout: float = 900.0
+    drctl: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    step_id: str = ""
+    timeout: float | None = None
+    announce: Callable[[dict[str, Any]], None] = lambda call: None

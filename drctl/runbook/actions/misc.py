@@ -1,0 +1,66 @@
+"""`http` (a URL answers as expected) and `sleep` (wait a while; the wait is journaled)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Literal
+
+import httpx
+from pydantic import Field
+
+from drctl.core.errors import StepFailed
+from drctl.runbook.actions.base import ActionEnv
+from drctl.runbook.model import Duration, StepBase
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class Http(StepBase):
+    TEMPLATED = ("url", "contains")
+    BUILTIN_OUTPUTS = ("status",)
+
+    action: Literal["http"] = "http"
+    url: str
+    method: Literal["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"] = "GET"
+    expect_status: int = Field(200, ge=100, le=599)
+    contains: str | None = None
+
+    @property
+    def mutating(self) -> bool:
+        return self.method not in SAFE_METHODS
+
+    def describe(self) -> str:
+        return f"{self.method} {self.url}"
+
+    def execute(self, env: ActionEnv) -> Any:
+        try:
+            response = httpx.request(self.method, self.url, timeout=self.timeout or 30.0)
+        except httpx.HTTPError as exc:
+            raise StepFailed(f"{self.describe()}: {type(exc).__name__}: {exc}") from None
+        if response.status_code != self.expect_status:
+            raise StepFailed(f"{self.describe()}: HTTP {response.status_code}, expected "
+                             f"{self.expect_status}")
+        if self.contains is not None and self.contains not in response.text:
+            raise StepFailed(f"{self.describe()}: the body does not contain {self.contains!r}")
+        result: dict[str, Any] = {"status": response.status_code, "body": response.text}
+        with contextlib.suppress(ValueError):  # a body that is not JSON has no `json`
+            result["json"] = response.json()
+        return result
+
+
+class Sleep(StepBase):
+    action: Literal["sleep"] = "sleep"
+    duration: Duration
+
+    @property
+    def mutating(self) -> bool:
+        return False
+
+    def describe(self) -> str:
+        return f"sleep {self.duration:g}s"
+
+    def execute(self, env: ActionEnv) -> Any:
+        start = env.ctx.now()
+        while (left := self.duration - (env.ctx.now() - start).total_seconds()) > 0:
+            env.ctx.clock.sleep(min(1.0, left))  # short naps: an interruption is seen soon
+        return {"slept_seconds": self.duration}

@@ -1,0 +1,95 @@
+"""`drctl` (a drctl command as a sub-run, its run id and measurement recorded) and `shell`
+(a command, refused unless the runbook's front matter says `allow_shell: true`).
+
+Both run in this process group, so a Ctrl-C reaches the child as it reaches the runner.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any, Literal
+
+from pydantic import Field
+
+from drctl.core.errors import InvalidInput, StepFailed
+from drctl.runbook.actions.base import ActionEnv
+from drctl.runbook.model import StepBase
+
+# drctl commands that only read: a step running one may be re-run safely.
+READ_ONLY_COMMANDS = (("runs", "list"), ("runs", "show"), ("plan",), ("validate",),
+                      ("iam-policy",), ("runbook", "list"), ("runbook", "lint"))
+SUB_RUN_FIELDS = ("run_id", "kind", "status", "error", "rto_seconds", "rto_met", "rpo_seconds",
+                  "rpo_met", "verdict")
+
+
+def run_process(argv: list[str], env: ActionEnv, what: str) -> subprocess.CompletedProcess[str]:
+    timeout = env.timeout or 3600.0
+    try:
+        return subprocess.run(argv, env=env.env or None, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise StepFailed(f"{what} did not finish within {timeout:g}s (stopped)") from None
+    except OSError as exc:
+        raise StepFailed(f"{what} could not start: {exc.strerror}") from None
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+class Drctl(StepBase):
+    TEMPLATED = ("command",)
+    BUILTIN_OUTPUTS = SUB_RUN_FIELDS
+
+    action: Literal["drctl"] = "drctl"
+    command: list[str] = Field(min_length=1, description="drctl arguments, e.g. [failover, "
+                               "--region, us-west-2, --yes]")
+
+    @property
+    def mutating(self) -> bool:
+        return not any(tuple(self.command[:len(p)]) == p for p in READ_ONLY_COMMANDS)
+
+    def describe(self) -> str:
+        return "drctl " + " ".join(self.command)
+
+    def execute(self, env: ActionEnv) -> Any:
+        argv = [*env.drctl, *self.command]
+        if "--json" not in argv:
+            argv.append("--json")
+        done = run_process(argv, env, self.describe())
+        try:
+            result = json.loads(done.stdout) if done.stdout.strip() else {}
+        except json.JSONDecodeError:
+            result = {}
+        if isinstance(result, dict) and result.get("run_id") and env.ctx.journal:
+            env.ctx.journal.emit("runbook_subrun", step=self.id,
+                                 **{k: result.get(k) for k in SUB_RUN_FIELDS})
+        if done.returncode != 0:
+            error = (result.get("error") if isinstance(result, dict) else None) \
+                or _last_line(done.stderr)
+            raise StepFailed(f"{self.describe()} exited {done.returncode}: {error}")
+        return result
+
+
+class Shell(StepBase):
+    TEMPLATED = ("command",)
+    BUILTIN_OUTPUTS = ("exit_code", "stdout", "stderr")
+
+    action: Literal["shell"] = "shell"
+    command: list[str] = Field(min_length=1)
+
+    def describe(self) -> str:
+        return " ".join(self.command)
+
+    def execute(self, env: ActionEnv) -> Any:
+        if not env.allow_shell:
+            raise InvalidInput(f"step {self.id}: shell steps need `allow_shell: true` in the "
+                               "runbook's front matter")
+        done = run_process(list(self.command), env, self.describe())
+        result = {"exit_code": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+        if done.returncode != 0:
+            raise StepFailed(f"{self.describe()} exited {done.returncode}: "
+                             f"{_last_line(done.stderr)}")
+        return result

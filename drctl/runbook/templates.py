@@ -1,0 +1,115 @@
+"""Templates: `{{ params.x }}` and `{{ steps.<id>.outputs.<name> }}`, by Jinja2's sandbox.
+
+Undefined names are errors (StrictUndefined). A value that is exactly one template keeps the
+type of what it renders (an integer param given to `desiredCount` stays an integer): Jinja2
+parses the value, and when it is one output expression that expression is evaluated natively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from drctl.core.errors import InvalidInput
+
+Reference = tuple[str, ...]
+
+
+class Templates:
+    def __init__(self) -> None:
+        self._env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
+                                         keep_trailing_newline=True)
+
+    def render(self, value: Any, context: dict[str, Any]) -> Any:
+        """Render every string inside `value` (dicts and lists walked). InvalidInput on an
+        undefined name or a template error, naming the template."""
+        if isinstance(value, dict):
+            return {k: self.render(v, context) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.render(v, context) for v in value]
+        if isinstance(value, str) and "{" in value:
+            return self._render_text(value, context)
+        return value
+
+    def _render_text(self, text: str, context: dict[str, Any]) -> Any:
+        try:
+            expression = self._sole_expression(text)
+            if expression is not None:
+                result = self._env.compile_expression(expression, undefined_to_none=False)(
+                    **context)
+                if isinstance(result, StrictUndefined):
+                    str(result)  # raises UndefinedError naming what is missing
+                return result
+            return self._env.from_string(text).render(**context)
+        except (UndefinedError, TemplateSyntaxError, SecurityError, TypeError,
+                ValueError) as exc:
+            raise InvalidInput(f"template {text!r}: {exc}") from None
+
+    def _sole_expression(self, text: str) -> str | None:
+        """The expression's source when `text` is exactly `{{ expression }}`."""
+        body = self._env.parse(text).body
+        if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
+            return None
+        if isinstance(body[0].nodes[0], nodes.TemplateData):
+            return None
+        if not (text.startswith("{{") and text.endswith("}}")):
+            return None  # e.g. a comment before the expression: render as text
+        return text[2:-2].removeprefix("-").removesuffix("-")
+
+    def truth(self, text: str, context: dict[str, Any]) -> bool:
+        """A `skip_if`: renders to true/false (a boolean, or the words true/false/yes/no)."""
+        value = self.render(text, context)
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in ("true", "yes", "1"):
+            return True
+        if word in ("false", "no", "0", "", "none"):
+            return False
+        raise InvalidInput(f"skip_if {text!r} rendered {value!r}, not true or false")
+
+    def references(self, text: str) -> list[Reference]:
+        """Every name path a template reads (`('steps', 'check', 'outputs', 'status')`).
+        InvalidInput when the text is not a valid template."""
+        try:
+            tree = self._env.parse(text)
+        except TemplateSyntaxError as exc:
+            raise InvalidInput(f"template {text!r}: {exc.message}") from None
+        return list(_references(tree))
+
+
+def _references(node: nodes.Node) -> Iterator[Reference]:
+    path = _path(node)
+    if path is not None:
+        yield path
+        return
+    for sub in node.iter_child_nodes():
+        yield from _references(sub)
+
+
+def _path(node: nodes.Node) -> Reference | None:
+    """`a.b['c']` as ('a', 'b', 'c'); None for anything that is not a plain name path."""
+    if isinstance(node, nodes.Name) and node.ctx == "load":
+        return (node.name,)
+    if isinstance(node, nodes.Getattr):
+        inner = _path(node.node)
+        return None if inner is None else (*inner, node.attr)
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        inner = _path(node.node)
+        return None if inner is None else (*inner, str(node.arg.value))
+    return None
+
+
+def strings(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Every string inside `value` with its path (for lint to find templates and their lines)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from strings(item, (*path, index))
+    elif isinstance(value, str):
+        yield path, value
