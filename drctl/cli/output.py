@@ -7,14 +7,19 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 
 from drctl.core.errors import InvalidInput
+from drctl.core.run import Run
 from drctl.report.export import report_to_dict
 from drctl.report.model import Report
+from drctl.report.summary import summary_of_run
+from drctl.report.summary import to_markdown as summary_markdown
 from drctl.report.text import render_table, to_markdown
+from drctl.store.base import Store
 
 
 def render_report(report: Report, fmt: str) -> str | Callable[[Console], None]:
@@ -28,6 +33,16 @@ def render_report(report: Report, fmt: str) -> str | Callable[[Console], None]:
 
         return report_html(report)
     return lambda console: render_table(console, report)
+
+
+def render_run_summary(store: Store, run: Run, now: datetime, fmt: str) -> str:
+    """One run as Markdown or HTML, with its summary against the previous runs of its kind."""
+    summary = summary_of_run(store, run, now)
+    if fmt == "html":
+        from drctl.report.html import run_html  # matplotlib is loaded only for HTML
+
+        return run_html(summary)
+    return summary_markdown(summary)
 
 
 def write_output(console: Console, report: Report, fmt: str, out: Path | None) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from drctl.cli.options import JsonOpt, app_of
+from drctl.cli.output import emit, render_run_summary
 from drctl.cli.render import print_json, render_run, render_runs
 from drctl.core.abort import abort_run
+from drctl.core.errors import InvalidInput
 from drctl.store.base import list_runs, load_run
+
+RUN_FORMATS = ("table", "json", "md", "html")
 
 runs_app = typer.Typer(
     rich_markup_mode="markdown",
@@ -39,12 +45,26 @@ def show(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="Run id (a unique prefix is enough)."),
     json_out: bool = JsonOpt,
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, md (for the "
+                            "incident channel or a ticket) or html (one self-contained file "
+                            "with the run's timeline)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write md/html to this file."),
 ) -> None:
-    """Show one run: its steps with timings, and RTO/RPO against targets."""
+    """Show one run: its steps with timings, and RTO/RPO against targets.
+
+    `--format md|html` adds its summary: targets met or missed, the slowest step and any
+    regression against the previous runs of its kind.
+    """
     app = app_of(ctx)
+    if fmt not in RUN_FORMATS:
+        raise InvalidInput(f"--format {fmt!r}: use one of {', '.join(RUN_FORMATS)}")
+    if out is not None and fmt not in ("md", "html"):
+        raise InvalidInput("--out writes --format md or html")
     run = load_run(app.store, run_id)
-    if json_out:
+    if json_out or fmt == "json":
         print_json(run.to_dict())
+    elif fmt in ("md", "html"):
+        emit(app.console, render_run_summary(app.store, run, app.clock.now(), fmt), out)
     else:
         render_run(app.console, run)
 

@@ -79,7 +79,8 @@ REPORT = """
 
 RUN = """
 <p>{{ headline }}</p>
-<ul>{% for line in lines %}<li>{{ line }}</li>{% endfor %}</ul>
+<ul>{% for line in lines %}<li>{{ line }}</li>{% endfor %}
+<li>full report: {% for c in commands %}<code>{{ c }}</code> {% endfor %}</li></ul>
 {% if timeline %}<img alt="timeline of {{ run_id }}" src="{{ timeline }}">{% endif %}
 <table><tr><th>step</th><th>status</th><th>started</th><th>duration</th></tr>
 {% for s in steps %}<tr><td>{{ s.name }}</td><td>{{ s.status }}</td><td>{{ s.started }}</td>
@@ -103,7 +104,8 @@ def run_html(summary: RunSummary) -> str:
     steps = [{"name": s.name, "status": s.status, "started": iso(s.started_at) or "-",
               "duration": format_duration(s.seconds)} for s in record.steps]
     body = _ENV.from_string(RUN).render(
-        headline=summary.headline, lines=summary.lines, run_id=record.run_id, steps=steps,
+        headline=summary.headline, lines=summary.lines, commands=summary.commands,
+        run_id=record.run_id, steps=steps,
         timeline=_uri(charts.timeline(record)))
     return _page(f"drctl {record.kind} {record.run_id}", iso(summary.generated_at), body)
 

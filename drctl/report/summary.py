@@ -13,9 +13,11 @@ from typing import Any
 
 from drctl.core.clock import iso
 from drctl.core.durations import format_duration
+from drctl.core.run import Run
 from drctl.report.export import record_to_dict, regression_to_dict
-from drctl.report.records import Figure, RunRecord, StepTiming
+from drctl.report.records import Figure, RunRecord, StepTiming, load_records, record_from_run
 from drctl.report.regressions import Regression, RegressionRule, find_regressions
+from drctl.store.base import Store
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,15 @@ class RunSummary:
             lines.append(f"slowest step: {self.slowest.name} "
                          f"{format_duration(self.slowest.seconds)}")
         lines.extend(f"REGRESSION: {r.message}" for r in self.regressions)
-        lines.append("full report: " + "  |  ".join(f"`{c}`" for c in self.commands))
         return lines
 
     @property
+    def commands_line(self) -> str:
+        return "full report: " + "  |  ".join(f"`{c}`" for c in self.commands)
+
+    @property
     def text(self) -> str:
-        return "\n".join([self.headline, *self.lines])
+        return "\n".join([self.headline, *self.lines, self.commands_line])
 
     def to_dict(self) -> dict[str, Any]:
         return {**record_to_dict(self.record), "summary": self.headline,
@@ -92,9 +97,18 @@ def summarize(record: RunRecord, history: list[RunRecord], now: datetime,
     return RunSummary(record, now, slowest, tuple(regressions))
 
 
+def summary_of_run(store: Store, run: Run, now: datetime,
+                   rule: RegressionRule = RegressionRule()) -> RunSummary:
+    """The summary of a run in `store`, judged against the store's runs of its kind."""
+    record = record_from_run(run)
+    history = [r for r in load_records(store, run.kind) if r.playbook == record.playbook]
+    return summarize(record, history, now, rule)
+
+
 def to_markdown(summary: RunSummary) -> str:
     record = summary.record
-    lines = [f"# {summary.headline}", "", *[f"- {line}" for line in summary.lines], "",
+    lines = [f"# {summary.headline}", "", *[f"- {line}" for line in summary.lines],
+             f"- {summary.commands_line}", "",
              "| step | status | started | duration |", "|---|---|---|---|"]
     lines += [f"| {s.name} | {s.status} | {iso(s.started_at) or '-'} | "
               f"{format_duration(s.seconds)} |" for s in record.steps]

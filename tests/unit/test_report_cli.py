@@ -83,3 +83,37 @@ def test_bad_input_exits_2(state_dir: Path, args: list[str], message: str) -> No
     assert code == 2
     assert message in str(exc)
     assert out == ""
+
+
+def show(state: Path, *args: str) -> tuple[int, str, BaseException | None]:
+    result = CliRunner().invoke(app, ["--state-dir", str(state), "runs", "show", *args])
+    code = result.exception.exit_code if isinstance(result.exception, DrctlError) \
+        else result.exit_code
+    return code, result.stdout, result.exception
+
+
+def test_runs_show_markdown_has_the_summary(state_dir: Path) -> None:
+    code, out, _ = show(state_dir, "fa-20260105", "--format", "md")
+    assert code == 0
+    assert out.startswith("# drctl failover fa-20260105")
+    assert "- RTO 1m27s (target 1h00m00s, met)" in out
+    assert "- slowest step: switch_dns 41.0s" in out
+    assert "- REGRESSION: switch_dns took 41 s, p50 of the last 4 runs 2 s" in out
+    assert "| switch_dns | succeeded |" in out
+
+
+def test_runs_show_html_to_a_file(state_dir: Path, tmp_path: Path) -> None:
+    page = tmp_path / "run.html"
+    assert show(state_dir, "fa-20260105", "-f", "html", "--out", str(page))[0] == 0
+    html = page.read_text()
+    assert "fa-20260105" in html and "data:image/png;base64," in html
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["fa-20260105", "--format", "pdf"], "--format 'pdf'"),
+    (["fa-20260105", "--out", "x.txt"], "--out writes --format md or html"),
+    (["nope", "--format", "md"], "no run 'nope'"),
+])
+def test_runs_show_bad_input(state_dir: Path, args: list[str], message: str) -> None:
+    code, out, exc = show(state_dir, *args)
+    assert code == 2 and message in str(exc) and out == ""
