@@ -8,7 +8,7 @@ from drctl.core.clock import Clock
 from drctl.core.errors import InvalidInput
 from drctl.core.events import Event
 from drctl.core.run import Run, RunStatus
-from drctl.store.base import Store, load_run
+from drctl.core.store import Store, load_run
 
 
 def abort_run(store: Store, clock: Clock, run_id: str, reason: str, force: bool = False) -> Run:

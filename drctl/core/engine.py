@@ -19,7 +19,7 @@ from drctl.core.identity import Identity
 from drctl.core.interrupt import CTRL_C, Interrupted, Interruption
 from drctl.core.run import Run, RunStatus, StepStatus
 from drctl.core.step import Step, StepContext
-from drctl.store.base import Store, load_run
+from drctl.core.store import Store, load_run
 
 Subscriber = Callable[[Event], None]
 INTERRUPTED = "interrupted by the operator (Ctrl-C)"

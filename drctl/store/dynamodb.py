@@ -5,23 +5,30 @@ Single-table layout (string keys `pk`, `sk`):
     run#<run_id>     evt#<seq:08d>     one journal event (type, at, step, data as JSON)
     runs             <started_at>#<id> the run index (kind, run_id), for listing newest first
     lock#<name>      lock              a held lock (run_id, holder as JSON)
+    lease#<name>     lease             a lease (version as a number, lease as JSON)
     setting#<key>    setting           a named value
 
 Every write is conditional, so concurrent writers never overwrite each other: the next `seq` is
 claimed with `attribute_not_exists(sk)` and retried on conflict; a lock is taken only when absent
-or already held by the same run. `drctl store create-table` (or `create_table`) makes the table.
+or already held by the same run; a lease is written only over the version it was decided on
+(compare-and-swap), so of two writers deciding on the same record one fails and decides
+again. `drctl store create-table` (or `create_table`) makes the table.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from drctl.aws.errors import aws_call
 from drctl.core.clock import iso, parse_iso
 from drctl.core.errors import AwsError, InvalidInput, ResourceMissing, UnknownRun
 from drctl.core.events import Event
-from drctl.store.base import LockHeld, LockHolder
+from drctl.core.identity import Owner
+from drctl.core.lease import Lease, next_lease, renewed_lease, same_lease
+from drctl.core.store import LockHeld, LockHolder
 
 CONFLICT = ("ConditionalCheckFailedException", "TransactionCanceledException")
 
@@ -163,6 +170,56 @@ class DynamoStore:
         item = self._get(f"lock#{name}", "lock")
         return LockHolder.from_dict(json.loads(item["holder"]["S"])) if item else None
 
+    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime
+                      ) -> Lease:
+        return self._swap_lease(
+            name, lambda current: next_lease(current, name, holder, owner, ttl, now))
+
+    def renew_lease(self, lease: Lease, ttl: float, now: datetime) -> Lease:
+        return self._swap_lease(lease.name,
+                                lambda current: renewed_lease(current, lease, ttl, now))
+
+    def _swap_lease(self, name: str, decide: Callable[[Lease | None], Lease]) -> Lease:
+        for _ in range(20):  # a conflict means another writer changed it: decide again
+            current = self.lease(name)
+            lease = decide(current)
+            try:
+                self._put_lease(lease, current)
+            except AwsError as exc:
+                if exc.code not in CONFLICT:
+                    raise
+                continue
+            return lease
+        raise AwsError(f"could not write lease {name}: too much contention")
+
+    def _put_lease(self, lease: Lease, replaces: Lease | None) -> None:
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        if replaces is not None:
+            condition = _same_lease(replaces)
+        with aws_call(f"write lease {lease.name}"):
+            self._db.put_item(
+                TableName=self.table, **condition,
+                Item={**_lease_key(lease.name), "version": {"N": str(lease.version)},
+                      "holder": {"S": lease.holder},
+                      "lease": {"S": json.dumps(lease.to_dict(), sort_keys=True)}})
+
+    def release_lease(self, lease: Lease) -> bool:
+        if not same_lease(self.lease(lease.name), lease):
+            return False
+        try:
+            with aws_call(f"release lease {lease.name}"):
+                self._db.delete_item(TableName=self.table, Key=_lease_key(lease.name),
+                                     **_same_lease(lease))
+        except AwsError as exc:
+            if exc.code in CONFLICT:
+                return False
+            raise
+        return True
+
+    def lease(self, name: str) -> Lease | None:
+        item = self._get(f"lease#{name}", "lease")
+        return Lease.from_dict(json.loads(item["lease"]["S"])) if item else None
+
     def get_setting(self, key: str) -> str | None:
         item = self._get(f"setting#{key}", "setting")
         return item["value"]["S"] if item else None
@@ -183,6 +240,17 @@ class DynamoStore:
 
     def close(self) -> None:
         pass
+
+
+def _lease_key(name: str) -> dict[str, Any]:
+    return {"pk": {"S": f"lease#{name}"}, "sk": {"S": "lease"}}
+
+
+def _same_lease(lease: Lease) -> dict[str, Any]:
+    """The condition that the stored lease is still `lease` (holder and version)."""
+    return {"ConditionExpression": "version = :v AND holder = :h",
+            "ExpressionAttributeValues": {":v": {"N": str(lease.version)},
+                                          ":h": {"S": lease.holder}}}
 
 
 def _holder_json(holder: LockHolder) -> str:

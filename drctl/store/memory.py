@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from datetime import datetime
 
 from drctl.core.errors import InvalidInput, UnknownRun
 from drctl.core.events import Event
-from drctl.store.base import LockHeld, LockHolder
+from drctl.core.identity import Owner
+from drctl.core.lease import Lease, next_lease, renewed_lease, same_lease
+from drctl.core.store import LockHeld, LockHolder
 
 
 class MemoryStore:
@@ -15,6 +18,7 @@ class MemoryStore:
         self._events: dict[str, list[Event]] = {}
         self._locks: dict[str, LockHolder] = {}
         self._settings: dict[str, str] = {}
+        self._leases: dict[str, Lease] = {}
         self._lock = threading.Lock()
 
     def append(self, event: Event) -> Event:
@@ -62,6 +66,30 @@ class MemoryStore:
     def lock(self, name: str) -> LockHolder | None:
         with self._lock:
             return self._locks.get(name)
+
+    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime
+                      ) -> Lease:
+        with self._lock:
+            lease = next_lease(self._leases.get(name), name, holder, owner, ttl, now)
+            self._leases[name] = lease
+            return lease
+
+    def renew_lease(self, lease: Lease, ttl: float, now: datetime) -> Lease:
+        with self._lock:
+            renewed = renewed_lease(self._leases.get(lease.name), lease, ttl, now)
+            self._leases[lease.name] = renewed
+            return renewed
+
+    def release_lease(self, lease: Lease) -> bool:
+        with self._lock:
+            if not same_lease(self._leases.get(lease.name), lease):
+                return False
+            del self._leases[lease.name]
+            return True
+
+    def lease(self, name: str) -> Lease | None:
+        with self._lock:
+            return self._leases.get(name)
 
     def get_setting(self, key: str) -> str | None:
         with self._lock:

@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from drctl.core.clock import iso, parse_iso
 from drctl.core.errors import InvalidInput, UnknownRun
 from drctl.core.events import Event
-from drctl.store.base import LockHeld, LockHolder
+from drctl.core.identity import Owner
+from drctl.core.lease import Lease, next_lease, renewed_lease, same_lease
+from drctl.core.store import LockHeld, LockHolder
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -30,6 +34,7 @@ CREATE TABLE IF NOT EXISTS locks (
     name TEXT PRIMARY KEY, run_id TEXT NOT NULL, holder TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, lease TEXT NOT NULL);
 """
 
 
@@ -126,6 +131,50 @@ class SqliteStore:
         with self._lock:
             row = self._db.execute("SELECT holder FROM locks WHERE name = ?", (name,)).fetchone()
         return LockHolder.from_dict(json.loads(row[0])) if row else None
+
+    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime
+                      ) -> Lease:
+        return self._swap_lease(
+            name, lambda current: next_lease(current, name, holder, owner, ttl, now))
+
+    def renew_lease(self, lease: Lease, ttl: float, now: datetime) -> Lease:
+        return self._swap_lease(lease.name,
+                                lambda current: renewed_lease(current, lease, ttl, now))
+
+    def _swap_lease(self, name: str, decide: Callable[[Lease | None], Lease]) -> Lease:
+        """Read, decide and write in one IMMEDIATE transaction: every writer is serialised."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                lease = decide(self._read_lease(name))
+                self._db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?)",
+                                 (name, json.dumps(lease.to_dict())))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return lease
+
+    def release_lease(self, lease: Lease) -> bool:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                mine = same_lease(self._read_lease(lease.name), lease)
+                if mine:
+                    self._db.execute("DELETE FROM leases WHERE name = ?", (lease.name,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return mine
+
+    def lease(self, name: str) -> Lease | None:
+        with self._lock:
+            return self._read_lease(name)
+
+    def _read_lease(self, name: str) -> Lease | None:
+        row = self._db.execute("SELECT lease FROM leases WHERE name = ?", (name,)).fetchone()
+        return Lease.from_dict(json.loads(row[0])) if row else None
 
     def get_setting(self, key: str) -> str | None:
         with self._lock:

@@ -1,7 +1,8 @@
 """The store contract against the DynamoDB backend, in the sandbox (real DynamoDB wire calls).
 
-The same tests as tests/unit/test_store_contract.py and test_store_locks.py, with `store` bound
-to a DynamoStore on a fresh table; and a failover journaled in DynamoDB through the CLI.
+The same tests as tests/unit/test_store_contract.py, test_store_locks.py and
+test_store_leases.py, with `store` bound to a DynamoStore on a fresh table; and a failover
+journaled in DynamoDB through the CLI.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from drctl.aws.clients import ClientFactory
 from drctl.sandbox import manager
 from drctl.store.dynamodb import DynamoStore
 from tests.e2e.helpers import Cli
-from tests.unit import test_store_contract, test_store_locks
+from tests.unit import test_store_contract, test_store_leases, test_store_locks
 
 CONTRACT = {
-    name: test for module in (test_store_contract, test_store_locks)
+    name: test for module in (test_store_contract, test_store_locks, test_store_leases)
     for name, test in vars(module).items()
     if name.startswith("test_") and not name.startswith("test_sqlite")
 }
@@ -36,7 +37,9 @@ def store(aws: ClientFactory) -> Iterator[DynamoStore]:
 
 
 def test_contract_tests_were_collected() -> None:
-    assert len(CONTRACT) >= 20
+    assert len(CONTRACT) >= 30
+    assert {"test_concurrent_acquirers_exactly_one_wins",  # locks
+            "test_concurrent_lease_acquirers_exactly_one_wins"} <= set(CONTRACT)
 
 
 def test_two_operators_share_runs_and_locks_through_dynamodb(

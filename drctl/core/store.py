@@ -1,0 +1,111 @@
+"""The store port: the journal, locks, leases and settings. Backends live in drctl/store/
+(memory, SQLite, DynamoDB); every one passes the same contract tests
+(tests/unit/test_store_contract.py, test_store_locks.py, test_store_leases.py; DynamoDB in
+tests/e2e/test_store_dynamodb.py). The port lives in the core, so the core never imports a
+backend.
+
+- `append(event)` makes the event durable before it returns and gives it the next `seq` of its
+  run (1, 2, 3 …). The first event of a run must be `run_started`; appending to a run that does
+  not exist, or starting one twice, raises `InvalidInput`.
+- `events(run_id)` returns the run's events in `seq` order; an unknown id raises `UnknownRun`.
+- `run_ids(kind)` lists runs newest first; `resolve(prefix)` expands a unique id prefix.
+- `acquire_lock(holder, replace=None)` takes the named lock atomically: it succeeds when the
+  lock is free, or when it is held by exactly `replace` (compare-and-swap: a resumed run takes
+  its own lock over from the holder it observed, so of two resumes only one can), and raises
+  `LockHeld` naming the holder otherwise. `release_lock(name, run_id)` frees it only for its
+  holder. Exactly one of many concurrent acquirers wins.
+- `acquire_lease` / `renew_lease` / `release_lease` / `lease`: see drctl/core/lease.py.
+- `get_setting(key)` / `put_setting(key, value)` keep small named values (the chaos kill switch);
+  `None` deletes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from drctl.core.clock import iso, parse_iso
+from drctl.core.errors import Blocked, UnknownRun
+from drctl.core.events import Event
+from drctl.core.identity import Owner
+from drctl.core.lease import Lease
+from drctl.core.run import Run
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    name: str
+    run_id: str
+    user: str
+    host: str
+    pid: int
+    acquired_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "acquired_at": iso(self.acquired_at)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LockHolder:
+        return cls(data["name"], data["run_id"], data["user"], data["host"], int(data["pid"]),
+                   parse_iso(data["acquired_at"]))
+
+    def describe(self) -> str:
+        return (f"run {self.run_id} by {self.user} on {self.host} (pid {self.pid}), "
+                f"since {iso(self.acquired_at)}")
+
+
+class LockHeld(Blocked):
+    def __init__(self, holder: LockHolder) -> None:
+        super().__init__(f"{holder.name} is held by {holder.describe()}")
+        self.holder = holder
+
+
+class Store(Protocol):
+    def append(self, event: Event) -> Event: ...
+
+    def events(self, run_id: str) -> list[Event]: ...
+
+    def run_ids(self, kind: str | None = None, limit: int = 100) -> list[str]: ...
+
+    def acquire_lock(self, holder: LockHolder, replace: LockHolder | None = None
+                     ) -> LockHolder: ...
+
+    def release_lock(self, name: str, run_id: str) -> bool: ...
+
+    def lock(self, name: str) -> LockHolder | None: ...
+
+    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime
+                      ) -> Lease: ...
+
+    def renew_lease(self, lease: Lease, ttl: float, now: datetime) -> Lease: ...
+
+    def release_lease(self, lease: Lease) -> bool: ...
+
+    def lease(self, name: str) -> Lease | None: ...
+
+    def get_setting(self, key: str) -> str | None: ...
+
+    def put_setting(self, key: str, value: str | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def load_run(store: Store, run_id: str) -> Run:
+    return Run.from_events(store.events(resolve(store, run_id)))
+
+
+def list_runs(store: Store, kind: str | None = None, limit: int = 100) -> list[Run]:
+    return [Run.from_events(store.events(rid)) for rid in store.run_ids(kind, limit)]
+
+
+def resolve(store: Store, prefix: str) -> str:
+    """The one run id starting with `prefix`. Raises UnknownRun when none or several match."""
+    matches = [rid for rid in store.run_ids(None, limit=100_000) if rid.startswith(prefix)]
+    if prefix in matches:
+        return prefix
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UnknownRun(f"no run {prefix!r}", hint="see `drctl runs list`")
+    raise UnknownRun(f"run id prefix {prefix!r} is ambiguous: {', '.join(matches[:5])}")
