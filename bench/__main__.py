@@ -1,87 +1,46 @@
-"""`make bench`: what the journal costs, measured side by side in one run (machines are noisy,
-so read the ratios, not the absolute numbers).
+"""`make bench` / `python -m bench [NAME ...] [--quick]`: drctl's benchmarks, side by side.
 
-- append: one event made durable (SQLite WAL + synchronous=FULL, as drctl runs) against the
-  in-memory store and against SQLite with synchronous=NORMAL (what durability costs);
-- fold: rebuilding a Run from its journal, the price of every `runs show` and resume.
+Each benchmark is a module `bench/NAME.py` with `main(argv) -> int` and a one-line docstring
+summary; it measures what it compares in one run (this machine is shared and noisy: read the
+ratios), prints a table with the machine and inputs, and writes `bench/results/NAME.json`.
+With no NAME every benchmark runs; `--quick` (passed through) runs fewer repetitions.
+`python -m bench NAME --help` shows a benchmark's own options.
 """
 
 from __future__ import annotations
 
-import statistics
+import importlib
+import pkgutil
 import sys
-import tempfile
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
-from drctl.core.events import Event
-from drctl.core.run import Run
-from drctl.store.base import Store
-from drctl.store.memory import MemoryStore
-from drctl.store.sqlite import SqliteStore
-
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-ROUNDS, EVENTS = 5, 300
+HERE = Path(__file__).parent
+SKIP = {"__main__", "common", "sequential_failover"}  # helpers, not benchmarks
 
 
-def started(run_id: str) -> Event:
-    return Event(run_id, "run_started", T0, data={"kind": "failover", "params": {}})
+def benchmarks() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules([str(HERE)]) if m.name not in SKIP)
 
 
-def step(run_id: str, i: int) -> Event:
-    name = f"step-{i % 6}"
-    kind = "step_started" if i % 2 == 0 else "step_succeeded"
-    return Event(run_id, kind, T0, name, {"index": i, "output": {"weights": {"a": 0, "b": 100}}})
-
-
-def append_seconds(make: Callable[[], Store]) -> float:
-    """Median seconds per appended event over ROUNDS runs of EVENTS events."""
-    samples = []
-    for r in range(ROUNDS):
-        store = make()
-        store.append(started(f"r{r}"))
-        began = time.perf_counter()
-        for i in range(EVENTS):
-            store.append(step(f"r{r}", i))
-        samples.append((time.perf_counter() - began) / EVENTS)
-        store.close()
-    return statistics.median(samples)
-
-
-def fold_seconds(events: list[Event]) -> float:
-    samples = []
-    for _ in range(ROUNDS * 4):
-        began = time.perf_counter()
-        Run.from_events(events)
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples)
-
-
-def main() -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        counter = iter(range(10_000))
-
-        def sqlite(sync: str = "FULL") -> Store:
-            store = SqliteStore(Path(tmp) / f"j{next(counter)}.db")
-            store._db.execute(f"PRAGMA synchronous={sync}")  # bench only: compare durability
-            return store
-
-        full = append_seconds(sqlite)
-        normal = append_seconds(lambda: sqlite("NORMAL"))
-        memory = append_seconds(MemoryStore)
-        events = [started("f")] + [step("f", i) for i in range(EVENTS)]
-        fold = fold_seconds(events)
-    print(f"journal append, median per event over {ROUNDS}x{EVENTS}:")
-    print(f"  sqlite FULL (drctl)  {full * 1e6:9.1f} us")
-    print(f"  sqlite NORMAL        {normal * 1e6:9.1f} us   FULL/NORMAL = {full / normal:5.1f}x")
-    print(f"  memory               {memory * 1e6:9.1f} us   FULL/memory = {full / memory:5.1f}x")
-    print(f"fold a {len(events)}-event journal into a Run: {fold * 1e3:.2f} ms")
-    print("A failover journals ~20 events: the durable journal costs "
-          f"{20 * full * 1e3:.1f} ms of a failover.")
-    return 0
+def main(argv: list[str]) -> int:
+    names = [a for a in argv if not a.startswith("-")][:1]
+    if names and names[0] not in benchmarks():
+        print(f"unknown benchmark {names[0]!r}; choose from: {', '.join(benchmarks())}",
+              file=sys.stderr)
+        return 2
+    if names:
+        rest = [a for a in argv if a != names[0]]
+        return int(importlib.import_module(f"bench.{names[0]}").main(rest) or 0)
+    if "-h" in argv or "--help" in argv:
+        print(__doc__)
+        print("benchmarks:", ", ".join(benchmarks()))
+        return 0
+    worst = 0
+    for name in benchmarks():
+        print(f"\n== {name} ==", flush=True)
+        worst = max(worst, int(importlib.import_module(f"bench.{name}").main(argv) or 0))
+    return worst
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

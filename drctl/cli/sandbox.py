@@ -13,6 +13,7 @@ from drctl.core.durations import parse_duration
 from drctl.core.errors import InvalidInput, SandboxError
 from drctl.sandbox import manager
 from drctl.sandbox.faults import FaultSettings
+from drctl.sandbox.scaled_estate import ScaledEstate, parse_estate_size, playbook_yaml
 
 sandbox_app = typer.Typer(
     rich_markup_mode="markdown",
@@ -46,6 +47,13 @@ def _faults(latency: str | None, throttle: list[str] | None, error_rate: float |
     return faults
 
 
+def _estate_size(text: str) -> int:
+    try:
+        return parse_estate_size(text)
+    except ValueError as exc:
+        raise InvalidInput(f"--estate-size: {exc}") from None
+
+
 def _lag(text: str) -> float:
     try:
         return parse_duration(text)
@@ -63,6 +71,11 @@ def up(
     api_latency: str | None = LatencyOpt,
     throttle: list[str] | None = ThrottleOpt,
     error_rate: float | None = ErrorRateOpt,
+    estate_size: str = typer.Option(
+        "0", "--estate-size", metavar="N|small|medium|large",
+        help="Seed N extra ECS services (over several clusters), N/10 auto scaling groups and "
+             "N weighted records, for benchmarks; small=10, medium=50, large=200. "
+             "`drctl sandbox playbook` prints the playbook that fails them over."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Start the sandbox in the background; returns once it is seeded and ready.
@@ -77,8 +90,9 @@ def up(
     FaultSettings.from_dict(faults)
     if not json_out:
         app.console.print("[dim]starting sandbox (moto server, seeding the Roadtrip estate)…[/]")
+    size = _estate_size(estate_size)
     info = manager.start(app.state_dir, port=port, replication_lag=_lag(replication_lag),
-                         timeout=timeout, faults=faults)
+                         timeout=timeout, faults=faults, estate_size=size)
     document = manager.ground_truth(app.state_dir)
     if json_out:
         print_json(document)
@@ -107,6 +121,18 @@ def status(ctx: typer.Context, json_out: bool = JsonOpt) -> None:
                       f"lag {info.replication_lag_seconds}s")
     for region, outage in (document.get("outages") or {}).items():
         app.console.print(f"  [red]outage[/] in {region} since {outage['started_at']}")
+
+
+@sandbox_app.command("playbook")
+def playbook(ctx: typer.Context) -> None:
+    """Print the playbook for the running sandbox's estate (with `--estate-size`, one that also
+    fails over every generated service, group and record): `drctl sandbox playbook > big.yaml`."""
+    app = app_of(ctx)
+    if manager.status(app.state_dir) is None:
+        raise SandboxError("no sandbox running", hint="start one with `drctl sandbox up`")
+    document = manager.ground_truth(app.state_dir)
+    scaled = ScaledEstate(int(document.get("estate_size") or 0))
+    print(playbook_yaml(scaled), end="")
 
 
 @sandbox_app.command("env")

@@ -55,7 +55,7 @@ class SandboxInfo:
 
 def start(
     state_dir: Path, port: int = 0, replication_lag: float = 5.0, timeout: float = 60,
-    faults: dict[str, Any] | None = None,
+    faults: dict[str, Any] | None = None, estate_size: int = 0,
 ) -> SandboxInfo:
     """Start a sandbox for `state_dir` and wait until it is ready.
 
@@ -66,7 +66,7 @@ def start(
     files = SandboxFiles(Path(state_dir).resolve())
     _refuse_if_running(files)
     files.ensure_directory()
-    supervisor = _spawn(files, port, replication_lag, faults or {})
+    supervisor = _spawn(files, port, replication_lag, faults or {}, estate_size)
     files.pid.write_text(f"{supervisor.pid}\n")
     try:
         return _wait_ready(files, supervisor, timeout)
@@ -197,7 +197,8 @@ def _refuse_if_running(files: SandboxFiles) -> None:
 
 
 def _spawn(
-    files: SandboxFiles, port: int, replication_lag: float, faults: dict[str, Any]
+    files: SandboxFiles, port: int, replication_lag: float, faults: dict[str, Any],
+    estate_size: int = 0,
 ) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", process.SUPERVISOR_MODULE,
@@ -205,6 +206,7 @@ def _spawn(
         "--port", str(port),
         "--replication-lag", str(replication_lag),
         "--faults", json.dumps(faults),
+        "--estate-size", str(estate_size),
     ]  # fmt: skip
     with files.log.open("ab") as log:
         return subprocess.Popen(

@@ -29,6 +29,7 @@ from drctl.sandbox.fidelity import apply_fidelity_fixes
 from drctl.sandbox.files import SandboxFiles, write_atomically
 from drctl.sandbox.replicator import ReplicaLagPublisher, Replicator
 from drctl.sandbox.s3_replication import S3Replicator
+from drctl.sandbox.scaled_estate import ScaledEstate, seed_scaled
 from drctl.sandbox.seed import seed_estate
 from drctl.sandbox.server import MotoServer
 from drctl.sandbox.traffic import TrafficWatcher
@@ -41,9 +42,10 @@ class EmbeddedSandbox:
 
     def __init__(
         self, files: SandboxFiles, port: int, replication_lag: float,
-        faults: FaultSettings | None = None,
+        faults: FaultSettings | None = None, estate_size: int = 0,
     ) -> None:
         self.files = files
+        self.scaled = ScaledEstate(estate_size)
         self.conditions = Conditions(REGIONS, replication_lag)
         self.started_at = datetime.now(UTC).isoformat()
         self.fixes = apply_fidelity_fixes()
@@ -68,6 +70,9 @@ class EmbeddedSandbox:
             self._start(app)
         self.s3_replicator.listen()  # before seeding: the seeded objects replicate too
         self.seeded = seed_estate(clients, {r: app.port for r, app in self.apps.items()})
+        self.seeded["scaled"] = seed_scaled(
+            clients, self.scaled, self.seeded["route53"]["zone_id"],
+            {r: self.seeded["regions"][r]["autoscaling"]["subnet_id"] for r in REGIONS})
         self._start_background(clients)
         self._write_state()
         log.info("sandbox_ready", endpoint=self.moto.endpoint_url, seconds=time.monotonic() - began)
@@ -119,6 +124,7 @@ class EmbeddedSandbox:
             "regions": {"primary": PRIMARY, "secondary": SECONDARY},
             "apps": {region: app.url for region, app in self.apps.items()},
             "replication_lag_seconds": self.conditions.replication_lag,
+            "estate_size": self.scaled.services,
             "active_region": self.conditions.active,
             "outages": {r: o.as_dict() for r, o in self.conditions.outages().items()},
             "started_at": self.started_at,

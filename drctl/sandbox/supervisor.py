@@ -28,6 +28,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="moto port; 0 picks a free one")
     parser.add_argument("--replication-lag", type=float, default=5.0, help="seconds")
     parser.add_argument("--faults", default="{}", help="initial fault settings (JSON)")
+    parser.add_argument("--estate-size", type=int, default=0, help="extra services to seed")
     return parser.parse_args(argv)
 
 
@@ -70,10 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     files.ensure_directory()
     with files.log.open("a", buffering=1) as log_file:
         configure_logging(log_file)
-        return run(files, args.port, args.replication_lag, json.loads(args.faults))
+        return run(files, args.port, args.replication_lag, json.loads(args.faults),
+                   args.estate_size)
 
 
-def run(files: SandboxFiles, port: int, replication_lag: float, faults: dict[str, Any]) -> int:
+def run(files: SandboxFiles, port: int, replication_lag: float, faults: dict[str, Any],
+        estate_size: int = 0) -> int:
     # Imported here so that `--help` and argument errors do not pay for importing moto.
     from drctl.sandbox.faults import FaultSettings
     from drctl.sandbox.runtime import EmbeddedSandbox
@@ -82,7 +85,8 @@ def run(files: SandboxFiles, port: int, replication_lag: float, faults: dict[str
     stop = StopRequest()
     sandbox = None
     try:
-        sandbox = EmbeddedSandbox(files, port, replication_lag, FaultSettings.from_dict(faults))
+        sandbox = EmbeddedSandbox(files, port, replication_lag, FaultSettings.from_dict(faults),
+                                  estate_size)
         sandbox.start()
         stop.wait()
         log.info("stopping", signal=signal.Signals(stop.signum or signal.SIGTERM).name)

@@ -1,0 +1,89 @@
+"""What every benchmark shares: the machine, medians, result files, a sandbox to run against."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"python": platform.python_version(), "cpus": os.cpu_count(),
+            "platform": platform.platform(), "load_1m": load}
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def write_result(name: str, document: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **document}, indent=2) + "\n")
+    return path
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox in its own state dir, and the environment that points at it."""
+
+    state_dir: Path
+    env: dict[str, str]
+    document: dict[str, Any]
+
+    def drctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "drctl", "--state-dir", str(self.state_dir), *args]
+        done = subprocess.run(command, env=self.env, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, check=False)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"drctl {' '.join(args)} exited {done.returncode}:\n"
+                               f"{done.stderr[-2000:]}")
+        return done
+
+    def truth(self) -> dict[str, Any]:
+        from drctl.sandbox import manager
+
+        return manager.ground_truth(self.state_dir)
+
+
+@contextmanager
+def sandbox(estate_size: int = 0, replication_lag: float = 5.0) -> Iterator[Sandbox]:
+    """Start a sandbox (seeded without faults), yield it, always stop it."""
+    from drctl.sandbox import manager
+
+    with tempfile.TemporaryDirectory(prefix="drctl-bench-") as tmp:
+        state_dir = Path(tmp)
+        info = manager.start(state_dir, replication_lag=replication_lag, timeout=180,
+                             estate_size=estate_size)
+        try:
+            env = {**os.environ, **manager.env_exports(info), "DRCTL_STATE_DIR": str(state_dir)}
+            env.pop("AWS_PROFILE", None)
+            yield Sandbox(state_dir, env, manager.ground_truth(state_dir))
+        finally:
+            manager.stop(state_dir)

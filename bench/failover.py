@@ -1,0 +1,195 @@
+"""Failover at scale: drctl against the sequential script and the critical-path floor.
+
+`python -m bench failover [--services N ...] [--latency 100ms] [--route53-rate 5] [--quick]
+[--json]`. For each estate size, in one run and on fresh sandboxes seeded alike
+(`drctl sandbox up --estate-size N`), with N ms injected into every AWS call and Route53
+throttled: (a) `drctl failover` as a whole process; (b) `bench/sequential_failover.py`, the plain
+boto3 loop a team would write; (c) the floor, computed from the estate (see `floor_seconds`).
+Both (a) and (b) must leave the same final estate, read back with boto3, or the row fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import Sandbox, median, sandbox, table, write_result
+
+SOURCE, TARGET = "us-east-1", "us-west-2"
+# The ECS tasks the sandbox starts are PENDING this long, and its scheduler converges twice a
+# second: the scaling wait every approach pays once (drctl.sandbox.ecs_scheduler).
+SANDBOX_TASK_STARTUP = 2.0
+SANDBOX_SCHEDULER_PERIOD = 0.5
+
+
+def floor_seconds(latency: float) -> float:
+    """The longest chain of calls that must follow one another, whatever the estate's size.
+
+    In the mission's step order (traffic moved, then capacity): one Route53 change batch and one
+    GetChange to see it INSYNC (the sandbox's changes are INSYNC at once; within Route53's burst,
+    so never throttled), then — every service, group and replica in parallel — one update and one
+    describe that sees it done, after the sandbox's task start-up and one scheduler period. Reads
+    of the current state are not counted: a floor need not look before it writes.
+    """
+    dns = 2 * latency
+    scale = 2 * latency + SANDBOX_TASK_STARTUP + SANDBOX_SCHEDULER_PERIOD
+    return dns + scale
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench failover", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--services", type=int, action="append",
+                        help="extra services in the estate (repeat; default 10, 50, 200)")
+    parser.add_argument("--latency", default="100ms", help="injected per AWS call")
+    parser.add_argument("--route53-rate", type=float, default=5.0, help="requests/s")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per figure (default 3)")
+    parser.add_argument("--quick", action="store_true", help="one run per figure")
+    parser.add_argument("--skip-sequential", action="store_true",
+                        help="only drctl and the floor (to iterate on drctl)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv or [])
+    latency = _seconds(args.latency)
+    repeat = args.repeat or (1 if args.quick else 3)
+    rows = [measure(n, latency, args.route53_rate, repeat, args.skip_sequential)
+            for n in (args.services or [10, 50, 200])]
+    document = {"latency_seconds": latency, "route53_rate": args.route53_rate,
+                "repeat": repeat, "rows": rows}
+    path = write_result("failover", document)
+    if args.json:
+        print(json.dumps(rows[0] if len(rows) == 1 else document, indent=2))
+        return 0
+    print(f"failover at scale, {latency * 1000:g} ms per AWS call, Route53 at "
+          f"{args.route53_rate:g} req/s, median of {repeat} (results in {path})")
+    print(table(
+        ["services", "drctl s", "seq s", "floor s", "drctl/seq", "drctl/floor", "drctl calls",
+         "seq calls", "throttled d/s"],
+        [[r["services"], r["drctl_seconds"], r["sequential_seconds"], r["floor_seconds"],
+          r["drctl_vs_sequential"], r["drctl_vs_floor"], r["drctl_calls"], r["sequential_calls"],
+          f"{r['drctl_throttled']}/{r['sequential_throttled']}"] for r in rows]))
+    return 0
+
+
+def measure(extra: int, latency: float, rate: float, repeat: int, skip_seq: bool
+            ) -> dict[str, Any]:
+    drctl_runs = [one_run(extra, latency, rate, "drctl") for _ in range(repeat)]
+    seq_runs = [] if skip_seq else [one_run(extra, latency, rate, "sequential")
+                                    for _ in range(repeat)]
+    if seq_runs and drctl_runs[0]["estate"] != seq_runs[0]["estate"]:
+        raise RuntimeError(f"at {extra} services drctl and the script left different estates:\n"
+                           f"{_diff(drctl_runs[0]['estate'], seq_runs[0]['estate'])}")
+    floor = floor_seconds(latency)
+    d = median([r["seconds"] for r in drctl_runs])
+    s = median([r["seconds"] for r in seq_runs]) if seq_runs else None
+    return {
+        "services": extra + 3, "drctl_seconds": round(d, 2),
+        "sequential_seconds": round(s, 2) if s else None, "floor_seconds": round(floor, 2),
+        "drctl_vs_sequential": round(d / s, 3) if s else None,
+        "drctl_vs_floor": round(d / floor, 3),
+        "drctl_calls": drctl_runs[0]["calls"],
+        "sequential_calls": seq_runs[0]["calls"] if seq_runs else None,
+        "drctl_throttled": drctl_runs[0]["throttled"],
+        "sequential_throttled": seq_runs[0]["throttled"] if seq_runs else None,
+        "drctl_steps": drctl_runs[0].get("steps"),
+    }
+
+
+def one_run(extra: int, latency: float, rate: float, approach: str) -> dict[str, Any]:
+    with sandbox(extra) as sb:
+        playbook = sb.state_dir / "scaled.yaml"
+        playbook.write_text(sb.drctl("sandbox", "playbook").stdout)
+        sb.drctl("sandbox", "faults", "--api-latency", f"{latency * 1000:g}ms",
+                 "--throttle", f"route53={rate:g}/s")
+        sb.drctl("sandbox", "outage", "--region", SOURCE)
+        before = sb.truth()["faults"]["injected"]
+        began = time.perf_counter()
+        steps = _run_drctl(sb, playbook) if approach == "drctl" else _run_script(sb, playbook)
+        seconds = time.perf_counter() - began
+        after = sb.truth()["faults"]["injected"]
+        sb.drctl("sandbox", "faults", "--clear")
+        return {"seconds": seconds, "steps": steps,
+                "calls": after["delayed"] - before["delayed"],
+                "throttled": after["throttled"] - before["throttled"],
+                "estate": read_estate(sb, playbook)}
+
+
+def _run_drctl(sb: Sandbox, playbook: Path) -> dict[str, float]:
+    done = sb.drctl("failover", "--playbook", str(playbook), "--region", TARGET, "--yes",
+                    "--json", check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"drctl failover exited {done.returncode}: {done.stderr[-2000:]}")
+    run = json.loads(done.stdout)
+    return {s["name"]: s["duration_seconds"] for s in run["steps"]}
+
+
+def _run_script(sb: Sandbox, playbook: Path) -> dict[str, float]:
+    subprocess.run([sys.executable, "-m", "bench.sequential_failover", str(playbook), SOURCE,
+                    TARGET], env=sb.env, check=True, capture_output=True, text=True,
+                   cwd=Path(__file__).parent.parent)
+    return {}
+
+
+def read_estate(sb: Sandbox, playbook: Path) -> dict[str, Any]:
+    """The final estate the failover is about, read with boto3 (as the sandbox's own caller)."""
+    import boto3
+    import yaml
+
+    from drctl.sandbox.faults import INTERNAL_AGENT
+
+    spec = yaml.safe_load(playbook.read_text())
+    config = _config(INTERNAL_AGENT)
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    endpoint = sb.env["AWS_ENDPOINT_URL"]
+    r53 = session.client("route53", region_name=SOURCE, endpoint_url=endpoint, config=config)
+    weights = {}
+    for page in r53.get_paginator("list_resource_record_sets").paginate(
+            HostedZoneId=sb.document["seeded"]["route53"]["zone_id"]):
+        for rr in page["ResourceRecordSets"]:
+            if "SetIdentifier" in rr:
+                weights[f"{rr['Name']}/{rr['SetIdentifier']}"] = rr.get("Weight")
+    ecs = session.client("ecs", region_name=TARGET, endpoint_url=endpoint, config=config)
+    desired = {}
+    for cfg in spec["scale"]["ecs"]:
+        names = list(cfg["services"])
+        for i in range(0, len(names), 10):
+            for svc in ecs.describe_services(cluster=cfg["cluster"],
+                                             services=names[i:i + 10])["services"]:
+                desired[f"{cfg['cluster']}/{svc['serviceName']}"] = svc["desiredCount"]
+    asg = session.client("autoscaling", region_name=TARGET, endpoint_url=endpoint, config=config)
+    groups = {g["AutoScalingGroupName"]: g["DesiredCapacity"]
+              for g in asg.describe_auto_scaling_groups()["AutoScalingGroups"]}
+    rds = session.client("rds", region_name=TARGET, endpoint_url=endpoint, config=config)
+    replicas = {db["DBInstanceIdentifier"]: bool(db.get("ReadReplicaSourceDBInstanceIdentifier"))
+                for db in rds.describe_db_instances()["DBInstances"]}
+    return {"weights": weights, "services": desired, "groups": groups, "is_replica": replicas}
+
+
+def _config(agent: str) -> Any:
+    from botocore.config import Config
+
+    return Config(user_agent_extra=agent, retries={"mode": "standard", "max_attempts": 10})
+
+
+def _diff(a: dict[str, Any], b: dict[str, Any]) -> str:
+    lines = []
+    for part in a:
+        for key in sorted(set(a[part]) | set(b[part])):
+            if a[part].get(key) != b[part].get(key):
+                lines.append(f"  {part} {key}: drctl {a[part].get(key)!r}, "
+                             f"script {b[part].get(key)!r}")
+    return "\n".join(lines[:40])
+
+
+def _seconds(text: str) -> float:
+    from drctl.core.durations import parse_duration
+
+    return parse_duration(text)
