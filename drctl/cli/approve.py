@@ -1,4 +1,5 @@
-"""`drctl approve` / `drctl reject`: the second person's answer to a failover waiting at confirm."""
+"""`drctl approve` / `drctl reject`: the second person's answer to a run waiting for approval
+(a failover at confirm, a runbook at an `approve` step)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from drctl.store.base import load_run
 def _decide(ctx: typer.Context, run_id: str, approve: bool, reason: str, json_out: bool) -> None:
     app = app_of(ctx)
     run = load_run(app.store, run_id)
-    playbook = load_playbook(str(run.params.get("playbook_path", "")))
+    if run.kind == "runbook":  # the runbook's own rule, journaled when it started
+        allow_self = bool(run.params.get("allow_self_approval"))
+    else:
+        playbook = load_playbook(str(run.params.get("playbook_path", "")))
+        allow_self = playbook.confirmation.allow_self_approval
     person = current_person(app.aws)
     event = decide(app.store, app.clock, run.run_id, person, approve=approve, reason=reason,
-                   allow_self=playbook.confirmation.allow_self_approval)
+                   allow_self=allow_self)
     if json_out:
         print_json({"run_id": run.run_id, "decision": event.type, "by": person.to_dict(),
                     "reason": reason})
@@ -28,7 +33,7 @@ def _decide(ctx: typer.Context, run_id: str, approve: bool, reason: str, json_ou
 
 def approve(
     ctx: typer.Context,
-    run_id: str = typer.Argument(..., help="The failover waiting for approval."),
+    run_id: str = typer.Argument(..., help="The failover or runbook run waiting for approval."),
     comment: str = typer.Option("", "--comment", help="Recorded with the approval."),
     json_out: bool = JsonOpt,
 ) -> None:
@@ -42,7 +47,7 @@ def approve(
 
 def reject(
     ctx: typer.Context,
-    run_id: str = typer.Argument(..., help="The failover waiting for approval."),
+    run_id: str = typer.Argument(..., help="The failover or runbook run waiting for approval."),
     reason: str = typer.Option(..., "--reason", help="Why; recorded in the journal."),
     json_out: bool = JsonOpt,
 ) -> None:

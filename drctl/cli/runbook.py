@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
-from drctl.cli.app import DEFAULT_PLAYBOOK
+from drctl.cli.app import DEFAULT_PLAYBOOK, Application
 from drctl.cli.options import JsonOpt, app_of
-from drctl.cli.render import print_json
-from drctl.core.errors import InvalidInput
+from drctl.cli.render import print_json, render_run
+from drctl.cli.runbook_render import RunbookRenderer, render_plan
+from drctl.core.crashpoints import crash_subscriber
+from drctl.core.engine import Subscriber
+from drctl.core.errors import DrctlError, InvalidInput
+from drctl.core.operator import ConsoleOperator
+from drctl.core.run import Run
+from drctl.failover.approval import current_person
+from drctl.runbook.ack import acknowledge
 from drctl.runbook.catalog import DEFAULT_DIR, catalog, runbook_files
 from drctl.runbook.lint import LintReport, lint_runbook, scheduled_runbooks
+from drctl.runbook.load import load_runbook
+from drctl.runbook.params import parse_assignments, resolve_params
+from drctl.runbook.plan import dry_run as dry_run_plan
+from drctl.runbook.runner import KIND, RunbookDeps, resume_runbook, start_runbook
+from drctl.runbook.service import build_deps
 from drctl.runbook.source import Problem
+from drctl.store.base import load_run
 
 runbook_app = typer.Typer(
     rich_markup_mode="markdown", no_args_is_help=True,
@@ -97,3 +111,129 @@ def _lint_one(path: Path, scheduled: bool) -> LintReport:
     except InvalidInput as exc:  # unreadable, or not a runbook at all: one problem of its own
         return LintReport(path, None, [Problem(f"{path}:1", exc.message.removeprefix(
             f"{path}: "))])
+
+
+PlaybookOpt = typer.Option(
+    None, "--playbook", "-p", help="Notify channels, approval rules and RTO/RPO targets come "
+    f"from it unless the runbook's front matter says.  [default: {DEFAULT_PLAYBOOK}]")
+ParamOpt = typer.Option(None, "--param", "-P", metavar="NAME=VALUE",
+                        help="A runbook param (repeatable); typed as its front matter says.")
+
+
+def _deps(app: Application, playbook: str | None) -> RunbookDeps:
+    console = app.console
+    return build_deps(app, playbook or DEFAULT_PLAYBOOK, ConsoleOperator(),
+                      explicit=playbook is not None,
+                      console=lambda text: console.print(text, markup=False))
+
+
+def _finish(app: Application, json_out: bool, work: Callable[[], Run]) -> None:
+    """Run `work`; print the run (JSON, or its table), also when it failed (then re-raise)."""
+    try:
+        run = work()
+    except DrctlError as exc:
+        if json_out and exc.run_id:
+            print_json(load_run(app.store, exc.run_id).to_dict())
+        elif exc.run_id:
+            app.console.print(f"[dim]see `drctl runbook timeline {exc.run_id}`[/]")
+        raise
+    if json_out:
+        print_json(run.to_dict())
+    else:
+        render_run(app.console, run)
+
+
+@runbook_app.command("run")
+def run(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="The runbook (.md or .runbook.yaml)."),
+    params: list[str] = ParamOpt,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Render every step and say which "
+                                 "would change things; change nothing (read-only AWS calls "
+                                 "run, so later steps resolve)."),
+    playbook: str | None = PlaybookOpt,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Execute a runbook step by step, journaled like a failover.
+
+    Asks only at `manual` and `approve` steps. Without a terminal a `manual` step waits
+    (status `waiting`, notify channels told) for `drctl runbook ack RUN_ID`; an `approve`
+    step waits for `drctl approve RUN_ID` by another person. After Ctrl-C, SIGKILL or a
+    dropped session: `drctl runbook resume RUN_ID`.
+
+    Exit codes: 0 done, 1 a step failed, 2 invalid runbook or params (nothing run),
+    3 not acknowledged/approved or aborted, 4 blocked.
+    """
+    app = app_of(ctx)
+    app.json_output = json_out
+    book = load_runbook(path)
+    given = parse_assignments(params or [])
+    if dry_run:
+        plan = dry_run_plan(book, given, app.aws)
+        if json_out:
+            print_json({"runbook": book.meta.id, "dry_run": True,
+                        "steps": [step.to_dict() for step in plan]})
+        else:
+            render_plan(app.console, book, plan)
+        return
+    deps = _deps(app, playbook)
+    resolve_params(book, given)  # a bad param is exit 2 before a run exists
+    engine = app.engine([RunbookRenderer(app.console, book), *_crash()])
+    _finish(app, json_out, lambda: start_runbook(book, given, deps, engine))
+
+
+@runbook_app.command("resume")
+def resume(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="The runbook run (a unique prefix is enough)."),
+    rerun: list[str] = typer.Option(None, "--rerun", metavar="STEP", help="A step that was "
+                                    "started but not finished: run it again (you checked)."),
+    done: list[str] = typer.Option(None, "--done", metavar="STEP", help="A step that was "
+                                   "started but not finished: it did happen, do not repeat."),
+    takeover: bool = typer.Option(False, "--takeover", help="The run's process was on another "
+                                  "host that is gone: take the run over."),
+    playbook: str | None = PlaybookOpt,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Continue a runbook run after Ctrl-C, SIGKILL or a dropped session.
+
+    Succeeded steps are never repeated. A step started but never journaled as done runs
+    again only if it is read-only or has a `skip_if` guard; otherwise you are asked (exit 3
+    without a terminal: check, then --rerun STEP or --done STEP). Refused (exit 2) when the
+    runbook's steps changed since the run started.
+    """
+    app = app_of(ctx)
+    app.json_output = json_out
+    previous = load_run(app.store, run_id)
+    book = load_runbook(str(previous.params.get("runbook_path", ""))) \
+        if previous.kind == KIND else None
+    deps = _deps(app, playbook or str(previous.params.get("playbook_path") or "") or None)
+    subscribers = [RunbookRenderer(app.console, book)] if book else []
+    engine = app.engine([*subscribers, *_crash()])
+    _finish(app, json_out, lambda: resume_runbook(
+        previous.run_id, deps, engine, rerun=set(rerun or []), done=set(done or []),
+        takeover=takeover))
+
+
+@runbook_app.command("ack")
+def ack(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="The run waiting at a manual step."),
+    note: str = typer.Option("", "--note", help="What you did or saw; kept in the journal."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Acknowledge the manual step a runbook run waits at (from any shell); it continues."""
+    app = app_of(ctx)
+    person = current_person(app.aws)
+    event = acknowledge(app.store, app.clock, run_id, person, note)
+    if json_out:
+        print_json({"run_id": event.run_id, "step": event.step, "by": person.to_dict(),
+                    "note": note})
+    else:
+        app.console.print(f"acknowledged step {event.step} of run {event.run_id} as "
+                          f"{person.describe()}", markup=False)
+
+
+def _crash() -> list[Subscriber]:
+    crash = crash_subscriber()
+    return [crash] if crash is not None else []

@@ -9,12 +9,14 @@ from typing import Any
 from drctl.aws.estate import Aws
 from drctl.core.operator import Operator
 from drctl.core.step import StepContext
+from drctl.failover.approval import Person
 from drctl.notify.base import Channel
 
 
 @dataclass
 class ActionEnv:
-    """A step's collaborators. `caller` names the AWS identity (asked once, lazily);
+    """A step's collaborators. `caller` names the AWS identity (asked once, lazily), `person`
+    is who is at this terminal (OS user and AWS identity, as approvals compare them);
     `drctl` is the argv prefix that runs drctl itself (a `drctl` step's sub-run)."""
 
     aws: Aws
@@ -22,6 +24,7 @@ class ActionEnv:
     operator: Operator
     channels: list[Channel]
     caller: Callable[[], str]
+    person: Callable[[], Person]
     runbook_title: str = ""
     allow_shell: bool = False
     approval_timeout: float = 900.0

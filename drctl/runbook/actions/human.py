@@ -14,7 +14,7 @@ from drctl.core.durations import format_duration
 from drctl.core.errors import NotConfirmed, StepFailed
 from drctl.core.events import Event
 from drctl.core.run import RunStatus
-from drctl.failover.approval import current_person, wait_for_approval
+from drctl.failover.approval import wait_for_approval
 from drctl.notify.base import Notification
 from drctl.runbook.actions.base import ActionEnv
 from drctl.runbook.model import StepBase
@@ -60,8 +60,7 @@ class Manual(StepBase):
             "Press Enter when done (type a note first to record one; 'abort' stops the run): ")
         if answer.strip().lower() == "abort":
             raise NotConfirmed(f"the operator aborted at manual step {self.id}")
-        person = current_person(env.aws)
-        env.ctx.journal.emit(ACKED, step=self.id, by=person.to_dict(), note=answer.strip(),
+        env.ctx.journal.emit(ACKED, step=self.id, by=env.person().to_dict(), note=answer.strip(),
                              via="terminal")
         found = find_ack(env.ctx.journal.events(), self.id)
         assert found is not None
@@ -117,6 +116,6 @@ class Approve(StepBase):
         what = f"runbook {env.runbook_title}, step {self.id}"
         if self.summary:
             what += f" ({self.summary})"
-        return wait_for_approval(env.ctx, current_person(env.aws),
+        return wait_for_approval(env.ctx, env.person(),
                                  self.timeout or env.approval_timeout, env.channels,
                                  target="", step=self.id, what=what)

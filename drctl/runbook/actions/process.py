@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from drctl.core.errors import InvalidInput, StepFailed
 from drctl.runbook.actions.base import ActionEnv
@@ -21,6 +21,14 @@ READ_ONLY_COMMANDS = (("runs", "list"), ("runs", "show"), ("plan",), ("validate"
                       ("iam-policy",), ("runbook", "list"), ("runbook", "lint"))
 SUB_RUN_FIELDS = ("run_id", "kind", "status", "error", "rto_seconds", "rto_met", "rpo_seconds",
                   "rpo_met", "verdict")
+
+
+def _word(value: object) -> object:
+    """A number rendered into a command is its text (`--count 3`)."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+Word = Annotated[str, BeforeValidator(_word)]
 
 
 def run_process(argv: list[str], env: ActionEnv, what: str) -> subprocess.CompletedProcess[str]:
@@ -44,7 +52,7 @@ class Drctl(StepBase):
     BUILTIN_OUTPUTS = SUB_RUN_FIELDS
 
     action: Literal["drctl"] = "drctl"
-    command: list[str] = Field(min_length=1, description="drctl arguments, e.g. [failover, "
+    command: list[Word] = Field(min_length=1, description="drctl arguments, e.g. [failover, "
                                "--region, us-west-2, --yes]")
 
     @property
@@ -78,7 +86,7 @@ class Shell(StepBase):
     BUILTIN_OUTPUTS = ("exit_code", "stdout", "stderr")
 
     action: Literal["shell"] = "shell"
-    command: list[str] = Field(min_length=1)
+    command: list[Word] = Field(min_length=1)
 
     def describe(self) -> str:
         return " ".join(self.command)
