@@ -44,10 +44,11 @@ def _mask(key: str, value: Any, secrets: list[str]) -> Any:
     return value
 
 
-def configure_logging(verbose: int = 0) -> None:
+def configure_logging(verbose: int = 0, json_lines: bool = False) -> None:
+    """`json_lines`: JSON even on a terminal (the controller's default)."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     renderer: Any = structlog.processors.JSONRenderer()
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and not json_lines:
         renderer = structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[

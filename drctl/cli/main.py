@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from drctl.cli import approve as approve_cmd
+from drctl.cli import controller as controller_cmd
 from drctl.cli import failover as failover_cmd
 from drctl.cli import iam as iam_cmd
 from drctl.cli import report as report_cmd
@@ -19,6 +20,7 @@ from drctl.cli.logs import configure_logging
 from drctl.cli.runbook import runbook_app
 from drctl.cli.runs import runs_app
 from drctl.cli.sandbox import sandbox_app
+from drctl.cli.schedule import schedule_app
 from drctl.cli.signals import stops_from_signals
 from drctl.core.errors import DrctlError
 from drctl.core.interrupt import StopRequest
@@ -70,6 +72,8 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(chaos_app, name="chaos")
 app.add_typer(drill_app, name="drill")
 app.add_typer(runbook_app, name="runbook")
+app.command("controller")(controller_cmd.controller)
+app.add_typer(schedule_app, name="schedule")
 
 
 def main() -> None:

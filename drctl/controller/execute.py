@@ -20,10 +20,13 @@ from drctl.controller.tick import Fire, Job, Missed
 from drctl.core.clock import Clock, iso
 from drctl.core.engine import Engine, Subscriber
 from drctl.core.events import Event
+from drctl.core.identity import Identity
+from drctl.core.interrupt import Interruption
 from drctl.core.run import RunStatus
 from drctl.store.base import Store
 
 log = structlog.get_logger("drctl.controller")
+MAIN_THREAD_KINDS = frozenset({"chaos"})
 
 
 @dataclass(frozen=True)
@@ -37,12 +40,22 @@ class RunResult:
 Runner = Callable[[Fire, Engine], RunResult]
 
 
+@dataclass(frozen=True)
+class EngineOptions:
+    """The host's port (a controller shutdown stops its runs through it) and identity."""
+
+    interrupt: Interruption | None = None
+    identity: Identity | None = None
+
+
 class TriggeredEngine(Engine):
     """The engine of a scheduled run: every run it starts carries the fire that caused it."""
 
     def __init__(self, store: Store, clock: Clock, trigger: dict[str, Any],
-                 subscribers: Sequence[Subscriber] = ()) -> None:
-        super().__init__(store, clock, subscribers)
+                 subscribers: Sequence[Subscriber] = (),
+                 options: EngineOptions = EngineOptions()) -> None:
+        super().__init__(store, clock, subscribers, interrupt=options.interrupt,
+                         identity=options.identity)
         self.trigger = trigger
         self.run_ids: list[str] = []
 
@@ -92,14 +105,21 @@ class RunExecutor:
     """Runs fires on worker threads; remembers which playbooks have a disruptive run going."""
 
     def __init__(self, store: Store, clock: Clock, state: ScheduleState,
-                 runners: dict[str, Runner], workers: int = 4) -> None:
+                 runners: dict[str, Runner], workers: int = 4,
+                 on_main_thread: Callable[[Callable[[], None]], None] | None = None,
+                 engine_options: EngineOptions = EngineOptions()) -> None:
         self.store, self.clock, self.state = store, clock, state
+        self.engine_options = engine_options
         self.runners = runners
+        # Until chaos takes the interruption port, its experiment process is driven with
+        # signals, which only the main thread may set up: the daemon runs those there.
+        self._on_main_thread = on_main_thread
+        self._closed = False
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="drctl-run")
         self._lock = threading.Lock()
         self._running: dict[str, str] = {}   # job key -> what runs
         self._busy: dict[str, str] = {}      # playbook -> disruptive job key
-        self.futures: list[Future[RunResult]] = []
+        self.futures: list[Future[None]] = []
 
     def busy(self) -> dict[str, str]:
         with self._lock:
@@ -114,7 +134,10 @@ class RunExecutor:
             self._running[fire.job.key] = iso(fire.fire_time) or ""
             if fire.job.schedule.disruptive:
                 self._busy[fire.job.playbook] = fire.job.key
-        self.futures.append(self._pool.submit(self._run, fire))
+        if self._on_main_thread is not None and fire.job.schedule.kind in MAIN_THREAD_KINDS:
+            self._on_main_thread(lambda: self._run_unless_closed(fire))
+        else:
+            self.futures.append(self._pool.submit(self._run_unless_closed, fire))
 
     def skip(self, fire: Fire) -> None:
         engine = self._engine(fire)
@@ -132,7 +155,19 @@ class RunExecutor:
 
     def shutdown(self, wait: bool = True) -> None:
         """No new runs; with `wait`, return when the runs in progress have ended."""
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+        self._closed = True
+        self._pool.shutdown(wait=wait)  # a queued fire still ends as a journaled refusal
+
+    def _run_unless_closed(self, fire: Fire) -> None:
+        if not self._closed:
+            self._run(fire)
+            return
+        with self._lock:  # claimed but not started: say so rather than lose it
+            self._running.pop(fire.job.key, None)
+            self._busy.pop(fire.job.playbook, None)
+        skipped = Fire(fire.job, fire.fire_time, fire.due_at, fire.coalesced,
+                       "the controller was stopping before the run could start")
+        self.skip(skipped)
 
     def _run(self, fire: Fire) -> RunResult:
         engine = self._engine(fire)
@@ -154,7 +189,7 @@ class RunExecutor:
 
     def _engine(self, fire: Fire) -> TriggeredEngine:
         return TriggeredEngine(self.store, self.clock, trigger_of(fire),
-                               [LogEvents(fire.job.key)])
+                               [LogEvents(fire.job.key)], self.engine_options)
 
     def _record(self, fire: Fire, result: RunResult) -> None:
         log.info("scheduled_run_ended", schedule=fire.job.key, run_id=result.run_id,

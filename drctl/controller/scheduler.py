@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
-from drctl.controller.state import LastRun, ScheduleState
+from drctl.controller.state import Claimant, LastRun, ScheduleState
 from drctl.controller.tick import Fire, Job, Missed, tick
 from drctl.core.clock import Clock, iso
 
@@ -45,7 +45,7 @@ class TickReport:
 
 class Scheduler:
     def __init__(self, jobs: list[Job], state: ScheduleState, executor: Executor, clock: Clock,
-                 who: dict[str, Any], busy: Callable[[], dict[str, str]] | None = None) -> None:
+                 who: Claimant, busy: Callable[[], dict[str, str]] | None = None) -> None:
         self.jobs = jobs
         self.state = state
         self.executor = executor

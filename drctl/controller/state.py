@@ -16,15 +16,23 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
 
 from drctl.controller.tick import JobState
 from drctl.core.clock import iso, parse_iso
 from drctl.core.errors import InvalidInput
+from drctl.core.identity import Owner
 from drctl.store.base import LockHeld, LockHolder, Store
 
 CURSOR, PAUSED, LAST = "schedule.cursor:", "schedule.paused:", "schedule.last:"
 CLAIM = "schedule-fire:"
+
+
+@dataclass(frozen=True)
+class Claimant:
+    """Who claims fires: the process, and an id unique to this controller's life."""
+
+    owner: Owner
+    id: str
 
 
 @dataclass(frozen=True)
@@ -59,11 +67,11 @@ class ScheduleState:
     def save_cursor(self, key: str, cursor: datetime) -> None:
         self.store.put_setting(CURSOR + key, iso(cursor))
 
-    def claim(self, key: str, fire_time: datetime, who: dict[str, Any], now: datetime) -> bool:
+    def claim(self, key: str, fire_time: datetime, who: Claimant, now: datetime) -> bool:
         """Take the fire for this controller. False when another controller (or this one,
         before a restart) already took it."""
-        holder = LockHolder(f"{CLAIM}{key}@{iso(fire_time)}", str(who.get("id", "controller")),
-                            str(who["user"]), str(who["host"]), int(who["pid"]), now)
+        holder = LockHolder(f"{CLAIM}{key}@{iso(fire_time)}", who.id, who.owner.user,
+                            who.owner.host, who.owner.pid, now)
         try:
             self.store.acquire_lock(holder)
         except LockHeld:
@@ -73,10 +81,10 @@ class ScheduleState:
     def claimed_by(self, key: str, fire_time: datetime) -> LockHolder | None:
         return self.store.lock(f"{CLAIM}{key}@{iso(fire_time)}")
 
-    def pause(self, key: str, reason: str, who: dict[str, Any], now: datetime) -> Pause:
+    def pause(self, key: str, reason: str, who: Owner, now: datetime) -> Pause:
         if not reason.strip():
             raise InvalidInput("pausing a schedule needs a --reason")
-        pause = Pause(str(who["user"]), str(who["host"]), reason.strip(), iso(now) or "")
+        pause = Pause(who.user, who.host, reason.strip(), iso(now) or "")
         self.store.put_setting(PAUSED + key, json.dumps(asdict(pause)))
         return pause
 

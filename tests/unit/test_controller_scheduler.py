@@ -5,22 +5,22 @@ skipped or missed fire is a journaled run with its trigger; a pause is honoured.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from drctl.controller.execute import RunExecutor, RunResult
 from drctl.controller.scheduler import Scheduler
-from drctl.controller.state import ScheduleState
+from drctl.controller.state import Claimant, ScheduleState
 from drctl.controller.tick import Fire, Job
 from drctl.core.clock import FakeClock
 from drctl.core.engine import Engine
+from drctl.core.identity import Owner
 from drctl.core.run import RunStatus
 from drctl.store.base import list_runs
 from drctl.store.memory import MemoryStore
 from tests.unit.helpers import T0
 from tests.unit.test_controller_tick import job
 
-ME = {"user": "ops", "host": "h1", "pid": 1, "id": "c1"}
-OTHER = {"user": "ops", "host": "h2", "pid": 2, "id": "c2"}
+ME = Claimant(Owner("ops", "h1", 1), "c1")
+OTHER = Claimant(Owner("ops", "h2", 2), "c2")
 
 
 class Ran:
@@ -37,7 +37,7 @@ class Ran:
 
 
 def controller(store: MemoryStore, clock: FakeClock, jobs: list[Job], ran: Ran,
-               who: dict[str, Any] = ME) -> tuple[Scheduler, RunExecutor]:
+               who: Claimant = ME) -> tuple[Scheduler, RunExecutor]:
     state = ScheduleState(store)
     executor = RunExecutor(store, clock, state, {"chaos": ran, "drill": ran}, workers=1)
     return Scheduler(jobs, state, executor, clock, who), executor
@@ -157,7 +157,7 @@ def test_a_paused_schedule_does_not_fire_and_resumes_from_the_resume_time() -> N
     state = ScheduleState(store)
     scheduler, executor = controller(store, clock, [job()], ran)
     scheduler.run_tick()
-    state.pause("pb/s", "release freeze", ME, clock.now())
+    state.pause("pb/s", "release freeze", ME.owner, clock.now())
     clock.advance(60)
     assert scheduler.run_tick().started == []
     state.resume("pb/s", clock.now())

@@ -1,0 +1,63 @@
+"""`drctl controller`: the long-lived process. This command owns the signals; the library
+only offers `request_stop()`."""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+
+import structlog
+import typer
+
+from drctl.cli.app import DEFAULT_PLAYBOOK
+from drctl.cli.logs import configure_logging
+from drctl.cli.options import app_of
+from drctl.cli.signals import SIGNALS, request_for
+from drctl.controller.build import build_daemon
+from drctl.controller.daemon import Daemon
+from drctl.controller.playbooks import load_served
+from drctl.core.interrupt import Interruption
+
+log = structlog.get_logger("drctl.controller")
+
+
+def controller(
+    ctx: typer.Context,
+    playbook: list[str] = typer.Option(
+        [DEFAULT_PLAYBOOK], "--playbook", "-p", show_default=True,
+        help="Playbook file, or a directory of them; repeat for several."),
+    once: bool = typer.Option(False, "--once", help="Run one tick, wait for what it started, "
+                              "and exit."),
+    log_format: str = typer.Option("json", "--log-format", help="json (default) or console."),
+    workers: int = typer.Option(4, "--workers", min=1, help="Runs executed at once."),
+) -> None:
+    """Run the controller in the foreground: every playbook's schedules (chaos experiments and
+    drills), through the same guards as manual runs, journaled with their trigger.
+
+    Logs are JSON lines on stderr, each bound to `run_id` and `schedule`. SIGTERM or Ctrl-C
+    stops it cleanly: no new run starts, the runs in progress finish and are journaled, exit 0.
+    A playbook that does not load is reported and the others are served; exit 2 if none can be.
+    """
+    if log_format not in ("json", "console"):
+        raise typer.BadParameter("use json or console", param_hint="--log-format")
+    configure_logging(1, json_lines=log_format == "json")
+    app = app_of(ctx)
+    served = load_served(playbook)
+    for problem in served.problems:
+        log.error("not_served", problem=problem)
+    daemon = build_daemon(served, app, workers)
+    log.info("controller_started", playbooks=sorted(served.playbooks),
+             schedules=[job.key for job in served.jobs], store=app.store_url, once=once)
+    _stop_on_signals(daemon, app.interrupt)
+    daemon.run(once=once)
+
+
+def _stop_on_signals(daemon: Daemon, port: Interruption) -> None:
+    """Unlike other commands, nothing is raised into the main thread: the loop stops taking
+    fires, and the runs in progress are stopped through the port (a failover is journaled
+    `interrupted`, to be resumed; a drill cleans up; chaos rolls back)."""
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        daemon.request_stop(request_for(port, signum).reason)
+
+    for signum in SIGNALS:
+        signal.signal(signum, handle)
