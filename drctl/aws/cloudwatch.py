@@ -18,6 +18,15 @@ class AlarmState:
     reason: str
 
 
+@dataclass(frozen=True)
+class MetricDatum:
+    name: str
+    value: float
+    unit: str                      # "Seconds", "Count", ...
+    dimensions: tuple[tuple[str, str], ...]
+    timestamp: datetime
+
+
 class CloudWatch:
     def __init__(self, client: Any, region: str) -> None:
         self._client = client
@@ -62,3 +71,27 @@ class CloudWatch:
         if not points:
             return None
         return float(points[-1]["Maximum"]), points[-1]["Timestamp"]
+
+    def put_metrics(self, namespace: str, data: list[MetricDatum]) -> None:
+        """Publish `data` (at most 1000 per call, as CloudWatch allows)."""
+        with aws_call(f"put metric data {namespace}", self.region):
+            self._client.put_metric_data(Namespace=namespace, MetricData=[
+                {"MetricName": d.name, "Value": d.value, "Unit": d.unit, "Timestamp": d.timestamp,
+                 "Dimensions": [{"Name": k, "Value": v} for k, v in d.dimensions]}
+                for d in data
+            ])
+
+    def metric_values(self, namespace: str, metric: str, dimensions: dict[str, str],
+                      start: datetime, end: datetime, period: int = 60) -> list[float]:
+        """Every value of the metric (Maximum per period) between start and end, oldest
+        first: GetMetricData, for reading back what drctl published."""
+        query = {"Id": "m", "ReturnData": True, "MetricStat": {
+            "Metric": {"Namespace": namespace, "MetricName": metric,
+                       "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()]},
+            "Period": period, "Stat": "Maximum"}}
+        with aws_call(f"get metric data {namespace}/{metric}", self.region):
+            response = self._client.get_metric_data(
+                MetricDataQueries=[query], StartTime=start, EndTime=end,
+                ScanBy="TimestampAscending")
+        results = response.get("MetricDataResults", [])
+        return [float(v) for v in results[0].get("Values", [])] if results else []

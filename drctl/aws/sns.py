@@ -24,8 +24,13 @@ class Sns:
                         return str(entry["TopicArn"])
         raise ResourceMissing(f"SNS topic {topic!r} not found in {self.region}")
 
-    def publish(self, topic_arn: str, subject: str, message: str) -> str:
+    def publish(self, topic_arn: str, subject: str, message: str,
+                attributes: dict[str, str] | None = None) -> str:
+        """`attributes`: string message attributes (name -> value)."""
+        extra = {"MessageAttributes": {name: {"DataType": "String", "StringValue": value}
+                                       for name, value in attributes.items()}} \
+            if attributes else {}
         with aws_call(f"publish to {topic_arn}", self.region):
             response = self._client.publish(TopicArn=topic_arn, Subject=subject[:100],
-                                            Message=message)
+                                            Message=message, **extra)
         return str(response["MessageId"])

@@ -59,7 +59,8 @@ def chaos_params(experiment: ChaosExperiment) -> dict[str, Any]:
 def run_chaos(experiment: ChaosExperiment, deps: ChaosDeps, engine: Engine) -> ChaosResult:
     """Pre-flight, then the experiment, then the verdict. Always journals a finished run;
     the caller maps `outcome.error()` to the exit code."""
-    run_id = engine.start(KIND, chaos_params(experiment))
+    # The playbook names the estate it ran against: reports and metrics group by it.
+    run_id = engine.start(KIND, {**chaos_params(experiment), "playbook": deps.playbook.name})
     total = planned_steps(experiment)
     engine.emit(run_id, "step_started", PREFLIGHT, index=1, total=total, attempt=1)
     preflight = run_preflight(experiment, deps.playbook, engine.store, deps.aws,

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from drctl.chaos import kill_switch
+from drctl.cli.after_run import after_run
 from drctl.cli.app import Application
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
@@ -59,7 +60,8 @@ def run(
     if dry_run:
         _show_plan(app, plan_chaos(loaded, deps, app.store, app.clock.now()).to_dict())
         return
-    result = run_chaos(loaded, deps, app.engine([ProgressRenderer(app.console)]))
+    result = run_chaos(loaded, deps, app.engine([ProgressRenderer(app.console),
+                                                 after_run(app, deps.playbook)]))
     _show_result(app, result)
     error = result.outcome.error()
     if error is not None:

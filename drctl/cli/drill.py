@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from drctl.cli.after_run import after_run
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
 from drctl.core.clock import parse_iso
@@ -63,10 +64,12 @@ def drill(
     app = app_of(ctx)
     app.json_output = json_out
     options = DrillOptions(target, _kind(kind), _time(at), _keep(keep))
-    specs = select_drills(load_playbook(playbook), options)
+    book = load_playbook(playbook)
+    specs = select_drills(book, options)
     deps = DrillDeps(app.aws, app.clock, run_command)
     # A stop (Ctrl-C, SIGTERM) ends the drill's steps; its cleanup runs shielded in the engine.
-    outcome = run_drills(specs, deps, app.engine([ProgressRenderer(app.console)]))
+    outcome = run_drills(specs, deps, app.engine([ProgressRenderer(app.console),
+                                                  after_run(app, book)]))
     if json_out:
         runs = [r.to_dict() for r in outcome.runs]
         print_json(runs[0] if len(runs) == 1 else runs)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import typer
 from rich.markup import escape
 
+from drctl.cli.after_run import after_run, failover_history
 from drctl.cli.app import Application
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
@@ -31,6 +32,7 @@ def _deps(app: Application, playbook: Playbook) -> FailoverDeps:
         aws=app.aws, clock=app.clock, operator=ConsoleOperator(),
         channels=lambda target: build_channels(playbook.notify, app.aws, target, env,
                                                console=_plain(app)),
+        history=lambda: failover_history(app),
     )
 
 
@@ -99,7 +101,9 @@ def failover(
     engine = _engine(app)
     try:
         if resume is not None:
-            deps = _deps(app, load_playbook(_playbook_of(app, resume)))
+            book = load_playbook(_playbook_of(app, resume))
+            deps = _deps(app, book)
+            engine.subscribers.append(after_run(app, book))
             run = resume_failover(resume, deps, engine, options, load_playbook)
         else:
             assert region is not None
@@ -109,6 +113,7 @@ def failover(
                 spec, active = resolve_spec(book, playbook, region, deps, options)
                 _show_plan(app, spec, deps, active, json_out)
                 return
+            engine.subscribers.append(after_run(app, book))
             run = run_failover(book, playbook, region, deps, engine, options)
     except DrctlError as exc:
         run_id = getattr(exc, "run_id", None)

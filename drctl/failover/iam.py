@@ -56,6 +56,10 @@ def failover_policy(playbook: Playbook, account: str = "*") -> dict[str, Any]:
         statements.append(_stmt("Notify", ["sns:Publish"], [
             t if t.startswith("arn:") else f"arn:aws:sns:{r}:{account}:{t}"
             for r in regions for t in topics]))
+    if playbook.metrics.cloudwatch:
+        # PutMetricData has no resource ARN; the namespace condition keeps it to drctl's own.
+        statements.append(_stmt("PublishRunMetrics", ["cloudwatch:PutMetricData"], ["*"],
+                                {"StringEquals": {"cloudwatch:namespace": "drctl"}}))
     return {"Version": "2012-10-17", "Statement": statements}
 
 

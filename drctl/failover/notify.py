@@ -3,6 +3,7 @@ recorded and logged; it never fails the failover (the recovery already happened)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -10,11 +11,14 @@ import structlog
 from drctl.core.durations import format_duration
 from drctl.core.errors import DrctlError
 from drctl.core.measurement import Measurement
+from drctl.core.run import Run
 from drctl.core.step import StepContext
 from drctl.failover.base import FailoverStep
 from drctl.failover.measure import measurement_from_facts
 from drctl.failover.spec import FailoverSpec
 from drctl.notify.base import Notification
+from drctl.report.records import Figure, record_from_run
+from drctl.report.summary import RunSummary, summarize
 
 log = structlog.get_logger("drctl.failover")
 
@@ -24,7 +28,8 @@ class Notify(FailoverStep):
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
         measurement = measurement_from_facts(self.spec.playbook, ctx.facts)
-        note = failover_notification(ctx.run_id, self.spec, measurement)
+        note = failover_notification(ctx.run_id, self.spec, measurement,
+                                     self._summary(ctx, measurement))
         try:
             channels, skipped = self.deps.channels(self.spec.target_region)
         except DrctlError as exc:  # the recovery already happened: record, never fail on it
@@ -40,7 +45,22 @@ class Notify(FailoverStep):
         return {"notifications": results}
 
 
-def failover_notification(run_id: str, spec: FailoverSpec, m: Measurement) -> Notification:
+    def _summary(self, ctx: StepContext, measurement: Measurement) -> RunSummary | None:
+        """The run so far (this step still running), with the measurement the failover will
+        journal, against the earlier failovers of this playbook."""
+        if ctx.journal is None:
+            return None
+        record = record_from_run(Run.from_events(ctx.journal.events()))
+        m = measurement
+        record = replace(
+            record, rto=Figure(m.rto_seconds, m.rto_target_seconds, m.rto_met),
+            rpo=Figure(m.rpo.seconds if m.rpo else None, m.rpo_target_seconds, m.rpo_met))
+        history = [r for r in self.deps.history() if r.playbook == self.spec.playbook.name]
+        return summarize(record, history, ctx.now())
+
+
+def failover_notification(run_id: str, spec: FailoverSpec, m: Measurement,
+                          summary: RunSummary | None = None) -> Notification:
     def verdict(met: bool) -> str:
         return "met" if met else "MISSED"
 
@@ -53,9 +73,12 @@ def failover_notification(run_id: str, spec: FailoverSpec, m: Measurement) -> No
         f"(target {format_duration(m.rpo_target_seconds)}, {verdict(m.rpo_met)})"
         + (f" from {m.rpo.source}" if m.rpo else "")
     )
+    data = {"run_id": run_id, "target_region": spec.target_region,
+            "failed_region": spec.failed_region, **m.to_dict()}
+    if summary is not None:
+        text = "\n".join([text, *summary.timing_lines, summary.commands_line])
+        data["summary"] = summary.to_dict()
     return Notification(
         subject=f"[drctl] failover to {spec.target_region} completed ({run_id})",
-        text=text,
-        data={"run_id": run_id, "target_region": spec.target_region,
-              "failed_region": spec.failed_region, **m.to_dict()},
+        text=text, data=data,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from drctl.aws.estate import Aws
@@ -11,6 +11,7 @@ from drctl.core.clock import Clock
 from drctl.core.operator import Operator
 from drctl.notify.base import Channel
 from drctl.playbook.schema import Playbook
+from drctl.report.records import RunRecord
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,5 @@ class FailoverDeps:
     operator: Operator
     # region -> (channels that notify through it, notes on channels skipped)
     channels: Callable[[str], tuple[list[Channel], list[str]]]
+    # earlier failovers, oldest first: the notify step's summary flags regressions against them
+    history: Callable[[], list[RunRecord]] = field(default=lambda: [])

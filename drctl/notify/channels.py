@@ -12,7 +12,10 @@ import httpx
 from drctl.aws.estate import Aws
 from drctl.core.errors import InvalidInput
 from drctl.notify.base import Channel, Notification
+from drctl.notify.slack import block_kit
 from drctl.playbook import schema
+
+SUMMARY_ATTRIBUTE = "drctl.summary"
 
 
 class SnsChannel:
@@ -24,13 +27,17 @@ class SnsChannel:
         return f"sns:{self._region}:{self._topic}"
 
     def send(self, note: Notification) -> str:
+        """Plain text for people (email, SMS); the data as JSON in the `drctl.summary` message
+        attribute, for subscribers that act on it."""
         sns = self._aws.sns(self._region)
-        body = note.text + "\n\n" + json.dumps(note.data, sort_keys=True, default=str)
-        return sns.publish(sns.topic_arn(self._topic), note.subject, body)
+        data = json.dumps(note.data, sort_keys=True, default=str)
+        return sns.publish(sns.topic_arn(self._topic), note.subject, note.text,
+                           attributes={SUMMARY_ATTRIBUTE: data})
 
 
 class WebhookChannel:
-    """POSTs `{"text": …}` (Slack/Mattermost/Teams-compatible). The URL is a secret: never shown."""
+    """POSTs a Slack Block Kit message (`{"text", "blocks"}`, see drctl/notify/slack.py);
+    Mattermost and Teams read its `text`. The URL is a secret: never shown."""
 
     def __init__(self, url: str, env_name: str, timeout: float = 10.0) -> None:
         self._url, self._env_name, self._timeout = url, env_name, timeout
@@ -42,7 +49,7 @@ class WebhookChannel:
     def send(self, note: Notification) -> str:
         try:
             response = httpx.post(
-                self._url, json={"text": f"*{note.subject}*\n{note.text}", "drctl": note.data},
+                self._url, json=block_kit(note),
                 timeout=self._timeout,
             )
         except httpx.HTTPError as exc:

@@ -244,6 +244,11 @@ class Drills(Model):
     targets: list[DrillTarget] = Field(min_length=1)
 
 
+class Metrics(Model):
+    cloudwatch: bool = Field(True, description="publish RTOSeconds, RPOSeconds and Succeeded "
+                             "(namespace drctl; dimensions Playbook, Kind) when a run ends")
+
+
 class Playbook(Model):
     version: Literal[1] = 1
     name: str
@@ -261,6 +266,7 @@ class Playbook(Model):
     schedules: list[Schedule] = Field(default_factory=list)
     controller: ControllerSettings = Field(
         default_factory=lambda: ControllerSettings.model_validate({}))
+    metrics: Metrics = Field(default_factory=lambda: Metrics.model_validate({}))
 
     @field_validator("schedules")
     @classmethod

@@ -57,11 +57,16 @@ class RunSummary:
             lines.append(f"chaos verdict: {record.verdict}")
         if record.error:
             lines.append(f"error: {record.error}")
+        return lines + self.timing_lines
+
+    @property
+    def timing_lines(self) -> list[str]:
+        """The slowest step and the regressions."""
+        lines = []
         if self.slowest is not None:
             lines.append(f"slowest step: {self.slowest.name} "
                          f"{format_duration(self.slowest.seconds)}")
-        lines.extend(f"REGRESSION: {r.message}" for r in self.regressions)
-        return lines
+        return lines + [f"REGRESSION: {r.message}" for r in self.regressions]
 
     @property
     def commands_line(self) -> str:

@@ -1,0 +1,96 @@
+"""When a run ends: its summary printed and sent through the notify channels, its metrics
+published. An engine subscriber, so every kind of run -- failover, drill, chaos, a scheduled
+one -- gets it from the one place runs end (`run_finished`).
+
+A failover whose `notify` step succeeded has already sent its summary (with the measurement)
+to every channel; only a failover that failed before that step is announced here. Nothing in
+here can fail a run: every failure is logged and the run's result stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from drctl.core.clock import Clock
+from drctl.core.events import Event
+from drctl.core.run import Run, StepStatus
+from drctl.notify.base import Channel, Notification
+from drctl.report.records import RunRecord, load_records, record_from_run
+from drctl.report.summary import RunSummary, summarize
+from drctl.store.base import Store, load_run
+
+log = structlog.get_logger("drctl.report")
+
+Channels = Callable[[str], tuple[list[Channel], list[str]]]
+
+
+@dataclass
+class AfterRun:
+    store: Store
+    clock: Clock
+    channels: Channels | None            # region -> channels (None: do not send)
+    publish: Callable[[RunRecord], str] | None  # metrics publisher (None: off)
+    show: Callable[[str], None]           # where the summary is printed
+    region: str                           # for a run that does not say where it ended
+
+    def __call__(self, event: Event) -> None:
+        if event.type != "run_finished":
+            return
+        run = load_run(self.store, event.run_id)
+        summary = self.summary(run)
+        if not _notified(run):
+            self.show(summary.text)
+            self._send(summary)
+        if self.publish is not None:
+            self._publish(summary.record)
+
+    def summary(self, run: Run) -> RunSummary:
+        record = record_from_run(run)
+        history = [r for r in load_records(self.store, run.kind)
+                   if r.playbook == record.playbook]
+        return summarize(record, history, self.clock.now())
+
+    def _send(self, summary: RunSummary) -> None:
+        if self.channels is None:
+            return
+        region = summary.record.region or self.region
+        try:
+            channels, _ = self.channels(region)
+        except Exception as exc:  # e.g. a required webhook not set: the run already ended
+            log.warning("summary_not_sent", run_id=summary.record.run_id, error=str(exc))
+            return
+        note = notification(summary)
+        for channel in channels:
+            if channel.name == "console":
+                continue  # printed above
+            try:
+                channel.send(note)
+            except Exception as exc:
+                log.warning("summary_channel_failed", run_id=summary.record.run_id,
+                            channel=channel.name, error=str(exc))
+
+    def _publish(self, record: RunRecord) -> None:
+        assert self.publish is not None
+        try:
+            region = self.publish(record)
+        except Exception as exc:
+            log.warning("metrics_not_published", run_id=record.run_id, error=str(exc))
+            return
+        log.info("metrics_published", run_id=record.run_id, region=region)
+
+
+def notification(summary: RunSummary) -> Notification:
+    record = summary.record
+    return Notification(
+        subject=f"[drctl] {record.kind} {record.status}: {summary.verdict} ({record.run_id})",
+        text="\n".join([summary.headline, *summary.lines, summary.commands_line]),
+        data=summary.to_dict(),
+    )
+
+
+def _notified(run: Run) -> bool:
+    """Did the run's own notify step send its summary (a failover)?"""
+    return any(s.name == "notify" and s.status is StepStatus.SUCCEEDED for s in run.steps)
