@@ -1,0 +1,93 @@
+"""RTO/RPO evidence end to end: after a drill and a failover against the sandbox, CloudWatch
+holds their metrics (read back with GetMetricData), SNS carries the summary as an attribute,
+and `drctl report` / `drctl runs show --format html` show both runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drctl.aws.clients import ClientFactory
+from drctl.aws.cloudwatch import CloudWatch
+from drctl.sandbox import manager
+from tests.e2e.helpers import Cli, inbox_messages, wait_for_replicated_heartbeat
+
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox(lag=2.0)]
+
+
+def metric(aws: ClientFactory, region: str, name: str, kind: str, since: datetime
+           ) -> list[float]:
+    watch = CloudWatch(aws.client("cloudwatch", region), region)
+    return watch.metric_values("drctl", name, {"Playbook": "roadtrip", "Kind": kind},
+                               since - timedelta(minutes=2), datetime.now(UTC) + timedelta(
+                                   minutes=2))
+
+
+def published(aws: ClientFactory, region: str) -> list[dict[str, Any]]:
+    pages = aws.client("cloudwatch", region).get_paginator("list_metrics").paginate(
+        Namespace="drctl")
+    return [m for page in pages for m in page["Metrics"]]
+
+
+def summaries(aws: ClientFactory, region: str) -> list[dict[str, Any]]:
+    """The drctl.summary attribute of every SNS message in the region's inbox."""
+    found = []
+    for body in inbox_messages(aws, region):
+        envelope = json.loads(body)
+        attribute = envelope.get("MessageAttributes", {}).get("drctl.summary")
+        if attribute:
+            found.append(json.loads(attribute["Value"]))
+    return found
+
+
+def test_metrics_and_summaries_after_a_drill_and_a_failover(
+    sandbox, aws: ClientFactory, tmp_path: Path
+) -> None:
+    cli = Cli(sandbox, tmp_path / "state")
+    began = datetime.now(UTC)
+    inbox_messages(aws, "us-east-1")
+    inbox_messages(aws, "us-west-2")
+
+    drill = cli.json("drill", "--kind", "pitr", "--target", "dynamodb:roadtrip-pois")
+    wait_for_replicated_heartbeat(aws, timeout=15)
+    manager.outage(sandbox.state_dir, "us-east-1")
+    failover = cli.json("failover", "--region", "us-west-2", "--yes")
+    assert drill["status"] == failover["status"] == "succeeded"
+
+    # The drill ended in us-east-1 (where it restored), the failover in us-west-2.
+    assert metric(aws, "us-east-1", "RTOSeconds", "drill", began) == [drill["rto_seconds"]]
+    assert metric(aws, "us-east-1", "RPOSeconds", "drill", began) == [drill["rpo_seconds"]]
+    assert metric(aws, "us-east-1", "Succeeded", "drill", began) == [1.0]
+    assert metric(aws, "us-west-2", "RTOSeconds", "failover", began) == \
+        [failover["rto_seconds"]]
+    assert metric(aws, "us-west-2", "RPOSeconds", "failover", began) == \
+        [failover["rpo_seconds"]]
+    assert metric(aws, "us-west-2", "Succeeded", "failover", began) == [1.0]
+    assert metric(aws, "us-west-2", "Succeeded", "drill", began) == []
+    for region in ("us-east-1", "us-west-2"):
+        for m in published(aws, region):
+            assert sorted(d["Name"] for d in m["Dimensions"]) == ["Kind", "Playbook"], m
+
+    # SNS: plain text for people, the JSON summary as a message attribute.
+    (drill_summary,) = summaries(aws, "us-east-1")
+    assert drill_summary["run_id"] == drill["run_id"]
+    assert drill_summary["rto"]["seconds"] == drill["rto_seconds"]
+    failover_note = summaries(aws, "us-west-2")
+    assert [n["run_id"] for n in failover_note] == [failover["run_id"]]
+    assert failover_note[0]["summary"]["slowest_step"]["name"] in \
+        [s["name"] for s in failover["steps"]]
+
+    # The report and the one-run page name both runs.
+    report = cli.json("report")
+    by_kind = {g["kind"]: g for g in report["groups"]}
+    assert by_kind["failover"]["run_ids"] == [failover["run_id"]]
+    assert by_kind["failover"]["rto"]["last"] == failover["rto_seconds"]
+    assert report["restore_age"][0]["run_id"] == drill["run_id"]
+    page = tmp_path / "run.html"
+    shown = cli("runs", "show", failover["run_id"], "--format", "html", "--out", str(page))
+    assert shown.returncode == 0, shown.stderr
+    assert failover["run_id"] in page.read_text()
