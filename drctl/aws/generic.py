@@ -72,3 +72,44 @@ def json_safe(value: Any) -> Any:
     if hasattr(value, "read"):  # a streaming body
         return json_safe(value.read())
     return value
+
+
+# SSM Automation output types, from botocore's shape of the selected value.
+_SSM_TYPES = {"string": "String", "integer": "Integer", "long": "Integer",
+              "boolean": "Boolean", "timestamp": "String", "float": "String",
+              "double": "String", "map": "StringMap", "structure": "StringMap"}
+
+
+def output_type(service: str, api: str, selector: str) -> str:
+    """The SSM output Type of `selector` over `api`'s response, walked through botocore's
+    output shape (`$.Table.TableStatus` -> String); String when it cannot be told."""
+    from jsonpath_ng import Child, Fields, Index, Root, Slice, parse  # only the export
+    from jsonpath_ng.jsonpath import Wildcard
+
+    shape = _MODELS.get_service_model(service).operation_model(api).output_shape
+    steps: list[Any] = []
+    node = parse(selector)
+    while isinstance(node, Child):
+        steps.insert(0, node.right)
+        node = node.left
+    steps.insert(0, node)
+    many = False  # through a [*]: SSM gets a list of what is selected
+    for step in steps:
+        if shape is None:
+            return "String"
+        if isinstance(step, Root):
+            continue
+        if isinstance(step, Fields) and shape.type_name == "structure" and \
+                len(step.fields) == 1 and step.fields[0] in shape.members:
+            shape = shape.members[step.fields[0]]
+        elif isinstance(step, Index | Slice | Wildcard) and shape.type_name == "list":
+            many, shape = many or not isinstance(step, Index), shape.member
+        else:
+            return "String"
+    if shape is None:
+        return "String"
+    if many:
+        return "MapList" if shape.type_name == "structure" else "StringList"
+    if shape.type_name == "list":
+        return "MapList" if shape.member.type_name == "structure" else "StringList"
+    return _SSM_TYPES.get(shape.type_name, "String")

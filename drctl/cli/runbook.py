@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import typer
+import yaml
 from rich.markup import escape
 
 from drctl.cli.app import DEFAULT_PLAYBOOK, Application
@@ -20,6 +23,7 @@ from drctl.core.run import Run
 from drctl.failover.approval import current_person
 from drctl.runbook.ack import acknowledge
 from drctl.runbook.catalog import DEFAULT_DIR, catalog, runbook_files
+from drctl.runbook.export_ssm import export_ssm
 from drctl.runbook.lint import LintReport, lint_runbook, scheduled_runbooks
 from drctl.runbook.load import load_runbook
 from drctl.runbook.params import parse_assignments, resolve_params
@@ -27,6 +31,7 @@ from drctl.runbook.plan import dry_run as dry_run_plan
 from drctl.runbook.runner import KIND, RunbookDeps, resume_runbook, start_runbook
 from drctl.runbook.service import build_deps
 from drctl.runbook.source import Problem
+from drctl.runbook.timeline import build_timeline, to_csv, to_markdown
 from drctl.store.base import load_run
 
 runbook_app = typer.Typer(
@@ -237,3 +242,54 @@ def ack(
 def _crash() -> list[Subscriber]:
     crash = crash_subscriber()
     return [crash] if crash is not None else []
+
+
+@runbook_app.command("timeline")
+def timeline(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="The runbook run (a unique prefix is enough)."),
+    fmt: str = typer.Option("md", "--format", "-f", help="md, json or csv."),
+) -> None:
+    """For the post-mortem: each step, who ran or acknowledged it, when, how long, its
+    outputs and notes, and RTO/RPO when the runbook measures them."""
+    if fmt not in ("md", "json", "csv"):
+        raise InvalidInput(f"--format {fmt!r}: use md, json or csv")
+    app = app_of(ctx)
+    run = load_run(app.store, run_id)
+    view = build_timeline(run, app.store.events(run.run_id))
+    if fmt == "json":
+        print_json(view.to_dict())
+    else:
+        sys.stdout.write(to_markdown(view) if fmt == "md" else to_csv(view))
+
+
+@runbook_app.command("export")
+def export(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="The runbook (.md or .runbook.yaml)."),
+    fmt: str = typer.Option(..., "--format", "-f", help="ssm: an SSM Automation document "
+                            "(schemaVersion 0.3)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write here (.yaml/.yml as "
+                                    "YAML, else JSON) instead of stdout."),
+) -> None:
+    """Turn a runbook into an AWS Systems Manager Automation document.
+
+    aws.call, aws.wait, aws.assert (equals/in), approve, manual and sleep steps map to SSM
+    actions; a runbook with a step SSM cannot express (drctl, shell, http, an assert with
+    `matches`, a `skip_if`) is refused (exit 2) with the list of those steps, and nothing is
+    written. Register the result with `aws ssm create-document --document-type Automation`.
+    """
+    if fmt != "ssm":
+        raise InvalidInput(f"--format {fmt!r}: the export format is ssm")
+    document = export_ssm(load_runbook(path))
+    as_yaml = out is not None and out.suffix in (".yaml", ".yml")
+    text = yaml.safe_dump(document, sort_keys=False) if as_yaml else \
+        json.dumps(document, indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{out}: cannot write: {exc.strerror}") from None
+    app_of(ctx).console.print(f"wrote {escape(str(out))} ({len(document['mainSteps'])} steps)")

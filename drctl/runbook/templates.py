@@ -59,6 +59,13 @@ class Templates:
             return None  # e.g. a comment before the expression: render as text
         return text[2:-2].removeprefix("-").removesuffix("-")
 
+    def parse(self, text: str) -> nodes.Template:
+        """The template's syntax tree. InvalidInput when it is not a valid template."""
+        try:
+            return self._env.parse(text)
+        except TemplateSyntaxError as exc:
+            raise InvalidInput(f"template {text!r}: {exc.message}") from None
+
     def truth(self, text: str, context: dict[str, Any]) -> bool:
         """A `skip_if`: renders to true/false (a boolean, or the words true/false/yes/no)."""
         value = self.render(text, context)
@@ -74,15 +81,11 @@ class Templates:
     def references(self, text: str) -> list[Reference]:
         """Every name path a template reads (`('steps', 'check', 'outputs', 'status')`).
         InvalidInput when the text is not a valid template."""
-        try:
-            tree = self._env.parse(text)
-        except TemplateSyntaxError as exc:
-            raise InvalidInput(f"template {text!r}: {exc.message}") from None
-        return list(_references(tree))
+        return list(_references(self.parse(text)))
 
 
 def _references(node: nodes.Node) -> Iterator[Reference]:
-    path = _path(node)
+    path = path_of(node)
     if path is not None:
         yield path
         return
@@ -90,15 +93,15 @@ def _references(node: nodes.Node) -> Iterator[Reference]:
         yield from _references(sub)
 
 
-def _path(node: nodes.Node) -> Reference | None:
+def path_of(node: nodes.Node) -> Reference | None:
     """`a.b['c']` as ('a', 'b', 'c'); None for anything that is not a plain name path."""
     if isinstance(node, nodes.Name) and node.ctx == "load":
         return (node.name,)
     if isinstance(node, nodes.Getattr):
-        inner = _path(node.node)
+        inner = path_of(node.node)
         return None if inner is None else (*inner, node.attr)
     if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-        inner = _path(node.node)
+        inner = path_of(node.node)
         return None if inner is None else (*inner, str(node.arg.value))
     return None
 

@@ -54,6 +54,8 @@ class Drctl(StepBase):
     action: Literal["drctl"] = "drctl"
     command: list[Word] = Field(min_length=1, description="drctl arguments, e.g. [failover, "
                                "--region, us-west-2, --yes]")
+    json_output: bool = Field(True, description="add --json and record the sub-run's id and "
+                              "measurement from it (false for a command that writes a file)")
 
     @property
     def mutating(self) -> bool:
@@ -64,13 +66,15 @@ class Drctl(StepBase):
 
     def execute(self, env: ActionEnv) -> Any:
         argv = [*env.drctl, *self.command]
-        if "--json" not in argv:
+        if self.json_output and "--json" not in argv:
             argv.append("--json")
         done = run_process(argv, env, self.describe())
         try:
-            result = json.loads(done.stdout) if done.stdout.strip() else {}
+            result = json.loads(done.stdout) if self.json_output and done.stdout.strip() else {}
         except json.JSONDecodeError:
             result = {}
+        if not self.json_output:
+            result = {"stdout": done.stdout}
         if isinstance(result, dict) and result.get("run_id") and env.ctx.journal:
             env.ctx.journal.emit("runbook_subrun", step=self.id,
                                  **{k: result.get(k) for k in SUB_RUN_FIELDS})
