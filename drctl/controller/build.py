@@ -10,12 +10,13 @@ from typing import Any
 
 from drctl.app import App
 from drctl.controller.daemon import Daemon, MainThreadQueue, Status
-from drctl.controller.execute import EngineOptions, RunExecutor
+from drctl.controller.execute import EngineOptions, LogEvents, RunExecutor
 from drctl.controller.playbooks import Served
 from drctl.controller.runners import RunContext, runners
 from drctl.controller.scheduler import Scheduler
 from drctl.controller.state import Claimant, ScheduleState
 from drctl.controller.tick import Job, upcoming_fire
+from drctl.controller.watch import AlarmWatch, WatchContext
 from drctl.core.clock import iso
 from drctl.core.identity import Identity
 
@@ -35,9 +36,14 @@ def build_daemon(served: Served, app: App, workers: int = 4) -> Daemon:
                            on_main_thread=main_queue.submit, engine_options=EngineOptions(
                                app.interrupt, app.identity))
     clock = app.clock
-    scheduler = Scheduler(served.jobs, state, executor, clock, claimant(app.identity))
+    who = claimant(app.identity)
+    scheduler = Scheduler(served.jobs, state, executor, clock, who)
+    watch_ctx = WatchContext(app.aws, app.store, clock, state, who, executor.engine_options,
+                             executor.submit, lambda name: [LogEvents(name)])
+    watches = [AlarmWatch(loaded, watch_ctx) for loaded in served.playbooks.values()
+               if loaded.playbook.controller.watch]
     status = Status(clock.now(), problems=list(served.problems))
-    return Daemon(scheduler, executor, clock, status, main_queue)
+    return Daemon(scheduler, executor, clock, status, main_queue, watches)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,6 +18,7 @@ import structlog
 
 from drctl.controller.execute import RunExecutor
 from drctl.controller.scheduler import Scheduler, TickReport
+from drctl.controller.watch import AlarmWatch
 from drctl.core.clock import Clock, iso
 
 log = structlog.get_logger("drctl.controller")
@@ -56,8 +57,10 @@ class MainThreadQueue:
 
 class Daemon:
     def __init__(self, scheduler: Scheduler, executor: RunExecutor, clock: Clock,
-                 status: Status, main_queue: MainThreadQueue | None = None) -> None:
+                 status: Status, main_queue: MainThreadQueue | None = None,
+                 watches: Sequence[AlarmWatch] = ()) -> None:
         self.scheduler = scheduler
+        self.watches = list(watches)
         self.executor = executor
         self.clock = clock
         self.status = status
@@ -72,14 +75,21 @@ class Daemon:
         self.status.stopping = True
         self._stop.set()
 
-    def tick_once(self) -> TickReport:
+    def tick_once(self) -> datetime:
+        """One round: the schedules, then the alarm watches that are due. Next wake-up."""
         report = self.scheduler.run_tick()
         self.status.last_tick_at = report.at
         self.status.last_report = report
         for fire in report.started:
             log.info("fire_started", schedule=fire.job.key, fire_time=iso(fire.fire_time),
                      lateness=round(fire.lateness(report.at), 3))
-        return report
+        wakeups = [report.next_wakeup]
+        for watch in self.watches:
+            if watch.next_poll is None or watch.next_poll <= report.at:
+                wakeups.append(watch.poll(report.at))
+            else:
+                wakeups.append(watch.next_poll)
+        return min(wakeups)
 
     def run(self, once: bool = False) -> None:
         """Tick until a stop is requested (or once), then let the runs in progress end."""
@@ -96,10 +106,10 @@ class Daemon:
     def _loop(self, once: bool) -> None:
         try:
             while not self._stop.is_set():
-                report = self.tick_once()
+                next_wakeup = self.tick_once()
                 if once:
                     break
-                delay = (report.next_wakeup - self.clock.now()).total_seconds()
+                delay = (next_wakeup - self.clock.now()).total_seconds()
                 self._stop.wait(max(0.05, delay))
         except Exception:
             log.exception("controller_loop_crashed")

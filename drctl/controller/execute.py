@@ -139,6 +139,11 @@ class RunExecutor:
         else:
             self.futures.append(self._pool.submit(self._run_unless_closed, fire))
 
+    def submit(self, work: Callable[[], None]) -> None:
+        """Other work of the controller (a failover the watch opens) on a worker thread."""
+        if not self._closed:
+            self.futures.append(self._pool.submit(work))
+
     def skip(self, fire: Fire) -> None:
         engine = self._engine(fire)
         run_id = journal_verdict(engine, fire.job, "skipped", fire.skip_reason or "")

@@ -141,7 +141,8 @@ class Run:
         }
         if self.recovery:
             data["recovery"] = self.recovery
-        for key in ("playbook", "target_region", "failed_region", "target", "trigger"):
+        for key in ("playbook", "target_region", "failed_region", "target", "trigger",
+                    "detection"):
             if key in self.params:
                 data[key] = self.params[key]
         data.update(self.measurement)

@@ -24,8 +24,9 @@ class Confirm(FailoverStep):
         confirmation = self.spec.playbook.confirmation
         if confirmation.mode == "approval" or self.spec.options.approval:
             channels, _ = self.deps.channels(self.spec.target_region)
-            decided = wait_for_approval(ctx, current_person(self.deps.aws), confirmation.timeout,
-                                        channels, self.spec.target_region)
+            executor = self.deps.executor or current_person(self.deps.aws)
+            decided = wait_for_approval(ctx, executor, confirmation.timeout, channels,
+                                        self.spec.target_region)
             return {**checks, **decided}
         return {**checks, "confirmed_by": self._operator(), "confirmed_at": iso(ctx.now())}
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from drctl.aws.estate import Aws
 from drctl.core.clock import Clock
 from drctl.core.operator import Operator
+from drctl.failover.approval import Person
 from drctl.notify.base import Channel
 from drctl.playbook.schema import Playbook
 from drctl.report.records import RunRecord
@@ -47,3 +48,6 @@ class FailoverDeps:
     channels: Callable[[str], tuple[list[Channel], list[str]]]
     # earlier failovers, oldest first: the notify step's summary flags regressions against them
     history: Callable[[], list[RunRecord]] = field(default=lambda: [])
+    # Who executes the run, for approvals (default: this OS user and AWS caller). The
+    # controller is not a person: any person may approve the failover it opens.
+    executor: Person | None = None

@@ -1,0 +1,65 @@
+"""When the failover criteria hold: which alarms, `any`/`all`, for how long (a pure function).
+
+The criteria hold since an alarm *transition* (CloudWatch's own timestamp), not since the
+controller happened to look, so a controller started in the middle of an incident waits only
+what is left of `for`, and the detection latency is measured from data AWS recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from drctl.aws.cloudwatch import AlarmState
+from drctl.core.clock import iso
+from drctl.playbook.schema import Playbook
+
+ALARM = "ALARM"
+
+
+@dataclass(frozen=True)
+class Detection:
+    playbook: str
+    region: str              # the region failing
+    alarms: tuple[str, ...]  # those in ALARM
+    holds_since: datetime    # the alarm transition from which the criteria hold
+    met_at: datetime         # holds_since + `for`: when the failover was due
+
+    def to_dict(self, opened_at: datetime) -> dict[str, Any]:
+        return {"region": self.region, "alarms": list(self.alarms),
+                "alarm_transition_at": iso(self.holds_since), "criteria_met_at": iso(self.met_at),
+                "opened_at": iso(opened_at),
+                "latency_seconds": round((opened_at - self.met_at).total_seconds(), 3),
+                "since_transition_seconds": round(
+                    (opened_at - self.holds_since).total_seconds(), 3)}
+
+
+def watched_alarms(playbook: Playbook, region: str) -> list[str]:
+    """The alarms the criteria name (default: every detection alarm), in `region`."""
+    names = playbook.detection.failover.alarms or playbook.detection.alarms
+    return [name.replace("{region}", region) for name in names]
+
+
+def holding_since(when: str, states: list[AlarmState]) -> datetime | None:
+    """Since when `any`/`all` of `states` are in ALARM without a break, or None."""
+    firing = [s for s in states if s.state == ALARM]
+    if not firing or (when == "all" and len(firing) < len(states)):
+        return None
+    transitions = [s.updated_at for s in firing]
+    return min(transitions) if when == "any" else max(transitions)
+
+
+def evaluate(playbook: Playbook, region: str, states: list[AlarmState], now: datetime
+             ) -> tuple[Detection | None, datetime | None]:
+    """(the detection, if the criteria have held long enough; when they will have, if they
+    hold but not yet for long enough)."""
+    criteria = playbook.detection.failover
+    since = holding_since(criteria.when, states)
+    if since is None:
+        return None, None
+    met_at = since + timedelta(seconds=criteria.for_)
+    if now < met_at:
+        return None, met_at
+    firing = tuple(s.name for s in states if s.state == ALARM)
+    return Detection(playbook.name, region, firing, since, met_at), None

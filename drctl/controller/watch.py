@@ -1,0 +1,150 @@
+"""The alarm watch: poll the detection alarms of the region taking traffic; when the playbook's
+criteria have held long enough, open one failover to the other region.
+
+One incident opens one run: the incident (playbook + the alarm transition it started with) is
+claimed by a conditional write before anything is opened, and the failover itself takes the
+playbook's lock -- so neither a second poll nor a second controller opens another.
+The controller never edits the alarms.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from drctl.aws.estate import Aws
+from drctl.controller.detect import Detection, evaluate, watched_alarms
+from drctl.controller.execute import EngineOptions
+from drctl.controller.runners import LoadedPlaybook
+from drctl.controller.state import Claimant, ScheduleState
+from drctl.core.clock import Clock, iso
+from drctl.core.engine import Engine, Subscriber
+from drctl.core.errors import DrctlError
+from drctl.core.operator import ScriptedOperator
+from drctl.failover.approval import Person, current_person
+from drctl.failover.dns import active_regions, read_records
+from drctl.failover.runner import run_failover
+from drctl.failover.spec import FailoverDeps, FailoverOptions
+from drctl.notify.channels import build_channels
+from drctl.store.base import Store
+
+log = structlog.get_logger("drctl.controller")
+
+
+class DetectionEngine(Engine):
+    """The engine of a failover the watch opens: its run carries how it was detected, with the
+    latency from the criteria being met to the run being opened."""
+
+    def __init__(self, store: Store, clock: Clock, detection: Detection,
+                 subscribers: Sequence[Subscriber], options: EngineOptions) -> None:
+        super().__init__(store, clock, subscribers, interrupt=options.interrupt,
+                         identity=options.identity)
+        self.detection = detection
+        self.run_ids: list[str] = []
+
+    def start(self, kind: str, params: dict[str, Any], run_id: str | None = None) -> str:
+        detection = self.detection.to_dict(self.clock.now())
+        run_id = super().start(kind, {**params, "trigger": {"watch": "detection alarms"},
+                                      "detection": detection}, run_id)
+        self.run_ids.append(run_id)
+        log.warning("failover_opened", run_id=run_id, playbook=self.detection.playbook,
+                    latency_seconds=detection["latency_seconds"])
+        return run_id
+
+
+@dataclass
+class WatchContext:
+    aws: Aws
+    store: Store
+    clock: Clock
+    state: ScheduleState
+    who: Claimant
+    engine_options: EngineOptions
+    submit: Callable[[Callable[[], None]], None]   # runs work on a worker thread
+    subscribers: Callable[[str], list[Subscriber]]
+
+
+class AlarmWatch:
+    def __init__(self, loaded: LoadedPlaybook, ctx: WatchContext) -> None:
+        self.loaded = loaded
+        self.ctx = ctx
+        self.interval = timedelta(seconds=loaded.playbook.controller.poll_interval)
+        self.next_poll: datetime | None = None
+
+    def poll(self, now: datetime) -> datetime:
+        """Look once; open a failover if due. Returns when to look next."""
+        wake = now + self.interval
+        try:
+            serving = self._serving_region()
+            states = self.ctx.aws.cloudwatch(serving).alarms(
+                watched_alarms(self.loaded.playbook, serving))
+        except DrctlError as exc:
+            log.warning("alarm_watch_cannot_read", playbook=self.loaded.playbook.name,
+                        error=str(exc))
+            return wake
+        detection, due = evaluate(self.loaded.playbook, serving, states, now)
+        if detection is not None:
+            self._open(detection, now)
+        self.next_poll = min(wake, due) if due else wake
+        return self.next_poll
+
+    def _serving_region(self) -> str:
+        """The one region taking traffic; the primary when it is shared or unclear."""
+        playbook = self.loaded.playbook
+        _, found = read_records(self.ctx.aws.route53(), playbook.dns, list(playbook.regions))
+        first = playbook.dns.records[0]
+        active = active_regions(first, found[first.name])
+        return active[0] if len(active) == 1 else playbook.primary_region
+
+    def _open(self, detection: Detection, now: datetime) -> None:
+        key = f"{detection.playbook}/failover"
+        if not self.ctx.state.claim(key, detection.holds_since, self.ctx.who, now):
+            return  # this incident was already opened (here, or by another controller)
+        log.warning("failover_criteria_met", playbook=detection.playbook,
+                    region=detection.region, alarms=list(detection.alarms),
+                    alarm_transition_at=iso(detection.holds_since))
+        self.ctx.submit(lambda: self._run_failover(detection))
+
+    def _run_failover(self, detection: Detection) -> None:
+        playbook = self.loaded.playbook
+        target = next(r for r in playbook.regions if r != detection.region)
+        # A controller has no terminal: `prompt` waits for `drctl approve` like `approval`.
+        options = FailoverOptions(approval=playbook.confirmation.mode != "none")
+        engine = DetectionEngine(self.ctx.store, self.ctx.clock, detection,
+                                 self.ctx.subscribers(f"{playbook.name}/failover"),
+                                 self.ctx.engine_options)
+        try:
+            run = run_failover(playbook, str(self.loaded.path), target, self._deps(), engine,
+                               options)
+        except DrctlError as exc:
+            log.error("failover_ended", playbook=playbook.name, run_id=exc.run_id,
+                      error=exc.message, hint=exc.hint)
+            return
+        except KeyboardInterrupt:  # the controller is stopping: journaled `interrupted`
+            log.warning("failover_interrupted", playbook=playbook.name,
+                        run_ids=engine.run_ids)
+            return
+        log.warning("failover_ended", playbook=playbook.name, run_id=run.run_id,
+                    status=str(run.status))
+
+    def _deps(self) -> FailoverDeps:
+        env = dict(os.environ)
+        playbook = self.loaded.playbook
+
+        def console(text: str) -> None:
+            log.warning("notify", message=text)
+
+        return FailoverDeps(
+            aws=self.ctx.aws, clock=self.ctx.clock, operator=ScriptedOperator(interactive=False),
+            channels=lambda region: build_channels(playbook.notify, self.ctx.aws, region, env,
+                                                   console=console),
+            executor=self._executor())
+
+    def _executor(self) -> Person:
+        """The controller, not a person: so any person may approve what it opened."""
+        return Person(f"drctl controller {self.ctx.who.id}", current_person(self.ctx.aws).aws)

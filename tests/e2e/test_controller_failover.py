@@ -1,0 +1,96 @@
+"""The controller's alarm watch against a live sandbox: an outage opens one failover that
+waits for approval, with its detection latency journaled; `drctl approve` from another process
+lets it complete with a true RTO and RPO."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from drctl.core.clock import parse_iso
+from drctl.core.run import Run, RunStatus
+from drctl.sandbox import manager
+from drctl.store.base import list_runs
+from drctl.store.sqlite import SqliteStore
+from tests.e2e.helpers import (
+    PLAYBOOK,
+    Cli,
+    inbox_messages,
+    wait_for_replicated_heartbeat,
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+LAG = 3.0
+
+
+def watch_playbook(tmp_path: Path) -> Path:
+    text = PLAYBOOK.read_text(encoding="utf-8")
+    start, end = text.index("schedules:\n"), text.index("# Restore drills")
+    text = text[:start] + "controller: {poll_interval: 1s}\n\n" + text[end:]
+    text = text.replace("    - roadtrip-api-latency-{region}\n",
+                        "    - roadtrip-api-latency-{region}\n  failover: {when: any, for: 2s}\n")
+    text = text.replace("  mode: prompt ", "  mode: approval ")
+    path = tmp_path / "watch.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def failovers(cli: Cli) -> list[Run]:
+    store = SqliteStore(cli.state_dir / "journal.db")
+    try:
+        return list_runs(store, "failover")
+    finally:
+        store.close()
+
+
+def test_an_outage_opens_one_failover_that_waits_for_approval_then_completes(
+        make_sandbox, use_sandbox, tmp_path: Path) -> None:
+    sandbox = make_sandbox(lag=LAG)
+    aws = use_sandbox(sandbox)
+    cli = Cli(sandbox, tmp_path / "state")
+    wait_for_replicated_heartbeat(aws, timeout=LAG + 10)
+    inbox_messages(aws, "us-west-2")  # drain what was seeded
+    controller = cli.spawn("controller", "--playbook", str(watch_playbook(tmp_path)))
+    try:
+        manager.outage(sandbox.state_dir, "us-east-1")
+        outage_start = parse_iso(
+            manager.ground_truth(sandbox.state_dir)["outages"]["us-east-1"]["started_at"])
+        waiting = wait_until(lambda: [r for r in failovers(cli)
+                                      if r.status is RunStatus.WAITING], 60, "a waiting failover")
+        (run,) = waiting
+        detection = run.params["detection"]
+        transition = parse_iso(detection["alarm_transition_at"])
+        assert abs((transition - outage_start).total_seconds()) <= 1.0
+        met = parse_iso(detection["criteria_met_at"])
+        assert (met - transition).total_seconds() == pytest.approx(2.0, abs=0.01)
+        opened = parse_iso(detection["opened_at"])
+        assert detection["latency_seconds"] == pytest.approx(
+            (opened - met).total_seconds(), abs=0.01)
+        assert detection["latency_seconds"] >= 0 and opened <= run.started_at
+        seen: list[str] = []
+
+        def told() -> bool:  # every channel: the SNS topic's inbox here
+            seen.extend(inbox_messages(aws, "us-west-2"))
+            return any(f"drctl approve {run.run_id}" in m for m in seen)
+
+        wait_until(told, 30, "the approval notification with the exact command")
+
+        approved = cli("approve", run.run_id, "--comment", "the region is down")
+        assert approved.returncode == 0, approved.stderr
+        done = wait_until(lambda: [r for r in failovers(cli) if r.status.finished], 120,
+                          "the failover to finish")
+        result = done[0].to_dict()
+        assert result["status"] == "succeeded", result.get("error")
+        assert len(failovers(cli)) == 1  # one incident, one run
+        assert abs(result["rpo_seconds"] - LAG) <= 2.0, result["rpo_detail"]
+        incident = parse_iso(result["incident_start"])
+        assert abs((incident - outage_start).total_seconds()) <= 1.0
+        assert result["rto_seconds"] == pytest.approx(
+            (parse_iso(result["recovered_at"]) - incident).total_seconds(), abs=0.01)
+    finally:
+        controller.send_signal(signal.SIGTERM)
+        _, stderr = controller.communicate(timeout=60)
+    assert controller.returncode == 0, stderr[-2000:]
