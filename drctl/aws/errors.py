@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.parsers import ResponseParserError
 
 from drctl.core.errors import AwsError, ResourceMissing
 
@@ -35,3 +36,7 @@ def aws_call(what: str, region: str | None = None) -> Iterator[None]:
         ) from exc
     except BotoCoreError as exc:
         raise AwsError(f"{what}{where} failed: {exc}") from exc
+    except ResponseParserError as exc:  # not a BotoCoreError: an endpoint that is not AWS
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        raise AwsError(f"{what}{where} failed: the answer was not an AWS response ({first})",
+                       hint="check AWS_ENDPOINT_URL / the endpoint you point drctl at") from exc

@@ -15,10 +15,16 @@ from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
 from drctl.core.crashpoints import crash_subscriber
 from drctl.core.engine import Engine, Subscriber
-from drctl.core.errors import DrctlError, InvalidInput
+from drctl.core.errors import Blocked, DrctlError, InvalidInput
 from drctl.core.operator import ConsoleOperator
 from drctl.core.operator_time import parse_operator_time
-from drctl.failover.runner import plan_failover, resolve_spec, resume_failover, run_failover
+from drctl.failover.runner import (
+    FailoverPlan,
+    plan_failover,
+    resolve_spec,
+    resume_failover,
+    run_failover,
+)
 from drctl.failover.spec import FailoverDeps, FailoverOptions, FailoverSpec
 from drctl.notify.channels import build_channels
 from drctl.playbook.loader import load_playbook
@@ -147,20 +153,36 @@ def plan(
 
 def _show_plan(app: Application, spec: FailoverSpec, deps: FailoverDeps, active: list[str],
                json_out: bool) -> None:
+    """Print the plan; exit 4 (Blocked) when a pre-flight check would block the failover."""
     result = plan_failover(spec, deps, active)
     if json_out:
         print_json(result.to_dict())
-        return
+    else:
+        _print_plan(app, spec, result)
+    blocking = [c for c in result.preflight if c.blocks(spec.options.force)]
+    if blocking:
+        raise Blocked("a failover now would be blocked by pre-flight: "
+                      + "; ".join(f"{c.name}: {c.detail}" for c in blocking),
+                      hint=next((c.hint for c in blocking if c.hint),
+                                "fix the target region first (or fail over with --force)"))
+
+
+def _print_plan(app: Application, spec: FailoverSpec, result: FailoverPlan) -> None:
     console = app.console
-    console.print(f"[bold]Failover plan[/]: {spec.playbook.name}, traffic "
-                  f"{spec.failed_region} -> {spec.target_region} (active now: {', '.join(active)})")
+    console.print(f"[bold]Failover plan[/]: {escape(spec.playbook.name)}, traffic "
+                  f"{spec.failed_region} -> {spec.target_region} "
+                  f"(active now: {', '.join(result.active_regions)})")
     for change in result.changes:
+        where = f"in {change.region}" if change.region else "in Route53 (global)"
         console.print(f"  {change.step:16} {change.action} {escape(change.target)} "
-                      f"in {change.region}: {change.before} -> {change.after}")
+                      f"{where}: {escape(str(change.before))} -> {escape(str(change.after))}")
     console.print("  then: smoke tests against "
-                  f"{spec.endpoint}, notify {len(spec.playbook.notify)} channel(s)")
+                  f"{escape(spec.endpoint)}, notify {len(spec.playbook.notify)} channel(s)")
     console.print("[bold]Pre-flight[/] (checked again before the switch):")
     for check in result.preflight:
-        mark = "[green]ok[/]" if check.ok else "[red]FAILED[/]"
+        mark = "[green]ok[/]" if check.ok else (
+            "[yellow]warning[/]" if check.severity == "advisory" else "[red]FAILED[/]")
         console.print(f"  {check.name:20} {mark}  {escape(check.detail)}")
+        if not check.ok and check.hint:
+            console.print(f"  {'':20} way out: {escape(check.hint)}")
     console.print("[dim]nothing was changed[/]")

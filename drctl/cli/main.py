@@ -12,6 +12,7 @@ from drctl.cli import controller as controller_cmd
 from drctl.cli import failover as failover_cmd
 from drctl.cli import iam as iam_cmd
 from drctl.cli import report as report_cmd
+from drctl.cli import reprotect as reprotect_cmd
 from drctl.cli import validate as validate_cmd
 from drctl.cli.app import Application
 from drctl.cli.chaos import chaos_app
@@ -62,6 +63,7 @@ def _still_stopping(request: StopRequest) -> None:
 
 app.command("failover")(failover_cmd.failover)
 app.command("plan")(failover_cmd.plan)
+app.command("reprotect")(reprotect_cmd.reprotect)
 app.command("validate")(validate_cmd.validate)
 app.command("approve")(approve_cmd.approve)
 app.command("reject")(approve_cmd.reject)

@@ -13,7 +13,7 @@ from drctl.core.errors import Blocked, NotConfirmed
 from drctl.core.step import StepContext
 from drctl.failover.approval import current_person, wait_for_approval
 from drctl.failover.base import FailoverStep
-from drctl.failover.preflight import preflight
+from drctl.failover.preflight import Check, preflight
 
 
 class Confirm(FailoverStep):
@@ -32,15 +32,18 @@ class Confirm(FailoverStep):
 
     def _preflight(self, ctx: StepContext) -> dict[str, Any]:
         checks = preflight(self.spec, self.deps)
-        failed = [c for c in checks if not c.ok]
         for check in checks:
-            ctx.report(f"pre-flight {check.name}: {'ok' if check.ok else 'FAILED'} "
-                       f"({check.detail})")
-        if failed and not self.spec.options.force:
+            mark = "ok" if check.ok else ("WARNING" if check.severity == "advisory" else "FAILED")
+            ctx.report(f"pre-flight {check.name}: {mark} ({check.detail})")
+        blocking = [c for c in checks if c.blocks(self.spec.options.force)]
+        if blocking:
             raise Blocked("pre-flight failed: " + "; ".join(f"{c.name}: {c.detail}"
-                                                            for c in failed),
-                          hint="fix the target region, or pass --force to fail over anyway")
-        return {"preflight": [c.to_dict() for c in checks], "forced": bool(failed)}
+                                                            for c in blocking),
+                          hint=_way_out(blocking))
+        overridden = [c for c in checks if not c.ok and c.severity == "normal"]
+        warnings = [c.detail for c in checks if not c.ok and c.severity == "advisory"]
+        return {"preflight": [c.to_dict() for c in checks], "forced": bool(overridden),
+                "preflight_warnings": warnings}
 
     def _operator(self) -> str:
         target = self.spec.target_region
@@ -57,3 +60,10 @@ class Confirm(FailoverStep):
         if answer != target:
             raise NotConfirmed(f"confirmation did not match {target!r}; nothing was changed")
         return "operator (typed the target region)"
+
+
+def _way_out(blocking: list[Check]) -> str:
+    hard = [c.hint for c in blocking if c.severity == "hard" and c.hint]
+    if hard:
+        return "; ".join(hard) + " (--force does not override this)"
+    return "fix the target region, or pass --force to fail over anyway"

@@ -1,19 +1,28 @@
 """Pre-flight: is the target region fit to take the traffic? Checked before anything changes.
 
-Each check fails closed: a check that cannot be made (an API error) counts as failed. A failed
-check blocks the failover (exit 4) unless the operator says --force, which is journaled.
+Each check fails closed: a check that cannot be made (an API error) counts as failed. How a
+failed check counts depends on what it protects:
+
+- `hard`: never overridden — the database to promote is not replicating from the region being
+  left, so promoting it would serve stale data (the way out is `drctl reprotect`);
+- `normal`: blocks (exit 4) unless the operator says --force, which is journaled;
+- `advisory`: reported and journaled, never blocking. Replication lag in a real outage: the
+  data beyond the RPO is already lost, and blocking would only add RTO ("RPO will be missed").
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from drctl.core.durations import format_duration
 from drctl.core.errors import DrctlError
+from drctl.failover.replication import replica_status, reprotect_hint
 from drctl.failover.rpo import read_rpo
 from drctl.failover.smoke_test import run_check
 from drctl.failover.spec import FailoverDeps, FailoverSpec
+
+Severity = Literal["hard", "normal", "advisory"]
 
 
 @dataclass(frozen=True)
@@ -21,20 +30,49 @@ class Check:
     name: str
     ok: bool
     detail: str
+    severity: Severity = "normal"
+    hint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def blocks(self, force: bool) -> bool:
+        if self.ok or self.severity == "advisory":
+            return False
+        return self.severity == "hard" or not force
+
 
 def preflight(spec: FailoverSpec, deps: FailoverDeps) -> list[Check]:
-    checks = (_alarms_ok, _app_healthy, _replication_lag, _capacity)
+    outage = failed_region_down(spec, deps)
+    checks = (_alarms_ok, _app_healthy, _database_replicating, _replication_lag,
+              _database_lag, _capacity)
     results = []
     for check in checks:
         try:
-            results.append(check(spec, deps))
+            found = check(spec, deps)
         except DrctlError as exc:
-            results.append(Check(check.__name__.strip("_"), False, f"could not check: {exc}"))
+            found = Check(check.__name__.strip("_"), False, f"could not check: {exc}")
+        if found is None:
+            continue
+        if found.name in LAG_CHECKS and outage and not found.ok:
+            found = Check(found.name, False, f"RPO will be missed: {found.detail}", "advisory")
+        results.append(found)
     return results
+
+
+# In a real outage these only say what is already lost.
+LAG_CHECKS = ("replication_lag", "database_lag")
+
+
+def failed_region_down(spec: FailoverSpec, deps: FailoverDeps) -> bool:
+    """A real outage: a detection alarm of the region being left fires, or it cannot be read.
+    Otherwise this is a planned switch, and the old region is still up and writing."""
+    try:
+        alarms = deps.aws.cloudwatch(spec.failed_region).alarms(
+            spec.playbook.alarms_for(spec.failed_region))
+    except DrctlError:
+        return True
+    return any(a.state == "ALARM" for a in alarms)
 
 
 def _alarms_ok(spec: FailoverSpec, deps: FailoverDeps) -> Check:
@@ -51,16 +89,44 @@ def _app_healthy(spec: FailoverSpec, deps: FailoverDeps) -> Check:
     return Check("target_app_healthy", not failures, "; ".join(failures) or "smoke checks pass")
 
 
+def _database_replicating(spec: FailoverSpec, deps: FailoverDeps) -> Check | None:
+    status = replica_status(spec.playbook, deps.aws, spec.target_region, spec.failed_region)
+    if status is None:
+        return None
+    hint = None if status.ok else reprotect_hint(spec.target_region, spec.failed_region)
+    return Check("database_replicating", status.ok, status.detail, "hard", hint)
+
+
 def _replication_lag(spec: FailoverSpec, deps: FailoverDeps) -> Check:
     now = deps.clock.now()
     reading, notes = read_rpo(spec.playbook.rpo, deps.aws, spec.failed_region,
-                              spec.target_region, now, now)
+                              spec.target_region, now, now, spec.replica)
     target = spec.playbook.targets.rpo
     if reading is None:
         return Check("replication_lag", False, "cannot measure: " + "; ".join(notes))
     ok = reading.seconds <= target
     return Check("replication_lag", ok, f"{format_duration(reading.seconds)} from "
                  f"{reading.source} (RPO target {format_duration(target)})")
+
+
+def _database_lag(spec: FailoverSpec, deps: FailoverDeps) -> Check | None:
+    """The promoted database's own replication (RDS `ReplicaLag`): a broken RDS replication
+    must not hide behind a healthy heartbeat table."""
+    status = replica_status(spec.playbook, deps.aws, spec.target_region, spec.failed_region)
+    if status is None or status.will_be_created or not status.ok:
+        return None
+    now = deps.clock.now()
+    point = deps.aws.cloudwatch(spec.target_region).latest_datapoint(
+        "AWS/RDS", "ReplicaLag", {"DBInstanceIdentifier": status.identifier}, now)
+    name = f"ReplicaLag of {spec.target_region}/{status.identifier}"
+    if point is None:
+        return Check("database_lag", False, f"cannot measure: no recent {name} datapoint")
+    value, _ = point
+    if value < 0:
+        return Check("database_lag", False, f"{name} is {value:g}: replication is not active")
+    target = spec.playbook.targets.rpo
+    return Check("database_lag", value <= target, f"{name} {format_duration(value)} "
+                 f"(RPO target {format_duration(target)})")
 
 
 def _capacity(spec: FailoverSpec, deps: FailoverDeps) -> Check:

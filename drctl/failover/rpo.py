@@ -14,9 +14,10 @@ from drctl.playbook.schema import HeartbeatSource, MetricSource, RpoSource
 
 def read_rpo(
     sources: list[RpoSource], aws: Aws, failed: str, target: str, incident_start: datetime,
-    now: datetime,
+    now: datetime, replica: str | None = None,
 ) -> tuple[RpoReading | None, list[str]]:
-    """The first source that gives a figure, and notes on the sources that did not."""
+    """The first source that gives a figure, and notes on the sources that did not.
+    `replica` fills `{replica}` in metric dimensions: the database promoted in `target`."""
     notes: list[str] = []
     for source in sources:
         try:
@@ -24,7 +25,8 @@ def read_rpo(
                 reading = heartbeat_rpo(source.heartbeat, aws, failed, target, incident_start)
             else:
                 assert source.cloudwatch is not None
-                reading = metric_rpo(source.cloudwatch, aws, target, incident_start, now)
+                reading = metric_rpo(_with_replica(source.cloudwatch, replica), aws, target,
+                                     incident_start, now)
         except DrctlError as exc:
             notes.append(str(exc))
             continue
@@ -82,6 +84,18 @@ def metric_rpo(src: MetricSource, aws: Aws, target: str, incident_start: datetim
     seconds = value / 1000.0 if src.unit == "milliseconds" else value
     return RpoReading(round(seconds, 3), f"cloudwatch:{name}",
                       reference=f"datapoint at {iso(at)}")
+
+
+def _with_replica(src: MetricSource, replica: str | None) -> MetricSource:
+    """`{replica}` names whichever database is the replica in the target region now: after a
+    failback or a reprotect it is not the one the playbook was first written for."""
+    if not any("{replica}" in v for v in src.dimensions.values()):
+        return src
+    if replica is None:
+        raise DrctlError(f"{src.namespace}/{src.metric}: the playbook promotes no database in "
+                         "the target region, so {replica} names nothing")
+    dims = {k: v.replace("{replica}", replica) for k, v in src.dimensions.items()}
+    return src.model_copy(update={"dimensions": dims})
 
 
 def _when(value: object) -> datetime:

@@ -41,6 +41,7 @@ class SmokeTest(FailoverStep):
         rpo, notes = read_rpo(
             self.spec.playbook.rpo, self.deps.aws, self.spec.failed_region,
             self.spec.target_region, self._incident_start(ctx, passed_at), passed_at,
+            self.spec.replica,
         )
         return {
             "smoke_passed_at": iso(passed_at),

@@ -36,6 +36,12 @@ class FailoverSpec:
     def endpoint(self) -> str:
         return self.playbook.regions[self.target_region].endpoint
 
+    @property
+    def replica(self) -> str | None:
+        """The database this failover promotes in the target region, if any."""
+        promote = self.playbook.scale.rds_promote
+        return promote.replicas.get(self.target_region) if promote else None
+
 
 @dataclass
 class FailoverDeps:

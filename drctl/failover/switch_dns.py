@@ -25,9 +25,11 @@ class SwitchDns(FailoverStep):
 
     def plan(self, ctx: StepContext) -> list[Change]:
         _, changes = self._changes()
+        # Route53 is global: the set identifier names the region a record points at; the
+        # change itself is made in no region (region None).
         return [
             Change(self.name, "set weight" if isinstance(c.after, int) else "set failover role",
-                   f"{c.record} [{c.set_identifier}]", c.region, c.before, c.after)
+                   f"{c.record} [{c.set_identifier}]", None, c.before, c.after)
             for c in changes if c.changes_something
         ]
 

@@ -9,7 +9,8 @@ from functools import partial
 from drctl.aws.dynamodb_restore import DynamoDbRestore
 from drctl.aws.estate import Aws
 from drctl.core.errors import DrctlError, InvalidInput
-from drctl.failover.dns import read_records
+from drctl.failover.dns import active_regions, read_records
+from drctl.failover.replication import replica_status, reprotect_hint
 from drctl.playbook.schema import Playbook
 
 Loc = tuple[str | int, ...]
@@ -30,6 +31,7 @@ def check_live(playbook: Playbook, aws: Aws) -> list[Problem]:
     for region in playbook.regions:
         checks += _regional_checks(playbook, aws, region)
     checks += _drill_checks(playbook, aws)
+    checks.append((("scale", "rds_promote"), partial(_standby_databases, playbook, aws)))
     problems = []
     for loc, check in checks:
         try:
@@ -65,6 +67,23 @@ def _regional_checks(
             checks.append((("notify", i, "sns", "topic"),
                            partial(aws.sns(region).topic_arn, channel.sns.topic)))
     return checks
+
+
+def _standby_databases(playbook: Playbook, aws: Aws) -> None:
+    """Every standby database the next failover would promote replicates from the primary."""
+    regions = list(playbook.regions)
+    _, found = read_records(aws.route53(), playbook.dns, regions)
+    first = playbook.dns.records[0]
+    active = active_regions(first, found[first.name])
+    if len(active) != 1:
+        return  # traffic split: no single primary region to judge against
+    stale = []
+    for region in regions:
+        status = replica_status(playbook, aws, region, active[0]) if region != active[0] else None
+        if status is not None and not status.ok:
+            stale.append(f"{status.detail}; {reprotect_hint(region, active[0])}")
+    if stale:
+        raise InvalidInput("; ".join(stale))
 
 
 def _drill_checks(playbook: Playbook, aws: Aws) -> list[tuple[Loc, Callable[[], object]]]:

@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 
 from drctl.sandbox.conditions import Conditions
-from drctl.sandbox.estate import DB_REPLICA, REPLICATED_TABLES, TABLE_KEYS
+from drctl.sandbox.estate import REPLICATED_TABLES, TABLE_KEYS
 from drctl.sandbox.periodic import Periodic
 
 log = structlog.get_logger(__name__)
@@ -148,35 +148,50 @@ class Replicator:
 
 
 class ReplicaLagPublisher(Periodic):
-    """Publishes AWS/RDS `ReplicaLag` for the cross-region replica, as RDS does every minute.
+    """Publishes AWS/RDS `ReplicaLag` for every read replica, as RDS does every minute.
 
-    Here every few seconds, with the injected lag; nothing is published while the source region is
-    down (the replica cannot know its lag then), so the last datapoint is the lag at the failure.
+    Here every few seconds, with the injected lag, in the replica's region and under its own
+    identifier, whatever its name and whichever direction it replicates (a failback or a
+    reprotect creates replicas the seed never had). A promoted instance is no replica, so it
+    gets nothing. Nothing is published while the source region is down (the replica cannot
+    know its lag then), so the last datapoint is the lag at the failure.
     """
 
     name = "replica-lag"
 
     def __init__(
-        self, cloudwatch: Any, conditions: Conditions, source_region: str, interval: float = 5.0
+        self, rds: dict[str, Any], cloudwatch: dict[str, Any], conditions: Conditions,
+        interval: float = 5.0,
     ) -> None:
         super().__init__(interval, tick_at_start=True)
-        self._cloudwatch = cloudwatch
+        self._rds, self._cloudwatch = rds, cloudwatch
         self._conditions = conditions
-        self._source_region = source_region
 
     def tick(self) -> None:
         # A missing datapoint is tolerable (the base logs it); a dead thread is not.
-        source = self._source_region
-        if not self._conditions.is_down(source) and self._conditions.active == source:
-            self.publish_once()
+        for region, identifier in self.replicas():
+            self.publish_once(region, identifier)
 
-    def publish_once(self) -> None:
-        self._cloudwatch.put_metric_data(
+    def replicas(self) -> list[tuple[str, str]]:
+        """(region, identifier) of every replica whose source region is up."""
+        found = []
+        for region, client in self._rds.items():
+            for db in client.describe_db_instances()["DBInstances"]:
+                source = db.get("ReadReplicaSourceDBInstanceIdentifier")
+                if source is None:
+                    continue
+                source_region = source.split(":")[3] if source.startswith("arn:") else region
+                if not self._conditions.is_down(source_region):
+                    found.append((region, db["DBInstanceIdentifier"]))
+        return found
+
+    def publish_once(self, region: str, identifier: str) -> None:
+        self._cloudwatch[region].put_metric_data(
             Namespace="AWS/RDS",
             MetricData=[
                 {
                     "MetricName": "ReplicaLag",
-                    "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB_REPLICA}],
+                    "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": identifier}],
                     "Value": self._conditions.replication_lag,
                     "Unit": "Seconds",
                 }

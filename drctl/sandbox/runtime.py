@@ -94,7 +94,8 @@ class EmbeddedSandbox:
         # After seeding and before the sandbox says it is ready: the seeded services have
         # their tasks by the time anyone can look.
         self._start(EcsScheduler(REGIONS))
-        self._start(ReplicaLagPublisher(cloudwatch[SECONDARY], self.conditions, PRIMARY))
+        rds = {region: clients.client("rds", region) for region in REGIONS}
+        self._start(ReplicaLagPublisher(rds, cloudwatch, self.conditions))
         self._evaluator = AlarmEvaluator(cloudwatch, {r: a.url for r, a in self.apps.items()})
         self._start(self._evaluator)
 

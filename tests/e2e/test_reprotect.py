@@ -1,0 +1,101 @@
+"""Round trips in a row: each failover promotes a database that was replicating, and measures
+a true RPO, because `drctl reprotect` re-creates replication into the region just left.
+Without it, the next failover is refused before anything changes (exit 4)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from drctl.aws.clients import ClientFactory
+from drctl.sandbox import manager
+from tests.e2e.helpers import Cli, estate_snapshot, wait_for_replicated_heartbeat
+from tests.e2e.test_failback import wait_for_heartbeat
+
+LAG = 2.0
+EAST, WEST = "us-east-1", "us-west-2"
+NAMES = {EAST: "roadtrip-db-east", WEST: "roadtrip-db-replica"}
+
+
+def instances(aws: ClientFactory, region: str) -> dict[str, dict[str, Any]]:
+    return {db["DBInstanceIdentifier"]: db
+            for db in aws.client("rds", region).describe_db_instances()["DBInstances"]}
+
+
+def fail_over(cli: Cli, aws: ClientFactory, sandbox: Any, to: str, outage: bool) -> dict:
+    """A failover (the other region down) or a planned failback; returns the run."""
+    away = WEST if to == EAST else EAST
+    left_at = time.time()
+    if outage:
+        manager.outage(sandbox.state_dir, away)
+    result = cli("failover", "--region", to, "--yes", "--json")
+    assert result.returncode == 0, result.stderr
+    run = json.loads(result.stdout)
+    confirm = {c["name"]: c for c in run["steps"][1]["output"]["preflight"]}
+    assert confirm["database_replicating"]["ok"], confirm
+    # Each RPO is true: the injected lag, whichever way the traffic went.
+    assert run["rpo_source"] == "heartbeat:roadtrip-heartbeats"
+    assert abs(run["rpo_seconds"] - LAG) <= 2.0, run["rpo_detail"]
+    promoted = instances(aws, to)[NAMES[to]]
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in promoted
+    if outage:
+        manager.restore(sandbox.state_dir, away)
+    wait_for_heartbeat(aws, to, away, newer_than=left_at)  # it replicates out again
+    return run
+
+
+def reprotect(cli: Cli, aws: ClientFactory, region: str, source_region: str) -> dict:
+    before = set(instances(aws, region))
+    result = cli("reprotect", "--region", region, "--json")
+    assert result.returncode == 0, result.stderr
+    run = json.loads(result.stdout)
+    assert run["kind"] == "reprotect" and run["status"] == "succeeded"
+    now = instances(aws, region)
+    fresh = now[NAMES[region]]
+    assert fresh["ReadReplicaSourceDBInstanceIdentifier"].split(":")[3] == source_region
+    assert set(now) >= before, "reprotect deleted an instance"  # the stale one is kept
+    kept = run["steps"][0]["output"].get("kept_stale")
+    if NAMES[region] in before:
+        assert kept and kept["was"] == NAMES[region] and kept["now"] in now
+    return run
+
+
+def test_round_trips_with_reprotect_each_promote_a_replicating_database(
+        make_sandbox, use_sandbox, tmp_path: Path) -> None:
+    sandbox = make_sandbox(lag=LAG)
+    aws = use_sandbox(sandbox)
+    cli = Cli(sandbox, tmp_path / "state")
+    wait_for_replicated_heartbeat(aws, timeout=LAG + 10)
+
+    for round_trip in range(2):
+        fail_over(cli, aws, sandbox, WEST, outage=True)
+        reprotect(cli, aws, EAST, source_region=WEST)
+        fail_over(cli, aws, sandbox, EAST, outage=False)
+        if round_trip == 0:
+            _next_failover_is_refused_without_reprotect(cli, aws)
+        reprotect(cli, aws, WEST, source_region=EAST)
+
+    # The sandbox publishes ReplicaLag for whichever instance replicates, by its own name.
+    lag = aws.client("cloudwatch", WEST).get_metric_statistics(
+        Namespace="AWS/RDS", MetricName="ReplicaLag",
+        Dimensions=[{"Name": "DBInstanceIdentifier", "Value": NAMES[WEST]}],
+        StartTime=time.time() - 120, EndTime=time.time() + 60, Period=60,
+        Statistics=["Maximum"])["Datapoints"]
+    assert lag and max(p["Maximum"] for p in lag) == LAG
+    runs = cli.json("runs", "list")
+    assert [r["kind"] for r in runs].count("reprotect") == 4
+
+
+def _next_failover_is_refused_without_reprotect(cli: Cli, aws: ClientFactory) -> None:
+    """us-west-2's database was promoted two failovers ago and nothing replicates into it."""
+    before = estate_snapshot(aws)
+    for args in (["plan", "--region", WEST], ["failover", "--region", WEST, "--yes"],
+                 ["validate"]):
+        result = cli(*args)
+        assert result.returncode == (2 if args[0] == "validate" else 4), (args, result.stderr)
+        said = result.stdout + result.stderr
+        assert f"{WEST}/{NAMES[WEST]} is a standalone database" in said, said
+        assert f"drctl reprotect --region {WEST}" in said, said
+    assert estate_snapshot(aws) == before
