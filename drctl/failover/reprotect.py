@@ -193,7 +193,7 @@ def run_reprotect(spec: ReprotectSpec, aws: Aws, engine: Engine) -> Run:
     """Under the playbook's lock (no failover meanwhile), run the three steps. The lock is
     freed whatever happens: every step verifies first, so running it again continues."""
     run_id = new_run_id("reprotect", engine.clock)
-    lock.acquire(engine.store, spec.playbook.name, run_id, engine.clock)
+    lock.acquire(engine.store, spec.playbook.name, run_id, engine.clock, engine.identity)
     try:
         engine.start("reprotect", spec.params(), run_id=run_id)
         steps = [cls(spec, aws, engine.clock) for cls in STEPS]
