@@ -71,8 +71,7 @@ def drill(
     outcome = run_drills(specs, deps, app.engine([ProgressRenderer(app.console),
                                                   after_run(app, book)]))
     if json_out:
-        runs = [r.to_dict() for r in outcome.runs]
-        print_json(runs[0] if len(runs) == 1 else runs)
+        print_json([r.to_dict() for r in outcome.runs])  # always an array: one per drill
     else:
         for run in outcome.runs:
             render_drill(app.console, run)

@@ -7,6 +7,7 @@ import typer
 from drctl.cli.options import JsonOpt, app_of
 from drctl.cli.render import print_json
 from drctl.core.errors import PlaybookError
+from drctl.drill.live import check_drill_data
 from drctl.playbook.live import check_live
 from drctl.playbook.loader import load_playbook, locate
 
@@ -22,7 +23,7 @@ def validate(
     app = app_of(ctx)
     app.json_output = json_out
     book = load_playbook(playbook)
-    problems = [] if offline else check_live(book, app.aws)
+    problems = [] if offline else check_live(book, app.aws) + check_drill_data(book, app.aws)
     located = [f"{locate(playbook, p.loc)}: {p.message}" for p in problems]
     if json_out:
         print_json({"playbook": playbook, "name": book.name, "valid": not problems,

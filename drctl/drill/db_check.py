@@ -9,7 +9,9 @@ hook can only prove the instance has an address; on real AWS the hook queries th
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+from contextlib import suppress
 from typing import Any
 
 import httpx
@@ -60,12 +62,29 @@ def _run(hook: ValidationHook, db: DbProfile, region: str, run_hook: HookRunner
 
 def run_command(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
     """Run a hook command; (exit code, the last 500 characters of its output). 124 on timeout,
-    127 when it cannot be started."""
+    127 when it cannot be started.
+
+    The hook runs in its own process group, and on timeout the whole group is killed: a shell
+    hook's children (`sh -c 'psql ...; sleep 30'`) must not outlive it, reparented to init.
+    """
     try:
-        done = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL, check=False)
-    except subprocess.TimeoutExpired:
-        return 124, f"timed out after {timeout:.0f}s"
+        process = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   text=True, start_new_session=True)
     except OSError as exc:
         return 127, str(exc)
-    return done.returncode, (done.stdout + done.stderr).strip()[-500:]
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        return 124, f"timed out after {timeout:.0f}s"
+    except BaseException:  # Ctrl-C or SIGTERM while the hook runs: leave nothing behind
+        _kill_group(process)
+        raise
+    return process.returncode, output.strip()[-500:]
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()

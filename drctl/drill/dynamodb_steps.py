@@ -103,7 +103,8 @@ class ValidateTable(_TableStep):
             raise StepFailed(f"cannot validate {self.target}: the playbook names no "
                              "timestamp_attribute for this target")
         source = list(self.ddb.items(self.point.source))
-        result = check_restored(source, restored, key, rules.timestamp_attribute, point, samples)
+        result = check_restored(source, restored, key, rules.timestamp_attribute, point, samples,
+                                commit_latency=rules.commit_latency)
         self.state.validation = result.to_dict()
         if not result.passed:
             raise StepFailed("validation failed: " + "; ".join(result.problems))

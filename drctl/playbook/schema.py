@@ -197,6 +197,10 @@ class DrillValidation(Model):
     sample_keys: list[dict[str, str | int]] = Field(
         default_factory=list, description="DynamoDB: keys that must be in the restored table")
     hook: ValidationHook | None = Field(None, description="RDS: how to check the restored data")
+    commit_latency: Duration = Field(
+        5.0, ge=0, description="DynamoDB: the longest a write may take from reading the clock "
+        "for its stamp to being committed; items stamped within this (plus the stamp's "
+        "resolution) of the restore point are not judged")
 
 
 DrillKind = Literal["pitr", "snapshot", "cross-region"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -85,8 +86,10 @@ def cli(sandbox: SandboxInfo, tmp_path: Path, aws: ClientFactory) -> Iterator[Cl
 def drill(cli: Cli, *args: str) -> dict[str, Any]:
     result = cli("drill", *args, "--json")
     assert result.returncode == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
+    data = json.loads(result.stdout)
+    assert isinstance(data, list) and len(data) == 1  # always an array, one run per drill
+    run: dict[str, Any] = data[0]
+    return run
 
 
 # -- DynamoDB --
@@ -290,3 +293,70 @@ def test_bad_input_is_refused_with_exit_2_and_nothing_created(
     assert {r: aws.client("dynamodb", r).list_tables()["TableNames"] for r in REGIONS} == \
         tables_before
     assert cli.json("runs", "list", "--kind", "drill") == []
+
+
+# -- a table under constant writes --
+
+BUSY = "roadtrip-busy"
+BUSY_TARGET = f"""    - target: dynamodb:{BUSY}
+      region: us-east-1
+      kinds: [pitr]
+      validation: {{timestamp_attribute: updated_at}}
+"""
+
+
+class Writer(threading.Thread):
+    """~20 writes/s over 40 keys, each stamped with whole seconds, as the seeded data is."""
+
+    def __init__(self, aws: ClientFactory) -> None:
+        super().__init__(daemon=True)
+        self.ddb, self.stop, self.writes = aws.client("dynamodb", "us-east-1"), \
+            threading.Event(), 0
+
+    def run(self) -> None:
+        while not self.stop.wait(0.05):
+            self.ddb.put_item(TableName=BUSY, Item={
+                "poi_id": {"S": f"busy-{self.writes % 40}"}, "n": {"N": str(self.writes)},
+                "updated_at": {"N": str(int(time.time()))}})
+            self.writes += 1
+
+
+@pytest.fixture
+def busy_table(aws: ClientFactory) -> Iterator[Writer]:
+    ddb = aws.client("dynamodb", "us-east-1")
+    ddb.create_table(TableName=BUSY, BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "poi_id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "poi_id", "AttributeType": "S"}])
+    ddb.update_continuous_backups(TableName=BUSY, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    old = int(time.time()) - 600
+    for n in range(10):  # written long before any restore point: always judged
+        ddb.put_item(TableName=BUSY, Item={"poi_id": {"S": f"old-{n}"}, "n": {"N": "0"},
+                                           "updated_at": {"N": str(old)}})
+    writer = Writer(aws)
+    writer.start()
+    try:
+        yield writer
+    finally:
+        writer.stop.set()
+        writer.join(timeout=10)
+        ddb.delete_table(TableName=BUSY)
+
+
+def test_pitr_drills_of_a_table_under_constant_writes_pass_every_time(
+    cli: Cli, busy_table: Writer, tmp_path: Path
+) -> None:
+    playbook = str(playbook_with(tmp_path, BUSY_TARGET))
+    time.sleep(1)  # some writes before the first restore point
+
+    results = [cli("drill", "--target", f"dynamodb:{BUSY}", "--playbook", playbook, "--json")
+               for _ in range(10)]
+
+    documents = [json.loads(r.stdout) for r in results]
+    assert all(isinstance(d, list) for d in documents), [r.stderr for r in results]
+    runs = [d[0] for d in documents]
+    failed = [r["validation"]["problems"] for r in runs if not r["validation"]["passed"]]
+    assert failed == [] and [r.returncode for r in results] == [0] * 10
+    assert busy_table.writes > 20 * 2 and all(r["validation"]["expected_items"] >= 10
+                                             for r in runs)
+    assert all(r["validation"]["unjudged"] > 0 for r in runs)
