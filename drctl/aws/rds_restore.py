@@ -27,6 +27,8 @@ class DbProfile:
     allocated_storage: int
     encrypted: bool
     parameter_groups: tuple[str, ...]
+    option_groups: tuple[str, ...]
+    kms_key_id: str | None
     backup_retention: int
     latest_restorable: datetime | None
     address: str | None
@@ -36,7 +38,8 @@ class DbProfile:
     def comparable(self) -> dict[str, Any]:
         return {"engine": self.engine, "engine_version": self.engine_version,
                 "storage_type": self.storage_type, "allocated_storage": self.allocated_storage,
-                "storage_encrypted": self.encrypted,
+                "storage_encrypted": self.encrypted, "kms_key_id": self.kms_key_id,
+                "option_group": ",".join(self.option_groups) or None,
                 "parameter_groups": list(self.parameter_groups)}
 
 
@@ -49,6 +52,9 @@ class DbSnapshot:
     status: str
     created_at: datetime           # OriginalSnapshotCreateTime: when the data was captured
     tags: dict[str, str] = field(default_factory=dict)
+    # What the snapshot recorded of its instance, in DbProfile.comparable()'s names: what an
+    # instance restored from it must have, whatever the source has become since.
+    recorded: dict[str, Any] = field(default_factory=dict)
 
 
 class RdsRestore:
@@ -170,6 +176,9 @@ def _profile(db: dict[str, Any]) -> DbProfile:
         encrypted=bool(db.get("StorageEncrypted")),
         parameter_groups=tuple(sorted(g["DBParameterGroupName"]
                                       for g in db.get("DBParameterGroups", []))),
+        option_groups=tuple(sorted(g["OptionGroupName"]
+                                   for g in db.get("OptionGroupMemberships", []))),
+        kms_key_id=db.get("KmsKeyId"),
         backup_retention=int(db.get("BackupRetentionPeriod", 0)),
         latest_restorable=db.get("LatestRestorableTime"),
         address=endpoint.get("Address"), port=endpoint.get("Port"), tags=_tags(db),
@@ -182,5 +191,12 @@ def _snapshot(raw: dict[str, Any]) -> DbSnapshot:
         instance=raw.get("DBInstanceIdentifier", ""), type=raw.get("SnapshotType", ""),
         status=raw.get("Status", ""),
         created_at=raw.get("OriginalSnapshotCreateTime") or raw["SnapshotCreateTime"],
-        tags=_tags(raw),
+        tags=_tags(raw), recorded=_recorded(raw),
     )
+
+
+def _recorded(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"engine": raw.get("Engine", ""), "engine_version": raw.get("EngineVersion", ""),
+            "allocated_storage": int(raw.get("AllocatedStorage", 0)),
+            "storage_encrypted": bool(raw.get("Encrypted")), "kms_key_id": raw.get("KmsKeyId"),
+            "option_group": raw.get("OptionGroupName")}

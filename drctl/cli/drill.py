@@ -14,10 +14,10 @@ from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
 from drctl.core.clock import parse_iso
 from drctl.core.durations import parse_duration
-from drctl.core.errors import InvalidInput
+from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.run import Run
 from drctl.drill.db_check import run_command
-from drctl.drill.runner import run_drills
+from drctl.drill.runner import preflight_drills, run_drills
 from drctl.drill.spec import KINDS, DrillDeps, DrillOptions, select_drills
 from drctl.drill.sweep import sweep
 from drctl.playbook.loader import load_playbook
@@ -67,16 +67,30 @@ def drill(
     book = load_playbook(playbook)
     specs = select_drills(book, options)
     deps = DrillDeps(app.aws, app.clock, run_command)
+    ready, refused = preflight_drills(specs, deps)
+    if not ready:
+        raise refused[0] if len(refused) == 1 else InvalidInput(
+            "no drill can run: " + "; ".join(str(r) for r in refused))
+    for refusal in refused:  # reported first; the healthy drills still run
+        _error_line(refusal)
     # A stop (Ctrl-C, SIGTERM) ends the drill's steps; its cleanup runs shielded in the engine.
-    outcome = run_drills(specs, deps, app.engine([ProgressRenderer(app.console),
-                                                  after_run(app, book)]))
+    outcome = run_drills(ready, deps, app.engine([ProgressRenderer(app.console),
+                                                  after_run(app, book)]), refused)
     if json_out:
         print_json([r.to_dict() for r in outcome.runs])  # always an array: one per drill
     else:
         for run in outcome.runs:
             render_drill(app.console, run)
-    if outcome.failures:
-        raise outcome.failures[0]
+    error = outcome.error()
+    if error is not None:  # already shown: in each run's `error`, or as a refusal above
+        raise typer.Exit(error.exit_code)
+
+
+def _error_line(error: DrctlError) -> None:
+    console = Console(stderr=True, highlight=False)
+    console.print(f"[red]error:[/] {escape(error.message)}", soft_wrap=True)
+    if error.hint:
+        console.print(f"[dim]hint:[/] {escape(error.hint)}")
 
 
 @drill_app.command("cleanup")
@@ -125,7 +139,9 @@ def render_drill(console: Console, run: Run) -> None:
                   f"used {data.get('restore_point') or '-'}, effective (newest data) "
                   f"{data.get('effective_restore_point') or '-'}")
     verdict = "[green]passed[/]" if validation.get("passed") else "[red]FAILED[/]"
-    problems = "".join(f"\n               {escape(p)}" for p in validation.get("problems", []))
+    shown = run.error or ""  # render_run printed the run's error: problems in it not again
+    problems = "".join(f"\n               {escape(p)}" for p in validation.get("problems", [])
+                       if p not in shown)
     console.print(f"validation     {verdict if validation else '-'}{problems}")
     if "restored_items" in validation:
         console.print(f"               {validation['matching_items']}/"

@@ -1,9 +1,10 @@
 """Is a restored RDS instance a faithful copy of its source, and does its data check pass?
 
-The instance checks (engine, version, storage, encryption, parameter groups) read only
-metadata. The data is checked by the playbook's hook -- a command or an HTTP check -- because
-drctl does not log in to databases. (The sandbox's RDS is metadata only and holds no rows: its
-hook can only prove the instance has an address; on real AWS the hook queries the data.)
+The instance checks (engine, version, storage, encryption, option group) read only metadata,
+and compare a snapshot restore with what the snapshot recorded. The data is checked by the
+playbook's hook -- a command or an HTTP check -- because drctl does not log in to databases.
+(The sandbox's RDS is metadata only and holds no rows: its hook can only prove the instance
+has an address; on real AWS the hook queries the data.)
 """
 
 from __future__ import annotations
@@ -21,12 +22,22 @@ from drctl.drill.spec import HookRunner
 from drctl.playbook.schema import ValidationHook
 
 
-def check_instance(source: DbProfile, restored: DbProfile, hook: ValidationHook | None,
-                   region: str, run_hook: HookRunner) -> dict[str, Any]:
-    """The validation record: `passed`, `problems`, the compared `attributes`, the hook's."""
-    want, got = source.comparable(), restored.comparable()
-    mismatches = {k: {"source": want[k], "restored": got[k]} for k in want if want[k] != got[k]}
-    problems = [f"{k}: source {v['source']!r}, restored {v['restored']!r}"
+def check_instance(source: DbProfile, restored: DbProfile, recorded: dict[str, Any] | None,
+                   hook: ValidationHook | None, region: str, run_hook: HookRunner
+                   ) -> dict[str, Any]:
+    """The validation record: `passed`, `problems`, the compared `attributes`, the hook's.
+
+    A snapshot restore must match what the snapshot recorded (`recorded`: engine, version,
+    storage, encryption and KMS key, option group) -- not today's source, which may have grown
+    or been upgraded since. Every difference from today's source is reported as information
+    (`source_differences`), and for a point-in-time restore (`recorded` None) that is all.
+    """
+    got = restored.comparable()
+    # A field the snapshot does not record (None) cannot be held against the restore.
+    want = {k: v for k, v in (recorded or {}).items() if v is not None}
+    mismatches = {k: {"snapshot": want[k], "restored": got.get(k)} for k in want
+                  if want[k] != got.get(k)}
+    problems = [f"{k}: the snapshot recorded {v['snapshot']!r}, restored {v['restored']!r}"
                 for k, v in mismatches.items()]
     if restored.status != "available":
         problems.append(f"instance status is {restored.status}, not available")
@@ -35,9 +46,13 @@ def check_instance(source: DbProfile, restored: DbProfile, hook: ValidationHook 
         hook_result = _run(hook, restored, region, run_hook)
         if not hook_result["passed"]:
             problems.append(f"validation hook failed: {hook_result['detail']}")
+    today = source.comparable()
     return {"type": "rds-instance", "passed": not problems, "problems": problems,
-            "attributes": got, "mismatches": mismatches, "hook": hook_result,
-            "data_checked": hook is not None}
+            "attributes": got, "compared_with": "snapshot" if recorded else "nothing",
+            "mismatches": mismatches,
+            "source_differences": {k: {"source": today[k], "restored": got[k]} for k in today
+                                   if today[k] != got[k]},
+            "hook": hook_result, "data_checked": hook is not None}
 
 
 def _run(hook: ValidationHook, db: DbProfile, region: str, run_hook: HookRunner

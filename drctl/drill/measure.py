@@ -46,6 +46,8 @@ def drill_measurement(spec: DrillSpec, state: DrillState) -> dict[str, Any]:
         "validation": state.validation,
         "cleanup": state.cleanup,
         "rpo_verdict": rpo_verdict(spec, data["rpo_seconds"]),
+        # False too when the drill never got to judge them: nothing was proven recoverable.
+        "targets_met": bool(state.targets_met),
     })
     return data
 

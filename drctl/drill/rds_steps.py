@@ -124,11 +124,28 @@ class ValidateInstance(_DbStep):
     def apply(self, ctx: StepContext) -> dict[str, Any]:
         source = self.rds(self.spec.region).profile(self.point.source)
         restored = self.rds().profile(self.target)
-        ctx.report(f"comparing {self.target} with {self.point.source}")
-        result = check_instance(source, restored, self.spec.target.validation.hook,
-                                self.spec.restore_region, self.deps.run_hook)
+        ctx.report(f"comparing {self.target} with {self._restored_from()}")
+        result = check_instance(source, restored, self._recorded(),
+                                self.spec.target.validation.hook, self.spec.restore_region,
+                                self.deps.run_hook)
         self.state.validation = result
         if not result["passed"]:
             raise StepFailed("validation failed: " + "; ".join(result["problems"]))
         self.state.validated_at = ctx.now()
         return {"validated_at": iso(self.state.validated_at)}
+
+    def _restored_from(self) -> str:
+        if self.point.kind == "pitr":
+            return f"{self.point.source} (point in time)"
+        return f"snapshot {self.copy if self.point.kind == 'cross-region' else self.point.snapshot}"
+
+    def _recorded(self) -> dict[str, Any] | None:
+        """What the snapshot restored from recorded (None for a point-in-time restore)."""
+        if self.point.kind == "pitr":
+            return None
+        snapshot_id = self.copy if self.point.kind == "cross-region" else self.point.snapshot
+        assert snapshot_id is not None
+        snapshot = self.rds().snapshot(snapshot_id)
+        if snapshot is None:
+            raise StepFailed(f"snapshot {snapshot_id} is gone: cannot compare the restore with it")
+        return snapshot.recorded

@@ -70,6 +70,7 @@ class DrillState:
     copy_seconds: float | None = None
     validation: dict[str, Any] | None = None
     cleanup: dict[str, Any] | None = None
+    targets_met: bool | None = None  # judged after validation; None: not reached
 
     def created(self, resource: Resource) -> None:
         if resource not in self.resources:

@@ -1,17 +1,18 @@
 """The drill as a Run: check every requested drill first, then restore, validate, clean up.
 
-    preflight (all drills; any refusal: exit 2, nothing made)
-    -> per drill: [copy_snapshot] restore, wait_available, validate, [keep], cleanup
+    preflight (every drill; a refused one is reported first, the others still run; exit 2)
+    -> per drill: [copy_snapshot] restore, wait_available, validate, check_targets, [keep],
+       cleanup
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from drctl.core.clock import iso
 from drctl.core.engine import Engine, new_run_id
-from drctl.core.errors import DrctlError
+from drctl.core.errors import DrctlError, InvalidInput, NotConfirmed
 from drctl.core.run import Run
 from drctl.core.step import Change, Step, StepContext, StepPolicy
 from drctl.drill import dynamodb_steps, rds_steps
@@ -20,33 +21,64 @@ from drctl.drill.measure import drill_measurement
 from drctl.drill.preflight import RecoveryPoint, preflight
 from drctl.drill.resources import DrillState, drill_name
 from drctl.drill.spec import DrillDeps, DrillSpec
+from drctl.drill.targets import CheckTargets
 from drctl.store.base import load_run
+
+Ready = list[tuple[DrillSpec, RecoveryPoint]]
+
+
+class DrillInterrupted(NotConfirmed):
+    """A stop (Ctrl-C, SIGTERM, SIGHUP, a host's shutdown) ended the drill; it cleaned up.
+    Exit 3, as any run the operator aborted."""
 
 
 @dataclass(frozen=True)
 class DrillOutcome:
     runs: list[Run]
     failures: list[DrctlError]
+    refused: list[InvalidInput] = field(default_factory=list)
+
+    def error(self) -> DrctlError | None:
+        """What the command exits with: a stop (3) before a refused target (2) before a failed
+        drill (1); None when every requested drill ran and passed."""
+        stopped = [f for f in self.failures if isinstance(f, DrillInterrupted)]
+        return next(iter(stopped + list(self.refused) + self.failures), None)
 
 
-def run_drills(specs: list[DrillSpec], deps: DrillDeps, engine: Engine) -> DrillOutcome:
-    """Preflight every drill, then run them one after another (a failed drill does not stop
-    the next). Raises InvalidInput before anything is made; KeyboardInterrupt stops them all."""
-    points = [(spec, preflight(spec, deps)) for spec in specs]
+def preflight_drills(specs: list[DrillSpec], deps: DrillDeps) -> tuple[Ready, list[InvalidInput]]:
+    """Each drill's recovery point, and the refusals (exit 2) of those that cannot run: one
+    misconfigured target does not stop the healthy ones."""
+    ready: Ready = []
+    refused: list[InvalidInput] = []
+    for spec in specs:
+        try:
+            ready.append((spec, preflight(spec, deps)))
+        except InvalidInput as exc:
+            refused.append(exc)
+    return ready, refused
+
+
+def run_drills(ready: Ready, deps: DrillDeps, engine: Engine,
+               refused: list[InvalidInput] | None = None) -> DrillOutcome:
+    """Run the pre-flighted drills one after another (a failed drill does not stop the next;
+    a stop ends them all, each cleaned up)."""
     runs: list[Run] = []
     failures: list[DrctlError] = []
-    for spec, point in points:
+    for spec, point in ready:
         try:
             runs.append(run_drill(spec, point, deps, engine))
         except DrctlError as exc:
             failures.append(exc)
             if exc.run_id:
                 runs.append(load_run(engine.store, exc.run_id))
-    return DrillOutcome(runs, failures)
+            if isinstance(exc, DrillInterrupted):
+                break
+    return DrillOutcome(runs, failures, list(refused or []))
 
 
 def run_drill(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, engine: Engine) -> Run:
-    """One drill, journaled as a run of kind `drill`; cleanup always runs."""
+    """One drill, journaled as a run of kind `drill`; cleanup always runs. A stop raises
+    DrillInterrupted once the drill has cleaned up."""
     run_id = new_run_id("drill", deps.clock)
     state = DrillState(started_at=deps.clock.now())
     steps = build_steps(spec, point, deps, state, run_id)
@@ -55,8 +87,18 @@ def run_drill(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, engine: En
     engine.start("drill", params, run_id=run_id)
     # Cleanup runs whatever happened (a failed validation, Ctrl-C, SIGTERM): the engine's
     # `always` steps; a SIGKILL skips it, which is what `drctl drill cleanup` is for.
-    return engine.execute(run_id, steps, always=[Cleanup(deps.aws, state, run_id)],
-                          measure=lambda _run: drill_measurement(spec, state))
+    try:
+        return engine.execute(run_id, steps, always=[Cleanup(deps.aws, state, run_id)],
+                              measure=lambda _run: drill_measurement(spec, state))
+    except KeyboardInterrupt as exc:
+        stopped = DrillInterrupted(f"drill {spec.name} ({spec.kind}) stopped "
+                                   f"({_reason(exc)}); its resources were cleaned up")
+        stopped.run_id = run_id
+        raise stopped from None
+
+
+def _reason(exc: KeyboardInterrupt) -> str:
+    return str(getattr(exc, "reason", "") or "Ctrl-C")
 
 
 def build_steps(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, state: DrillState,
@@ -71,6 +113,7 @@ def build_steps(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, state: D
                  rds_steps.ValidateInstance(*args)]
         if spec.kind == "cross-region":
             steps.insert(0, rds_steps.CopySnapshot(*args))
+    steps.append(CheckTargets(spec, state))
     if spec.keep > 0:
         steps.append(Keep(spec.keep))
     return steps

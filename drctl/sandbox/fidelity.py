@@ -130,6 +130,18 @@ _SINCE = "_drctl_pitr_since"      # unix time PITR was (last) enabled
 _DAY = 86400.0
 
 
+def save_automated_backup(self: DBInstance) -> None:
+    """AWS: an instance with `BackupRetentionPeriod=0` has automated backups off: RDS takes no
+    automated snapshot of it (and offers no point-in-time restore); only manual snapshots exist.
+
+    moto: takes an automated snapshot of every new instance, whatever its retention, so a
+    snapshot drill of a database with backups off would pass in the sandbox.
+    """
+    if int(self.backup_retention_period or 0) == 0:
+        return
+    _ORIGINALS["save_automated_backup"](self)
+
+
 class InvalidRestoreTime(JsonRESTError):
     def __init__(self, when: float, earliest: float, latest: float) -> None:
         super().__init__(
@@ -307,6 +319,7 @@ def set_desired_capacity(
 _FIXES: dict[str, tuple[type, str, Any]] = {
     "promote_read_replica": (RDSBackend, "promote_read_replica", promote_read_replica),
     "remove_replica": (DBInstance, "remove_replica", remove_replica),
+    "save_automated_backup": (DBInstance, "save_automated_backup", save_automated_backup),
     "restore_db_instance_to_point_in_time": (
         RDSBackend, "restore_db_instance_to_point_in_time", restore_db_instance_to_point_in_time),
     "automated_backup_restore_window": (

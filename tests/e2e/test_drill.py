@@ -114,7 +114,8 @@ def test_pitr_drill_restores_the_whole_table_and_its_checksum_matches(
     assert run["rto_met"] and run["rpo_met"] and run["rto_seconds"] is not None
     assert run["cleanup"]["status"] == "done" and len(run["cleanup"]["deleted"]) == 1
     assert [s["name"] for s in run["steps"]] == ["restore", "wait_available", "validate",
-                                                 "cleanup"]
+                                                 "check_targets", "cleanup"]
+    assert run["targets_met"] is True
     shown = cli.json("runs", "show", run["run_id"])
     for key in ("rto_seconds", "rpo_seconds", "rto_met", "rpo_met", "validation", "cleanup"):
         assert shown[key] == run[key]
@@ -199,6 +200,23 @@ def test_rds_snapshot_drill_restores_a_matching_instance(cli: Cli, aws: ClientFa
                                 "name": run["params"]["drill_resource"]}]
 
 
+def test_a_snapshot_drill_is_judged_by_the_snapshot_not_by_the_grown_source(
+    cli: Cli, aws: ClientFactory
+) -> None:
+    rds = aws.client("rds", "us-east-1")
+    rds.modify_db_instance(DBInstanceIdentifier="roadtrip-db", AllocatedStorage=40,
+                           ApplyImmediately=True)
+    try:
+        run = drill(cli, "--kind", "snapshot", "--target", "rds:roadtrip-db")
+    finally:
+        rds.modify_db_instance(DBInstanceIdentifier="roadtrip-db", AllocatedStorage=20,
+                               ApplyImmediately=True)
+
+    v = run["validation"]
+    assert v["passed"] and v["compared_with"] == "snapshot" and v["mismatches"] == {}
+    assert v["source_differences"]["allocated_storage"] == {"source": 40, "restored": 20}
+
+
 def test_cross_region_drill_restores_from_a_copied_snapshot(
     cli: Cli, aws: ClientFactory
 ) -> None:
@@ -227,12 +245,33 @@ def test_a_snapshot_older_than_the_rpo_target_is_reported_as_missing_it(
     result = cli("drill", "--kind", "snapshot", "--target", "rds:roadtrip-db",
                  "--playbook", str(playbook))
 
-    assert result.returncode == 0, result.stderr  # the data came back; the RPO did not hold
+    # The data came back, but the drill did not prove the RPO the playbook promises: it fails,
+    # so a scheduled drill can alert on it, and says which target and why.
+    assert result.returncode == 1, result.stdout + result.stderr
     assert "RPO target MISSED" in result.stdout
     assert "snapshots alone cannot meet this RPO" in result.stdout
+    assert result.stderr.count("RPO target MISSED") == 0  # said once, with the run
     run = cli.json("runs", "show", cli.json("runs", "list", "--kind", "drill")[0]["run_id"])
-    assert run["rpo_met"] is False and run["rpo_target_seconds"] == 1.0
-    assert run["rpo_seconds"] > 1.0
+    assert run["status"] == "failed" and run["targets_met"] is False
+    assert run["validation"]["passed"] and run["rpo_met"] is False
+    assert run["rpo_target_seconds"] == 1.0 and run["rpo_seconds"] > 1.0
+    assert "rds:roadtrip-db (snapshot) restored and validated, but RPO target MISSED" in \
+        run["error"]
+    assert run["cleanup"]["status"] == "done"
+
+
+def test_a_misconfigured_target_is_reported_first_and_the_healthy_drills_still_run(
+    cli: Cli, tmp_path: Path
+) -> None:
+    result = cli("drill", "--kind", "pitr", "--json",
+                 "--playbook", str(playbook_with(tmp_path, NO_PITR)))
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: point-in-time recovery is not enabled on table "
+                                    "roadtrip-heartbeats")
+    runs = json.loads(result.stdout)
+    assert sorted(r["target"] for r in runs) == ["dynamodb:roadtrip-pois", "rds:roadtrip-db"]
+    assert all(r["status"] == "succeeded" for r in runs)
 
 
 def test_every_declared_drill_runs_and_is_listed(cli: Cli) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -138,3 +139,25 @@ def test_rds_pitr_without_automated_backups_is_refused(aws: ClientFactory) -> No
         assert refused.value.response["Error"]["Code"] == "PointInTimeRestoreNotEnabled"
     finally:
         rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
+
+
+def test_rds_takes_no_automated_snapshot_of_an_instance_with_backups_off(
+    aws: ClientFactory,
+) -> None:
+    """AWS: BackupRetentionPeriod=0 turns automated backups off: no automated snapshot is
+    taken (only manual ones exist), so a snapshot drill has nothing to restore."""
+    rds, name = aws.client("rds", REGION), f"fidelity-{uuid.uuid4().hex[:8]}"
+    rds.create_db_instance(DBInstanceIdentifier=name, Engine="postgres", AllocatedStorage=20,
+                           DBInstanceClass="db.t3.micro", BackupRetentionPeriod=0,
+                           MasterUsername="fidelity", MasterUserPassword="not-a-secret-1")
+    try:
+        snapshots = rds.describe_db_snapshots(DBInstanceIdentifier=name)["DBSnapshots"]
+        assert snapshots == []
+        rds.create_db_snapshot(DBInstanceIdentifier=name, DBSnapshotIdentifier=f"{name}-manual")
+        kinds = [s["SnapshotType"] for s in
+                 rds.describe_db_snapshots(DBInstanceIdentifier=name)["DBSnapshots"]]
+        assert kinds == ["manual"]
+    finally:
+        rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
+        with suppress(ClientError):
+            rds.delete_db_snapshot(DBSnapshotIdentifier=f"{name}-manual")
