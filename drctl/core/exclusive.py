@@ -22,7 +22,7 @@ from drctl.core.clock import Clock
 from drctl.core.errors import Blocked, UnknownRun
 from drctl.core.identity import Identity, Owner
 from drctl.core.run import RunStatus
-from drctl.store.base import LockHeld, LockHolder, Store, load_run
+from drctl.core.store import LockHeld, LockHolder, Store, load_run
 
 ENDED = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.ABORTED, RunStatus.INTERRUPTED)
 

@@ -17,9 +17,9 @@ ME = Identity.of_this_process()
 def test_a_second_disruptive_run_of_the_same_playbook_is_blocked_naming_the_first() -> None:
     store, clock = MemoryStore(), FakeClock()
     with exclusive_run(store, "roadtrip", "ch-1", clock, ME):
-        with pytest.raises(Blocked) as refused:
-            with exclusive_run(store, "roadtrip", "dr-2", clock, ME):
-                raise AssertionError("must not run")
+        with pytest.raises(Blocked) as refused, exclusive_run(store, "roadtrip", "dr-2",
+                                                               clock, ME):
+            raise AssertionError("must not run")
         assert "ch-1" in str(refused.value) and refused.value.exit_code == 4
         with exclusive_run(store, "other-playbook", "ch-3", clock, ME):
             pass  # another playbook's estate: allowed
