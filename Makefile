@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "drctl needs Python >= 3.11"'
@@ -26,7 +26,14 @@ demo: $(VENV)/.installed-sandbox
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check drctl tests
 	$(BIN)/mypy drctl
-	$(BIN)/pytest -q -n 4 --dist loadscope
+	$(BIN)/pytest -q -n 4 --dist loadscope --ignore=tests/browser
+
+# The HTML report in a real headless Chromium: Debian's `chromium` package, installed here if
+# missing (nothing downloads a browser at run time). Without it the browser tests fail.
+test-browser: $(VENV)/.installed-dev
+	command -v chromium >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+	$(BIN)/pytest -q tests/browser
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check drctl tests

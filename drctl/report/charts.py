@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import matplotlib.dates as mdates
@@ -35,7 +35,7 @@ def figures_over_time(records: Sequence[RunRecord], name: str) -> bytes | None:
         ax.axhline(target, color=MISSED, ls="--", lw=1, label=f"target {target:g} s")
     ax.set_ylabel(f"{name.upper()} (s)")
     ax.set_ylim(bottom=0)
-    _time_axis(ax)
+    _time_axis(ax, [at for at, _ in points])
     if targets:
         ax.legend(loc="upper left", fontsize=8)
     return _png(fig)
@@ -74,7 +74,7 @@ def verdicts_over_time(records: Sequence[RunRecord]) -> bytes | None:
     ax.set_yticks(range(len(VERDICTS) + 1), [*VERDICTS, "other"], fontsize=8)
     ax.set_ylim(-0.5, len(VERDICTS) + 0.5)
     ax.invert_yaxis()
-    _time_axis(ax)
+    _time_axis(ax, [at for at, _ in points])
     return _png(fig)
 
 
@@ -110,8 +110,12 @@ def _figure(width: float, height: float) -> tuple[Figure, Any]:
     return fig, ax
 
 
-def _time_axis(ax: Any) -> None:
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(mdates.AutoDateLocator()))
+def _time_axis(ax: Any, times: Sequence[datetime]) -> None:
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    if len(set(times)) == 1:  # one run: an hour either side, not matplotlib's years
+        ax.set_xlim(times[0] - timedelta(hours=1), times[0] + timedelta(hours=1))
 
 
 def _png(fig: Figure) -> bytes:
