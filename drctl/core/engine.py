@@ -7,22 +7,29 @@ notifier) are told afterwards and a failing one is logged, never fatal.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
 
-from drctl.core.clock import Clock
-from drctl.core.errors import AwsError, DrctlError, NotConfirmed
+from drctl.core.clock import Clock, iso
+from drctl.core.errors import AwsError, Blocked, DrctlError, NotConfirmed
 from drctl.core.events import JOURNAL_VERSION, Event
 from drctl.core.identity import Identity
 from drctl.core.interrupt import CTRL_C, Interrupted, Interruption
-from drctl.core.run import Run, RunStatus, StepStatus
+from drctl.core.keeper import LeaseKeeper
+from drctl.core.lease import LeaseHeld, LeaseLost
+from drctl.core.run import Run, RunStatus, StepStatus, run_lease_name
 from drctl.core.step import Step, StepContext
 from drctl.core.store import Store, load_run
 
 Subscriber = Callable[[Event], None]
 INTERRUPTED = "interrupted by the operator (Ctrl-C)"
+# A run's process renews the run's lease while it works on it; another host sees the run
+# `interrupted` this long after that process died.
+RUN_LEASE_TTL = 30.0
+ENDINGS = frozenset({"run_finished", "run_interrupted"})
 log = structlog.get_logger("drctl.engine")
 
 
@@ -40,15 +47,20 @@ def interrupted_reason(exc: BaseException) -> str:
 
 class Engine:
     """`interrupt` is the port a host stops runs through; `identity` is who owns them. Both
-    default to a fresh one of their own (a port nobody stops; this process)."""
+    default to a fresh one of their own (a port nobody stops; this process). While a run is
+    started or resumed here and has not ended, this process holds its lease (`lease_ttl`)."""
 
     def __init__(self, store: Store, clock: Clock, subscribers: Sequence[Subscriber] = (), *,
-                 interrupt: Interruption | None = None, identity: Identity | None = None):
+                 interrupt: Interruption | None = None, identity: Identity | None = None,
+                 lease_ttl: float = RUN_LEASE_TTL):
         self.store = store
         self.clock = clock
         self.subscribers = list(subscribers)
         self.interrupt = interrupt or Interruption()
         self.identity = identity or Identity.of_this_process()
+        self.lease_ttl = lease_ttl
+        self._keepers: dict[str, LeaseKeeper] = {}
+        self._keepers_lock = threading.Lock()
 
     def emit(self, run_id: str, type_: str, step: str | None = None, **data: Any) -> Event:
         event = Event(run_id, type_, self.clock.now(), step, data)
@@ -59,17 +71,62 @@ class Engine:
                 subscriber(event)
             except Exception:  # a display or log failure must never stop a failover
                 log.exception("subscriber_failed", subscriber=repr(subscriber), run_id=run_id)
+        if type_ in ENDINGS:
+            self._let_go(run_id)
         return event
 
     def start(self, kind: str, params: dict[str, Any], run_id: str | None = None) -> str:
         run_id = run_id or new_run_id(kind, self.clock)
-        self.emit(run_id, "run_started", kind=kind, params=params,
-                  version=JOURNAL_VERSION, **self.identity.owner.to_dict())
+        self._hold(run_id)
+        try:
+            self.emit(run_id, "run_started", kind=kind, params=params,
+                      version=JOURNAL_VERSION, **self.identity.owner.to_dict())
+        except BaseException:
+            self._let_go(run_id)
+            raise
         return run_id
 
     def resume(self, run_id: str) -> Run:
-        self.emit(run_id, "run_resumed", **self.identity.owner.to_dict())
+        """Take the run over in this process. LeaseHeld (exit 4) while another process
+        still renews its lease."""
+        self._hold(run_id)
+        try:
+            self.emit(run_id, "run_resumed", **self.identity.owner.to_dict())
+        except BaseException:
+            self._let_go(run_id)
+            raise
         return load_run(self.store, run_id)
+
+    def _hold(self, run_id: str) -> None:
+        """Take the run's lease; one whose holder is known dead (its pid on this host is
+        gone) is taken over at once, any other live one refuses (Blocked)."""
+        keeper = LeaseKeeper(self.store, self.clock, run_lease_name(run_id),
+                             self.identity.process_key, self.identity.owner, self.lease_ttl)
+        try:
+            keeper.start()
+        except LeaseHeld as held:
+            if self.identity.owner_alive(held.lease.owner) is not False:
+                raise Blocked(f"run {run_id} is still owned by {held.lease.owner.describe()}: "
+                              f"it renews the run's lease (until "
+                              f"{iso(held.lease.expires_at)})",
+                              hint="stop that process, or wait: if its host is gone the run "
+                                   "shows interrupted once the lease expires") from None
+            keeper.start(replace=held.lease)
+        with self._keepers_lock:
+            self._keepers[run_id] = keeper
+
+    def _let_go(self, run_id: str) -> None:
+        with self._keepers_lock:
+            keeper = self._keepers.pop(run_id, None)
+        if keeper is not None:
+            keeper.stop()
+
+    def _ensure_lease(self, run_id: str) -> None:
+        """Between steps: a run whose lease another process took over is no longer ours."""
+        with self._keepers_lock:
+            keeper = self._keepers.get(run_id)
+        if keeper is not None and keeper.lost is not None:
+            raise keeper.lost
 
     def execute(
         self, run_id: str, steps: Sequence[Step], *, always: Sequence[Step] = (),
@@ -92,9 +149,13 @@ class Engine:
                 if run.step(step.name).status is StepStatus.SUCCEEDED:
                     continue
                 self.interrupt.check()
+                self._ensure_lease(run_id)
                 ctx.facts.update(self._run_step(ctx, step, index, total))
         except (DrctlError, KeyboardInterrupt) as exc:
             failure = exc
+        if isinstance(failure, LeaseLost):  # another process owns the run (and its journal) now
+            self._let_go(run_id)
+            raise failure
         cleaned = self._run_always(ctx, always, len(steps), total)
         failure = failure or cleaned
         if measure is not None:

@@ -106,6 +106,11 @@ class Identity:
     def owner(self) -> Owner:
         return Owner(self.user, self.host, self.pid, self.start_token)
 
+    @property
+    def process_key(self) -> str:
+        """This process among all processes of all hosts, ever: a lease holder's name."""
+        return f"{self.host}:{self.pid}:{self.start_token}"
+
     def principal(self) -> Principal:
         """The AWS caller, normalised; UNKNOWN_PRINCIPAL when there is no way to ask.
         Errors of the lookup propagate (and are asked again next time)."""

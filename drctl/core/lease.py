@@ -7,9 +7,10 @@ injected clock; an expired lease is taken over by the next acquirer, never silen
 
 The store contract (drctl/core/store.py) keeps leases with compare-and-swap on `version`:
 
-- `acquire_lease(name, holder, owner, ttl, now)`: free, expired, or already this holder's ->
-  the lease, `version` one more than the record it replaced; held by another holder and not
-  expired -> `LeaseHeld`. Of concurrent acquirers exactly one wins.
+- `acquire_lease(name, holder, owner, ttl, now, replace=None)`: free, expired, already this
+  holder's, or exactly `replace` (a holder the caller knows is dead: its pid on this host is
+  gone) -> the lease, `version` one more than the record it replaced; held by another holder
+  and not expired -> `LeaseHeld`. Of concurrent acquirers exactly one wins.
 - `renew_lease(lease, ttl, now)`: only while the stored record is still exactly `lease` (same
   holder and version; an expired lease nobody took is renewed) -> the renewed lease, else
   `LeaseLost` (taken over, or released).
@@ -72,11 +73,13 @@ class LeaseLost(DrctlError):
 
 
 def next_lease(current: Lease | None, name: str, holder: str, owner: Owner, ttl: float,
-               now: datetime) -> Lease:
-    """What `acquire_lease` writes over `current`. LeaseHeld when another holder's lease lives."""
+               now: datetime, replace: Lease | None = None) -> Lease:
+    """What `acquire_lease` writes over `current`. LeaseHeld when another holder's lease lives
+    (and is not the `replace` the caller observed dead)."""
     if ttl <= 0:
         raise InvalidInput(f"lease {name}: ttl must be positive, not {ttl}")
-    if current is not None and current.holder != holder and not current.expired(now):
+    if (current is not None and current.holder != holder and not current.expired(now)
+            and not (replace is not None and same_lease(current, replace))):
         raise LeaseHeld(current)
     version = current.version + 1 if current is not None else 1
     kept = current is not None and current.holder == holder and not current.expired(now)

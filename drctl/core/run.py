@@ -11,6 +11,7 @@ from drctl.core.clock import iso
 from drctl.core.errors import Blocked
 from drctl.core.events import Event
 from drctl.core.identity import Identity, Owner
+from drctl.core.lease import Lease
 
 OWNER_KEYS = ("user", "host", "pid", "start_token")
 
@@ -79,6 +80,11 @@ class Run:
     measurement: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     recovery: dict[str, Any] = field(default_factory=dict)  # what changed, how to get out
+    # Is its process alive? Decided when loaded (`judge_liveness`), never when serialised:
+    # True/False known (its pid on this host, or its lease), None when nothing can tell.
+    live: bool | None = None
+    live_by: str = ""           # "pid" | "lease" | "" (unknown)
+    lease: Lease | None = None
 
     def step(self, name: str) -> StepRecord:
         for record in self.steps:
@@ -97,34 +103,36 @@ class Run:
         return merged
 
     @property
-    def owner_on_this_host(self) -> bool:
-        return Identity.of_this_process().on_this_host(Owner.from_dict(self.owner))
+    def unfinished(self) -> bool:
+        return self.status in (RunStatus.RUNNING, RunStatus.WAITING)
 
     def ensure_not_live(self, force: bool) -> None:
         """Refuse (Blocked) to take over a run whose process may still be working on it.
 
-        A process on this host is checked; one on another host cannot be, so the operator
-        who knows that host is gone says so with `force`.
+        Known alive (its pid on this host, or a lease it still renews): refused, `force` or
+        not. Unknown (another host, a journal without a lease): only the operator who knows
+        that host is gone can say so, with `force`.
         """
-        if self.effective_status not in (RunStatus.RUNNING, RunStatus.WAITING):
+        if not self.unfinished or self.live is False:
             return
         where = f"pid {self.owner.get('pid')} on {self.owner.get('host')}"
-        if self.owner_on_this_host or not force:
-            hint = ("stop that process first" if self.owner_on_this_host else
-                    "drctl cannot see another host's processes: if that host or process is "
+        if self.live is None and force:
+            return
+        if self.live_by == "pid":
+            hint = "stop that process first"
+        elif self.live_by == "lease" and self.lease is not None:
+            hint = (f"its process renews the run's lease (until {iso(self.lease.expires_at)}); "
+                    "if that host is gone, the run shows interrupted once the lease expires")
+        else:
+            hint = ("drctl cannot see another host's processes: if that host or process is "
                     "gone, pass --force")
-            raise Blocked(f"run {self.run_id} is {self.effective_status} in {where}", hint=hint)
-
-    @property
-    def owner_alive(self) -> bool:
-        """False when the run's process is known dead (same host, pid gone)."""
-        alive = Identity.of_this_process().owner_alive(Owner.from_dict(self.owner))
-        return True if alive is None else alive  # another host: an operator may say (--force)
+        raise Blocked(f"run {self.run_id} is {self.status} in {where}", hint=hint)
 
     @property
     def effective_status(self) -> RunStatus:
-        """A running/waiting run whose process died is `interrupted`, never silently forgotten."""
-        if self.status in (RunStatus.RUNNING, RunStatus.WAITING) and not self.owner_alive:
+        """A running/waiting run whose process is known dead is `interrupted`, never silently
+        forgotten (see `judge_liveness`)."""
+        if self.unfinished and self.live is False:
             return RunStatus.INTERRUPTED
         return self.status
 
@@ -141,6 +149,8 @@ class Run:
         }
         if self.recovery:
             data["recovery"] = self.recovery
+        if self.unfinished and self.lease is not None:
+            data["lease_expires_at"] = iso(self.lease.expires_at)
         for key in ("playbook", "target_region", "failed_region", "target", "trigger",
                     "detection"):
             if key in self.params:
@@ -207,3 +217,22 @@ def _apply(run: Run, event: Event) -> None:
         run.ended_at = event.at
         run.error = data.get("error")
 
+
+
+def judge_liveness(run: Run, identity: Identity, lease: Lease | None, now: datetime) -> Run:
+    """Decide `run.live`: on this host its pid (and start token) decide at once; elsewhere
+    its lease does (renewed while the process lives, expired `ttl` after it died); with
+    neither, nobody can tell (None). `lease` is the run's own lease, if any."""
+    if not run.unfinished:
+        return run
+    run.lease = lease
+    alive = identity.owner_alive(Owner.from_dict(run.owner))
+    if alive is not None:
+        run.live, run.live_by = alive, "pid"
+    elif run.lease is not None:
+        run.live, run.live_by = not run.lease.expired(now), "lease"
+    return run
+
+
+def run_lease_name(run_id: str) -> str:
+    return f"run:{run_id}"

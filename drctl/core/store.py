@@ -22,15 +22,15 @@ backend.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from drctl.core.clock import iso, parse_iso
 from drctl.core.errors import Blocked, UnknownRun
 from drctl.core.events import Event
-from drctl.core.identity import Owner
+from drctl.core.identity import Identity, Owner
 from drctl.core.lease import Lease
-from drctl.core.run import Run
+from drctl.core.run import Run, judge_liveness, run_lease_name
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,8 @@ class Store(Protocol):
 
     def lock(self, name: str) -> LockHolder | None: ...
 
-    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime
-                      ) -> Lease: ...
+    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime,
+                      replace: Lease | None = None) -> Lease: ...
 
     def renew_lease(self, lease: Lease, ttl: float, now: datetime) -> Lease: ...
 
@@ -91,12 +91,23 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def load_run(store: Store, run_id: str) -> Run:
-    return Run.from_events(store.events(resolve(store, run_id)))
+def load_run(store: Store, run_id: str, *, now: datetime | None = None,
+             identity: Identity | None = None) -> Run:
+    """The run folded from its journal, its liveness judged (drctl/core/run.py) as of `now`
+    (default: the system time) from `identity`'s host (default: this process)."""
+    return _judged(store, Run.from_events(store.events(resolve(store, run_id))), now, identity)
 
 
 def list_runs(store: Store, kind: str | None = None, limit: int = 100) -> list[Run]:
-    return [Run.from_events(store.events(rid)) for rid in store.run_ids(kind, limit)]
+    return [_judged(store, Run.from_events(store.events(rid)), None, None)
+            for rid in store.run_ids(kind, limit)]
+
+
+def _judged(store: Store, run: Run, now: datetime | None, identity: Identity | None) -> Run:
+    if not run.unfinished:
+        return run
+    return judge_liveness(run, identity or Identity.of_this_process(),
+                          store.lease(run_lease_name(run.run_id)), now or datetime.now(UTC))
 
 
 def resolve(store: Store, prefix: str) -> str:

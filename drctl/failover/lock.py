@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import structlog
 
-from drctl.core.clock import Clock
+from drctl.core.clock import Clock, iso
 from drctl.core.errors import Blocked, UnknownRun
 from drctl.core.identity import Identity, Owner
-from drctl.core.run import RunStatus, StepStatus
+from drctl.core.run import Run, RunStatus, StepStatus
 from drctl.store.base import LockHeld, LockHolder, Store, load_run
 
 log = structlog.get_logger("drctl.failover")
@@ -44,12 +44,12 @@ def acquire(store: Store, playbook: str, run_id: str, clock: Clock, identity: Id
     except LockHeld as exc:
         stale = exc.holder
         if not _never_started_and_gone(store, stale, clock, identity):
-            raise _blocked(store, stale) from None
+            raise _blocked(store, stale, clock, identity) from None
     log.warning("stale_lock_taken_over", lock=holder.name, holder=stale.describe())
     try:
         return store.acquire_lock(holder, stale)
     except LockHeld as again:
-        raise _blocked(store, again.holder) from None
+        raise _blocked(store, again.holder, clock, identity) from None
 
 
 def _never_started_and_gone(store: Store, holder: LockHolder, clock: Clock,
@@ -79,17 +79,27 @@ def settle(store: Store, playbook: str, run_id: str) -> bool:
     return False
 
 
-def _blocked(store: Store, holder: LockHolder) -> Blocked:
+def _blocked(store: Store, holder: LockHolder, clock: Clock, identity: Identity) -> Blocked:
+    """The refusal: a holder whose run is alive (its pid here, its lease elsewhere, or
+    nobody can tell) is in progress; one whose process is gone is `interrupted`."""
     try:
-        status = load_run(store, holder.run_id).effective_status
+        run: Run | None = load_run(store, holder.run_id, now=clock.now(), identity=identity)
     except UnknownRun:
-        status = RunStatus.RUNNING  # the holder is between taking the lock and starting
+        run = None  # the holder is between taking the lock and starting
+    status = run.effective_status if run is not None else RunStatus.RUNNING
     ways_out = (f"resume it with `drctl failover --resume {holder.run_id}` or end it with "
                 f"`drctl runs abort {holder.run_id} --reason \"…\"`")
     if status in (RunStatus.RUNNING, RunStatus.WAITING):
         return Blocked(f"a failover of this playbook is in progress: {holder.describe()}",
                        hint=f"wait for it, or follow it with `drctl runs show {holder.run_id}`; "
-                            f"if {holder.host} is gone, `drctl failover --resume "
-                            f"{holder.run_id} --takeover`")
+                            + _if_gone(run, holder))
     return Blocked(f"an unfinished failover of this playbook is {status}: {holder.describe()}",
                    hint=ways_out)
+
+
+def _if_gone(run: Run | None, holder: LockHolder) -> str:
+    resume = f"`drctl failover --resume {holder.run_id}`"
+    if run is not None and run.lease is not None:
+        return (f"if {holder.host} is gone, the run shows interrupted once its lease expires "
+                f"({iso(run.lease.expires_at)}); then {resume}")
+    return f"if {holder.host} is gone, `drctl failover --resume {holder.run_id} --takeover`"

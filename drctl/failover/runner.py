@@ -123,7 +123,7 @@ def resume_failover(
     Steps verify before they apply, so one that had finished but was not journaled is not
     done twice; the incident start, and so the RTO, come from the original journal.
     """
-    run = load_run(engine.store, run_id)
+    run = load_run(engine.store, run_id, now=deps.clock.now(), identity=engine.identity)
     if run.kind != "failover":
         raise InvalidInput(f"run {run.run_id} is a {run.kind}, not a failover")
     status = run.effective_status

@@ -170,10 +170,10 @@ class DynamoStore:
         item = self._get(f"lock#{name}", "lock")
         return LockHolder.from_dict(json.loads(item["holder"]["S"])) if item else None
 
-    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime
-                      ) -> Lease:
+    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime,
+                      replace: Lease | None = None) -> Lease:
         return self._swap_lease(
-            name, lambda current: next_lease(current, name, holder, owner, ttl, now))
+            name, lambda current: next_lease(current, name, holder, owner, ttl, now, replace))
 
     def renew_lease(self, lease: Lease, ttl: float, now: datetime) -> Lease:
         return self._swap_lease(lease.name,

@@ -67,10 +67,11 @@ class MemoryStore:
         with self._lock:
             return self._locks.get(name)
 
-    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime
-                      ) -> Lease:
+    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime,
+                      replace: Lease | None = None) -> Lease:
         with self._lock:
-            lease = next_lease(self._leases.get(name), name, holder, owner, ttl, now)
+            lease = next_lease(self._leases.get(name), name, holder, owner, ttl, now,
+                               replace)
             self._leases[name] = lease
             return lease
 

@@ -132,10 +132,10 @@ class SqliteStore:
             row = self._db.execute("SELECT holder FROM locks WHERE name = ?", (name,)).fetchone()
         return LockHolder.from_dict(json.loads(row[0])) if row else None
 
-    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime
-                      ) -> Lease:
+    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime,
+                      replace: Lease | None = None) -> Lease:
         return self._swap_lease(
-            name, lambda current: next_lease(current, name, holder, owner, ttl, now))
+            name, lambda current: next_lease(current, name, holder, owner, ttl, now, replace))
 
     def renew_lease(self, lease: Lease, ttl: float, now: datetime) -> Lease:
         return self._swap_lease(lease.name,

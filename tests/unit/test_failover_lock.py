@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from drctl.core.clock import FakeClock
+from drctl.core.engine import Engine
 from drctl.core.errors import Blocked
 from drctl.core.events import Event
 from drctl.core.identity import Identity
@@ -60,3 +61,20 @@ def test_a_dead_holder_whose_run_started_is_never_taken_over() -> None:
         lock.acquire(store, "roadtrip", "fa-new", clock, ME)
     assert "interrupted" in str(refused.value)
     assert refused.value.hint is not None and "--resume fa-crashed" in refused.value.hint
+
+
+def test_another_hosts_crashed_failover_is_interrupted_once_its_lease_expires() -> None:
+    store, clock = MemoryStore(), FakeClock(T0)
+    far = Identity("alice", "host-that-died", 4242, "boot:1")
+    run_id = Engine(store, clock, identity=far, lease_ttl=30).start("failover", {})
+    store.acquire_lock(LockHolder("failover:roadtrip", run_id, "alice", far.host, far.pid, T0))
+
+    with pytest.raises(Blocked, match="in progress") as live:
+        lock.acquire(store, "roadtrip", "fa-new", clock, ME)
+    assert live.value.hint is not None and "once its lease expires" in live.value.hint
+
+    clock.advance(31)  # nothing renewed it: host-that-died is gone
+    with pytest.raises(Blocked, match="is interrupted") as dead:
+        lock.acquire(store, "roadtrip", "fa-new", clock, ME)
+    assert dead.value.hint is not None and f"--resume {run_id}" in dead.value.hint
+    assert "--takeover" not in dead.value.hint

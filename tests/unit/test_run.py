@@ -13,7 +13,8 @@ import pytest
 from drctl.core.clock import FakeClock
 from drctl.core.errors import StepFailed
 from drctl.core.events import Event
-from drctl.core.run import Run, RunStatus
+from drctl.core.identity import Identity
+from drctl.core.run import Run, RunStatus, judge_liveness
 from drctl.core.step import StepContext
 from tests.unit.helpers import T0
 
@@ -30,7 +31,7 @@ def run_owned_by(pid: int, host: str, *later: str) -> Run:
                     data={"kind": "failover", "user": "sre", "host": host, "pid": pid})]
     events += [Event("fo-1", type_, T0, data={"reason": "waiting for approval"})
                for type_ in later]
-    return Run.from_events(events)
+    return judge_liveness(Run.from_events(events), Identity.of_this_process(), None, T0)
 
 
 # --- effective_status ------------------------------------------------------------------------
@@ -40,7 +41,7 @@ def test_a_running_run_whose_process_died_is_interrupted() -> None:
     run = run_owned_by(dead_pid(), socket.gethostname())
 
     assert run.status is RunStatus.RUNNING
-    assert run.owner_alive is False
+    assert run.live is False and run.live_by == "pid"
     assert run.effective_status is RunStatus.INTERRUPTED
     assert run.to_dict()["status"] == "interrupted"
 

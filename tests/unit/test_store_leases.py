@@ -126,3 +126,14 @@ def test_concurrent_lease_acquirers_exactly_one_wins(store: Store, expired_first
         thread.join(60)
     assert len(winners) == 1
     assert store.lease(name).holder == winners[0]  # type: ignore[union-attr]
+
+
+def test_a_holder_known_dead_is_replaced_only_as_observed(store: Store) -> None:
+    dead = take(store)
+    renewed = store.renew_lease(dead, TTL, at(1))
+    with pytest.raises(LeaseHeld):  # a stale observation is no licence
+        store.acquire_lease("run:fo-1", "run-b", BOB, TTL, at(2), replace=dead)
+    taken = store.acquire_lease("run:fo-1", "run-b", BOB, TTL, at(2), replace=renewed)
+    assert (taken.holder, taken.version) == ("run-b", renewed.version + 1)
+    with pytest.raises(LeaseHeld):  # of two replacing the same observation, one wins
+        store.acquire_lease("run:fo-1", "run-c", ALICE, TTL, at(2), replace=renewed)
