@@ -13,9 +13,12 @@ from drctl.cli.app import DEFAULT_PLAYBOOK
 from drctl.cli.logs import configure_logging
 from drctl.cli.options import app_of
 from drctl.cli.signals import SIGNALS, request_for
-from drctl.controller.build import build_daemon
+from drctl.controller.build import ControllerOptions, build_controller
 from drctl.controller.daemon import Daemon
+from drctl.controller.health import parse_listen
 from drctl.controller.playbooks import load_served
+from drctl.core.durations import parse_duration
+from drctl.core.errors import InvalidInput
 from drctl.core.interrupt import Interruption
 
 log = structlog.get_logger("drctl.controller")
@@ -30,6 +33,12 @@ def controller(
                               "and exit."),
     log_format: str = typer.Option("json", "--log-format", help="json (default) or console."),
     workers: int = typer.Option(4, "--workers", min=1, help="Runs executed at once."),
+    listen: str | None = typer.Option(
+        None, "--listen", metavar="[HOST:]PORT",
+        help="Serve /healthz and /metrics (host default 127.0.0.1, e.g. --listen 9464)."),
+    lease_ttl: str = typer.Option(
+        "15s", "--lease-ttl", help="Leader lease TTL: another controller on the same store "
+        "takes over this long after the leader dies."),
 ) -> None:
     """Run the controller in the foreground: every playbook's schedules (chaos experiments and
     drills), through the same guards as manual runs, journaled with their trigger.
@@ -45,11 +54,20 @@ def controller(
     served = load_served(playbook)
     for problem in served.problems:
         log.error("not_served", problem=problem)
-    daemon = build_daemon(served, app, workers)
+    options = ControllerOptions(workers, parse_duration_option(lease_ttl, "--lease-ttl"),
+                                parse_listen(listen) if listen else None)
+    built = build_controller(served, app, options)
+    if built.health is not None:
+        built.health.start()
     log.info("controller_started", playbooks=sorted(served.playbooks),
-             schedules=[job.key for job in served.jobs], store=app.store_url, once=once)
-    _stop_on_signals(daemon, app.interrupt)
-    daemon.run(once=once)
+             schedules=[job.key for job in served.jobs], store=app.store_url, once=once,
+             listen="{}:{}".format(*built.health.address) if built.health else None)
+    _stop_on_signals(built.daemon, app.interrupt)
+    try:
+        built.daemon.run(once=once)
+    finally:
+        if built.health is not None:
+            built.health.stop()
 
 
 def _stop_on_signals(daemon: Daemon, port: Interruption) -> None:
@@ -61,3 +79,13 @@ def _stop_on_signals(daemon: Daemon, port: Interruption) -> None:
 
     for signum in SIGNALS:
         signal.signal(signum, handle)
+
+
+def parse_duration_option(text: str, option: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{option}: {exc}") from None
+    if seconds <= 0:
+        raise InvalidInput(f"{option}: must be more than 0")
+    return seconds

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from drctl.app import App
-from drctl.controller.daemon import Daemon, MainThreadQueue, Status
+from drctl.controller.daemon import Daemon, MainThreadQueue, Parts, Status
 from drctl.controller.execute import EngineOptions, LogEvents, RunExecutor
+from drctl.controller.health import HealthServer
+from drctl.controller.leader import Leadership
+from drctl.controller.metrics import ControllerMetrics, MetricsEvents
 from drctl.controller.playbooks import Served
 from drctl.controller.runners import RunContext, runners
 from drctl.controller.scheduler import Scheduler
 from drctl.controller.state import Claimant, ScheduleState
+from drctl.controller.takeover import take_over
 from drctl.controller.tick import Job, upcoming_fire
 from drctl.controller.watch import AlarmWatch, WatchContext
 from drctl.core.clock import iso
 from drctl.core.identity import Identity
+
+# /healthz says 503 when the loop has not ticked for this long (it ticks every 5 s at most).
+STALE = timedelta(seconds=30)
 
 
 def claimant(identity: Identity) -> Claimant:
@@ -27,23 +34,73 @@ def claimant(identity: Identity) -> Claimant:
     return Claimant(owner, f"{owner.host}:{owner.pid}:{secrets.token_hex(3)}")
 
 
-def build_daemon(served: Served, app: App, workers: int = 4) -> Daemon:
+@dataclass(frozen=True)
+class ControllerOptions:
+    workers: int = 4
+    lease_ttl: float = 15.0
+    listen: tuple[str, int] | None = None
+
+
+@dataclass
+class Controller:
+    daemon: Daemon
+    health: HealthServer | None
+
+
+def build_controller(served: Served, app: App, options: ControllerOptions) -> Controller:
     """The controller over `app`'s store, AWS, clock, identity and interruption port."""
-    state = ScheduleState(app.store)
+    state, clock, who = ScheduleState(app.store), app.clock, claimant(app.identity)
+    metrics = ControllerMetrics()
     main_queue = MainThreadQueue()
-    context = RunContext(app.aws, app.store_url, app.profile, served.playbooks)
-    executor = RunExecutor(app.store, app.clock, state, runners(context), workers,
-                           on_main_thread=main_queue.submit, engine_options=EngineOptions(
-                               app.interrupt, app.identity))
-    clock = app.clock
-    who = claimant(app.identity)
-    scheduler = Scheduler(served.jobs, state, executor, clock, who)
+    extra = [MetricsEvents(metrics)]
+    executor = RunExecutor(
+        app.store, clock, state, runners(RunContext(app.aws, app.store_url, app.profile,
+                                                    served.playbooks)),
+        options.workers, on_main_thread=main_queue.submit,
+        engine_options=EngineOptions(app.interrupt, app.identity), subscribers=extra)
     watch_ctx = WatchContext(app.aws, app.store, clock, state, who, executor.engine_options,
-                             executor.submit, lambda name: [LogEvents(name)])
-    watches = [AlarmWatch(loaded, watch_ctx) for loaded in served.playbooks.values()
-               if loaded.playbook.controller.watch]
-    status = Status(clock.now(), problems=list(served.problems))
-    return Daemon(scheduler, executor, clock, status, main_queue, watches)
+                             executor.submit, lambda name: [LogEvents(name), *extra])
+    leadership = Leadership(app.store, lease_name(served), who, options.lease_ttl)
+    parts = Parts(
+        Scheduler(served.jobs, state, executor, clock, who), executor, clock,
+        Status(clock.now(), problems=list(served.problems)), main_queue,
+        [AlarmWatch(loaded, watch_ctx) for loaded in served.playbooks.values()
+         if loaded.playbook.controller.watch],
+        leadership, metrics, lambda: take_over(served.playbooks, watch_ctx))
+    daemon = Daemon(parts)
+    health = None
+    if options.listen is not None:
+        health = HealthServer(options.listen, lambda: healthz(daemon, served.jobs, state),
+                              lambda: scrape(metrics, served.jobs, state, clock.now()))
+    return Controller(daemon, health)
+
+
+def lease_name(served: Served) -> str:
+    """Controllers serving the same playbooks share one leader lease."""
+    return "controller-leader:" + ",".join(sorted(served.playbooks))
+
+
+def healthz(daemon: Daemon, jobs: list[Job], state: ScheduleState
+            ) -> tuple[bool, dict[str, Any]]:
+    status, parts = daemon.status, daemon.parts
+    now = parts.clock.now()
+    fresh = status.last_tick_at is not None and now - status.last_tick_at <= STALE
+    leader = parts.leadership.view() if parts.leadership else None
+    document = {
+        "leader": bool(leader and leader.leader), "leader_id": leader and leader.leader_id,
+        "lease_expires_at": iso(leader.lease_expires_at) if leader else None,
+        "last_tick_at": iso(status.last_tick_at), "stopping": status.stopping,
+        "problems": status.problems,
+        "schedules": [v.to_dict() for v in schedule_views(jobs, state, now)],
+    }
+    return fresh and not status.stopping, document
+
+
+def scrape(metrics: ControllerMetrics, jobs: list[Job], state: ScheduleState,
+           now: datetime) -> bytes:
+    for view in schedule_views(jobs, state, now):
+        metrics.schedule(view.job.key, view.next_fire, (view.last or {}).get("result"))
+    return metrics.render()
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
 from drctl.controller.execute import RunExecutor
+from drctl.controller.leader import Leadership
+from drctl.controller.metrics import ControllerMetrics
 from drctl.controller.scheduler import Scheduler, TickReport
 from drctl.controller.watch import AlarmWatch
 from drctl.core.clock import Clock, iso
@@ -24,6 +26,8 @@ from drctl.core.clock import Clock, iso
 log = structlog.get_logger("drctl.controller")
 
 Work = Callable[[], None]
+# The loop looks at least this often (pauses, the lease, /healthz's freshness).
+MAX_WAIT = timedelta(seconds=5)
 
 
 @dataclass
@@ -55,51 +59,85 @@ class MainThreadQueue:
             work()
 
 
+@dataclass
+class Parts:
+    """What the loop drives; built by drctl/controller/build.py."""
+
+    scheduler: Scheduler
+    executor: RunExecutor
+    clock: Clock
+    status: Status
+    main_queue: MainThreadQueue | None = None
+    watches: list[AlarmWatch] = field(default_factory=list)
+    leadership: Leadership | None = None           # None: a controller alone on its store
+    metrics: ControllerMetrics | None = None
+    on_elected: Callable[[], None] | None = None   # on becoming leader (interrupted runs)
+
+
 class Daemon:
-    def __init__(self, scheduler: Scheduler, executor: RunExecutor, clock: Clock,
-                 status: Status, main_queue: MainThreadQueue | None = None,
-                 watches: Sequence[AlarmWatch] = ()) -> None:
-        self.scheduler = scheduler
-        self.watches = list(watches)
-        self.executor = executor
-        self.clock = clock
-        self.status = status
-        self.main_queue = main_queue
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+        self.status = parts.status
         self._stop = threading.Event()
         self._loop_done = threading.Event()
 
     def request_stop(self, reason: str) -> None:
         if not self._stop.is_set():
             log.info("controller_stopping", reason=reason,
-                     in_progress=self.executor.in_progress())
+                     in_progress=self.parts.executor.in_progress())
         self.status.stopping = True
         self._stop.set()
 
     def tick_once(self) -> datetime:
-        """One round: the schedules, then the alarm watches that are due. Next wake-up."""
-        report = self.scheduler.run_tick()
-        self.status.last_tick_at = report.at
+        """One round: the lease, then (leading) the schedules and the due alarm watches.
+        Returns when to wake up next."""
+        now = self.parts.clock.now()
+        leading = self._lead(now)
+        self.status.last_tick_at = now
+        wakeups = [now + MAX_WAIT]
+        if self.parts.leadership is not None:
+            wakeups.append(now + self.parts.leadership.renew_every)
+        if leading:
+            wakeups.append(self._schedules())
+            wakeups += [self._watch(watch, now) for watch in self.parts.watches]
+        return min(wakeups)
+
+    def _lead(self, now: datetime) -> bool:
+        leadership = self.parts.leadership
+        if leadership is None:
+            return True
+        was = leadership.leading
+        leading = leadership.step(now)
+        if self.parts.metrics is not None:
+            self.parts.metrics.is_leader.set(1.0 if leading else 0.0)
+        if leading and not was and self.parts.on_elected is not None:
+            self.parts.on_elected()
+        return leading
+
+    def _schedules(self) -> datetime:
+        report = self.parts.scheduler.run_tick()
         self.status.last_report = report
         for fire in report.started:
             log.info("fire_started", schedule=fire.job.key, fire_time=iso(fire.fire_time),
                      lateness=round(fire.lateness(report.at), 3))
-        wakeups = [report.next_wakeup]
-        for watch in self.watches:
-            if watch.next_poll is None or watch.next_poll <= report.at:
-                wakeups.append(watch.poll(report.at))
-            else:
-                wakeups.append(watch.next_poll)
-        return min(wakeups)
+        return report.next_wakeup
+
+    @staticmethod
+    def _watch(watch: AlarmWatch, now: datetime) -> datetime:
+        if watch.next_poll is None or watch.next_poll <= now:
+            return watch.poll(now)
+        return watch.next_poll
 
     def run(self, once: bool = False) -> None:
         """Tick until a stop is requested (or once), then let the runs in progress end."""
-        if self.main_queue is None:
+        main_queue = self.parts.main_queue
+        if main_queue is None:
             self._loop(once)
         else:
             loop = threading.Thread(target=self._loop, args=(once,), name="drctl-tick",
                                     daemon=True)
             loop.start()
-            self.main_queue.serve(self._loop_done)
+            main_queue.serve(self._loop_done)
             loop.join()
         log.info("controller_stopped")
 
@@ -109,11 +147,13 @@ class Daemon:
                 next_wakeup = self.tick_once()
                 if once:
                     break
-                delay = (next_wakeup - self.clock.now()).total_seconds()
+                delay = (next_wakeup - self.parts.clock.now()).total_seconds()
                 self._stop.wait(max(0.05, delay))
         except Exception:
             log.exception("controller_loop_crashed")
             raise
         finally:
-            self.executor.shutdown(wait=True)  # no new runs; the ones in progress end
+            self.parts.executor.shutdown(wait=True)  # no new runs; the ones in progress end
+            if self.parts.leadership is not None:
+                self.parts.leadership.release()
             self._loop_done.set()

@@ -107,9 +107,11 @@ class RunExecutor:
     def __init__(self, store: Store, clock: Clock, state: ScheduleState,
                  runners: dict[str, Runner], workers: int = 4,
                  on_main_thread: Callable[[Callable[[], None]], None] | None = None,
-                 engine_options: EngineOptions = EngineOptions()) -> None:
+                 engine_options: EngineOptions = EngineOptions(),
+                 subscribers: Sequence[Subscriber] = ()) -> None:
         self.store, self.clock, self.state = store, clock, state
         self.engine_options = engine_options
+        self.subscribers = list(subscribers)   # besides the log: metrics
         self.runners = runners
         # Until chaos takes the interruption port, its experiment process is driven with
         # signals, which only the main thread may set up: the daemon runs those there.
@@ -194,7 +196,7 @@ class RunExecutor:
 
     def _engine(self, fire: Fire) -> TriggeredEngine:
         return TriggeredEngine(self.store, self.clock, trigger_of(fire),
-                               [LogEvents(fire.job.key)], self.engine_options)
+                               [LogEvents(fire.job.key), *self.subscribers], self.engine_options)
 
     def _record(self, fire: Fire, result: RunResult) -> None:
         log.info("scheduled_run_ended", schedule=fire.job.key, run_id=result.run_id,

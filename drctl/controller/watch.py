@@ -68,6 +68,11 @@ class WatchContext:
     submit: Callable[[Callable[[], None]], None]   # runs work on a worker thread
     subscribers: Callable[[str], list[Subscriber]]
 
+    def engine(self, name: str) -> Engine:
+        return Engine(self.store, self.clock, self.subscribers(name),
+                      interrupt=self.engine_options.interrupt,
+                      identity=self.engine_options.identity)
+
 
 class AlarmWatch:
     def __init__(self, loaded: LoadedPlaybook, ctx: WatchContext) -> None:
@@ -119,8 +124,8 @@ class AlarmWatch:
                                  self.ctx.subscribers(f"{playbook.name}/failover"),
                                  self.ctx.engine_options)
         try:
-            run = run_failover(playbook, str(self.loaded.path), target, self._deps(), engine,
-                               options)
+            run = run_failover(playbook, str(self.loaded.path), target,
+                               failover_deps(self.loaded, self.ctx), engine, options)
         except DrctlError as exc:
             log.error("failover_ended", playbook=playbook.name, run_id=exc.run_id,
                       error=exc.message, hint=exc.hint)
@@ -132,19 +137,19 @@ class AlarmWatch:
         log.warning("failover_ended", playbook=playbook.name, run_id=run.run_id,
                     status=str(run.status))
 
-    def _deps(self) -> FailoverDeps:
-        env = dict(os.environ)
-        playbook = self.loaded.playbook
 
-        def console(text: str) -> None:
-            log.warning("notify", message=text)
 
-        return FailoverDeps(
-            aws=self.ctx.aws, clock=self.ctx.clock, operator=ScriptedOperator(interactive=False),
-            channels=lambda region: build_channels(playbook.notify, self.ctx.aws, region, env,
-                                                   console=console),
-            executor=self._executor())
+def failover_deps(loaded: LoadedPlaybook, ctx: WatchContext) -> FailoverDeps:
+    """A failover's collaborators in the controller: no terminal, notifications logged too,
+    and the controller (not a person) as the executor -- so any person may approve."""
+    env = dict(os.environ)
+    playbook = loaded.playbook
 
-    def _executor(self) -> Person:
-        """The controller, not a person: so any person may approve what it opened."""
-        return Person(f"drctl controller {self.ctx.who.id}", current_person(self.ctx.aws).aws)
+    def console(text: str) -> None:
+        log.warning("notify", message=text)
+
+    return FailoverDeps(
+        aws=ctx.aws, clock=ctx.clock, operator=ScriptedOperator(interactive=False),
+        channels=lambda region: build_channels(playbook.notify, ctx.aws, region, env,
+                                               console=console),
+        executor=Person(f"drctl controller {ctx.who.id}", current_person(ctx.aws).aws))
