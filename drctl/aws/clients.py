@@ -52,6 +52,14 @@ class ClientFactory:
 
 # Where a service's IAM action prefix differs from its signing name.
 _IAM_PREFIX = {"monitoring": "cloudwatch"}
+# Where the IAM action differs from the API operation's name (S3 names most by what they do).
+_IAM_ACTION = {
+    "s3:HeadObject": "s3:GetObject", "s3:ListObjectVersions": "s3:ListBucketVersions",
+    "s3:ListObjectsV2": "s3:ListBucket", "s3:GetBucketReplication":
+    "s3:GetReplicationConfiguration", "s3:CopyObject": "s3:PutObject",
+    "s3:DeleteObjects": "s3:DeleteObjectVersion", "s3:ListBuckets": "s3:ListAllMyBuckets",
+    "s3:HeadBucket": "s3:ListBucket",
+}
 
 
 def _log_call(**kwargs: Any) -> None:
@@ -60,8 +68,8 @@ def _log_call(**kwargs: Any) -> None:
     model = kwargs.get("model")
     if model is not None:
         signing = model.service_model.signing_name
-        prefix = _IAM_PREFIX.get(signing, signing)
-        log.debug("aws_call", action=f"{prefix}:{model.name}")
+        action = f"{_IAM_PREFIX.get(signing, signing)}:{model.name}"
+        log.debug("aws_call", action=_IAM_ACTION.get(action, action))
 
 
 def _log_retry(**kwargs: Any) -> None:

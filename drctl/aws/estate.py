@@ -13,6 +13,7 @@ from drctl.aws.generic import GenericApi
 from drctl.aws.rds import Rds
 from drctl.aws.rds_restore import RdsRestore
 from drctl.aws.route53 import Route53
+from drctl.aws.s3 import S3
 from drctl.aws.sns import Sns
 from drctl.aws.sts import Sts
 
@@ -47,6 +48,9 @@ class Aws:
 
     def sns(self, region: str) -> Sns:
         return Sns(self.factory.client("sns", region), region)
+
+    def s3(self, region: str) -> S3:
+        return S3(self.factory.client("s3", region), region)
 
     def sts(self) -> Sts:
         return Sts(self.factory.client("sts", ROUTE53_REGION))

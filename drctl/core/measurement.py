@@ -20,6 +20,7 @@ class RpoReading:
     newest_replicated_at: str | None = None
     newest_write_at: str | None = None
     reference: str | None = None  # what the newest write was taken from
+    store: str | None = None      # the data store measured (the playbook's `rpo:` key)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drctl.failover.iam_dependencies import dependency_statements
 from drctl.playbook.schema import Playbook
 
 
@@ -47,10 +48,12 @@ def failover_policy(playbook: Playbook, account: str = "*") -> dict[str, Any]:
             statements.append(_stmt("RecreateReplicaForFailback", [
                 "rds:DescribeDBInstances", "rds:CreateDBInstanceReadReplica"],
                 sorted(set(sources + targets))))
-    tables = sorted({src.heartbeat.table for src in playbook.rpo if src.heartbeat})
+    tables = sorted({src.heartbeat.table for src in playbook.rpo_sources if src.heartbeat})
     if tables:
         statements.append(_stmt("ReadHeartbeats", ["dynamodb:GetItem"], [
             f"arn:aws:dynamodb:{r}:{account}:table/{t}" for r in regions for t in tables]))
+    statements += [_stmt(sid, actions, resources)
+                   for sid, actions, resources in dependency_statements(playbook, account)]
     topics = sorted({c.sns.topic for c in playbook.notify if c.sns})
     if topics:
         statements.append(_stmt("Notify", ["sns:Publish"], [

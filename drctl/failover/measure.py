@@ -9,6 +9,12 @@ from drctl.core.measurement import Measurement, RpoReading, measure_recovery
 from drctl.playbook.schema import Playbook
 
 
+def failover_measurement(playbook: Playbook, facts: dict[str, Any]) -> dict[str, Any]:
+    """The run's figures, with each data store's RPO (the run's is the worst store's)."""
+    return {**measurement_from_facts(playbook, facts).to_dict(),
+            "rpo_stores": facts.get("rpo_stores") or []}
+
+
 def measurement_from_facts(playbook: Playbook, facts: dict[str, Any]) -> Measurement:
     """RTO runs from the incident start (detect) to the first smoke pass (smoke_test)."""
     start = facts.get("incident_start")

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from drctl.core.durations import format_duration
 from drctl.core.errors import DrctlError
 from drctl.failover.replication import replica_status, reprotect_hint
-from drctl.failover.rpo import read_rpo
+from drctl.failover.rpo_stores import notes_of, read_stores, worst
 from drctl.failover.smoke_test import run_check
 from drctl.failover.spec import FailoverDeps, FailoverSpec
 
@@ -99,14 +99,16 @@ def _database_replicating(spec: FailoverSpec, deps: FailoverDeps) -> Check | Non
 
 def _replication_lag(spec: FailoverSpec, deps: FailoverDeps) -> Check:
     now = deps.clock.now()
-    reading, notes = read_rpo(spec.playbook.rpo, deps.aws, spec.failed_region,
-                              spec.target_region, now, now, spec.replica)
+    stores = read_stores(spec.playbook.rpo, deps.aws, spec.failed_region,
+                         spec.target_region, now, now, spec.replica)
+    reading = worst(stores)
     target = spec.playbook.targets.rpo
     if reading is None:
-        return Check("replication_lag", False, "cannot measure: " + "; ".join(notes))
-    ok = reading.seconds <= target
-    return Check("replication_lag", ok, f"{format_duration(reading.seconds)} from "
-                 f"{reading.source} (RPO target {format_duration(target)})")
+        return Check("replication_lag", False, "cannot measure: " + "; ".join(notes_of(stores)))
+    per_store = "; ".join(f"{s.store} {format_duration(s.reading.seconds)} from "
+                          f"{s.reading.source}" for s in stores if s.reading)
+    return Check("replication_lag", reading.seconds <= target,
+                 f"{per_store} (RPO target {format_duration(target)})")
 
 
 def _database_lag(spec: FailoverSpec, deps: FailoverDeps) -> Check | None:

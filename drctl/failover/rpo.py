@@ -9,6 +9,7 @@ from drctl.aws.estate import Aws
 from drctl.core.clock import iso
 from drctl.core.errors import DrctlError
 from drctl.core.measurement import RpoReading
+from drctl.failover.rpo_s3 import s3_rpo
 from drctl.playbook.schema import HeartbeatSource, MetricSource, RpoSource
 
 
@@ -23,16 +24,18 @@ def read_rpo(
         try:
             if source.heartbeat:
                 reading = heartbeat_rpo(source.heartbeat, aws, failed, target, incident_start)
+            elif source.s3:
+                reading = s3_rpo(source.s3, aws, failed, target, incident_start)
             else:
                 assert source.cloudwatch is not None
-                reading = metric_rpo(_with_replica(source.cloudwatch, replica), aws, target,
-                                     incident_start, now)
+                reading = metric_rpo(_with_replica(source.cloudwatch, replica), aws, failed,
+                                     target, incident_start, now)
         except DrctlError as exc:
             notes.append(str(exc))
             continue
         except (ValueError, TypeError, OverflowError, KeyError) as exc:
             # A malformed datum must not cost the failover its recovery record.
-            notes.append(f"unreadable {'heartbeat' if source.heartbeat else 'metric'}: {exc}")
+            notes.append(f"unreadable {_kind(source)}: {exc}")
             continue
         if reading is not None:
             return reading, notes
@@ -68,14 +71,17 @@ def heartbeat_rpo(
 METRIC_MAX_AGE = timedelta(minutes=5)
 
 
-def metric_rpo(src: MetricSource, aws: Aws, target: str, incident_start: datetime,
-               now: datetime) -> RpoReading | None:
+def metric_rpo(src: MetricSource, aws: Aws, failed: str, target: str,
+               incident_start: datetime, now: datetime) -> RpoReading | None:
     """The newest replication-lag datapoint, if it is recent enough to speak for the incident
     and is a lag at all (RDS reports -1 when replication is not active)."""
     name = f"{src.namespace}/{src.metric}"
-    point = aws.cloudwatch(target).latest_datapoint(src.namespace, src.metric, src.dimensions, now)
+    region = failed if src.region == "failed" else target
+    dimensions = {k: v.replace("{failed_region}", failed).replace("{target_region}", target)
+                  for k, v in src.dimensions.items()}
+    point = aws.cloudwatch(region).latest_datapoint(src.namespace, src.metric, dimensions, now)
     if point is None:
-        raise DrctlError(f"no recent {name} datapoints in {target}")
+        raise DrctlError(f"no recent {name} datapoints in {region}")
     value, at = point
     if value < 0:
         raise DrctlError(f"{name} is {value:g} in {target}: replication was not active")
@@ -96,6 +102,10 @@ def _with_replica(src: MetricSource, replica: str | None) -> MetricSource:
                          "the target region, so {replica} names nothing")
     dims = {k: v.replace("{replica}", replica) for k, v in src.dimensions.items()}
     return src.model_copy(update={"dimensions": dims})
+
+
+def _kind(source: RpoSource) -> str:
+    return "heartbeat" if source.heartbeat else "object" if source.s3 else "metric"
 
 
 def _when(value: object) -> datetime:

@@ -1,7 +1,7 @@
 """Step 5, smoke_test: HTTP checks against the target region until all pass (or time out).
 
-The time of the first full pass is the recovery time, the end of RTO; the RPO is read at that
-same moment — the data the recovered region serves from.
+The time of the first full pass is the recovery time, the end of RTO; the RPO of every data
+store is read at that same moment — the data the recovered region serves from.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import httpx
 from drctl.core.clock import iso, parse_iso
 from drctl.core.step import StepContext
 from drctl.failover.base import FailoverStep
-from drctl.failover.rpo import read_rpo
+from drctl.failover.rpo_stores import notes_of, read_stores, worst
 from drctl.playbook.schema import SmokeCheck
 
 
@@ -38,16 +38,18 @@ class SmokeTest(FailoverStep):
         ctx.wait_until(all_pass, timeout=smoke.timeout, interval=smoke.interval,
                        what=f"smoke tests to pass in {self.spec.target_region}")
         passed_at = ctx.now()
-        rpo, notes = read_rpo(
+        stores = read_stores(
             self.spec.playbook.rpo, self.deps.aws, self.spec.failed_region,
             self.spec.target_region, self._incident_start(ctx, passed_at), passed_at,
             self.spec.replica,
         )
+        rpo = worst(stores)
         return {
             "smoke_passed_at": iso(passed_at),
             "smoke_attempts": attempts,
             "rpo": rpo.to_dict() if rpo else None,
-            "rpo_notes": notes,
+            "rpo_stores": [store.to_dict() for store in stores],
+            "rpo_notes": notes_of(stores),
         }
 
     @staticmethod

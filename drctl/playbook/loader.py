@@ -119,6 +119,8 @@ def _node_at(root: yaml.Node, loc: tuple[Any, ...]) -> yaml.Node | None:
             if part >= len(node.value):
                 return node
             node, parent_key = node.value[part], None
+        elif isinstance(node, yaml.SequenceNode):
+            continue  # a name the list does not spell: a plain list read as one named group
         else:
             return node
     return node

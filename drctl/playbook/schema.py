@@ -7,10 +7,11 @@ load time (so secrets such as webhook URLs never live in the playbook).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -134,19 +135,44 @@ class HeartbeatSource(Model):
 class MetricSource(Model):
     namespace: str
     metric: str
-    dimensions: dict[str, str] = Field(default_factory=dict)
+    dimensions: dict[str, str] = Field(
+        default_factory=dict, description="{failed_region} and {target_region} are filled in")
     unit: Literal["seconds", "milliseconds"] = "seconds"
+    region: Literal["target", "failed"] = Field(
+        "target", description="where the metric is published: RDS ReplicaLag in the replica's "
+        "(target) region, S3 ReplicationLatency in the source bucket's (failed) region")
+
+
+class S3Source(Model):
+    """The newest version of an object the app keeps writing (a canary), in the failed region's
+    bucket and as replicated to the target region's."""
+
+    bucket: str = Field(description="the bucket in each region; {region} is filled in")
+    key: str = Field(description="the object; {failed_region} is filled in")
+
+    def bucket_in(self, region: str) -> str:
+        return self.bucket.replace("{region}", region)
 
 
 class RpoSource(Model):
     heartbeat: HeartbeatSource | None = None
     cloudwatch: MetricSource | None = None
+    s3: S3Source | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> RpoSource:
-        if (self.heartbeat is None) == (self.cloudwatch is None):
-            raise ValueError("give exactly one of heartbeat or cloudwatch")
+        if sum(s is not None for s in (self.heartbeat, self.cloudwatch, self.s3)) != 1:
+            raise ValueError("give exactly one of heartbeat, cloudwatch or s3")
         return self
+
+
+def _grouped(value: object) -> object:
+    """`rpo:` maps each data store to its sources; a plain list of sources is one store."""
+    return {"data": value} if isinstance(value, list) else value
+
+
+RpoStores = Annotated[dict[str, Annotated[list[RpoSource], Field(min_length=1)]],
+                      BeforeValidator(_grouped)]
 
 
 class SnsChannel(Model):
@@ -264,7 +290,8 @@ class Playbook(Model):
     dns: Dns
     scale: Scale = Scale()
     smoke_tests: SmokeTests
-    rpo: list[RpoSource] = Field(min_length=1, description="sources, best first")
+    rpo: RpoStores = Field(min_length=1, description="data store -> its recovery point "
+                           "sources, best first (a plain list of sources: one store)")
     notify: list[Channel] = Field(default_factory=lambda: [Channel(console={})])
     drills: Drills | None = None
     schedules: list[Schedule] = Field(default_factory=list)
@@ -291,6 +318,11 @@ class Playbook(Model):
     @property
     def primary_region(self) -> str:
         return next(name for name, r in self.regions.items() if r.role == "primary")
+
+    @property
+    def rpo_sources(self) -> list[RpoSource]:
+        """Every store's sources, in order."""
+        return [source for sources in self.rpo.values() for source in sources]
 
     def alarms_for(self, region: str) -> list[str]:
         return [name.replace("{region}", region) for name in self.detection.alarms]

@@ -58,6 +58,11 @@ def media_bucket(region: str) -> str:
     return f"roadtrip-media-{region}"
 
 
+def media_replication_rule(target: str) -> str:
+    """The id of the rule replicating the other region's media bucket into `target`'s."""
+    return f"roadtrip-media-to-{target}"
+
+
 def media_canary_key(region: str) -> str:
     """The object `region`'s app overwrites every second while it takes the traffic."""
     return f"canary/{region}.json"

@@ -28,7 +28,7 @@ from drctl.sandbox.faults import INTERNAL_AGENT, FaultSettings
 from drctl.sandbox.fidelity import apply_fidelity_fixes
 from drctl.sandbox.files import SandboxFiles, write_atomically
 from drctl.sandbox.replicator import ReplicaLagPublisher, Replicator
-from drctl.sandbox.s3_replication import S3Replicator
+from drctl.sandbox.s3_replication import ReplicationLatencyPublisher, S3Replicator
 from drctl.sandbox.scaled_estate import ScaledEstate, seed_scaled
 from drctl.sandbox.seed import seed_estate
 from drctl.sandbox.server import MotoServer
@@ -96,6 +96,7 @@ class EmbeddedSandbox:
         self._start(EcsScheduler(REGIONS))
         rds = {region: clients.client("rds", region) for region in REGIONS}
         self._start(ReplicaLagPublisher(rds, cloudwatch, self.conditions))
+        self._start(ReplicationLatencyPublisher(cloudwatch, self.conditions))
         self._evaluator = AlarmEvaluator(cloudwatch, {r: a.url for r, a in self.apps.items()})
         self._start(self._evaluator)
 
@@ -133,7 +134,8 @@ class EmbeddedSandbox:
             "seeded": self.seeded,
             "fidelity_fixes": self.fixes,
             "s3_replication": {"pending": self.s3_replicator.pending(),
-                               "delivered": self.s3_replicator.delivered},
+                               "delivered": self.s3_replicator.delivered,
+                               "last_cut": self.s3_replicator.last_cut},
             "faults": self.faults.document(),
         }
 

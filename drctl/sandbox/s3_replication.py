@@ -6,6 +6,10 @@ written under a replication rule. A version is delivered `lag` seconds after its
 it, and what was still queued when the region went down is lost -- as with the heartbeats, that
 is the data a failover's S3 recovery point must account for. While the destination's region is
 down, versions wait (AWS retries replication until the destination answers).
+
+When the traffic moves (the sandbox follows DNS), the region it left stops replicating out at
+that cut, as the heartbeat table does: the recovery point is taken when the target stops
+receiving replication, and what was still queued then is what the switch lost.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 
 from drctl.sandbox.conditions import Conditions
+from drctl.sandbox.estate import media_bucket, media_replication_rule
 from drctl.sandbox.fidelity_s3 import VersionWritten, deliver, set_replication_sink
+from drctl.sandbox.periodic import Periodic
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +45,7 @@ class S3Replicator:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="s3-replicator", daemon=True)
         self.delivered = 0
+        self.last_cut: dict[str, object] | None = None
 
     def listen(self) -> None:
         """Receive writes from now on (before seeding, so seeded objects replicate too)."""
@@ -88,11 +96,55 @@ class S3Replicator:
         region = self._regions.get(bucket)
         return region is not None and self._conditions.is_down(region)
 
+    def cut(self, region: str) -> int:
+        """Replication out of `region` stops now: deliver what is due, lose the rest."""
+        self.apply_due()
+        dropped = self.drop_pending(region)
+        self.last_cut = {"region": region, "at_epoch": self._clock(), "versions_lost": dropped}
+        log.info("s3_replication_cut", **self.last_cut)
+        return dropped
+
     def _run(self) -> None:
+        active = self._conditions.active
         while not self._stop.wait(self._interval):
             try:
+                if self._conditions.active != active:
+                    self.cut(active)
+                    active = self._conditions.active
                 for region in self._conditions.outages():
                     self.drop_pending(region)
                 self.apply_due()
             except Exception as exc:  # one bad round must not end replication
                 log.warning("s3_replication_round_failed", error=str(exc))
+
+
+class ReplicationLatencyPublisher(Periodic):
+    """Publishes `AWS/S3 ReplicationLatency` for the media buckets' rules, as S3 does with
+    Replication Time Control on: in the source bucket's region, per rule, with the injected lag.
+    Only the bucket of the region taking the traffic has writes to replicate, and a region that
+    is down publishes nothing, so the last datapoint is the lag at the failure."""
+
+    name = "s3-replication-latency"
+
+    def __init__(self, cloudwatch: dict[str, Any], conditions: Conditions,
+                 interval: float = 5.0) -> None:
+        super().__init__(interval, tick_at_start=True)
+        self._cloudwatch = cloudwatch
+        self._conditions = conditions
+
+    def tick(self) -> None:
+        source = self._conditions.active
+        if self._conditions.is_down(source):
+            return
+        for target in self._cloudwatch:
+            if target != source:
+                self._publish(source, target)
+
+    def _publish(self, source: str, target: str) -> None:
+        dimensions = {"SourceBucket": media_bucket(source),
+                      "DestinationBucket": media_bucket(target),
+                      "RuleId": media_replication_rule(target)}
+        self._cloudwatch[source].put_metric_data(Namespace="AWS/S3", MetricData=[{
+            "MetricName": "ReplicationLatency", "Unit": "Seconds",
+            "Value": self._conditions.replication_lag,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()]}])

@@ -293,9 +293,14 @@ def seed_media(clients: ClientFactory) -> dict[str, Any]:
 
 
 def _replicate_all(target: str) -> dict[str, Any]:
-    return {"ID": f"roadtrip-media-to-{target}", "Priority": 1, "Status": "Enabled",
+    # Replication Time Control on: S3 then publishes each rule's ReplicationLatency.
+    fifteen = {"Minutes": 15}
+    destination = {"Bucket": f"arn:aws:s3:::{estate.media_bucket(target)}",
+                   "ReplicationTime": {"Status": "Enabled", "Time": fifteen},
+                   "Metrics": {"Status": "Enabled", "EventThreshold": fifteen}}
+    return {"ID": estate.media_replication_rule(target), "Priority": 1, "Status": "Enabled",
             "Filter": {"Prefix": ""}, "DeleteMarkerReplication": {"Status": "Enabled"},
-            "Destination": {"Bucket": f"arn:aws:s3:::{estate.media_bucket(target)}"}}
+            "Destination": destination}
 
 
 def _replication_role(iam: Any) -> str:

@@ -92,6 +92,22 @@ def inbox_messages(aws: ClientFactory, region: str) -> list[str]:
     return bodies
 
 
+def assert_store_rpos(run: dict[str, Any], lag: float,
+                      at_lag: tuple[str, ...] = ("database", "media")) -> None:
+    """The data stores `at_lag` (heartbeat table, media bucket) measured within 2 s of the
+    injected lag, and the run's RPO is the worse store's, with that store's source."""
+    stores = {s["store"]: s for s in run["rpo_stores"]}
+    assert set(stores) == {"database", "media"}, run["rpo_stores"]
+    assert stores["database"]["rpo_source"] == "heartbeat:roadtrip-heartbeats"
+    assert stores["media"]["rpo_source"] == f"s3:roadtrip-media-{run['failed_region']}"
+    for name in at_lag:
+        assert abs(stores[name]["rpo_seconds"] - lag) <= 2.0, stores[name]
+    worse = max(stores.values(), key=lambda s: s["rpo_seconds"])
+    assert run["rpo_seconds"] == worse["rpo_seconds"]
+    assert run["rpo_source"] == worse["rpo_source"]
+    assert run["rpo_detail"]["store"] == worse["store"]
+
+
 def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     """Poll `condition` until it returns something truthy (returned); fail after `timeout`."""
     deadline = time.monotonic() + timeout

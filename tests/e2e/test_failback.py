@@ -12,7 +12,12 @@ from pathlib import Path
 
 from drctl.aws.clients import ClientFactory
 from drctl.sandbox import manager
-from tests.e2e.helpers import Cli, estate_snapshot, wait_for_replicated_heartbeat
+from tests.e2e.helpers import (
+    Cli,
+    assert_store_rpos,
+    estate_snapshot,
+    wait_for_replicated_heartbeat,
+)
 
 LAG = 3.0
 
@@ -59,8 +64,9 @@ def test_failover_then_failback_round_trip(make_sandbox, use_sandbox, tmp_path: 
     assert run["status"] == "succeeded" and run["failed_region"] == "us-west-2"
     # A planned failback: no alarm fired, so the RTO runs from the failover's own start.
     assert run["incident_start_source"] == "failover_start"
-    assert run["rpo_source"] == "heartbeat:roadtrip-heartbeats"
-    assert abs(run["rpo_seconds"] - LAG) <= 2.0, run["rpo_detail"]
+    # The media bucket stops replicating out of us-west-2 at the DNS switch (the sandbox's
+    # cut); the heartbeat table's replicator still drains after it until it follows that cut.
+    assert_store_rpos(run, LAG, at_lag=("media",))
     assert estate_snapshot(aws)["weights"] == {"us-east-1": 100, "us-west-2": 0}
     # Failback differs as the playbook says: us-east-1 gets a fresh replica of the new
     # primary, promoted; ECS and the workers there are already at production size.

@@ -33,6 +33,7 @@ def test_replication_copies_each_version_as_aws_does(aws) -> None:
     assert rules[0]["Filter"] == {"Prefix": ""}
     assert rules[0]["DeleteMarkerReplication"] == {"Status": "Enabled"}
     assert rules[0]["Destination"]["Bucket"] == f"arn:aws:s3:::{SECONDARY}"
+    assert rules[0]["Destination"]["ReplicationTime"]["Status"] == "Enabled"
 
     put = east.put_object(Bucket=PRIMARY, Key="t/replicated.txt", Body=b"v1")
     written = time.time()
@@ -83,3 +84,13 @@ def test_app_writes_every_second_and_an_outage_loses_what_was_in_flight(
         assert _head(west, SECONDARY, key)["LastModified"].timestamp() == newest_replica
     finally:
         manager.restore(sandbox.state_dir, "us-east-1")
+
+
+def test_replication_time_control_publishes_the_latency_in_the_source_region(aws) -> None:
+    cloudwatch = aws.client("cloudwatch", "us-east-1")
+    dimensions = [{"Name": "SourceBucket", "Value": PRIMARY},
+                  {"Name": "DestinationBucket", "Value": SECONDARY},
+                  {"Name": "RuleId", "Value": "roadtrip-media-to-us-west-2"}]
+    metrics = cloudwatch.list_metrics(Namespace="AWS/S3", MetricName="ReplicationLatency")
+    found = {tuple((d["Name"], d["Value"]) for d in m["Dimensions"]) for m in metrics["Metrics"]}
+    assert found == {tuple((d["Name"], d["Value"]) for d in dimensions)}

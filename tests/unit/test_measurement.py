@@ -93,7 +93,7 @@ def test_to_dict_carries_figures_sources_targets_and_verdicts() -> None:
         "rpo_detail": {
             "seconds": 12.5, "source": "heartbeat:roadtrip-heartbeats",
             "newest_replicated_at": "2026-01-01T11:59:47.500Z",
-            "newest_write_at": "2026-01-01T12:00:00.000Z", "reference": "heartbeat",
+            "newest_write_at": "2026-01-01T12:00:00.000Z", "reference": "heartbeat", "store": None,
         },
         "rpo_target_seconds": 900.0,
         "rpo_met": True,

@@ -211,7 +211,7 @@ def test_an_rpo_source_with_none_points_at_the_source(tmp_path: Path) -> None:
     path = write(tmp_path, text)
 
     assert_points_at(load_error(path), path, line_of(text, "- {}"),
-                     "rpo.1", "give exactly one of heartbeat or cloudwatch")
+                     "rpo.data.1", "give exactly one of heartbeat, cloudwatch or s3")
 
 
 def test_an_unreadable_playbook_is_a_playbook_error(tmp_path: Path) -> None:
