@@ -6,19 +6,30 @@ import typer
 
 from drctl.cli.options import PlaybookOpt, app_of
 from drctl.cli.render import print_json
+from drctl.controller.iam import controller_policy
 from drctl.failover.iam import failover_policy
 from drctl.playbook.loader import load_playbook
+from drctl.store.open import parse_dynamodb_url
 
 
 def iam_policy(
     ctx: typer.Context,
     playbook: str = PlaybookOpt,
     account: str = typer.Option("*", "--account-id", help="Scope ARNs to this AWS account."),
+    controller: bool = typer.Option(
+        False, "--controller", help="The policy of `drctl controller`: the failover's, plus "
+        "the shared store (--state), the RPO canary and the alarm topic's queue."),
 ) -> None:
     """Print the least-privilege IAM policy (JSON) a failover with PLAYBOOK needs.
 
     Every call that changes something is scoped to the resources the playbook names; secrets
     (webhook URLs) come from the environment, never the playbook, and need no IAM.
     """
-    app_of(ctx)
-    print_json(failover_policy(load_playbook(playbook), account))
+    app = app_of(ctx)
+    book = load_playbook(playbook)
+    if not controller:
+        print_json(failover_policy(book, account))
+        return
+    state = app.state_url
+    table = parse_dynamodb_url(state) if state and state.startswith("dynamodb://") else None
+    print_json(controller_policy(book, account, table))

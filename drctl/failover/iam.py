@@ -16,12 +16,12 @@ from drctl.playbook.schema import Playbook
 def failover_policy(playbook: Playbook, account: str = "*") -> dict[str, Any]:
     regions = list(playbook.regions)
     statements: list[dict[str, Any]] = [
-        _stmt("ReadWithoutResourceScope", [
+        statement("ReadWithoutResourceScope", [
             "route53:ListHostedZones", "route53:ListResourceRecordSets", "route53:GetChange",
             "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics",
             "autoscaling:DescribeAutoScalingGroups", "sns:ListTopics", "sts:GetCallerIdentity",
         ], ["*"]),
-        _stmt("SwitchDns", ["route53:ChangeResourceRecordSets"],
+        statement("SwitchDns", ["route53:ChangeResourceRecordSets"],
               ["arn:aws:route53:::hostedzone/*"],
               {"ForAllValues:StringEquals": {
                   "route53:ChangeResourceRecordSetsNormalizedRecordNames":
@@ -30,43 +30,43 @@ def failover_policy(playbook: Playbook, account: str = "*") -> dict[str, Any]:
     ecs = [f"arn:aws:ecs:{region}:{account}:service/{cfg.cluster}/{name}"
            for region in regions for cfg in playbook.scale.ecs for name in cfg.services]
     if ecs:
-        statements.append(_stmt("ScaleEcs", ["ecs:DescribeServices", "ecs:UpdateService"], ecs))
+        statements.append(statement("ScaleEcs", ["ecs:DescribeServices", "ecs:UpdateService"], ecs))
     asgs = [f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/"
             f"{cfg.group}" for region in regions for cfg in playbook.scale.autoscaling]
     if asgs:
-        statements.append(_stmt("ScaleAutoScaling", ["autoscaling:SetDesiredCapacity"], asgs))
+        statements.append(statement("ScaleAutoScaling", ["autoscaling:SetDesiredCapacity"], asgs))
     promote = playbook.scale.rds_promote
     if promote:
         dbs = [f"arn:aws:rds:{r}:{account}:db:{ident}" for r, ident in promote.replicas.items()]
-        statements.append(_stmt("PromoteReplica",
+        statements.append(statement("PromoteReplica",
                                 ["rds:DescribeDBInstances", "rds:PromoteReadReplica"], dbs))
         if promote.recreate:
             sources = [f"arn:aws:rds:{src.source_region}:{account}:db:{src.source}"
                        for src in promote.recreate.values()]
             targets = [f"arn:aws:rds:{r}:{account}:db:{promote.replicas[r]}"
                        for r in promote.recreate if r in promote.replicas]
-            statements.append(_stmt("RecreateReplicaForFailback", [
+            statements.append(statement("RecreateReplicaForFailback", [
                 "rds:DescribeDBInstances", "rds:CreateDBInstanceReadReplica"],
                 sorted(set(sources + targets))))
     tables = sorted({src.heartbeat.table for src in playbook.rpo_sources if src.heartbeat})
     if tables:
-        statements.append(_stmt("ReadHeartbeats", ["dynamodb:GetItem"], [
+        statements.append(statement("ReadHeartbeats", ["dynamodb:GetItem"], [
             f"arn:aws:dynamodb:{r}:{account}:table/{t}" for r in regions for t in tables]))
     statements += [_stmt(sid, actions, resources)
                    for sid, actions, resources in dependency_statements(playbook, account)]
     topics = sorted({c.sns.topic for c in playbook.notify if c.sns})
     if topics:
-        statements.append(_stmt("Notify", ["sns:Publish"], [
+        statements.append(statement("Notify", ["sns:Publish"], [
             t if t.startswith("arn:") else f"arn:aws:sns:{r}:{account}:{t}"
             for r in regions for t in topics]))
     if playbook.metrics.cloudwatch:
         # PutMetricData has no resource ARN; the namespace condition keeps it to drctl's own.
-        statements.append(_stmt("PublishRunMetrics", ["cloudwatch:PutMetricData"], ["*"],
+        statements.append(statement("PublishRunMetrics", ["cloudwatch:PutMetricData"], ["*"],
                                 {"StringEquals": {"cloudwatch:namespace": "drctl"}}))
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def _stmt(sid: str, actions: list[str], resources: list[str],
+def statement(sid: str, actions: list[str], resources: list[str],
           condition: dict[str, Any] | None = None) -> dict[str, Any]:
     statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": actions,
                                  "Resource": resources}

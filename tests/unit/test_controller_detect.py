@@ -61,3 +61,17 @@ def test_detection_latency_is_measured_from_the_criteria_being_met() -> None:
     assert detection is not None
     data = detection.to_dict(T0 + timedelta(seconds=0.5))
     assert data["latency_seconds"] == 3.5 and data["since_transition_seconds"] == 5.5
+
+
+def test_the_controller_policy_adds_the_store_the_canary_and_the_alarm_queue() -> None:
+    from drctl.controller.iam import controller_policy
+
+    book = load_playbook(ROADTRIP)
+    book = book.model_copy(update={"detection": book.detection.model_copy(
+        update={"topic": "drctl-detection-alarms"})})
+    policy = controller_policy(book, "123", ("drctl-state", "us-east-1"))
+    sids = {s["Sid"]: s for s in policy["Statement"]}
+    assert {"SwitchDns", "SharedStore", "RpoCanary", "AlarmQueue"} <= set(sids)
+    assert sids["SharedStore"]["Resource"] == ["arn:aws:dynamodb:*:123:table/drctl-state"]
+    assert "arn:aws:dynamodb:us-west-2:123:table/roadtrip-heartbeats" in sids["RpoCanary"][
+        "Resource"]
