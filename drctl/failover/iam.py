@@ -52,7 +52,7 @@ def failover_policy(playbook: Playbook, account: str = "*") -> dict[str, Any]:
     if tables:
         statements.append(statement("ReadHeartbeats", ["dynamodb:GetItem"], [
             f"arn:aws:dynamodb:{r}:{account}:table/{t}" for r in regions for t in tables]))
-    statements += [_stmt(sid, actions, resources)
+    statements += [statement(sid, actions, resources)
                    for sid, actions, resources in dependency_statements(playbook, account)]
     topics = sorted({c.sns.topic for c in playbook.notify if c.sns})
     if topics:
