@@ -26,7 +26,7 @@ def controller_policy(playbook: Playbook, account: str = "*",
         table, _ = state_table
         extra.append(statement("SharedStore", STORE_ACTIONS,
                                [f"arn:aws:dynamodb:*:{account}:table/{table}"]))
-    beats = sorted({s.heartbeat.table for s in playbook.rpo if s.heartbeat})
+    beats = sorted({s.heartbeat.table for s in playbook.rpo_sources if s.heartbeat})
     if beats and playbook.controller.canary.enabled:
         extra.append(statement("RpoCanary", ["dynamodb:PutItem"], [
             f"arn:aws:dynamodb:{r}:{account}:table/{t}" for r in regions for t in beats]))
