@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -18,6 +19,8 @@ from drctl.core.engine import Engine, Subscriber
 from drctl.core.errors import Blocked, DrctlError, InvalidInput
 from drctl.core.operator import ConsoleOperator
 from drctl.core.operator_time import parse_operator_time
+from drctl.core.run import Run
+from drctl.failover.reprotect import resolve_reprotect, run_reprotect
 from drctl.failover.runner import (
     FailoverPlan,
     plan_failover,
@@ -126,10 +129,29 @@ def failover(
         if json_out and run_id:
             print_json(load_run(app.store, run_id).to_dict())
         raise
+    after = _reprotect_after(app, book, run)
     if json_out:
-        print_json(run.to_dict())
+        print_json({**run.to_dict(), **({"reprotect": after} if after else {})})
     else:
         render_run(app.console, run)
+
+
+def _reprotect_after(app: Application, book: Playbook, run: Run) -> dict[str, Any] | None:
+    """The playbook's opt-in (scale.rds_promote.reprotect): re-protect the region left. Its
+    failure does not undo the failover; it says what to run once that region is back."""
+    promote = book.scale.rds_promote
+    left = str(run.params.get("failed_region", ""))
+    if promote is None or not promote.reprotect or left not in promote.replicas:
+        return None
+    command = f"drctl reprotect --region {left} --playbook {run.params.get('playbook_path')}"
+    try:
+        spec = resolve_reprotect(book, str(run.params.get("playbook_path")), left, app.aws)
+        done = run_reprotect(spec, app.aws, app.engine([ProgressRenderer(app.console)]))
+    except DrctlError as exc:
+        app.console.print(f"reprotect of {left} failed: {exc}; run `{command}` when {left} "
+                          "is back", markup=False)
+        return {"ok": False, "error": str(exc), "hint": command}
+    return {"ok": True, "run_id": done.run_id}
 
 
 def _playbook_of(app: Application, run_id: str) -> str:

@@ -37,6 +37,8 @@ class PlaybookError(InvalidInput):
     def __init__(self, message: str, *, location: str | None = None, hint: str | None = None):
         super().__init__(f"{location}: {message}" if location else message, hint=hint)
         self.location = location
+        # Every problem found, each `file:line: message` (a playbook may have several).
+        self.problems: list[str] = [self.message]
 
 
 class ResourceMissing(InvalidInput):

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from drctl.playbook.fields import Duration
+from drctl.playbook.fields import Duration, PositiveDuration, http_url
 from drctl.playbook.schedules import (
     ControllerSettings,
     FailoverCriteria,
@@ -27,19 +27,29 @@ from drctl.playbook.schedules import (
     unique_names,
 )
 
+# What `{name}` may say in a playbook's strings; anything else is a typo that would reach AWS
+# verbatim (an alarm literally named `api-5xx-{regoin}`).
+PLACEHOLDERS = frozenset({"region", "failed_region", "target_region", "endpoint", "replica",
+                          "address", "port", "instance"})
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Targets(Model):
-    rto: Duration = 3600.0
-    rpo: Duration = 900.0
+    rto: PositiveDuration = 3600.0
+    rpo: PositiveDuration = 900.0
 
 
 class Region(Model):
     role: Literal["primary", "secondary"]
     endpoint: str = Field(description="base URL of the region's app, for smoke tests")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _a_url(cls, endpoint: str) -> str:
+        return http_url(endpoint, "endpoint")
 
 
 class Detection(Model):
@@ -52,7 +62,7 @@ class Detection(Model):
 
 class Confirmation(Model):
     mode: Literal["prompt", "approval", "none"] = "prompt"
-    timeout: Duration = 900.0
+    timeout: PositiveDuration = 900.0
     allow_self_approval: bool = False
 
 
@@ -72,12 +82,12 @@ class Dns(Model):
     zone: str
     records: list[DnsRecord] = Field(min_length=1)
     weight: int = Field(100, ge=1, le=255, description="weight given to the active region")
-    timeout: Duration = 300.0
+    timeout: PositiveDuration = 300.0
 
 
 class EcsScale(Model):
     cluster: str
-    services: dict[str, int] = Field(
+    services: dict[str, Annotated[int, Field(ge=0)]] = Field(
         min_length=1, description="service -> production desired count (scale to at least this)"
     )
 
@@ -104,10 +114,13 @@ class RdsPromote(Model):
         default_factory=dict,
         description="region -> create its replica from this source when it does not exist",
     )
+    reprotect: bool = Field(
+        False, description="after every successful failover/failback, run `drctl reprotect` "
+        "for the region left (best effort: a region still down is reported, not fatal)")
 
 
 class Scale(Model):
-    timeout: Duration = 900.0
+    timeout: PositiveDuration = 900.0
     ecs: list[EcsScale] = Field(default_factory=list)
     autoscaling: list[AsgScale] = Field(default_factory=list)
     rds_promote: RdsPromote | None = None
@@ -116,13 +129,19 @@ class Scale(Model):
 class SmokeCheck(Model):
     name: str
     url: str = Field(description="may use {endpoint}, the target region's endpoint")
-    expect_status: int = 200
+    expect_status: int = Field(200, ge=100, le=599)
     contains: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _a_url(cls, url: str) -> str:
+        http_url(url.replace("{endpoint}", "http://endpoint"), "url")
+        return url
 
 
 class SmokeTests(Model):
-    timeout: Duration = 300.0
-    interval: Duration = 2.0
+    timeout: PositiveDuration = 300.0
+    interval: PositiveDuration = 2.0
     checks: list[SmokeCheck] = Field(min_length=1)
 
 
@@ -207,7 +226,7 @@ class ValidationHook(Model):
     command: list[str] | None = Field(None, min_length=1)
     http: str | None = None
     expect_status: int = 200
-    timeout: Duration = 120.0
+    timeout: PositiveDuration = 120.0
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ValidationHook:
@@ -251,7 +270,8 @@ class DrillTarget(Model):
                            "validation before it is deleted")
     targets: Targets | None = Field(None, description="RTO/RPO for this target "
                                     "(default: the playbook's)")
-    timeout: Duration = Field(3600.0, description="longest wait for a restore to be available")
+    timeout: PositiveDuration = Field(3600.0, description="longest wait for a restore to be "
+                                      "available")
 
     @model_validator(mode="after")
     def _consistent(self) -> DrillTarget:

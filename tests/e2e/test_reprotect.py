@@ -11,7 +11,7 @@ from typing import Any
 
 from drctl.aws.clients import ClientFactory
 from drctl.sandbox import manager
-from tests.e2e.helpers import Cli, estate_snapshot, wait_for_replicated_heartbeat
+from tests.e2e.helpers import PLAYBOOK, Cli, estate_snapshot, wait_for_replicated_heartbeat
 from tests.e2e.test_failback import wait_for_heartbeat
 
 LAG = 2.0
@@ -99,3 +99,25 @@ def _next_failover_is_refused_without_reprotect(cli: Cli, aws: ClientFactory) ->
         assert f"{WEST}/{NAMES[WEST]} is a standalone database" in said, said
         assert f"drctl reprotect --region {WEST}" in said, said
     assert estate_snapshot(aws) == before
+
+
+def test_a_playbook_may_reprotect_after_every_failover(make_sandbox, use_sandbox,
+                                                        tmp_path: Path) -> None:
+    sandbox = make_sandbox(lag=LAG)
+    aws = use_sandbox(sandbox)
+    cli = Cli(sandbox, tmp_path / "state")
+    path = tmp_path / "playbook.yaml"
+    text = PLAYBOOK.read_text()
+    assert "    reprotect: false\n" in text  # off in the worked example
+    path.write_text(text.replace("    reprotect: false\n", "    reprotect: true\n"))
+    wait_for_replicated_heartbeat(aws, timeout=LAG + 10)
+
+    result = cli("failover", "--region", WEST, "--yes", "--json", "--playbook", str(path))
+    assert result.returncode == 0, result.stderr
+    run = json.loads(result.stdout)
+    assert run["reprotect"]["ok"] is True, run["reprotect"]
+    east = instances(aws, EAST)
+    assert east[NAMES[EAST]]["ReadReplicaSourceDBInstanceIdentifier"].split(":")[3] == WEST
+    assert "roadtrip-db" in east  # the old primary is still there
+    shown = cli.json("runs", "show", run["reprotect"]["run_id"])
+    assert shown["kind"] == "reprotect" and shown["status"] == "succeeded"
