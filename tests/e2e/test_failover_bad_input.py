@@ -143,6 +143,10 @@ def test_valid_playbook_validates_live(cli) -> None:
 ])
 def test_validate_checks_drill_targets_live(cli, tmp_path, old, new, needle, message) -> None:
     path = playbook_with(tmp_path, old, new)
+    # The nightly schedule names the target too; it follows the rename.
+    renamed = new.removeprefix("target: ")
+    Path(path).write_text(Path(path).read_text().replace('"dynamodb:roadtrip-pois"',
+                                                         f'"{renamed}"'))
     result = cli("validate", path)
     assert result.returncode == 2
     assert f"{path}:{line_of(path, needle)}" in result.stdout + result.stderr

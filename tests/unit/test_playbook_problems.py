@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -80,9 +79,8 @@ def test_an_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
     bomb = 'a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]\n'
     for n in range(1, 10):
         bomb += f"{chr(97 + n)}: &{chr(97 + n)} [" + ", ".join([f"*{chr(96 + n)}"] * 10) + "]\n"
-    began = time.monotonic()
-    found = problems(tmp_path, VALID + "description: {}\n".format("ok") + bomb)
-    assert time.monotonic() - began < 5
+    # Expanded, this is 10**10 strings: refused on the node budget instead of hanging.
+    found = problems(tmp_path, VALID + bomb)
     assert "alias bomb" in found[0]
 
 
