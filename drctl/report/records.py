@@ -112,12 +112,13 @@ def load_records(store: Store, kind: str | None = None) -> list[RunRecord]:
 
 
 def record_from_run(run: Run) -> RunRecord:
-    data = run.to_dict()
+    data = run.measurement
     return RunRecord(
         run_id=run.run_id, kind=run.kind, playbook=run.params.get("playbook"),
         status=run.effective_status, started_at=run.started_at, ended_at=run.ended_at,
         subject=_subject(run), drill_kind=run.params.get("kind") if run.kind == "drill" else None,
-        region=_region(run), rto=_figure(data, "rto"), rpo=_figure(data, "rpo"),
+        region=_region(run), rto=_figure(data, "rto", run.params),
+        rpo=_figure(data, "rpo", run.params),
         verdict=data.get("verdict"), validated_at=_time(data.get("validated_at")),
         incident_start=_time(data.get("incident_start")),
         recovered_at=_time(data.get("recovered_at")), error=run.error,
@@ -127,10 +128,10 @@ def record_from_run(run: Run) -> RunRecord:
     )
 
 
-def _figure(data: dict[str, Any], name: str) -> Figure | None:
+def _figure(data: dict[str, Any], name: str, params: dict[str, Any]) -> Figure | None:
     target = data.get(f"{name}_target_seconds")
     if target is None:
-        target = data.get("params", {}).get(f"{name}_target_seconds")
+        target = params.get(f"{name}_target_seconds")
     if target is None and f"{name}_seconds" not in data:
         return None
     return Figure(data.get(f"{name}_seconds"), target, bool(data.get(f"{name}_met")))

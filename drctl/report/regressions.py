@@ -8,8 +8,8 @@ took 0.5 s from crying wolf. Fewer than `min_history` earlier runs: not judged.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from drctl.core.durations import format_duration
@@ -41,49 +41,49 @@ class Regression:
 
 
 def find_regressions(records: Iterable[RunRecord], rule: RegressionRule) -> list[Regression]:
-    """Regressions of every run in `records` (oldest first), judged against its own series."""
-    series: dict[tuple[str | None, tuple[str, str | None, str | None]], list[RunRecord]]
-    series = defaultdict(list)
-    for record in records:
-        series[(record.playbook, record.series)].append(record)
+    """Regressions of every run in `records` (oldest first), judged against its own series.
+    One pass: each series keeps the last `window` values of its RTO and of each step."""
+    series: dict[tuple[str | None, tuple[str, str | None, str | None]], _History] = {}
     found: list[Regression] = []
-    for runs in series.values():
-        for index, record in enumerate(runs):
-            found.extend(_judge(record, runs[:index], rule))
+    for record in records:
+        history = series.setdefault((record.playbook, record.series), _History(rule))
+        found.extend(history.judge(record))
     return found
 
 
-def _judge(record: RunRecord, earlier: list[RunRecord], rule: RegressionRule
-           ) -> list[Regression]:
-    checks: list[tuple[str, Callable[[RunRecord], float | None]]] = [("RTO", _rto)]
-    checks += [(s.name, _step(s.name)) for s in record.steps if s.succeeded]
-    found = []
-    for what, figure in checks:
-        regression = _compare(record, what, figure, earlier, rule)
-        if regression is not None:
-            found.append(regression)
-    return found
+class _History:
+    def __init__(self, rule: RegressionRule) -> None:
+        self.rule = rule
+        self.values: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=rule.window))
 
+    def judge(self, record: RunRecord) -> list[Regression]:
+        figures = _figures(record)
+        found = [r for what, value in figures.items()
+                 if (r := self._compare(record.run_id, what, value)) is not None]
+        for what, value in figures.items():
+            self.values[what].append(value)
+        return found
 
-def _compare(record: RunRecord, what: str, figure: Callable[[RunRecord], float | None],
-             earlier: list[RunRecord], rule: RegressionRule) -> Regression | None:
-    value = figure(record)
-    history = [v for v in (figure(r) for r in earlier) if v is not None][-rule.window:]
-    if value is None or len(history) < rule.min_history:
+    def _compare(self, run_id: str, what: str, value: float) -> Regression | None:
+        past = self.values.get(what)
+        if past is None or len(past) < self.rule.min_history:
+            return None
+        p50 = nearest_rank(list(past), 50)
+        assert p50 is not None
+        if value > self.rule.factor * p50 and value - p50 > self.rule.min_seconds:
+            return Regression(run_id, what, value, p50, len(past))
         return None
-    p50 = nearest_rank(history, 50)
-    assert p50 is not None
-    if value > rule.factor * p50 and value - p50 > rule.min_seconds:
-        return Regression(record.run_id, what, value, p50, len(history))
-    return None
 
 
-def _rto(record: RunRecord) -> float | None:
-    return record.rto.seconds if record.rto else None
-
-
-def _step(name: str) -> Callable[[RunRecord], float | None]:
-    return lambda record: record.step_seconds(name)
+def _figures(record: RunRecord) -> dict[str, float]:
+    """The run's RTO and each succeeded step's duration, where measured."""
+    figures = {}
+    if record.rto is not None and record.rto.seconds is not None:
+        figures["RTO"] = record.rto.seconds
+    for step in record.steps:
+        if step.succeeded and step.seconds is not None and step.name not in figures:
+            figures[step.name] = step.seconds
+    return figures
 
 
 def _secs(seconds: float) -> str:
