@@ -1,4 +1,4 @@
-"""DynamoDB: read single items (heartbeats for RPO)."""
+"""DynamoDB: single items (heartbeats for RPO; the controller's RPO canary writes them)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,9 @@ class DynamoDb:
             )
         item = response.get("Item")
         return {k: _DES.deserialize(v) for k, v in item.items()} if item else None
+
+    def put_item(self, table: str, item: dict[str, Any]) -> None:
+        """Write (overwrite) one item given as plain Python values (numbers as Decimal)."""
+        with aws_call(f"put item into {table}", self.region):
+            self._client.put_item(TableName=table,
+                                  Item={k: _SER.serialize(v) for k, v in item.items()})

@@ -10,7 +10,7 @@ from drctl.cli.app import DEFAULT_PLAYBOOK, Application
 from drctl.cli.options import JsonOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
 from drctl.controller import manual
-from drctl.controller.build import schedule_views
+from drctl.controller.build import live_lags, schedule_views
 from drctl.controller.playbooks import load_served
 from drctl.controller.runners import RunContext, runners
 from drctl.controller.state import ScheduleState
@@ -36,8 +36,10 @@ def list_(ctx: typer.Context, playbook: list[str] = PlaybooksOpt, json_out: bool
     app = app_of(ctx)
     served = load_served(playbook)
     views = schedule_views(served.jobs, ScheduleState(app.store), app.clock.now())
+    lags = live_lags(served, app.aws, app.clock)
     if json_out:
-        print_json({"schedules": [v.to_dict() for v in views], "problems": served.problems})
+        print_json({"schedules": [v.to_dict() for v in views], "problems": served.problems,
+                    "replication_lag": lags})
         return
     table = Table()
     for column in ("schedule", "runs", "trigger", "next fire", "last result", "last run"):
@@ -54,6 +56,9 @@ def list_(ctx: typer.Context, playbook: list[str] = PlaybooksOpt, json_out: bool
     app.console.print(table)
     for problem in served.problems:
         app.console.print(f"[red]not served:[/] {escape(problem)}")
+    for lag in lags:
+        app.console.print(f"replication lag {escape(lag['playbook'])} {lag['from']} -> "
+                          f"{lag['to']}: {lag['seconds']}s (heartbeat item, now)")
 
 
 @schedule_app.command("run")

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from drctl.app import App
+from drctl.aws.estate import Aws
+from drctl.controller.canary import Canary, Lag, ServingRegion
 from drctl.controller.daemon import Daemon, MainThreadQueue, Parts, Status
 from drctl.controller.execute import EngineOptions, LogEvents, RunExecutor
 from drctl.controller.health import HealthServer
@@ -21,8 +23,11 @@ from drctl.controller.state import Claimant, ScheduleState
 from drctl.controller.takeover import take_over
 from drctl.controller.tick import Job, upcoming_fire
 from drctl.controller.watch import AlarmWatch, WatchContext
-from drctl.core.clock import iso
+from drctl.core import exclusive
+from drctl.core.clock import Clock, iso
+from drctl.core.errors import DrctlError
 from drctl.core.identity import Identity
+from drctl.core.store import Store
 
 # /healthz says 503 when the loop has not ticked for this long (it ticks every 5 s at most).
 STALE = timedelta(seconds=30)
@@ -62,17 +67,27 @@ def build_controller(served: Served, app: App, options: ControllerOptions) -> Co
                              executor.submit, lambda name: [LogEvents(name), *extra])
     leadership = Leadership(app.store, lease_name(served), who, options.lease_ttl)
     parts = Parts(
-        Scheduler(served.jobs, state, executor, clock, who), executor, clock,
+        Scheduler(served.jobs, state, executor, clock, who,
+                  busy=lambda: disruptive_holders(app.store, served)), executor, clock,
         Status(clock.now(), problems=list(served.problems)), main_queue,
         [AlarmWatch(loaded, watch_ctx) for loaded in served.playbooks.values()
          if loaded.playbook.controller.watch],
-        leadership, metrics, lambda: take_over(served.playbooks, watch_ctx))
+        leadership, metrics, lambda: take_over(served.playbooks, watch_ctx),
+        [Canary(loaded.playbook, app.aws, ServingRegion(loaded.playbook, app.aws), clock)
+         for loaded in served.playbooks.values() if loaded.playbook.controller.canary.enabled])
     daemon = Daemon(parts)
     health = None
     if options.listen is not None:
         health = HealthServer(options.listen, lambda: healthz(daemon, served.jobs, state),
                               lambda: scrape(metrics, served.jobs, state, clock.now()))
     return Controller(daemon, health)
+
+
+def disruptive_holders(store: Store, served: Served) -> dict[str, str]:
+    """Playbook -> who holds its one disruptive slot (a manual experiment or drill, another
+    controller's run): a fire meanwhile is journaled as skipped, naming it."""
+    held = {name: store.lock(exclusive.lock_name(name)) for name in served.playbooks}
+    return {name: holder.describe() for name, holder in held.items() if holder is not None}
 
 
 def lease_name(served: Served) -> str:
@@ -92,8 +107,27 @@ def healthz(daemon: Daemon, jobs: list[Job], state: ScheduleState
         "last_tick_at": iso(status.last_tick_at), "stopping": status.stopping,
         "problems": status.problems,
         "schedules": [v.to_dict() for v in schedule_views(jobs, state, now)],
+        "replication_lag": [lag_dict(c.playbook.name, c.lag) for c in parts.canaries if c.lag],
     }
     return fresh and not status.stopping, document
+
+
+def live_lags(served: Served, aws: Aws, clock: Clock) -> list[dict[str, Any]]:
+    """Each playbook's replication lag as its heartbeat item shows it now (best effort)."""
+    lags = []
+    for loaded in served.playbooks.values():
+        canary = Canary(loaded.playbook, aws, ServingRegion(loaded.playbook, aws), clock)
+        try:
+            lag = canary.read_lag(clock.now())
+        except DrctlError:
+            continue
+        if lag is not None:
+            lags.append(lag_dict(loaded.playbook.name, lag))
+    return lags
+
+
+def lag_dict(playbook: str, lag: Lag) -> dict[str, Any]:
+    return {"playbook": playbook, "from": lag.source, "to": lag.target, "seconds": lag.seconds}
 
 
 def scrape(metrics: ControllerMetrics, jobs: list[Job], state: ScheduleState,

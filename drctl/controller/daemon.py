@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from drctl.controller.canary import Canary
 from drctl.controller.execute import RunExecutor
 from drctl.controller.leader import Leadership
 from drctl.controller.metrics import ControllerMetrics
@@ -72,6 +73,7 @@ class Parts:
     leadership: Leadership | None = None           # None: a controller alone on its store
     metrics: ControllerMetrics | None = None
     on_elected: Callable[[], None] | None = None   # on becoming leader (interrupted runs)
+    canaries: list[Canary] = field(default_factory=list)
 
 
 class Daemon:
@@ -100,6 +102,7 @@ class Daemon:
         if leading:
             wakeups.append(self._schedules())
             wakeups += [self._watch(watch, now) for watch in self.parts.watches]
+            wakeups += [self._beat(canary, now) for canary in self.parts.canaries]
         return min(wakeups)
 
     def _lead(self, now: datetime) -> bool:
@@ -121,6 +124,15 @@ class Daemon:
             log.info("fire_started", schedule=fire.job.key, fire_time=iso(fire.fire_time),
                      lateness=round(fire.lateness(report.at), 3))
         return report.next_wakeup
+
+    def _beat(self, canary: Canary, now: datetime) -> datetime:
+        if canary.next_beat is not None and canary.next_beat > now:
+            return canary.next_beat
+        wake = canary.beat(now)
+        if canary.lag is not None and self.parts.metrics is not None:
+            self.parts.metrics.lag.labels(canary.lag.source, canary.lag.target).set(
+                canary.lag.seconds)
+        return wake
 
     @staticmethod
     def _watch(watch: AlarmWatch, now: datetime) -> datetime:

@@ -23,6 +23,7 @@ from drctl.drill.runner import run_drill
 from drctl.drill.spec import DrillDeps, DrillOptions, select_drills
 from drctl.playbook.schedules import Scalar
 from drctl.playbook.schema import Playbook
+from drctl.store.base import load_run
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,9 @@ def run_scheduled_drill(ctx: RunContext, fire: Fire, engine: Engine) -> RunResul
     try:
         run = run_drill(specs[0], point, deps, engine)
     except DrctlError as exc:
-        return RunResult(exc.run_id, "failed", exc.message)
+        ended = load_run(engine.store, exc.run_id).status if exc.run_id else RunStatus.FAILED
+        return RunResult(exc.run_id, "aborted" if ended is RunStatus.ABORTED else "failed",
+                         exc.message)
     passed = run.status is RunStatus.SUCCEEDED
     return RunResult(run.run_id, "passed" if passed else str(run.status))
 

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 
 from drctl.aws.estate import Aws
+from drctl.controller.canary import ServingRegion
 from drctl.controller.detect import Detection, evaluate, watched_alarms
 from drctl.controller.execute import EngineOptions
 from drctl.controller.runners import LoadedPlaybook
@@ -27,7 +28,6 @@ from drctl.core.engine import Engine, Subscriber
 from drctl.core.errors import DrctlError
 from drctl.core.operator import ScriptedOperator
 from drctl.failover.approval import Person, current_person
-from drctl.failover.dns import active_regions, read_records
 from drctl.failover.runner import run_failover
 from drctl.failover.spec import FailoverDeps, FailoverOptions
 from drctl.notify.channels import build_channels
@@ -80,12 +80,13 @@ class AlarmWatch:
         self.ctx = ctx
         self.interval = timedelta(seconds=loaded.playbook.controller.poll_interval)
         self.next_poll: datetime | None = None
+        self.serving = ServingRegion(loaded.playbook, ctx.aws)
 
     def poll(self, now: datetime) -> datetime:
         """Look once; open a failover if due. Returns when to look next."""
         wake = now + self.interval
         try:
-            serving = self._serving_region()
+            serving = self.serving.region()
             states = self.ctx.aws.cloudwatch(serving).alarms(
                 watched_alarms(self.loaded.playbook, serving))
         except DrctlError as exc:
@@ -97,14 +98,6 @@ class AlarmWatch:
             self._open(detection, now)
         self.next_poll = min(wake, due) if due else wake
         return self.next_poll
-
-    def _serving_region(self) -> str:
-        """The one region taking traffic; the primary when it is shared or unclear."""
-        playbook = self.loaded.playbook
-        _, found = read_records(self.ctx.aws.route53(), playbook.dns, list(playbook.regions))
-        first = playbook.dns.records[0]
-        active = active_regions(first, found[first.name])
-        return active[0] if len(active) == 1 else playbook.primary_region
 
     def _open(self, detection: Detection, now: datetime) -> None:
         key = f"{detection.playbook}/failover"

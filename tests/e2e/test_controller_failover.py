@@ -21,6 +21,7 @@ from tests.e2e.helpers import (
     wait_for_replicated_heartbeat,
     wait_until,
 )
+from tests.e2e.test_controller_ha import free_port, health
 
 pytestmark = pytest.mark.e2e
 LAG = 3.0
@@ -53,8 +54,15 @@ def test_an_outage_opens_one_failover_that_waits_for_approval_then_completes(
     cli = Cli(sandbox, tmp_path / "state")
     wait_for_replicated_heartbeat(aws, timeout=LAG + 10)
     inbox_messages(aws, "us-west-2")  # drain what was seeded
-    controller = cli.spawn("controller", "--playbook", str(watch_playbook(tmp_path)))
+    port = free_port()
+    controller = cli.spawn("controller", "--playbook", str(watch_playbook(tmp_path)),
+                           "--listen", str(port))
     try:
+        # The RPO canary's live gauge reads the replicated heartbeat: the injected lag, give or
+        # take a beat of the writer and one of the canary.
+        lags = wait_until(lambda: health(port).get("replication_lag"), 60, "a lag reading")
+        assert lags[0]["from"] == "us-east-1" and lags[0]["to"] == "us-west-2"
+        assert LAG - 0.5 <= lags[0]["seconds"] <= LAG + 2.5, lags
         manager.outage(sandbox.state_dir, "us-east-1")
         outage_start = parse_iso(
             manager.ground_truth(sandbox.state_dir)["outages"]["us-east-1"]["started_at"])
