@@ -36,4 +36,8 @@ print("injected replication lag  ", truth["replication_lag_seconds"], "s  (the R
 
 echo; echo "==> drctl runs list"
 drctl runs list --kind failover --limit 3
+
+echo; echo "==> drctl report --since 1d   (and an HTML report with charts)"
+drctl report --since 1d
+drctl report --since 1d --format html --out "$DRCTL_STATE_DIR/report.html"
 echo; echo "Demo done. The sandbox is stopped on exit; the journal stays in $DRCTL_STATE_DIR."

@@ -45,8 +45,10 @@ def render_table(console: Console, report: Report) -> None:
     for group in report.groups:
         table.add_row(escape(group.playbook), group.kind, str(group.runs), pass_rate(group),
                       figures(group.rto), figures(group.rpo))
-    console.print(table)
-    if not report.groups:
+    if report.groups:
+        console.print(table)
+    else:
+        console.print(escape(title(report)))
         console.print("no runs in this window (try a longer --since, or see `drctl runs list`)")
     for line in findings(report):
         console.print(escape(line), soft_wrap=True)
