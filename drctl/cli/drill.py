@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import typer
@@ -12,15 +12,18 @@ from rich.markup import escape
 from drctl.cli.after_run import after_run
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
-from drctl.core.clock import parse_iso
 from drctl.core.durations import parse_duration
 from drctl.core.errors import DrctlError, InvalidInput
+from drctl.core.operator_time import parse_operator_time
 from drctl.core.run import Run
 from drctl.drill.db_check import run_command
 from drctl.drill.runner import preflight_drills, run_drills
 from drctl.drill.spec import KINDS, DrillDeps, DrillOptions, select_drills
 from drctl.drill.sweep import sweep
 from drctl.playbook.loader import load_playbook
+
+# The longest point-in-time window AWS keeps (DynamoDB and RDS: 35 days).
+PITR_WINDOW = timedelta(days=35)
 
 # Its help is the callback's docstring.
 drill_app = typer.Typer(rich_markup_mode="markdown", invoke_without_command=True)
@@ -35,8 +38,9 @@ def drill(
     target: str | None = typer.Option(None, "--target", "-t",
                                       help="dynamodb:TABLE or rds:INSTANCE, as the playbook's "
                                            "drills: section names it (default: all)."),
-    at: str | None = typer.Option(None, "--at", help="pitr: restore to this time (ISO 8601); "
-                                  "default: the latest restorable time."),
+    at: str | None = typer.Option(None, "--at", help="pitr: restore to this time, ISO 8601 "
+                                  "with a UTC offset (2026-11-30T22:00:00Z); default: the "
+                                  "latest restorable time."),
     keep: str | None = typer.Option(None, "--keep", help="Keep the validated copy this long "
                                     "(e.g. 30m) before deleting it; Ctrl-C deletes it at once."),
     playbook: str = PlaybookOpt,
@@ -56,14 +60,17 @@ def drill(
     * `drctl drill --kind pitr --target dynamodb:roadtrip-pois`
     * `drctl drill --kind snapshot --target rds:roadtrip-db --keep 30m --json`
 
-    Exit codes: 0 every drill passed, 1 a drill failed (validation or AWS), 2 invalid input
-    (unknown target, PITR off, --at outside the window, no snapshot: nothing was created).
+    Exit codes: 0 every drill passed and met its RTO/RPO targets; 1 a drill failed
+    (validation, AWS) or missed a target; 2 invalid input (unknown target, PITR off, --at
+    without a UTC offset or outside the window, no snapshot: nothing was created for that
+    target; the healthy targets still run); 3 stopped (Ctrl-C, SIGTERM), cleaned up; 4 another
+    disruptive run (chaos, a drill) of the playbook is in progress.
     """
     if ctx.invoked_subcommand is not None:
         return
     app = app_of(ctx)
     app.json_output = json_out
-    options = DrillOptions(target, _kind(kind), _time(at), _keep(keep))
+    options = DrillOptions(target, _kind(kind), _time(at, app.clock.now()), _keep(keep))
     book = load_playbook(playbook)
     specs = select_drills(book, options)
     deps = DrillDeps(app.aws, app.clock, run_command)
@@ -158,11 +165,12 @@ def _kind(kind: str | None) -> str | None:
     return kind
 
 
-def _time(text: str | None) -> datetime | None:
-    try:
-        return parse_iso(text) if text else None
-    except ValueError:
-        raise InvalidInput(f"--at {text!r} is not an ISO 8601 time") from None
+def _time(text: str | None, now: datetime) -> datetime | None:
+    """`--at`, by the rule every operator-typed time follows (an explicit UTC offset); an
+    empty `--at ""` is refused, not read as "the latest"."""
+    if text is None:
+        return None
+    return parse_operator_time(text, option="--at", now=now, max_age=PITR_WINDOW)
 
 
 def _keep(text: str | None) -> float | None:

@@ -11,7 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -297,6 +297,9 @@ def playbook_with(tmp_path: Path, target: str) -> Path:
     return path
 
 
+# Before the sandbox existed, inside any PITR retention: outside the restorable window.
+YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
+
 NO_PITR = """    - target: dynamodb:roadtrip-heartbeats
       region: us-east-1
       kinds: [pitr, snapshot]
@@ -308,13 +311,19 @@ NO_PITR = """    - target: dynamodb:roadtrip-heartbeats
     (("--target", "dynamodb:no-such-table"), "unknown drill target 'dynamodb:no-such-table'"),
     (("--target", "dynamodb:roadtrip-pois", "--kind", "cross-region"),
      "has no cross-region drill"),
+    (("--target", "dynamodb:roadtrip-pois", "--kind", "pitr", "--at", YESTERDAY),
+     "is outside the restorable window"),
+    (("--target", "rds:roadtrip-db", "--kind", "pitr", "--at", YESTERDAY),
+     "is outside the restorable window"),
     (("--target", "dynamodb:roadtrip-pois", "--kind", "pitr", "--at", "2001-01-01T00:00:00Z"),
-     "is outside the restorable window"),
-    (("--target", "rds:roadtrip-db", "--kind", "pitr", "--at", "2001-01-01T00:00:00Z"),
-     "is outside the restorable window"),
-    (("--target", "dynamodb:roadtrip-pois", "--kind", "snapshot", "--at", "2030-01-01"),
+     "is implausibly old"),
+    (("--target", "dynamodb:roadtrip-pois", "--kind", "snapshot", "--at", YESTERDAY),
      "--at is the time to restore to, for pitr drills only"),
     (("--kind", "tape"), "--kind 'tape'"),
+    (("--target", "dynamodb:roadtrip-pois", "--kind", "pitr", "--at", ""),
+     "--at '' is not an ISO 8601 time"),
+    (("--target", "dynamodb:roadtrip-pois", "--kind", "pitr", "--at", "2026-01-01T00:00:00"),
+     "has no UTC offset"),
     (("--target", "dynamodb:roadtrip-heartbeats", "--kind", "pitr"),
      "point-in-time recovery is not enabled on table roadtrip-heartbeats"),
     (("--target", "dynamodb:roadtrip-heartbeats", "--kind", "snapshot"),
