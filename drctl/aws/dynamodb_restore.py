@@ -40,6 +40,7 @@ class TableState:
     key: tuple[str, ...]                # hash key, then range key if any
     restored_to: datetime | None = None  # RestoreSummary.RestoreDateTime of a restored table
     tags: dict[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None    # CreationDateTime
 
     @property
     def active(self) -> bool:
@@ -59,7 +60,7 @@ class DynamoDbRestore:
         summary = table.get("RestoreSummary") or {}
         return TableState(name, table["TableArn"], table["TableStatus"],
                           tuple(k["AttributeName"] for k in keys),
-                          summary.get("RestoreDateTime"))
+                          summary.get("RestoreDateTime"), created_at=table.get("CreationDateTime"))
 
     def exists(self, name: str) -> bool:
         try:

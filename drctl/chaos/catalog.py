@@ -3,11 +3,12 @@ the playbook's `schedules:`, shown by `drctl schedule list`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drctl.chaos.experiment import load_chaos_experiment
+from drctl.chaos.experiment import MissingEnvironment, load_chaos_experiment
+from drctl.chaos.extension import guard_rails
 from drctl.chaos.runner import KIND
 from drctl.core.clock import iso
 from drctl.core.errors import InvalidInput
@@ -22,14 +23,17 @@ class CatalogEntry:
     title: str | None
     scope: str | None
     target_regions: list[str]
-    problem: str | None  # why the file cannot run as it is (invalid, needs variables …)
+    problem: str | None  # why the file is not a valid experiment
     last_run: dict[str, Any] | None
+    # Environment variables it reads that this shell does not set: valid, but not runnable here
+    needs_env: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path, "title": self.title, "scope": self.scope,
             "target_regions": self.target_regions,
-            "valid": self.problem is None, "problem": self.problem, "last_run": self.last_run,
+            "valid": self.problem is None, "problem": self.problem, "needs_env": self.needs_env,
+            "last_run": self.last_run,
         }
 
 
@@ -46,6 +50,11 @@ def _entry(path: Path, last: dict[str, dict[str, Any]]) -> CatalogEntry:
     latest = last.get(str(path.resolve()))
     try:
         experiment = load_chaos_experiment(str(path))
+    except MissingEnvironment as exc:  # a fine experiment, for another shell's environment
+        document = exc.document
+        rails = guard_rails(document)
+        return CatalogEntry(str(path), str(document.get("title", "")), rails.scope,
+                            list(rails.target_regions), None, latest, exc.names)
     except InvalidInput as exc:
         return CatalogEntry(str(path), None, None, [], exc.message, latest)
     return CatalogEntry(str(path), experiment.title, experiment.guard.scope,

@@ -3,8 +3,9 @@
 chaoslib installs signal handlers (so it needs a main thread) and keeps module-level state
 (global controls, the activity cache, settings), so every experiment gets a fresh process
 (multiprocessing, spawn). Signals, as chaoslib defines them: SIGUSR1 stops with rollbacks,
-SIGUSR2 stops without. SIGINT is ignored here: the operator's Ctrl-C is the drctl process's to
-interpret (see `drctl.chaos.operator_stop`).
+SIGUSR2 stops without. The process leads its own session, so the terminal's Ctrl-C reaches only
+the drctl process, which interprets it (see `drctl.chaos.process`); what the experiment starts
+keeps the default SIGINT, and is stopped with the process group when the experiment ends.
 
 Everything the drctl process learns arrives as `(kind, data)` messages on a queue:
 `phase`, `hypothesis`, `activity_started`, `activity_completed`, `log`, `stopped`, `journal`.
@@ -16,11 +17,13 @@ import datetime
 import decimal
 import json
 import logging
+import os
 import signal
 import threading
 import uuid
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 import chaoslib.activity
@@ -31,6 +34,7 @@ from chaoslib.run import RunEventHandler
 from chaoslib.types import Strategy
 
 from drctl.chaos import guard_control
+from drctl.chaos.experiment import ChaosExperiment
 from drctl.chaos.guard import Guard, GuardConfig, Sink
 from drctl.chaos.operator_stop import InterruptiblePauses, OperatorStop
 from drctl.chaos.verdict import last_line
@@ -38,16 +42,19 @@ from drctl.chaos.verdict import last_line
 
 @dataclass(frozen=True)
 class ChildRequest:
-    experiment: dict[str, Any]
+    """What the experiment process needs: the experiment as loaded, and what its guard watches."""
+
+    experiment: ChaosExperiment
     guard: GuardConfig
-    rollback_strategy: str
-    config_vars: dict[str, Any] = field(default_factory=dict)
-    secret_vars: dict[str, Any] = field(default_factory=dict)
 
 
 def main(request: ChildRequest, queue: Any, stop: OperatorStop) -> None:
     """Process entry point: run the experiment, send its journal (JSON-safe) last."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Our own session: the terminal's Ctrl-C is drctl's to interpret, and what the experiment
+    # starts (process actions) keeps the default SIGINT and can be stopped as one group.
+    with suppress(PermissionError):
+        os.setsid()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     # Until chaoslib installs its handlers, a stop must not kill us: the guard sees the events.
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     signal.signal(signal.SIGUSR2, signal.SIG_IGN)
@@ -55,20 +62,38 @@ def main(request: ChildRequest, queue: Any, stop: OperatorStop) -> None:
     _forward_logs(sink)
     guard = Guard(request.guard, sink, stop.graceful)
     chaoslib.activity.time = InterruptiblePauses(stop, guard)
+    # A halt or a stop alarm ends a pause or a long action within about a second, as Ctrl-C
+    # does: chaoslib's own graceful stop (SIGUSR1 -> SystemExit(20)), rollbacks played.
+    guard.watch(lambda: os.kill(os.getpid(), signal.SIGUSR1))
     try:
         journal = run(request, guard, sink)
         sink(("journal", {"journal": json_safe(journal)}))
     finally:
         guard.close()
+        stop_what_it_started()
+
+
+def stop_what_it_started() -> None:
+    """Every process the experiment started and left running (our process group) gets SIGTERM;
+    this process ignores it meanwhile (chaoslib's own SIGTERM handler is put back)."""
+    if os.getpgrp() != os.getpid():
+        return  # not our own group (setsid failed): nothing we may signal as a whole
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        with suppress(ProcessLookupError):
+            os.killpg(os.getpgrp(), signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run(request: ChildRequest, guard: Guard, sink: Sink) -> dict[str, Any]:
-    experiment = dict(request.experiment)
+    loaded = request.experiment
+    experiment = dict(loaded.document)
     experiment["dry"] = None  # as `chaos run` without --dry
     # As `chaos run`: the experiment's runtime block decides the strategies (settings carry
     # them to chaoslib); drctl supplies its own rollback default and its guard control.
     settings: dict[str, Any] = {
-        "runtime": {"rollbacks": {"strategy": request.rollback_strategy},
+        "runtime": {"rollbacks": {"strategy": loaded.rollback_strategy},
                     "hypothesis": {"strategy": hypothesis_strategy(experiment)}},
         "controls": guard_control.global_control_settings(),
     }
@@ -76,7 +101,7 @@ def run(request: ChildRequest, guard: Guard, sink: Sink) -> dict[str, Any]:
     load_global_controls(settings)
     journal: dict[str, Any] = run_experiment(
         experiment, settings=settings,
-        experiment_vars=(request.config_vars, request.secret_vars),
+        experiment_vars=(loaded.config_vars, loaded.secret_vars),
         strategy=Strategy.from_string(hypothesis_strategy(experiment)),
         event_handlers=[ProgressRelay(sink, guard, experiment)],
     )
@@ -113,6 +138,8 @@ class ProgressRelay(RunEventHandler):
 
     def start_rollbacks(self, experiment: Any) -> None:
         self._guard.disarm()
+        if self._guard.stopped:  # what the interrupted method started stops before rollbacks
+            stop_what_it_started()
         self._enter("rollbacks")
 
     def hypothesis_before_completed(self, experiment: Any, state: Any, journal: Any) -> None:

@@ -22,6 +22,7 @@ from chaoslib.loader import load_experiment
 from chaoslib.types import Strategy
 
 from drctl.chaos.extension import GuardRails, guard_rails
+from drctl.chaos.regions import acting_regions, check_declared
 from drctl.core.errors import InvalidInput
 
 ROLLBACK_STRATEGIES = ("default", "always", "never", "deviated")
@@ -32,10 +33,13 @@ DRCTL_ROLLBACK_STRATEGY = "always"
 
 @dataclass(frozen=True)
 class ChaosExperiment:
+    """The experiment, loaded once: what pre-flight, the plan, the experiment process and the
+    verdict all read. `document` is what chaoslib runs and the journal records, unchanged."""
+
     path: str
-    document: dict[str, Any]  # as loaded: what chaoslib runs and the journal records
+    document: dict[str, Any]
     guard: GuardRails
-    target_regions: tuple[str, ...]
+    acting_regions: tuple[str, ...]  # derived as chaostoolkit-aws does (drctl.chaos.regions)
     config_vars: dict[str, Any] = field(default_factory=dict)
     secret_vars: dict[str, Any] = field(default_factory=dict)
 
@@ -44,9 +48,22 @@ class ChaosExperiment:
         return str(self.document.get("title", ""))
 
     @property
+    def target_regions(self) -> tuple[str, ...]:
+        """Every region the guard judges: the declared ones and those it really acts in."""
+        return tuple(dict.fromkeys([*self.guard.target_regions, *self.acting_regions]))
+
+    @property
+    def exclusive(self) -> bool:
+        return self.guard.exclusive
+
+    @property
     def rollback_strategy(self) -> str:
         runtime = self.document.get("runtime") or {}
         return str((runtime.get("rollbacks") or {}).get("strategy", DRCTL_ROLLBACK_STRATEGY))
+
+    @property
+    def declares_steady_state(self) -> bool:
+        return bool(self.hypothesis_probes)
 
     @property
     def hypothesis_probes(self) -> list[dict[str, Any]]:
@@ -61,20 +78,46 @@ class ChaosExperiment:
         return list(self.document.get("rollbacks") or [])
 
 
+class MissingEnvironment(InvalidInput):
+    """The experiment reads environment variables that are not set (and have no default)."""
+
+    def __init__(self, path: str, names: list[str], document: dict[str, Any]) -> None:
+        super().__init__(f"{path}: the experiment reads environment variable(s) "
+                         f"{', '.join(names)}, which are not set",
+                         hint=f"export {names[0]}=... (or give --var NAME=VALUE for the "
+                              "configuration key that reads it)")
+        self.names = names
+        self.document = document
+
+
 def load_chaos_experiment(path: str, var: list[str] | None = None,
                           var_files: list[str] | None = None) -> ChaosExperiment:
     """Load, validate and bind variables. Raises InvalidInput with chaoslib's message."""
     document = _load(path)
     config_vars, secret_vars = _merge_vars(var or [], var_files or [])
     _refuse_unknown_vars(document, config_vars)
+    missing = _missing_environment(document, config_vars)
+    if missing:
+        raise MissingEnvironment(path, missing, document)
     try:
         ensure_experiment_is_valid(document)
     except ChaosException as exc:
         raise InvalidInput(f"{path}: invalid experiment: {exc}") from None
     _check_runtime(path, document.get("runtime") or {})
     guard = guard_rails(document)
-    regions = tuple(guard.target_regions) or _configured_region(document, config_vars)
-    return ChaosExperiment(path, document, guard, regions, config_vars, secret_vars)
+    activities = [*((document.get("steady-state-hypothesis") or {}).get("probes") or []),
+                  *(document.get("method") or []), *(document.get("rollbacks") or [])]
+    acting = acting_regions(_configuration(document, config_vars), activities)
+    check_declared(tuple(guard.target_regions), acting, path)
+    return ChaosExperiment(path, document, guard, acting, config_vars, secret_vars)
+
+
+def _missing_environment(document: dict[str, Any], config_vars: dict[str, Any]) -> list[str]:
+    configuration = document.get("configuration") or {}
+    return [str(value["key"]) for name, value in configuration.items()
+            if isinstance(value, dict) and value.get("type") == "env" and "key" in value
+            and "default" not in value and name not in config_vars
+            and str(value["key"]) not in os.environ]
 
 
 def _check_runtime(path: str, runtime: dict[str, Any]) -> None:
@@ -143,12 +186,9 @@ def _refuse_unknown_vars(document: dict[str, Any], config_vars: dict[str, Any]) 
                            f"configuration declares {known}")
 
 
-def _configured_region(document: dict[str, Any], config_vars: dict[str, Any]) -> tuple[str, ...]:
-    """The region chaostoolkit-aws would act in: `aws_region`, else the environment's."""
+def _configuration(document: dict[str, Any], config_vars: dict[str, Any]) -> dict[str, Any]:
+    """The configuration chaoslib will run with (env and --var values bound)."""
     try:
-        config = load_configuration(document.get("configuration") or {}, dict(config_vars))
+        return dict(load_configuration(document.get("configuration") or {}, dict(config_vars)))
     except ChaosException as exc:
         raise InvalidInput(f"invalid configuration: {exc}") from None
-    region = config.get("aws_region") or os.environ.get("AWS_REGION") or os.environ.get(
-        "AWS_DEFAULT_REGION")
-    return (str(region),) if region else ()

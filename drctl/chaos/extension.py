@@ -5,7 +5,8 @@
         "target_regions": ["us-west-2"],          # default: the experiment's aws_region
         "scope": "resource",                       # resource | az | region
         "guard_alarms": ["roadtrip-api-5xx-{region}"],   # {region}: each target region
-        "blocked_windows": [{"days": ["fri"], "start": "16:00", "end": "23:59"}]
+        "blocked_windows": [{"days": ["fri"], "start": "16:00", "end": "23:59"}],
+        "exclusive": true                          # false: may run alongside other chaos/drills
     }]
 
 Chaos Toolkit ignores extensions it does not know, so the same file still runs under `chaos run`.
@@ -88,6 +89,9 @@ class GuardRails(_Model):
     scope: Scope = "resource"
     guard_alarms: list[str] = Field(default_factory=list)
     blocked_windows: list[BlockedWindow] = Field(default_factory=list)
+    # One disruptive run per playbook at a time (drctl/core/exclusive.py) unless this says the
+    # experiment may run alongside others (false).
+    exclusive: bool = True
 
     @model_validator(mode="before")
     @classmethod

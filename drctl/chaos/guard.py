@@ -26,7 +26,10 @@ from drctl.store.open import open_store
 Sink = Callable[[tuple[str, dict[str, Any]]], None]
 # Alarms are read at most this often: boundaries can come in quick succession, and the
 # guard's reads must not themselves exhaust a throttled API. (CloudWatch evaluates per minute.)
-ALARM_READ_INTERVAL = 2.0
+ALARM_READ_INTERVAL = 1.0
+# How often the watcher checks between boundaries: a halt or a stop alarm must end a long pause
+# or action within about a second, not when it happens to finish.
+WATCH_INTERVAL = 0.5
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,12 @@ class Guard:
     @property
     def armed(self) -> bool:
         return self._armed
+
+    @property
+    def stopped(self) -> bool:
+        """Has anything (guard, kill switch, operator) stopped the experiment?"""
+        operator = self._operator_stop is not None and self._operator_stop.is_set()
+        return self.stop is not None or operator
 
     def disarm(self) -> None:
         """Rollbacks are starting: from here on nothing is stopped."""
@@ -88,6 +97,23 @@ class Guard:
             return Stop("guard", f"stop alarm(s) in ALARM: {', '.join(firing)}")
         self._alarms_clear_at = time.monotonic()
         return None
+
+    def watch(self, on_trip: Callable[[], None], interval: float = WATCH_INTERVAL) -> None:
+        """Check every `interval` seconds on a daemon thread, not only at activity boundaries;
+        when the guard trips (alarm, kill switch) while still armed, call `on_trip` once -- the
+        caller interrupts whatever runs. An operator's stop is not tripped here: the drctl
+        process has already signalled it."""
+        def loop() -> None:
+            while self._armed:
+                stop = self.check()
+                if stop is not None:
+                    with self._lock:
+                        if self._armed and stop.by != "operator":
+                            on_trip()
+                    return
+                time.sleep(interval)
+
+        threading.Thread(target=loop, name="drctl-guard-watch", daemon=True).start()
 
     def close(self) -> None:
         self._store.close()

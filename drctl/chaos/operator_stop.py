@@ -19,6 +19,9 @@ class Armed(Protocol):
     @property
     def armed(self) -> bool: ...
 
+    @property
+    def stop(self) -> Any: ...
+
 
 @dataclass(frozen=True)
 class OperatorStop:
@@ -39,7 +42,8 @@ class OperatorStop:
 
 class InterruptiblePauses:
     """Stands in for the `time` module inside `chaoslib.activity`, whose only use of it is an
-    activity's pauses: a pause ends as soon as the operator stops the experiment."""
+    activity's pauses: a pause ends as soon as the operator, the kill switch or a stop alarm
+    stops the experiment."""
 
     def __init__(self, stop: OperatorStop, guard: Armed) -> None:
         self._stop = stop
@@ -49,6 +53,8 @@ class InterruptiblePauses:
         deadline = time.monotonic() + max(0.0, float(seconds))
         while (left := deadline - time.monotonic()) > 0:
             code = self._stop.exit_code(rollbacks_started=not self._guard.armed)
+            if code is None and self._guard.armed and self._guard.stop is not None:
+                code = 20  # a halt or a stop alarm: as the operator's graceful stop
             if code is not None:
                 raise SystemExit(code)
             time.sleep(min(0.1, left))

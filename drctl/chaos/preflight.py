@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # importing it at run time would import chaoslib
     from drctl.chaos.experiment import ChaosExperiment
 
 UNFINISHED = (RunStatus.RUNNING, RunStatus.WAITING, RunStatus.INTERRUPTED)
+ONE_AT_A_TIME = "one_at_a_time"  # the playbook's disruptive-run lock (drctl/core/exclusive.py)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class Preflight:
     def refusals(self) -> list[Check]:
         return [check for check in self.checks if not check.passed]
 
+    def adding(self, check: Check) -> Preflight:
+        return Preflight((*self.checks, check))
+
     def to_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "checks": [asdict(c) for c in self.checks]}
 
@@ -59,12 +63,14 @@ def guard_alarms(experiment: ChaosExperiment, playbook: Playbook) -> dict[str, l
     return alarms
 
 
-def run_preflight(experiment: ChaosExperiment, playbook: Playbook, store: Store, aws: Aws,
-                  now: datetime) -> Preflight:
+def run_preflight(experiment: ChaosExperiment, stop_alarms: dict[str, list[str]],
+                  playbook: Playbook, store: Store, aws: Aws, now: datetime) -> Preflight:
+    """Every check, each failing closed. `stop_alarms` is `guard_alarms(...)`, computed once
+    by the caller: the same alarms guard the run."""
     checks: list[tuple[str, Callable[[], str | None]]] = [
         ("kill_switch", lambda: _kill_switch(store)),
         ("failovers", lambda: _failovers(store)),
-        ("guard_alarms", lambda: _alarms(aws, guard_alarms(experiment, playbook))),
+        ("guard_alarms", lambda: _alarms(aws, stop_alarms)),
         ("blocked_windows", lambda: _windows(experiment, now)),
         ("blast_radius", lambda: _blast_radius(experiment, playbook, aws)),
     ]

@@ -48,6 +48,20 @@ def heartbeat_age(table: str, writer: str, attribute: str = "written_at",
     return round(time.time() - float(item[attribute]), 3)
 
 
+def failover_reads(table: str, writer: str, alarm: str, reads: int = 25,
+                   configuration: dict[str, Any] | None = None) -> dict[str, int]:
+    """Read, `reads` times each and as fast as they answer, what a failover depends on: the
+    heartbeat item (DynamoDB) and a detection alarm (CloudWatch) -- through drctl's adapters,
+    with their adaptive retries. Under API throttling and 5xx errors every read must still
+    succeed (raises otherwise). Returns how many of each succeeded."""
+    region = _region(configuration)
+    aws = _aws()
+    for _ in range(reads):
+        aws.dynamodb(region).get_item(table, {"writer": writer})
+        aws.cloudwatch(region).alarms([alarm])
+    return {"heartbeat_reads": reads, "alarm_reads": reads}
+
+
 def _region(configuration: dict[str, Any] | None) -> str:
     region = (configuration or {}).get("aws_region") or os.environ.get(
         "AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")

@@ -1,9 +1,18 @@
 """Running one experiment in its own process, and relaying what it reports.
 
-The operator's Ctrl-C is the drctl process's: the first asks the experiment to stop with its
-rollbacks (chaoslib's SIGUSR1), the second to stop now without them (SIGUSR2), and a third --
-or an experiment that still has not stopped `HARD_STOP_GRACE` seconds after the second -- is
-killed. The experiment process is only ever signalled by its pid.
+Stops come through the host's interruption port (drctl/core/interrupt.py), never a signal
+handler here, so an experiment runs the same on the CLI's main thread and on a controller's
+worker thread. The first (graceful) request -- Ctrl-C, SIGTERM, SIGHUP, a host shutting down --
+asks the experiment to stop with its rollbacks (chaoslib's SIGUSR1); a hard one (a second
+Ctrl-C) to stop now without them (SIGUSR2); a third request -- or an experiment that still has
+not stopped `HARD_STOP_GRACE` seconds after a hard one -- kills it. The relay loop reads the port
+every `POLL` seconds, shielded, so a stop is never raised into the middle of a message.
+
+The experiment process leads its own session (drctl.chaos.child): the terminal's Ctrl-C reaches
+only drctl, and the commands an experiment starts keep the default SIGINT. When the experiment
+process has ended, whatever is left of its process group (a `sleep`, a load generator, a
+`tc netem` script started by a `process` action) is killed. Processes are only ever signalled
+by their pid or by that process group's id.
 """
 
 from __future__ import annotations
@@ -14,20 +23,19 @@ import queue as queues
 import signal
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 
 from drctl.chaos import child
 from drctl.chaos.child import ChildRequest
 from drctl.chaos.operator_stop import OperatorStop
 from drctl.chaos.verdict import Stop
+from drctl.core.interrupt import Interruption
 
 HARD_STOP_GRACE = 10.0
+POLL = 0.2
 OnMessage = Callable[[str, dict[str, Any]], None]
-OPERATOR_STOP = Stop("operator", "stopped by the operator (Ctrl-C)")
-OPERATOR_HARD_STOP = Stop("operator", "stopped at once by the operator (second Ctrl-C)")
 
 
 @dataclass(frozen=True)
@@ -38,71 +46,72 @@ class ChildResult:
 
 
 class OperatorStops:
-    """The SIGINT handler while an experiment runs: counts presses and signals the child.
-    It never raises, so a Ctrl-C cannot tear the relay loop in the middle of a message."""
+    """Turns the port's stop requests into what the experiment process understands."""
 
-    def __init__(self, pid: int, events: OperatorStop, on_message: OnMessage) -> None:
+    def __init__(self, pid: int, events: OperatorStop, port: Interruption,
+                 on_message: OnMessage) -> None:
         self.pid = pid
         self._events = events
-        self.presses = 0
-        self.hard_deadline: float | None = None
+        self._port = port
         self._on_message = on_message
+        self._seen = 0
+        self._hard = False
+        self.hard_deadline: float | None = None
+        self.stop: Stop | None = None
 
-    def __call__(self, _signum: int, _frame: FrameType | None) -> None:
-        self.presses += 1
-        if self.presses == 1:
-            self._events.graceful.set()
-            self._signal(signal.SIGUSR1)
-        elif self.presses == 2:
-            self._events.hard.set()
-            self._signal(signal.SIGUSR2)
-            self.hard_deadline = time.monotonic() + HARD_STOP_GRACE
-        else:
-            self._signal(signal.SIGKILL)
-
-    def announce(self, seen: int) -> int:
-        """Tell the operator (outside the signal handler) what the new presses did."""
-        notes = {1: "stopping: rollbacks will run (Ctrl-C again to stop at once)",
-                 2: "stopping at once: rollbacks will NOT run"}
-        for press in range(seen + 1, self.presses + 1):
-            self._on_message("log", {"level": "warning",
-                                     "message": notes.get(press, "killing the experiment")})
-        return self.presses
-
-    def escalate_if_overdue(self) -> None:
+    def poll(self) -> None:
+        """Act on the requests made since the last poll, and escalate an overdue hard stop."""
+        count = self._port.count
+        request = self._port.requested
+        if count > self._seen and request is not None:
+            self._seen = count
+            self._act(request.reason, request.hard, count)
         if self.hard_deadline is not None and time.monotonic() > self.hard_deadline:
             self._signal(signal.SIGKILL)
             self.hard_deadline = None
 
-    @property
-    def stop(self) -> Stop | None:
-        if self.presses == 0:
-            return None
-        return OPERATOR_STOP if self.presses == 1 else OPERATOR_HARD_STOP
+    def _act(self, reason: str, hard: bool, count: int) -> None:
+        if count >= 3:
+            self._note("killing the experiment")
+            self._signal(signal.SIGKILL)
+        elif hard and not self._hard:
+            self._hard = True
+            self._events.hard.set()
+            self._signal(signal.SIGUSR2)
+            self.hard_deadline = time.monotonic() + HARD_STOP_GRACE
+            self.stop = Stop("operator", f"stopped at once by the operator ({reason})")
+            self._note(f"stopping at once ({reason}): rollbacks will NOT run")
+        elif self.stop is None:
+            self._events.graceful.set()
+            self._signal(signal.SIGUSR1)
+            self.stop = Stop("operator", f"stopped by the operator ({reason})")
+            self._note(f"stopping ({reason}): rollbacks will run (Ctrl-C again to stop at once)")
+
+    def _note(self, message: str) -> None:
+        self._on_message("log", {"level": "warning", "message": message})
 
     def _signal(self, signum: int) -> None:
         with suppress(ProcessLookupError):  # it has just ended by itself
             os.kill(self.pid, signum)
 
 
-def run_in_child(request: ChildRequest, on_message: OnMessage) -> ChildResult:
+def run_in_child(request: ChildRequest, on_message: OnMessage, port: Interruption
+                 ) -> ChildResult:
     """Run the experiment in a spawned process; call `on_message` for each progress message
-    (in this thread); return its journal and whoever stopped it."""
+    (in this thread); return its journal and whoever stopped it. Any thread may call it."""
     context = multiprocessing.get_context("spawn")
     messages: Any = context.Queue()
     events = OperatorStop(context.Event(), context.Event())
     process = context.Process(target=child.main, args=(request, messages, events),
                               name="drctl-chaos")
-    with _sigint_ignored():  # inherited: the child ignores Ctrl-C from its first instruction
+    with port.shielded():  # the loop reacts to stops itself; nothing may cut it short
         process.start()
-    assert process.pid is not None
-    stops = OperatorStops(process.pid, events, on_message)
-    previous = signal.signal(signal.SIGINT, stops)
-    try:
-        journal, guard_stop = _relay(process, messages, stops, on_message)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        _reap(process)
+        assert process.pid is not None
+        stops = OperatorStops(process.pid, events, port, on_message)
+        try:
+            journal, guard_stop = _relay(process, messages, stops, on_message)
+        finally:
+            _reap(process)
     return ChildResult(journal, stops.stop or guard_stop, process.exitcode)
 
 
@@ -110,15 +119,12 @@ def _relay(process: Any, messages: Any, stops: OperatorStops, on_message: OnMess
            ) -> tuple[dict[str, Any] | None, Stop | None]:
     journal: dict[str, Any] | None = None
     guard_stop: Stop | None = None
-    seen = 0
     for kind, data in _messages(process, messages, stops):
-        seen = stops.announce(seen)
         if kind == "journal":
             journal = data["journal"]
         elif kind == "stopped":
             guard_stop = Stop(data["by"], data["reason"])
         on_message(kind, data)
-    stops.announce(seen)
     return journal, guard_stop
 
 
@@ -126,11 +132,12 @@ def _messages(process: Any, messages: Any, stops: OperatorStops
               ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every message, until the process has ended and its queue is drained."""
     while True:
+        stops.poll()
         try:
-            yield messages.get(timeout=0.2)
+            yield messages.get(timeout=POLL)
             continue
         except queues.Empty:
-            stops.escalate_if_overdue()
+            pass
         if not process.is_alive():
             break
     while True:  # what it sent just before it ended
@@ -142,15 +149,15 @@ def _messages(process: Any, messages: Any, stops: OperatorStops
 
 def _reap(process: Any) -> None:
     process.join(timeout=5)
-    if process.is_alive():  # the relay was itself interrupted; leave nothing behind
+    if process.is_alive():  # the relay itself failed; leave nothing behind
         process.kill()
         process.join(timeout=5)
+    kill_leftovers(process.pid)
 
 
-@contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+def kill_leftovers(group: int | None) -> None:
+    """Kill what the experiment started and left running: its process group (the experiment
+    process leads it). Nothing happens when the group is already empty."""
+    if group:
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)

@@ -8,6 +8,7 @@ the run's `run_measured` event, so `drctl runs show --json` carries them.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,12 @@ from drctl.aws.estate import Aws
 from drctl.chaos.child import ChildRequest
 from drctl.chaos.experiment import ChaosExperiment
 from drctl.chaos.guard import GuardConfig
-from drctl.chaos.preflight import Preflight, guard_alarms, run_preflight
+from drctl.chaos.preflight import ONE_AT_A_TIME, Check, Preflight, guard_alarms, run_preflight
 from drctl.chaos.process import run_in_child
-from drctl.chaos.verdict import Outcome, judge, skipped
+from drctl.chaos.verdict import Outcome, Stop, Verdict, judge, skipped
 from drctl.core.engine import Engine
+from drctl.core.errors import Blocked
+from drctl.core.exclusive import exclusive_run
 from drctl.core.run import Run
 from drctl.playbook.schema import Playbook
 from drctl.store.base import load_run
@@ -51,6 +54,7 @@ def chaos_params(experiment: ChaosExperiment) -> dict[str, Any]:
         "target_regions": list(experiment.target_regions),
         "scope": experiment.guard.scope,
         "rollback_strategy": experiment.rollback_strategy,
+        "exclusive": experiment.exclusive,
         # Names only: a variable's value may be sensitive.
         "vars": sorted(experiment.config_vars),
     }
@@ -58,26 +62,49 @@ def chaos_params(experiment: ChaosExperiment) -> dict[str, Any]:
 
 def run_chaos(experiment: ChaosExperiment, deps: ChaosDeps, engine: Engine) -> ChaosResult:
     """Pre-flight, then the experiment, then the verdict. Always journals a finished run;
-    the caller maps `outcome.error()` to the exit code."""
-    # The playbook names the estate it ran against: reports and metrics group by it.
-    run_id = engine.start(KIND, {**chaos_params(experiment), "playbook": deps.playbook.name})
+    the caller maps `outcome.error()` to the exit code. A stop requested on the engine's port
+    (Ctrl-C, SIGTERM, a host's shutdown) rolls the experiment back, from any thread."""
+    run_id = engine.start(KIND, chaos_params(experiment))
+    stop_alarms = guard_alarms(experiment, deps.playbook)  # read once: pre-flight and guard
     total = planned_steps(experiment)
     engine.emit(run_id, "step_started", PREFLIGHT, index=1, total=total, attempt=1)
-    preflight = run_preflight(experiment, deps.playbook, engine.store, deps.aws,
-                              engine.clock.now())
-    if not preflight.passed:
-        outcome = _refused(engine, run_id, preflight)
-        return _finish(engine, run_id, outcome, None)
-    engine.emit(run_id, "step_succeeded", PREFLIGHT, output=preflight.to_dict(),
-                skipped_apply=False)
-    relay = StepRelay(engine, run_id, total)
-    result = run_in_child(_request(experiment, deps), relay)
-    relay.close_open_step()
-    outcome = judge(result.journal, result.stop)
-    if result.journal is None and result.exit_code:
-        outcome = Outcome(outcome.verdict, f"{outcome.reason} (experiment process exit code "
-                          f"{result.exit_code})", outcome.stop)
-    return _finish(engine, run_id, outcome, result.journal)
+    with ExitStack() as held:
+        try:
+            preflight = run_preflight(experiment, stop_alarms, deps.playbook, engine.store,
+                                      deps.aws, engine.clock.now())
+            if preflight.passed:
+                preflight = _hold_the_playbook(held, preflight, experiment, deps, engine, run_id)
+        except KeyboardInterrupt as exc:  # stopped before anything ran
+            engine.emit(run_id, "step_failed", PREFLIGHT, error=str(exc) or "stopped",
+                        error_type="Interrupted")
+            stop = Stop("operator", f"stopped by the operator ({getattr(exc, 'reason', 'Ctrl-C')})"
+                        " during pre-flight")
+            return _finish(engine, run_id, Outcome(Verdict.ABORTED, f"{stop.reason}: nothing "
+                                                   "ran", stop), None)
+        if not preflight.passed:
+            return _finish(engine, run_id, _refused(engine, run_id, preflight), None)
+        engine.emit(run_id, "step_succeeded", PREFLIGHT, output=preflight.to_dict(),
+                    skipped_apply=False)
+        relay = StepRelay(engine, run_id, total)
+        result = run_in_child(_request(experiment, stop_alarms, deps), relay, engine.interrupt)
+        relay.close_open_step()
+        outcome = judge(result.journal, result.stop, experiment)
+        if result.journal is None and result.exit_code:
+            outcome = Outcome(outcome.verdict, f"{outcome.reason} (experiment process exit "
+                              f"code {result.exit_code})", outcome.stop)
+        return _finish(engine, run_id, outcome, result.journal)
+
+
+def _hold_the_playbook(held: ExitStack, preflight: Preflight, experiment: ChaosExperiment,
+                       deps: ChaosDeps, engine: Engine, run_id: str) -> Preflight:
+    """One disruptive run per playbook (drctl/core/exclusive.py): held until the run ends."""
+    try:
+        held.enter_context(exclusive_run(engine.store, deps.playbook.name, run_id, engine.clock,
+                                         engine.identity, exclusive=experiment.exclusive))
+    except Blocked as exc:
+        return preflight.adding(Check(ONE_AT_A_TIME, False, exc.message))
+    detail = "held for this run" if experiment.exclusive else "not taken (exclusive: false)"
+    return preflight.adding(Check(ONE_AT_A_TIME, True, detail))
 
 
 def planned_steps(experiment: ChaosExperiment) -> int:
@@ -93,11 +120,9 @@ def _refused(engine: Engine, run_id: str, preflight: Preflight) -> Outcome:
     return skipped(f"pre-flight refused: {reasons}")
 
 
-def _request(experiment: ChaosExperiment, deps: ChaosDeps) -> ChildRequest:
-    guard = GuardConfig(deps.store_url, guard_alarms(experiment, deps.playbook),
-                        deps.profile)
-    return ChildRequest(experiment.document, guard, experiment.rollback_strategy,
-                        experiment.config_vars, experiment.secret_vars)
+def _request(experiment: ChaosExperiment, stop_alarms: dict[str, list[str]],
+             deps: ChaosDeps) -> ChildRequest:
+    return ChildRequest(experiment, GuardConfig(deps.store_url, stop_alarms, deps.profile))
 
 
 def _finish(engine: Engine, run_id: str, outcome: Outcome,
@@ -106,6 +131,7 @@ def _finish(engine: Engine, run_id: str, outcome: Outcome,
         "verdict": str(outcome.verdict),
         "verdict_reason": outcome.reason,
         "stopped_by": outcome.stop.by if outcome.stop else None,
+        "steady_state_declared": outcome.steady_state_declared,
         "journal": journal,
     }
     engine.emit(run_id, "run_measured", measurement=measurement)

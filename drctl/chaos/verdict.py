@@ -8,18 +8,23 @@ SRE needs to know, in this order of precedence:
     failed    the steady state was not met before the method (the method did not run)
     deviated  the steady state was not met after the method: a weakness was found
     failed    an activity (method or rollback) failed, or chaoslib gave up (`failed`/`aborted`)
-    passed    steady state met before and after, and every activity succeeded
+    passed    steady state met before and after, and every activity succeeded -- or, for an
+              experiment that declares no steady state, every activity succeeded: its reason
+              then says "no steady state declared" (`steady_state_declared: false`)
     skipped   pre-flight refused to start it (decided before chaoslib is involved)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drctl.core.errors import Blocked, DrctlError, NotConfirmed, StepFailed
 from drctl.core.run import RunStatus
+
+if TYPE_CHECKING:  # importing it at run time would import chaoslib
+    from drctl.chaos.experiment import ChaosExperiment
 
 
 class Verdict(StrEnum):
@@ -43,6 +48,8 @@ class Outcome:
     verdict: Verdict
     reason: str
     stop: Stop | None = None
+    # False: it passed with nothing checked before or after -- not evidence, and reports say so.
+    steady_state_declared: bool = True
 
     @property
     def run_status(self) -> RunStatus:
@@ -64,11 +71,23 @@ class Outcome:
         return StepFailed(message)
 
 
-def judge(journal: dict[str, Any] | None, stop: Stop | None) -> Outcome:
+def judge(journal: dict[str, Any] | None, stop: Stop | None,
+          experiment: ChaosExperiment | None = None) -> Outcome:
     """The verdict of a finished chaoslib run. `journal` is None when the experiment's process
-    died before it could hand one back."""
+    died before it could hand one back; `experiment` tells what it declared."""
+    declared = experiment is None or experiment.declares_steady_state
+    outcome = _judge(journal, stop, experiment)
+    if outcome.verdict is Verdict.PASSED and not declared:
+        outcome = Outcome(Verdict.PASSED, "no steady state declared: every activity succeeded, "
+                          "but nothing was checked before or after the method")
+    return replace(outcome, steady_state_declared=declared)
+
+
+def _judge(journal: dict[str, Any] | None, stop: Stop | None,
+           experiment: ChaosExperiment | None) -> Outcome:
     if stop is not None:
-        return Outcome(Verdict.ABORTED, f"{stop.reason}; {_rollbacks_played(journal)}", stop)
+        return Outcome(Verdict.ABORTED, f"{stop.reason}; {_rollbacks_played(journal, experiment)}",
+                       stop)
     if journal is None:
         return Outcome(Verdict.FAILED, "the experiment process ended without a journal")
     if journal.get("status") == "interrupted":
@@ -89,11 +108,18 @@ def judge(journal: dict[str, Any] | None, stop: Stop | None) -> Outcome:
     return Outcome(Verdict.PASSED, "steady state met before and after; every activity succeeded")
 
 
-def _rollbacks_played(journal: dict[str, Any] | None) -> str:
+def _rollbacks_played(journal: dict[str, Any] | None,
+                      experiment: ChaosExperiment | None) -> str:
     if journal is None:
         return "no journal, so whether rollbacks ran is unknown"
     played = journal.get("rollbacks") or []
-    return f"{len(played)} rollback(s) played" if played else "no rollback played"
+    if played:
+        return f"{len(played)} rollback(s) played"
+    strategy = experiment.rollback_strategy if experiment else None
+    if experiment is not None and experiment.rollbacks and strategy in ("default", "never"):
+        return (f"no rollback played: the experiment's rollback strategy {strategy!r} plays "
+                "none when it is stopped (drctl's default, 'always', would)")
+    return "no rollback played"
 
 
 def skipped(reason: str) -> Outcome:
@@ -126,6 +152,9 @@ def last_line(run: dict[str, Any]) -> str:
     return lines[-1] if lines else "no error recorded"
 
 
-def _short(value: Any, limit: int = 80) -> str:
+def _short(value: Any, limit: int = 500) -> str:
+    """A probe's output in a verdict: whole, unless it is long (the journal keeps it all)."""
     text = repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 1]}… ({len(text)} characters; the run's journal has all of it)"

@@ -44,9 +44,13 @@ def run(
 ) -> None:
     """Run EXPERIMENT in its own process, with pre-flight checks and in-run guards.
 
+    The experiment runs with your AWS credentials, and so does every command and Python
+    function it names: read it (or `--dry-run`, which shows each in full) before running it.
+
     Exit codes: 0 passed; 1 deviated or failed; 2 invalid experiment or variables (nothing
-    ran); 3 stopped by the operator (Ctrl-C: rollbacks run; twice: at once); 4 skipped by
-    pre-flight or aborted by a guard or the kill switch.
+    ran); 3 stopped by the operator (Ctrl-C, SIGTERM or SIGHUP: rollbacks run; a second
+    Ctrl-C: at once); 4 skipped by pre-flight (kill switch, guard alarm, another disruptive run
+    of the playbook …) or aborted by a guard or the kill switch.
     """
     _need_chaoslib()
     from drctl.chaos.experiment import load_chaos_experiment
@@ -58,14 +62,15 @@ def run(
     loaded = load_chaos_experiment(experiment, var, var_file)
     deps = ChaosDeps(app.aws, load_playbook(playbook), app.store_url, app.profile)
     if dry_run:
-        _show_plan(app, plan_chaos(loaded, deps, app.store, app.clock.now()).to_dict())
+        _show_plan(app, plan_chaos(loaded, deps, app.store, app.clock.now(),
+                                     app.identity).to_dict())
         return
     result = run_chaos(loaded, deps, app.engine([ProgressRenderer(app.console),
                                                  after_run(app, deps.playbook)]))
     _show_result(app, result)
     error = result.outcome.error()
-    if error is not None:
-        raise error
+    if error is not None:  # its reason is shown once, with the run: exit with its code only
+        raise typer.Exit(error.exit_code)
 
 
 def _need_chaoslib() -> None:
@@ -85,11 +90,12 @@ def _show_plan(app: Application, plan: dict[str, Any]) -> None:
         for part in ("steady_state_probes", "method", "rollbacks"):
             for activity in plan[part]:
                 console.print(f"  {part:20} {activity['type']:6} {escape(str(activity['name']))}"
-                              f"  [dim]{escape(str(activity['target']))}[/]")
+                              f"\n      runs: {escape(activity['runs'])}")
         for check in plan["preflight"]["checks"]:
             mark = "[green]✓[/]" if check["passed"] else "[red]✗[/]"
             console.print(f"  pre-flight {mark} {check['name']}: {escape(check['detail'])}")
-        console.print("[dim]nothing was run[/]")
+        console.print("[dim]nothing was run; a run would execute the commands above with your "
+                      "AWS credentials[/]")
     if not plan["preflight"]["passed"]:
         raise Blocked("pre-flight would refuse this experiment now")
 
@@ -100,8 +106,9 @@ def _show_result(app: Application, result: ChaosResult) -> None:
         return
     render_run(app.console, result.run)
     colour = {"passed": "green", "deviated": "yellow"}.get(result.outcome.verdict, "red")
-    app.console.print(f"verdict: [bold {colour}]{result.outcome.verdict}[/] — "
-                      f"{escape(result.outcome.reason)}")
+    # A failed run's reason is its error, which render_run has just printed.
+    reason = "" if result.run.error else f" — {escape(result.outcome.reason)}"
+    app.console.print(f"verdict: [bold {colour}]{result.outcome.verdict}[/]{reason}")
 
 
 @chaos_app.command("list")
@@ -126,6 +133,8 @@ def list_(
     for entry in entries:
         last = entry.last_run or {}
         title = escape(entry.title or f"[invalid] {entry.problem}")
+        if entry.needs_env:
+            title += escape(f"\nneeds {', '.join(entry.needs_env)} (not set in this shell)")
         table.add_row(f"{escape(entry.path)}\n[dim]{title}[/]", entry.scope or "-",
                       ", ".join(entry.target_regions) or "-",
                       str(last.get("verdict") or "-"), str(last.get("started_at") or "-"))

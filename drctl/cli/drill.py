@@ -88,8 +88,11 @@ def drill(
     else:
         for run in outcome.runs:
             render_drill(app.console, run)
+    for failure in outcome.failures:
+        if failure.run_id is None:  # refused before its run started (another disruptive run)
+            _error_line(failure)
     error = outcome.error()
-    if error is not None:  # already shown: in each run's `error`, or as a refusal above
+    if error is not None:  # shown once: in a run's `error`, or as an error line
         raise typer.Exit(error.exit_code)
 
 

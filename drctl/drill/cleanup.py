@@ -118,9 +118,11 @@ class Cleanup:
 
 
 class CleanupFailed(DrctlError):
-    def __init__(self, report: CleanupReport) -> None:
-        left = [f"{e['type']} {e['name']} ({e['region']}): {e.get('error') or e.get('reason')}"
-                for e in report.failed + report.refused]
-        super().__init__("cleanup incomplete: " + "; ".join(left),
+    def __init__(self, report: CleanupReport, left: list[dict[str, Any]] | None = None) -> None:
+        left = left or []
+        lines = [f"{e['type']} {e['name']} ({e['region']}): {e.get('error') or e.get('reason')}"
+                 for e in report.failed + report.refused + left]
+        super().__init__("cleanup incomplete: " + "; ".join(lines),
                          hint="run `drctl drill cleanup` to retry")
         self.report = report
+        self.left = left

@@ -15,6 +15,7 @@ from typing import Any
 MANAGED_BY_TAG = "drctl:managed-by"
 MANAGED_BY = "drctl-drill"
 RUN_TAG = "drctl:drill"
+DRILL_TAG_KEYS = (MANAGED_BY_TAG, RUN_TAG)
 
 DYNAMODB_TABLE = "dynamodb-table"
 RDS_INSTANCE = "rds-instance"

@@ -13,6 +13,7 @@ from typing import Any
 from drctl.core.clock import iso
 from drctl.core.engine import Engine, new_run_id
 from drctl.core.errors import DrctlError, InvalidInput, NotConfirmed
+from drctl.core.exclusive import exclusive_run
 from drctl.core.run import Run
 from drctl.core.step import Change, Step, StepContext, StepPolicy
 from drctl.drill import dynamodb_steps, rds_steps
@@ -84,6 +85,14 @@ def run_drill(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, engine: En
     steps = build_steps(spec, point, deps, state, run_id)
     params = {**spec.params(), "recovery_point": _describe(point),
               "drill_resource": drill_name(spec.target.resource, run_id)}
+    # One disruptive run per playbook (drctl/core/exclusive.py): a drill restoring while an
+    # experiment degrades the estate would measure the experiment. Blocked: nothing is started.
+    with exclusive_run(engine.store, spec.playbook, run_id, engine.clock, engine.identity):
+        return _execute(spec, steps, state, run_id, params, deps, engine)
+
+
+def _execute(spec: DrillSpec, steps: list[Step], state: DrillState, run_id: str,
+             params: dict[str, Any], deps: DrillDeps, engine: Engine) -> Run:
     engine.start("drill", params, run_id=run_id)
     # Cleanup runs whatever happened (a failed validation, Ctrl-C, SIGTERM): the engine's
     # `always` steps; a SIGKILL skips it, which is what `drctl drill cleanup` is for.

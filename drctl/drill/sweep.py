@@ -8,7 +8,7 @@ The sweep is journaled as a run of kind `drill-cleanup`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from drctl.aws.estate import Aws
@@ -20,6 +20,7 @@ from drctl.core.run import Run, RunStatus
 from drctl.core.step import Change, StepContext, StepPolicy
 from drctl.drill.cleanup import CleanupFailed, CleanupReport, delete
 from drctl.drill.resources import (
+    DRILL_TAG_KEYS,
     DYNAMODB_TABLE,
     RDS_INSTANCE,
     RDS_SNAPSHOT,
@@ -29,6 +30,9 @@ from drctl.drill.resources import (
 )
 from drctl.playbook.schema import Playbook
 from drctl.store.base import Store, list_runs, load_run
+
+# A table's CreationDateTime comes from AWS, a run's start from this host's clock.
+CLOCK_SKEW = timedelta(minutes=2)
 
 # Drill tables are named `<table>-drill-<run>`: only those are worth a ListTagsOfResource call.
 _NAME_MARK = "-drill-"
@@ -86,27 +90,47 @@ class Sweep:
                 continue
             ctx.report(f"deleting {resource.describe()} of drill {run_id}")
             delete(self.aws, resource, None, report)
-        skipped += self._untagged_leftovers({r.name for r, _ in found})
-        if report.failed:
-            raise CleanupFailed(report)
+        left = self._untagged_leftovers({r.name for r, _ in found}, report)
+        if report.failed or report.refused or left:
+            raise CleanupFailed(report, left)
         return {"cleanup": report.to_dict(), "skipped": skipped, "regions": self.regions}
 
-    def _untagged_leftovers(self, tagged: set[str]) -> list[dict[str, Any]]:
-        """DynamoDB tables of interrupted drills in this journal that carry no tags (killed
-        between the restore, which takes no tags, and the tagging). Never deleted on a name
-        alone -- reported, so nobody pays for them unknowingly."""
-        leftovers = []
+    def _untagged_leftovers(self, tagged: set[str], report: CleanupReport
+                            ) -> list[dict[str, Any]]:
+        """DynamoDB tables of this journal's drills that carry no drill tags: DynamoDB restores
+        take none, so a drill killed between the restore and the tagging leaves one. The
+        journal holds the exact name; a table of that name created after its drill started and
+        carrying no foreign tags is that drill's, and is deleted. Anything else is reported,
+        every time, until it is gone."""
+        left = []
         for run in list_runs(self.store, "drill", limit=1000):
             name, region = run.params.get("drill_resource"), run.params.get("restore_region")
-            if (run.effective_status is not RunStatus.INTERRUPTED or not name or not region
-                    or name in tagged or not str(run.params.get("target", "")).startswith(
-                        "dynamodb:")):
+            if (not name or not region or name in tagged
+                    or not str(run.params.get("target", "")).startswith("dynamodb:")
+                    or run.effective_status in (RunStatus.RUNNING, RunStatus.WAITING)):
                 continue
-            if self.aws.dynamodb_restore(str(region)).exists(str(name)):
-                leftovers.append({"type": DYNAMODB_TABLE, "region": region, "name": name,
-                                  "run_id": run.run_id, "reason": "untagged (the drill was "
-                                  "killed before tagging it): check it and delete it by hand"})
-        return leftovers
+            reason = self._claim(Resource(DYNAMODB_TABLE, str(region), str(name)), run, report)
+            if reason:
+                left.append({"type": DYNAMODB_TABLE, "region": region, "name": name,
+                             "run_id": run.run_id, "reason": reason})
+        return left
+
+    def _claim(self, table: Resource, run: Run, report: CleanupReport) -> str | None:
+        """Delete the drill's untagged table; the reason it was left, or None."""
+        ddb = self.aws.dynamodb_restore(table.region)
+        if not ddb.exists(table.name):
+            return None
+        state = ddb.table(table.name)
+        if state.created_at is None or run.started_at is None or \
+                state.created_at < run.started_at - CLOCK_SKEW:
+            return (f"created before its drill {run.run_id} started: not that drill's table; "
+                    "check it and delete it by hand")
+        foreign = {k: v for k, v in ddb.tags(state.arn).items() if k not in DRILL_TAG_KEYS}
+        if foreign:
+            return (f"carries tags drctl did not put there ({', '.join(sorted(foreign))}): "
+                    "check it and delete it by hand")
+        delete(self.aws, table, run.run_id, report, claim=True)
+        return None
 
     def _in_use(self, run_id: str) -> str | None:
         """Why the drill's resources must be left alone, or None to delete them."""

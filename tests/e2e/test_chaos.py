@@ -144,10 +144,15 @@ def database_was_rebooted(aws: ClientFactory, sandbox: SandboxInfo, run: dict[st
 def faults_were_cleared(aws: ClientFactory, sandbox: SandboxInfo, run: dict[str, Any]) -> None:
     injected = run["journal"]["run"][0]["output"]
     assert injected["error_rate"] == 0.1 and injected["throttle"]["dynamodb"] == 5.0
+    assert run["journal"]["run"][1]["output"] == {"heartbeat_reads": 25, "alarm_reads": 25}
     faults = manager.ground_truth(sandbox.state_dir)["faults"]
     assert (faults["error_rate"], faults["latency_ms"], faults["throttle"]) == (0.0, 0.0, {})
+    # The sandbox's own counters: the faults it names were really met, and absorbed.
+    met = {k: faults["injected"][k] - INJECTED_BEFORE[k] for k in faults["injected"]}
+    assert met["throttled"] >= 5 and met["errors"] >= 1 and met["delayed"] >= 50, met
 
 
+INJECTED_BEFORE: dict[str, int] = {}  # the sandbox's fault counters before the experiment
 EFFECTS = {"ecs-task-loss.json": task_was_replaced, "asg-worker-stop.json": workers_were_restarted,
            "rds-reboot-failover.json": database_was_rebooted,
            "api-throttling.yaml": faults_were_cleared}
@@ -161,6 +166,7 @@ def test_every_shipped_experiment_is_checked_here() -> None:
 def test_a_shipped_experiment_passes_and_is_recorded(cli: Cli, aws: ClientFactory,
                                                      sandbox: SandboxInfo, name: str) -> None:
     wait_for_replicated_heartbeat(aws, timeout=20)
+    INJECTED_BEFORE.update(manager.ground_truth(sandbox.state_dir)["faults"]["injected"])
 
     code, run, stderr = run_json(cli, f"experiments/{name}")
 
@@ -249,6 +255,48 @@ def test_ctrl_c_stops_the_experiment_and_plays_its_rollbacks(cli: Cli, tmp_path:
     assert [r["activity"]["name"] for r in run["journal"]["run"]] == ["scale-api-to-two"]
     assert [r["status"] for r in run["journal"]["rollbacks"]] == ["succeeded"]
     assert api_desired(aws) == 1
+
+
+def shell_action(name: str, script: str) -> dict[str, Any]:
+    return {"type": "action", "name": name,
+            "provider": {"type": "process", "path": "sh", "arguments": ["-c", script]}}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_stops_the_experiment_like_ctrl_c(cli: Cli, tmp_path: Path,
+                                                            signum: int) -> None:
+    pidfile = tmp_path / "sleep.pid"
+    path = write(tmp_path, experiment(
+        method=[shell_action("long-command", f"sleep 60 & echo $! > {pidfile}; wait")],
+        rollbacks=[shell_action("mark-rolled-back", f"touch {tmp_path / 'rolled-back'}")]))
+    process = _start(cli, path)
+    try:
+        _wait_for_step(cli, "method: long-command")
+        process.send_signal(signum)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        _stop(process)
+    run = json.loads(out)
+
+    assert (process.returncode, run["verdict"], run["stopped_by"]) == (3, "aborted", "operator")
+    assert signal.Signals(signum).name in run["verdict_reason"]
+    steps = {s["name"]: s["status"] for s in cli.json("runs", "show", run["run_id"])["steps"]}
+    assert steps["rollback: mark-rolled-back"] == "succeeded"
+    assert (tmp_path / "rolled-back").exists()
+    sleeper = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{sleeper}").exists() and "Z" not in _state(sleeper) and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{sleeper}").exists() or _state(sleeper) == "Z", \
+        "the experiment's `sleep` outlived it"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "Z"
 
 
 # -- pre-flight ----------------------------------------------------------------------------

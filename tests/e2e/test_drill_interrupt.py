@@ -140,34 +140,56 @@ def make_decoys(ddb: Any) -> list[str]:
     return list(DECOYS)
 
 
-def test_an_untagged_leftover_of_a_killed_drill_is_reported_not_deleted(
-    cli: Cli, aws: ClientFactory
-) -> None:
-    """A drill killed between the restore (DynamoDB restores take no tags) and its tagging
-    leaves an untagged table: the sweep names it, and leaves it to a person."""
+def journal_drill(cli: Cli, run_id: str, table: str, aborted: bool = False) -> None:
+    """A drill of this journal whose process is gone (killed), or that `runs abort` ended."""
     from datetime import UTC, datetime
 
     from drctl.core.events import Event
     from drctl.store.sqlite import SqliteStore
 
-    ddb = aws.client("dynamodb", "us-east-1")
-    name = "roadtrip-pois-drill-killed0"
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}])
     journal = SqliteStore(cli.state_dir / "journal.db")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
-    journal.append(Event("dr-20260101T000000-killed", "run_started", datetime.now(UTC), data={
+    journal.append(Event(run_id, "run_started", datetime.now(UTC), data={
         "kind": "drill", "user": "alice", "host": socket.gethostname(),
         "pid": int(dead.stdout), "params": {"target": "dynamodb:roadtrip-pois",
                                             "restore_region": "us-east-1",
-                                            "drill_resource": name}}))
+                                            "drill_resource": table}}))
+    if aborted:
+        journal.append(Event(run_id, "run_finished", datetime.now(UTC),
+                             data={"status": "aborted", "error": "aborted: runs abort"}))
     journal.close()
+
+
+def create_table(ddb: Any, name: str, tags: dict[str, str] | None = None) -> None:
+    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                     Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()])
+
+
+def test_an_untagged_table_of_a_killed_or_aborted_drill_is_deleted_by_its_journaled_name(
+    cli: Cli, aws: ClientFactory
+) -> None:
+    """A drill killed between the restore (DynamoDB restores take no tags) and its tagging
+    leaves an untagged table; the journal holds its exact name. Cleanup deletes it -- also
+    after `runs abort` -- and reports, exiting 1 until it is gone, one that carries tags
+    drctl did not put there."""
+    ddb = aws.client("dynamodb", "us-east-1")
+    killed, aborted, foreign = (f"roadtrip-pois-drill-{n}" for n in ("kill00", "abrt00", "frgn00"))
+    journal_drill(cli, "dr-20260101T000000-kill00", killed)
+    journal_drill(cli, "dr-20260101T000000-abrt00", aborted, aborted=True)
+    journal_drill(cli, "dr-20260101T000000-frgn00", foreign)
+    create_table(ddb, killed)
+    create_table(ddb, aborted)
+    create_table(ddb, foreign, {"owner": "alice"})
     try:
-        swept = cli.json("drill", "cleanup")
-        assert name in ddb.list_tables()["TableNames"]
-        [entry] = [s for s in swept["skipped"] if s["name"] == name]
-        assert "untagged" in entry["reason"] and entry["run_id"] == "dr-20260101T000000-killed"
+        for _ in range(2):  # reported on every sweep while it is there
+            swept = cli("drill", "cleanup")
+            assert swept.returncode == 1, swept.stdout + swept.stderr
+            assert foreign in swept.stderr and "owner" in swept.stderr
+        tables = ddb.list_tables()["TableNames"]
+        assert killed not in tables and aborted not in tables and foreign in tables
     finally:
-        ddb.delete_table(TableName=name)
+        ddb.delete_table(TableName=foreign)
+    assert cli("drill", "cleanup").returncode == 0

@@ -116,3 +116,56 @@ def test_an_unknown_strategy_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=r"rollbacks\.strategy"):
         load_chaos_experiment(write(
             tmp_path, experiment(runtime={"rollbacks": {"strategy": "sometimes"}})))
+
+
+def test_the_regions_an_experiment_acts_in_are_derived_not_trusted(tmp_path: Path) -> None:
+    """A region-scope experiment declaring us-west-2 but configured for us-east-1 acts in
+    us-east-1: refused, exit 2."""
+    lying = experiment(extensions=[{"name": "drctl", "scope": "region",
+                                    "target_regions": ["us-west-2"]}])
+    lying["configuration"]["aws_region"] = "us-east-1"
+
+    with pytest.raises(InvalidInput) as refused:
+        load_chaos_experiment(write(tmp_path, lying))
+
+    assert "acts in us-east-1" in refused.value.message and refused.value.exit_code == 2
+
+
+def test_an_activitys_region_argument_counts_as_a_region_it_acts_in(tmp_path: Path) -> None:
+    document = experiment(extensions=[{"name": "drctl", "target_regions": ["us-west-2"]}])
+    document["method"][0]["provider"] = {
+        "type": "python", "module": "drctl.chaos.probes", "func": "heartbeat_age",
+        "arguments": {"table": "t", "writer": "w", "region": "eu-west-1"}}
+
+    with pytest.raises(InvalidInput, match="acts in eu-west-1"):
+        load_chaos_experiment(write(tmp_path, document))
+    document["extensions"][0]["target_regions"] = ["us-west-2", "eu-west-1"]
+    assert load_chaos_experiment(write(tmp_path, document)).target_regions == (
+        "us-west-2", "eu-west-1")
+
+
+def test_without_aws_region_the_environments_region_is_where_it_acts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    document = experiment()
+    del document["configuration"]["aws_region"]
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-south-1")
+
+    assert load_chaos_experiment(write(tmp_path, document)).acting_regions == ("ap-south-1",)
+
+
+def test_an_unset_environment_variable_is_named(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from drctl.chaos.catalog import list_experiments
+    from drctl.store.memory import MemoryStore
+
+    monkeypatch.delenv("DRCTL_TEST_UNSET_URL", raising=False)
+    document = experiment()
+    document["configuration"]["url"] = {"type": "env", "key": "DRCTL_TEST_UNSET_URL"}
+    path = write(tmp_path, document)
+
+    with pytest.raises(InvalidInput, match="DRCTL_TEST_UNSET_URL, which are not set"):
+        load_chaos_experiment(path)
+    [entry] = list_experiments(tmp_path, MemoryStore())
+    assert entry.problem is None and entry.needs_env == ["DRCTL_TEST_UNSET_URL"]
+    assert entry.title == "t" and entry.to_dict()["valid"] is True

@@ -15,6 +15,7 @@ from drctl.chaos.operator_stop import InterruptiblePauses, OperatorStop
 @dataclass
 class Phase:
     armed: bool = True
+    stop: object = None
 
 
 def stop(graceful: bool = False, hard: bool = False) -> OperatorStop:
@@ -58,3 +59,14 @@ def test_a_hard_stop_cuts_everything_without_rollbacks() -> None:
 
 def test_other_time_functions_are_the_real_ones() -> None:
     assert InterruptiblePauses(stop(), Phase()).monotonic is time.monotonic
+
+
+def test_a_halt_or_stop_alarm_ends_a_pause_like_a_graceful_stop() -> None:
+    phase = Phase()
+    threading.Timer(0.1, lambda: setattr(phase, "stop", "kill switch engaged")).start()
+    began = time.monotonic()
+
+    with pytest.raises(SystemExit) as exit_:
+        InterruptiblePauses(stop(), phase).sleep(30)
+
+    assert exit_.value.code == 20 and time.monotonic() - began < 2

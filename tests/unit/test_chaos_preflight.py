@@ -51,7 +51,9 @@ def chaos(**guard: Any) -> ChaosExperiment:
 
 def refusals(store: MemoryStore, aws: Any, experiment: ChaosExperiment | None = None
              ) -> dict[str, str]:
-    result = run_preflight(experiment or chaos(), PLAYBOOK, store, aws, T0)
+    experiment = experiment or chaos()
+    result = run_preflight(experiment, guard_alarms(experiment, PLAYBOOK), PLAYBOOK, store, aws,
+                           T0)
     return {check.name: check.detail for check in result.refusals}
 
 

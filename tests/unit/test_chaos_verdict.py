@@ -131,3 +131,40 @@ def test_skipped_is_blocked_exit_4() -> None:
     assert outcome.run_status is RunStatus.ABORTED
     error = outcome.error()
     assert isinstance(error, Blocked) and error.exit_code == 4
+
+
+def loaded(document: dict[str, Any]) -> Any:
+    from drctl.chaos.experiment import ChaosExperiment
+    from drctl.chaos.extension import GuardRails
+
+    return ChaosExperiment("e.json", document, GuardRails(), ())
+
+
+def test_a_pass_without_a_steady_state_says_so() -> None:
+    no_hypothesis = loaded({"title": "t", "method": [{"name": "a0"}]})
+
+    outcome = judge(journal(before=None, after=None, method=["succeeded"]), None, no_hypothesis)
+
+    assert outcome.verdict is Verdict.PASSED and outcome.error() is None
+    assert outcome.reason.startswith("no steady state declared")
+    assert outcome.steady_state_declared is False
+
+
+def test_a_stop_under_the_default_rollback_strategy_says_why_no_rollback_ran() -> None:
+    default = loaded({"title": "t", "runtime": {"rollbacks": {"strategy": "default"}},
+                      "rollbacks": [{"name": "restore"}]})
+
+    outcome = judge(journal(status="interrupted", method=["succeeded"]),
+                    Stop("kill_switch", "chaos halted by sre"), default)
+
+    assert outcome.verdict is Verdict.ABORTED
+    assert "no rollback played: the experiment's rollback strategy 'default'" in outcome.reason
+
+
+def test_a_long_probe_output_is_not_cut_at_80_characters() -> None:
+    failing = journal(after=False)
+    failing["steady_states"]["after"]["probes"][0]["output"] = "x" * 300
+
+    outcome = judge(failing, None)
+
+    assert "x" * 300 in outcome.reason

@@ -47,3 +47,25 @@ def test_the_lock_is_released_when_the_run_raises() -> None:
     with pytest.raises(RuntimeError), exclusive_run(store, "roadtrip", "dr-1", clock, ME):
         raise RuntimeError("step crashed")
     assert store.lock(lock_name("roadtrip")) is None
+
+
+def test_a_drill_is_not_started_while_another_disruptive_run_holds_the_playbook() -> None:
+    from typing import Any, cast
+
+    from drctl.core.engine import Engine
+    from drctl.drill.preflight import RecoveryPoint
+    from drctl.drill.runner import run_drill
+    from drctl.drill.spec import DrillDeps, DrillSpec
+    from drctl.playbook.schema import DrillTarget
+
+    store, clock = MemoryStore(), FakeClock()
+    chaos = LockHolder(lock_name("roadtrip"), "ch-live", ME.user, ME.host, ME.pid, clock.now())
+    store.acquire_lock(chaos)
+    target = DrillTarget.model_validate({"target": "dynamodb:t", "region": "us-east-1"})
+    spec = DrillSpec(target, "pitr", None, 0.0, 3600.0, 900.0, "roadtrip")
+    deps = DrillDeps(cast(Any, None), clock, lambda argv, env, timeout: (0, ""))
+
+    with pytest.raises(Blocked, match="ch-live"):
+        run_drill(spec, RecoveryPoint("pitr", "t", None), deps, Engine(store, clock, identity=ME))
+
+    assert store.run_ids("drill") == []

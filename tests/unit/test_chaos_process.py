@@ -1,0 +1,111 @@
+"""The experiment process, driven through the interruption port -- no sandbox, no signal
+handler: a stop requested from another thread rolls the experiment back, a halt ends a long
+pause within about a second, and nothing the experiment started outlives it.
+
+These spawn a real experiment process (chaoslib), so each takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from drctl.chaos import kill_switch
+from drctl.chaos.child import ChildRequest
+from drctl.chaos.experiment import ChaosExperiment
+from drctl.chaos.extension import GuardRails
+from drctl.chaos.guard import GuardConfig
+from drctl.chaos.process import ChildResult, run_in_child
+from drctl.core.interrupt import Interruption
+from drctl.store.sqlite import SqliteStore
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def shell(name: str, script: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "action", "name": name, **extra,
+            "provider": {"type": "process", "path": "sh", "arguments": ["-c", script]}}
+
+
+def experiment(tmp: Path, method: list[dict[str, Any]]) -> ChaosExperiment:
+    rollback = shell("mark-rolled-back", f"date +%s.%N > {tmp / 'rolled-back'}")
+    document = {"title": "t", "description": "d", "method": method, "rollbacks": [rollback]}
+    return ChaosExperiment(str(tmp / "e.json"), document, GuardRails(), ())
+
+
+def start(tmp: Path, exp: ChaosExperiment, port: Interruption) -> tuple[threading.Thread,
+                                                                        list[ChildResult]]:
+    """run_in_child on a worker thread, as a controller would run it."""
+    results: list[ChildResult] = []
+    request = ChildRequest(exp, GuardConfig(f"sqlite://{tmp / 'journal.db'}"))
+    worker = threading.Thread(target=lambda: results.append(
+        run_in_child(request, lambda kind, data: None, port)))
+    worker.start()
+    return worker, results
+
+
+def wait_for(path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists() or not path.read_text().strip():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def test_a_stop_from_another_thread_rolls_back_and_stops_what_the_experiment_started(
+    tmp_path: Path,
+) -> None:
+    pidfile = tmp_path / "sleep.pid"
+    exp = experiment(tmp_path, [shell("long-command",
+                                      f"sleep 60 & echo $! > {pidfile}; wait")])
+    port = Interruption()
+    worker, results = start(tmp_path, exp, port)
+    wait_for(pidfile)
+    sleeper = int(pidfile.read_text())
+
+    port.request_stop("controller shutdown")
+    worker.join(timeout=60)
+
+    assert not worker.is_alive() and len(results) == 1
+    result = results[0]
+    assert result.stop is not None and result.stop.by == "operator"
+    assert "controller shutdown" in result.stop.reason
+    assert result.journal is not None and result.journal["status"] == "interrupted"
+    assert [r["status"] for r in result.journal["rollbacks"]] == ["succeeded"]
+    assert (tmp_path / "rolled-back").exists()
+    deadline = time.monotonic() + 5
+    while alive(sleeper) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(sleeper), "the experiment's `sleep` outlived it"
+
+
+def test_the_kill_switch_ends_a_long_pause_within_about_a_second(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    exp = experiment(tmp_path, [shell("poke", f"touch {started}", pauses={"after": 30})])
+    store = SqliteStore(tmp_path / "journal.db")
+    worker, results = start(tmp_path, exp, Interruption())
+    wait_for_file = time.monotonic() + 60
+    while not started.exists():
+        assert time.monotonic() < wait_for_file
+        time.sleep(0.05)
+    time.sleep(0.5)  # well inside the 30 s pause
+
+    halted_at = time.time()
+    kill_switch.engage(store, "INC-7: stop all chaos", datetime.now(UTC))
+    worker.join(timeout=60)
+    store.close()
+
+    result = results[0]
+    assert result.stop is not None and result.stop.by == "kill_switch"
+    assert result.journal is not None
+    rolled_back_at = float((tmp_path / "rolled-back").read_text())
+    latency = rolled_back_at - halted_at
+    assert latency < 3.0, f"the halt took {latency:.2f}s to stop a 30 s pause"
