@@ -341,6 +341,7 @@ def test_an_unfinished_failover_skips_the_experiment(cli: Cli) -> None:
 def test_region_scope_chaos_against_the_only_serving_region_is_refused(
         cli: Cli, tmp_path: Path) -> None:
     document = experiment(method=[])
+    document["configuration"]["aws_region"] = "us-east-1"
     document["extensions"] = [{"name": "drctl", "scope": "region",
                                "target_regions": ["us-east-1"]}]
     path = write(tmp_path, document)
@@ -349,7 +350,11 @@ def test_region_scope_chaos_against_the_only_serving_region_is_refused(
 
     assert (code, run["verdict"]) == (4, "skipped")
     assert "us-east-1 is the only region serving api.roadcopilot.com" in run["verdict_reason"]
-    document["extensions"][0]["target_regions"] = ["us-west-2"]  # the standby: allowed
+    # Declaring the standby while acting in the serving region is refused, not believed.
+    document["extensions"][0]["target_regions"] = ["us-west-2"]
+    lying = cli("chaos", "run", write(tmp_path, document), "--dry-run")
+    assert lying.returncode == 2 and "acts in us-east-1" in " ".join(lying.stderr.split())
+    document["configuration"]["aws_region"] = "us-west-2"  # the standby: allowed
     assert cli.json("chaos", "run", write(tmp_path, document), "--dry-run")["preflight"][
         "passed"] is True
 
@@ -428,7 +433,7 @@ def _start(cli: Cli, path: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for_step(cli: Cli, step: str, timeout: float = 30) -> None:
+def _wait_for_step(cli: Cli, step: str, timeout: float = 120) -> None:
     """Until the newest chaos run in the test's journal has started `step`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
