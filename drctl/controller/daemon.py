@@ -113,8 +113,10 @@ class Daemon:
         leading = leadership.step(now)
         if self.parts.metrics is not None:
             self.parts.metrics.is_leader.set(1.0 if leading else 0.0)
-        if leading and not was and self.parts.on_elected is not None:
-            self.parts.on_elected()
+        if leading and not was:
+            self.parts.scheduler.forget()
+            if self.parts.on_elected is not None:
+                self.parts.on_elected()
         return leading
 
     def _schedules(self) -> datetime:
@@ -165,6 +167,7 @@ class Daemon:
             log.exception("controller_loop_crashed")
             raise
         finally:
+            self.parts.scheduler.flush()
             self.parts.executor.shutdown(wait=True)  # no new runs; the ones in progress end
             if self.parts.leadership is not None:
                 self.parts.leadership.release()

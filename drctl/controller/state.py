@@ -60,9 +60,11 @@ class ScheduleState:
         self.store = store
 
     def job_state(self, key: str) -> JobState:
+        return JobState(self.cursor(key), self.paused(key) is not None)
+
+    def cursor(self, key: str) -> datetime | None:
         raw = self.store.get_setting(CURSOR + key)
-        cursor = parse_iso(raw) if raw else None
-        return JobState(cursor, self.paused(key) is not None)
+        return parse_iso(raw) if raw else None
 
     def save_cursor(self, key: str, cursor: datetime) -> None:
         self.store.put_setting(CURSOR + key, iso(cursor))
