@@ -7,17 +7,13 @@ sharing that store sees the same switch.
 
 from __future__ import annotations
 
-import getpass
 import json
-import socket
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any
 
 from drctl.core.clock import iso
 from drctl.core.engine import Engine
 from drctl.core.errors import InvalidInput
-from drctl.core.run import RunStatus
 from drctl.store.base import Store
 
 SETTING = "chaos.kill_switch"
@@ -37,19 +33,26 @@ class KillSwitch:
         return asdict(self)
 
 
-def engage(store: Store, reason: str, now: datetime) -> KillSwitch:
-    """Halt all chaos. Engaging it again replaces the reason (the latest word counts)."""
+def engage(engine: Engine, reason: str) -> KillSwitch:
+    """Halt all chaos, as the engine's identity; journaled (a `kill-switch` run) through the
+    engine, so every subscriber sees it. Engaging it again replaces the reason (the latest
+    word counts)."""
     if not reason.strip():
         raise InvalidInput("halting chaos needs a --reason")
-    switch = KillSwitch(reason.strip(), getpass.getuser(), socket.gethostname(), iso(now) or "")
-    store.put_setting(SETTING, json.dumps(switch.to_dict()))
+    me = engine.identity
+    switch = KillSwitch(reason.strip(), me.user, me.host, iso(engine.clock.now()) or "")
+    engine.store.put_setting(SETTING, json.dumps(switch.to_dict()))
+    engine.note("kill-switch", {"action": "halt", **switch.to_dict()})
     return switch
 
 
-def release(store: Store) -> KillSwitch | None:
-    """Allow chaos again. Returns the switch that was engaged, or None."""
-    previous = engaged(store)
-    store.put_setting(SETTING, None)
+def release(engine: Engine) -> KillSwitch | None:
+    """Allow chaos again (journaled as for `engage`). Returns the switch that was engaged,
+    or None."""
+    previous = engaged(engine.store)
+    engine.store.put_setting(SETTING, None)
+    engine.note("kill-switch", {"action": "resume", "by": engine.identity.user,
+                                "released": previous.to_dict() if previous else None})
     return previous
 
 
@@ -63,10 +66,3 @@ def engaged(store: Store) -> KillSwitch | None:
     except (ValueError, TypeError):
         return KillSwitch(f"unreadable kill switch setting {raw!r}", "?", "?", "?")
 
-
-def journal(engine: Engine, action: str, details: dict[str, Any]) -> str:
-    """Record a halt or resume in the journal (kind `kill-switch`): who stopped chaos, when
-    and why is part of the audit trail, next to the runs it stopped."""
-    run_id = engine.start("kill-switch", {"action": action, **details})
-    engine.emit(run_id, "run_finished", status=str(RunStatus.SUCCEEDED))
-    return run_id

@@ -20,8 +20,8 @@ def _decide(ctx: typer.Context, run_id: str, approve: bool, reason: str, json_ou
     else:
         playbook = load_playbook(str(run.params.get("playbook_path", "")))
         allow_self = playbook.confirmation.allow_self_approval
-    person = current_person(app.aws)
-    event = decide(app.store, app.clock, run.run_id, person, approve=approve, reason=reason,
+    person = current_person(app.aws, app.identity)
+    event = decide(app.engine([]), run.run_id, person, approve=approve, reason=reason,
                    allow_self=allow_self)
     if json_out:
         print_json({"run_id": run.run_id, "decision": event.type, "by": person.to_dict(),

@@ -6,7 +6,6 @@ commands that run or read experiments, so the rest of drctl works without it.
 
 from __future__ import annotations
 
-import getpass
 import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,8 +149,7 @@ def halt(
     """Engage the kill switch: no experiment starts, running ones stop at their next
     activity (rollbacks played)."""
     app = app_of(ctx)
-    switch = kill_switch.engage(app.store, reason, app.clock.now())
-    kill_switch.journal(app.engine([]), "halt", switch.to_dict())
+    switch = kill_switch.engage(app.engine([]), reason)
     if json_out:
         print_json({"halted": True, **switch.to_dict()})
     else:
@@ -163,9 +161,7 @@ def halt(
 def resume(ctx: typer.Context, json_out: bool = JsonOpt) -> None:
     """Release the kill switch."""
     app = app_of(ctx)
-    previous = kill_switch.release(app.store)
-    kill_switch.journal(app.engine([]), "resume", {
-        "by": getpass.getuser(), "released": previous.to_dict() if previous else None})
+    previous = kill_switch.release(app.engine([]))
     if json_out:
         print_json({"halted": False, "released": previous.to_dict() if previous else None})
     elif previous:

@@ -9,7 +9,6 @@ import typer
 from drctl.cli.options import JsonOpt, app_of
 from drctl.cli.output import emit, render_run_summary
 from drctl.cli.render import print_json, render_run, render_runs
-from drctl.core.abort import abort_run
 from drctl.core.errors import InvalidInput
 from drctl.store.base import list_runs, load_run
 
@@ -80,11 +79,12 @@ def abort(
 ) -> None:
     """End an unfinished run on purpose (e.g. an interrupted failover you will not resume).
 
-    Refused (exit 4) while the run's process is alive; a process on another host cannot be
-    checked, so --force says it is gone. The run's lock is released.
+    Refused (exit 4) while the run's process is alive (its pid on this host, or a lease it
+    still renews); a process on another host that holds no lease cannot be checked, so --force
+    says it is gone. The run's locks and lease are released.
     """
     app = app_of(ctx)
-    run = abort_run(app.store, app.clock, run_id, reason, force)
+    run = app.engine([]).abort(run_id, reason, force=force)
     if json_out:
         print_json(run.to_dict())
     else:

@@ -136,13 +136,23 @@ def playbook(ctx: typer.Context) -> None:
 
 
 @sandbox_app.command("env")
-def env(ctx: typer.Context) -> None:
-    """Shell exports pointing AWS SDKs (and drctl) at the sandbox: eval "$(drctl sandbox env)"."""
+def env(
+    ctx: typer.Context,
+    as_user: str | None = typer.Option(
+        None, "--as", metavar="NAME",
+        help="Export the keys of the seeded IAM user NAME (`approver`): a second person on "
+             "this machine, e.g. to approve a failover you started."),
+) -> None:
+    """Shell exports pointing AWS SDKs (and drctl) at the sandbox: eval "$(drctl sandbox env)".
+
+    `eval "$(drctl sandbox env --as approver)"` in a second shell acts as another AWS
+    principal: `drctl approve RUN_ID` there counts as a second person.
+    """
     app = app_of(ctx)
     info = manager.status(app.state_dir)
     if info is None:
         raise SandboxError("no sandbox running", hint="start one with `drctl sandbox up`")
-    for name, value in manager.env_exports(info).items():
+    for name, value in manager.env_exports(info, as_user).items():
         print(f"export {name}={shlex.quote(value)}")
 
 

@@ -7,20 +7,20 @@ notifier) are told afterwards and a failing one is logged, never fatal.
 from __future__ import annotations
 
 import secrets
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
 
-from drctl.core.clock import Clock, iso
-from drctl.core.errors import AwsError, Blocked, DrctlError, NotConfirmed
+from drctl.core.clock import Clock
+from drctl.core.errors import AwsError, DrctlError, InvalidInput, NotConfirmed
 from drctl.core.events import JOURNAL_VERSION, Event
 from drctl.core.identity import Identity
 from drctl.core.interrupt import CTRL_C, Interrupted, Interruption
-from drctl.core.keeper import LeaseKeeper
-from drctl.core.lease import LeaseHeld, LeaseLost
-from drctl.core.run import Run, RunStatus, StepStatus, run_lease_name
+from drctl.core.keeper import RunLeases
+from drctl.core.lease import LeaseLost
+from drctl.core.run import Run, RunStatus, StepStatus
 from drctl.core.step import Step, StepContext
 from drctl.core.store import Store, load_run
 
@@ -38,6 +38,12 @@ def new_run_id(kind: str, clock: Clock) -> str:
     return f"{kind[:2]}-{stamp}-{secrets.token_hex(3)}"
 
 
+def run_locks(run: Run) -> list[str]:
+    """The locks a run names in its parameters (`lock`, `locks`): freed when it is aborted."""
+    named = [run.params.get("lock"), *(run.params.get("locks") or [])]
+    return [str(name) for name in named if name]
+
+
 def interrupted_reason(exc: BaseException) -> str:
     """What the journal says about a stop: Ctrl-C keeps its words; other sources are named."""
     if isinstance(exc, Interrupted) and exc.reason != CTRL_C:
@@ -48,7 +54,11 @@ def interrupted_reason(exc: BaseException) -> str:
 class Engine:
     """`interrupt` is the port a host stops runs through; `identity` is who owns them. Both
     default to a fresh one of their own (a port nobody stops; this process). While a run is
-    started or resumed here and has not ended, this process holds its lease (`lease_ttl`)."""
+    started or resumed here and has not ended, this process holds its lease (`lease_ttl`).
+
+    Every run ends here: `run_finished`/`run_interrupted` go through `emit` (which lets go of
+    the run's lease), and `running(run_id)` ends any run whose code raised before it ended.
+    """
 
     def __init__(self, store: Store, clock: Clock, subscribers: Sequence[Subscriber] = (), *,
                  interrupt: Interruption | None = None, identity: Identity | None = None,
@@ -58,75 +68,73 @@ class Engine:
         self.subscribers = list(subscribers)
         self.interrupt = interrupt or Interruption()
         self.identity = identity or Identity.of_this_process()
-        self.lease_ttl = lease_ttl
-        self._keepers: dict[str, LeaseKeeper] = {}
-        self._keepers_lock = threading.Lock()
+        self.leases = RunLeases(store, clock, self.identity, lease_ttl)
 
     def emit(self, run_id: str, type_: str, step: str | None = None, **data: Any) -> Event:
+        """Journal the event (the commit point: a store error propagates), then tell every
+        subscriber (a failing one is logged, never fatal)."""
         event = Event(run_id, type_, self.clock.now(), step, data)
         if event.journaled:
             event = self.store.append(event)
+        if type_ in ENDINGS:
+            self.leases.let_go(run_id)
         for subscriber in self.subscribers:
             try:
                 subscriber(event)
             except Exception:  # a display or log failure must never stop a failover
                 log.exception("subscriber_failed", subscriber=repr(subscriber), run_id=run_id)
-        if type_ in ENDINGS:
-            self._let_go(run_id)
         return event
 
     def start(self, kind: str, params: dict[str, Any], run_id: str | None = None) -> str:
         run_id = run_id or new_run_id(kind, self.clock)
-        self._hold(run_id)
-        try:
+        self.leases.hold(run_id)
+        with self.running(run_id):
             self.emit(run_id, "run_started", kind=kind, params=params,
                       version=JOURNAL_VERSION, **self.identity.owner.to_dict())
-        except BaseException:
-            self._let_go(run_id)
-            raise
         return run_id
 
     def resume(self, run_id: str) -> Run:
-        """Take the run over in this process. LeaseHeld (exit 4) while another process
-        still renews its lease."""
-        self._hold(run_id)
-        try:
+        """Take the run over in this process. Blocked (exit 4) while another process still
+        renews its lease."""
+        self.leases.hold(run_id)
+        with self.running(run_id):
             self.emit(run_id, "run_resumed", **self.identity.owner.to_dict())
-        except BaseException:
-            self._let_go(run_id)
-            raise
-        return load_run(self.store, run_id)
+            return load_run(self.store, run_id)
 
-    def _hold(self, run_id: str) -> None:
-        """Take the run's lease; one whose holder is known dead (its pid on this host is
-        gone) is taken over at once, any other live one refuses (Blocked)."""
-        keeper = LeaseKeeper(self.store, self.clock, run_lease_name(run_id),
-                             self.identity.process_key, self.identity.owner, self.lease_ttl)
+    @contextmanager
+    def running(self, run_id: str) -> Iterator[None]:
+        """Whatever escapes the block ends the run, unless it ended already: a stop leaves it
+        `interrupted`, NotConfirmed `aborted`, anything else `failed` with the error. Then
+        the exception goes on. Use it around any code that works on a started run."""
         try:
-            keeper.start()
-        except LeaseHeld as held:
-            if self.identity.owner_alive(held.lease.owner) is not False:
-                raise Blocked(f"run {run_id} is still owned by {held.lease.owner.describe()}: "
-                              f"it renews the run's lease (until "
-                              f"{iso(held.lease.expires_at)})",
-                              hint="stop that process, or wait: if its host is gone the run "
-                                   "shows interrupted once the lease expires") from None
-            keeper.start(replace=held.lease)
-        with self._keepers_lock:
-            self._keepers[run_id] = keeper
+            yield
+        except BaseException as exc:
+            if self.leases.holding(run_id):
+                self._end(run_id, exc, cleaned_up=False)
+            raise
 
-    def _let_go(self, run_id: str) -> None:
-        with self._keepers_lock:
-            keeper = self._keepers.pop(run_id, None)
-        if keeper is not None:
-            keeper.stop()
+    def abort(self, run_id: str, reason: str, *, force: bool = False) -> Run:
+        """End an unfinished run on purpose (aborted, who and why journaled) and free what it
+        held: its locks and lease. InvalidInput if it already finished; Blocked while its
+        process is alive (or may be, without `force`)."""
+        run = load_run(self.store, run_id, now=self.clock.now(), identity=self.identity)
+        if run.effective_status.finished:
+            raise InvalidInput(f"run {run.run_id} already {run.effective_status}")
+        run.ensure_not_live(force)
+        by = self.identity.user
+        self.emit(run.run_id, "run_finished", status=str(RunStatus.ABORTED),
+                  error=f"aborted by {by}: {reason}", aborted_by=by, reason=reason)
+        for name in run_locks(run):
+            self.store.release_lock(name, run.run_id)
+        if run.lease is not None:
+            self.store.release_lease(run.lease)
+        return load_run(self.store, run.run_id)
 
-    def _ensure_lease(self, run_id: str) -> None:
-        """Between steps: a run whose lease another process took over is no longer ours."""
-        with self._keepers_lock:
-            keeper = self._keepers.get(run_id)
-        if keeper is not None and keeper.lost is not None:
-            raise keeper.lost
+    def note(self, kind: str, params: dict[str, Any]) -> str:
+        """A run that only records an act (a kill switch engaged): started and finished."""
+        run_id = self.start(kind, params)
+        self.emit(run_id, "run_finished", status=str(RunStatus.SUCCEEDED))
+        return run_id
 
     def execute(
         self, run_id: str, steps: Sequence[Step], *, always: Sequence[Step] = (),
@@ -137,33 +145,55 @@ class Engine:
 
         DrctlError fails the run (NotConfirmed aborts it) and is re-raised with `run_id` set.
         Ctrl-C re-raises too: a run without `always` steps is left `interrupted`, to be
-        resumed; one that cleaned up after itself ends `aborted`.
+        resumed; one that cleaned up after itself ends `aborted`. Anything else that raises
+        (a measurement, the store) still ends the run, `failed`.
         """
-        run = load_run(self.store, run_id)
-        ctx = StepContext(run_id, self.clock, run.facts(), journal=_RunJournal(self, run_id),
-                          interrupt=self.interrupt)
-        total = len(steps) + len(always)
-        failure: BaseException | None = None
+        with self.running(run_id):
+            run = load_run(self.store, run_id)
+            ctx = StepContext(run_id, self.clock, run.facts(),
+                              journal=_RunJournal(self, run_id), interrupt=self.interrupt)
+            total = len(steps) + len(always)
+            failure = self._run_steps(ctx, run, steps, total)
+            if isinstance(failure, LeaseLost):  # another process owns the run (and journal)
+                self.leases.let_go(run_id, release=False)
+                raise failure
+            with self.interrupt.shielded():  # cleanup, measurement and the end are not cut
+                cleaned = self._run_always(ctx, always, len(steps), total)
+                failure = failure or cleaned
+                measured = self._measure(run_id, measure)  # measured whatever happened
+                failure = failure or measured
+                self._end(run_id, failure, cleaned_up=bool(always) and cleaned is None)
+        if failure is not None:
+            raise failure
+        return load_run(self.store, run_id)
+
+    def _run_steps(self, ctx: StepContext, run: Run, steps: Sequence[Step], total: int
+                   ) -> BaseException | None:
         try:
             for index, step in enumerate(steps, start=1):
                 if run.step(step.name).status is StepStatus.SUCCEEDED:
                     continue
                 self.interrupt.check()
-                self._ensure_lease(run_id)
+                lost = self.leases.lost(run.run_id)
+                if lost is not None:
+                    raise lost
                 ctx.facts.update(self._run_step(ctx, step, index, total))
         except (DrctlError, KeyboardInterrupt) as exc:
-            failure = exc
-        if isinstance(failure, LeaseLost):  # another process owns the run (and its journal) now
-            self._let_go(run_id)
-            raise failure
-        cleaned = self._run_always(ctx, always, len(steps), total)
-        failure = failure or cleaned
-        if measure is not None:
+            return exc
+        return None
+
+    def _measure(self, run_id: str, measure: Callable[[Run], dict[str, Any]] | None
+                 ) -> DrctlError | None:
+        """Journal the measurement; a measurement that cannot be made or written is a
+        failure of the run (never a run left open), returned to be the run's error."""
+        if measure is None:
+            return None
+        try:
             self.emit(run_id, "run_measured", measurement=measure(load_run(self.store, run_id)))
-        self._finish(run_id, failure, cleaned_up=bool(always) and cleaned is None)
-        if failure is not None:
-            raise failure
-        return load_run(self.store, run_id)
+        except Exception as exc:
+            log.exception("measurement_failed", run_id=run_id)
+            return DrctlError(f"could not measure the run: {exc}")
+        return None
 
     def _run_always(self, ctx: StepContext, steps: Sequence[Step], done: int, total: int
                     ) -> BaseException | None:
@@ -178,7 +208,19 @@ class Engine:
                     first = first or exc
         return first
 
-    def _finish(self, run_id: str, failure: BaseException | None, cleaned_up: bool) -> None:
+    def _end(self, run_id: str, failure: BaseException | None, cleaned_up: bool) -> None:
+        """The one place a run's end is decided. If even that cannot be journaled (the store
+        is gone), the run's lease is left to expire, so others see it interrupted."""
+        try:
+            self._journal_end(run_id, failure, cleaned_up)
+        except BaseException:
+            log.exception("run_end_not_journaled", run_id=run_id)
+            self.leases.let_go(run_id, release=False)
+            if failure is None:
+                raise
+
+    def _journal_end(self, run_id: str, failure: BaseException | None, cleaned_up: bool
+                     ) -> None:
         if isinstance(failure, DrctlError):
             failure.run_id = run_id
         if failure is None:
@@ -191,7 +233,8 @@ class Engine:
         elif isinstance(failure, NotConfirmed):
             self.emit(run_id, "run_finished", status=str(RunStatus.ABORTED), error=str(failure))
         else:
-            self.emit(run_id, "run_finished", status=str(RunStatus.FAILED), error=str(failure))
+            self.emit(run_id, "run_finished", status=str(RunStatus.FAILED),
+                      error=str(failure) or repr(failure))
 
     def _run_step(self, ctx: StepContext, step: Step, index: int, total: int) -> dict[str, Any]:
         ctx.report = self._reporter(ctx.run_id, step.name)

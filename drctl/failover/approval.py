@@ -1,48 +1,71 @@
 """Approval by a second person: the run waits at `confirm` until someone else says yes.
 
-A person is the OS user (as `getpass.getuser()` reports it) together with the AWS caller
-identity; a different value of either is a different person. Decisions are journal events of
-the waiting run (`approval_granted` / `approval_rejected`), so they survive a crash of either
-process and are the audit trail of who approved and when.
+A person is identified by what they cannot set in their environment: the AWS principal,
+normalised (drctl/core/identity.py: an assumed role's session name counts, not only the
+role). The OS account (the uid's name, never LOGNAME/USER) is journaled beside it and decides
+only when both share one AWS principal (one instance role on a shared host). So the executor
+cannot approve their own failover by setting LOGNAME=someone-else. Decisions are journal
+events of the waiting run (`approval_granted` / `approval_rejected`), journaled through the
+engine, so they survive a crash of either process, every subscriber sees them, and they are the
+audit trail of who approved and when.
 """
 
 from __future__ import annotations
 
-import getpass
+import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from drctl.aws.estate import Aws
-from drctl.core.clock import Clock, iso
+from drctl.core.clock import iso
 from drctl.core.durations import format_duration
+from drctl.core.engine import Engine
 from drctl.core.errors import AwsError, Blocked, InvalidInput, NotConfirmed, StepFailed
 from drctl.core.events import Event
+from drctl.core.identity import Identity, account_name, normalise_arn
 from drctl.core.run import RunStatus, StepStatus
 from drctl.core.step import StepContext
 from drctl.notify.base import Channel, Notification
-from drctl.store.base import Store, load_run
+from drctl.store.base import load_run
 
 DECISIONS = ("approval_granted", "approval_rejected")
 
 
+UNKNOWN_AWS = "unknown AWS identity"
+
+
 @dataclass(frozen=True)
 class Person:
-    user: str
-    aws: str
+    user: str        # the OS account (uid's name)
+    aws: str         # the AWS caller's ARN, as STS said it
+    principal: str = ""  # normalised; journals written before it had none: derived from `aws`
+
+    @property
+    def key(self) -> str:
+        return self.principal or normalise_arn(self.aws)
+
+    def same_as(self, other: Person) -> bool:
+        """One person: one AWS principal, and (sharing it) one OS account."""
+        return self.key == other.key and self.user == other.user
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {**asdict(self), "principal": self.key}
 
     def describe(self) -> str:
         return f"{self.user} ({self.aws})"
 
 
-def current_person(aws: Aws) -> Person:
+def current_person(aws: Aws, identity: Identity | None = None) -> Person:
+    """This process's person: `identity`'s OS account and AWS principal (default: the uid's
+    account, and the caller `aws` reports)."""
     try:
+        if identity is not None:
+            principal = identity.principal()
+            return Person(identity.user, principal.arn, principal.key)
         arn = aws.sts().caller_arn()
     except AwsError:
-        arn = "unknown AWS identity"
-    return Person(getpass.getuser(), arn)
+        arn = UNKNOWN_AWS
+    return Person(identity.user if identity else account_name(os.getuid()), arn)
 
 
 def wait_for_approval(
@@ -76,15 +99,17 @@ def wait_for_approval(
 
 
 def decide(
-    store: Store, clock: Clock, run_id: str, approver: Person, *, approve: bool, reason: str,
+    engine: Engine, run_id: str, approver: Person, *, approve: bool, reason: str,
     allow_self: bool,
 ) -> Event:
     """Record an approval or rejection for a run waiting for approval (a failover at `confirm`,
     a runbook at its `approve` step).
 
     InvalidInput when the run is not waiting for approval; Blocked when the approver is the
-    executor and the playbook does not allow that.
+    executor (one AWS principal and OS account, whatever LOGNAME/USER say) and the playbook
+    does not allow that, or when the approver's AWS principal cannot be read.
     """
+    store = engine.store
     run = load_run(store, run_id)
     waiting = [e for e in store.events(run.run_id) if e.type == "run_waiting"]
     step = waiting[-1].step or "confirm" if waiting else "confirm"
@@ -94,14 +119,16 @@ def decide(
         raise InvalidInput(f"run {run.run_id} is not waiting for an approval "
                            f"(status {run.effective_status})")
     executor = Person(**waiting[-1].data["executor"])
-    if approve and executor == approver and not allow_self:
+    if approve and approver.key == normalise_arn(UNKNOWN_AWS):
+        raise Blocked("cannot tell who is approving: AWS did not say who the caller is",
+                      hint="check the AWS credentials (`aws sts get-caller-identity`)")
+    if approve and executor.same_as(approver) and not allow_self:
         allowed_by = ("the runbook's approval.allow_self_approval" if run.kind == "runbook"
                       else "playbook confirmation.allow_self_approval")
         raise Blocked(f"{approver.describe()} started this {run.kind} and may not approve it",
                       hint=f"another person approves ({allowed_by} allows it)")
-    event = Event(run.run_id, DECISIONS[0] if approve else DECISIONS[1], clock.now(),
-                  step=step, data={"by": approver.to_dict(), "reason": reason})
-    return store.append(event)
+    return engine.emit(run.run_id, DECISIONS[0] if approve else DECISIONS[1], step=step,
+                       by=approver.to_dict(), reason=reason)
 
 
 def _decision(events: list[Event]) -> Event | None:

@@ -103,18 +103,30 @@ def stop(state_dir: Path, timeout: float = 15) -> bool:
     return pid is not None
 
 
-def env_exports(info: SandboxInfo) -> dict[str, str]:
-    """The environment that points AWS SDKs, chaostoolkit-aws and drctl at this sandbox."""
+def env_exports(info: SandboxInfo, as_user: str | None = None) -> dict[str, str]:
+    """The environment that points AWS SDKs, chaostoolkit-aws and drctl at this sandbox; with
+    `as_user`, as that seeded IAM user (InvalidInput naming the seeded ones otherwise)."""
+    key, secret = operator_keys(info, as_user) if as_user else ("testing", "testing")
     exports = {
         "AWS_ENDPOINT_URL": info.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
         "AWS_DEFAULT_REGION": info.primary,
         "DRCTL_SANDBOX_STATE_DIR": str(info.state_dir),
     }
     for region, url in info.apps.items():
         exports[app_env_var(region)] = url
     return exports
+
+
+def operator_keys(info: SandboxInfo, name: str) -> tuple[str, str]:
+    """The access key pair of the seeded IAM user `name`."""
+    document = SandboxFiles(info.state_dir).read_state() or {}
+    operators = document.get("seeded", {}).get("operators", {})
+    if name not in operators:
+        known = ", ".join(sorted(operators)) or "none"
+        raise InvalidInput(f"--as {name!r}: the sandbox has no such operator (seeded: {known})")
+    return operators[name]["access_key_id"], operators[name]["secret_access_key"]
 
 
 def app_env_var(region: str) -> str:

@@ -31,7 +31,24 @@ def seed_estate(clients: ClientFactory, app_ports: dict[str, int]) -> dict[str, 
         "rds": seed_database(clients),
         "s3": seed_media(clients),
         "regions": regions,
+        "operators": seed_operators(clients.client("iam", PRIMARY)),
     }
+
+
+# A second person on one machine: `drctl sandbox env --as approver` exports this IAM user's
+# keys, and moto answers GetCallerIdentity with that user (approvals need two principals).
+OPERATORS = ("approver",)
+
+
+def seed_operators(iam: Any) -> dict[str, dict[str, str]]:
+    """One IAM user per extra operator, with an access key (sandbox-only, never real)."""
+    operators = {}
+    for name in OPERATORS:
+        user = iam.create_user(UserName=name)["User"]
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        operators[name] = {"arn": user["Arn"], "access_key_id": key["AccessKeyId"],
+                           "secret_access_key": key["SecretAccessKey"]}
+    return operators
 
 
 def seed_region(clients: ClientFactory, region: str) -> dict[str, Any]:

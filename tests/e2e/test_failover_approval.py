@@ -1,8 +1,10 @@
-"""Approval by a second person, driven from two processes as two OS users."""
+"""Approval by a second person, driven from two processes as two AWS principals: the default
+sandbox caller and the seeded IAM user `approver` (`drctl sandbox env --as approver`)."""
 
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from pathlib import Path
 
@@ -12,8 +14,19 @@ from tests.e2e.test_failover_bad_input import playbook_with
 
 
 def as_user(name: str) -> dict[str, str]:
-    # getpass.getuser() reads LOGNAME first, then USER.
+    # What getpass.getuser() would read: drctl must not believe it.
     return {"LOGNAME": name, "USER": name}
+
+
+def second_person(cli: Cli) -> dict[str, str]:
+    """The environment `eval "$(drctl sandbox env --as approver)"` gives a second shell."""
+    result = cli("sandbox", "env", "--as", "approver",
+                 env={"DRCTL_STATE_DIR": str(cli.sandbox.state_dir)})
+    assert result.returncode == 0, result.stderr
+    exports = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1)
+                   for line in result.stdout.splitlines())
+    assert exports["AWS_ACCESS_KEY_ID"] != "testing"
+    return exports
 
 
 def wait_for_status(cli: Cli, status: str, timeout: float = 60) -> str:
@@ -38,11 +51,13 @@ def test_second_person_approves(make_sandbox, use_sandbox, tmp_path: Path) -> No
     run_id = wait_for_status(cli, "waiting")
     assert any(f"drctl approve {run_id}" in m for m in inbox_messages(aws, "us-west-2"))
 
-    own = cli("approve", run_id, env=as_user("alice"))
+    # The executor's own credentials, whatever LOGNAME/USER claim, are not a second person.
+    own = cli("approve", run_id, env=as_user("bob"))
     assert own.returncode == 4
     assert "started this failover and may not approve it" in own.stderr
 
-    approved = cli("approve", run_id, "--comment", "checked the dashboards", env=as_user("bob"))
+    approver = second_person(cli)
+    approved = cli("approve", run_id, "--comment", "checked the dashboards", env=approver)
     assert approved.returncode == 0, approved.stderr
     out, err = executor.communicate(timeout=120)
     assert executor.returncode == 0, err
@@ -50,11 +65,12 @@ def test_second_person_approves(make_sandbox, use_sandbox, tmp_path: Path) -> No
     assert run["status"] == "succeeded"
     confirm = run["steps"][1]
     assert confirm["name"] == "confirm"
-    assert confirm["output"]["approved_by"]["user"] == "bob"
-    assert "approval by bob" in confirm["output"]["confirmed_by"]
+    by = confirm["output"]["approved_by"]
+    assert by["aws"].endswith(":user/approver") and by["principal"].endswith(":user/approver")
+    assert "user/approver" in confirm["output"]["confirmed_by"]
     assert estate_snapshot(aws)["weights"] == {"us-east-1": 0, "us-west-2": 100}
     # Approving again is refused: it is no longer waiting.
-    assert cli("approve", run_id, env=as_user("carol")).returncode == 2
+    assert cli("approve", run_id, env=approver).returncode == 2
 
 
 def test_rejection_and_timeout_end_as_not_confirmed(make_sandbox, use_sandbox, tmp_path) -> None:
@@ -67,11 +83,12 @@ def test_rejection_and_timeout_end_as_not_confirmed(make_sandbox, use_sandbox, t
     executor = cli.spawn("failover", "--region", "us-west-2", "--approval",
                          env=as_user("alice"))
     run_id = wait_for_status(cli, "waiting")
-    rejected = cli("reject", run_id, "--reason", "not a regional outage", env=as_user("bob"))
+    rejected = cli("reject", run_id, "--reason", "not a regional outage",
+                   env=second_person(cli))
     assert rejected.returncode == 0, rejected.stderr
     _, err = executor.communicate(timeout=120)
     assert executor.returncode == 3
-    assert "rejected by bob" in err and "not a regional outage" in err
+    assert "rejected by" in err and "user/approver" in err and "not a regional outage" in err
     assert cli.json("runs", "show", run_id)["status"] == "aborted"
 
     quick = playbook_with(tmp_path, "  timeout: 15m", "  timeout: 2s")

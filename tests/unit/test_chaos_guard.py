@@ -9,6 +9,7 @@ from drctl.chaos import guard as guard_module
 from drctl.chaos import kill_switch
 from drctl.chaos.guard import Guard, GuardConfig
 from drctl.core.clock import FakeClock
+from drctl.core.engine import Engine
 from drctl.core.errors import AwsError
 from drctl.store.memory import MemoryStore
 from tests.unit.helpers import T0
@@ -58,7 +59,7 @@ def test_a_stop_alarm_in_alarm_stops_and_is_reported_once() -> None:
 
 def test_the_kill_switch_stops() -> None:
     store = MemoryStore()
-    kill_switch.engage(store, "game day over", FakeClock(T0).now())
+    kill_switch.engage(Engine(store, FakeClock(T0)), "game day over")
 
     stop = guard(Alarms(), store)[0].check()
 

@@ -12,6 +12,7 @@ from drctl.chaos.experiment import ChaosExperiment
 from drctl.chaos.extension import GuardRails
 from drctl.chaos.preflight import guard_alarms, run_preflight
 from drctl.core.clock import FakeClock
+from drctl.core.engine import Engine
 from drctl.core.errors import AwsError
 from drctl.core.events import Event
 from drctl.playbook.schema import Playbook
@@ -63,7 +64,7 @@ def test_a_quiet_estate_passes_every_check() -> None:
 
 def test_the_kill_switch_refuses_with_its_reason() -> None:
     store = MemoryStore()
-    kill_switch.engage(store, "incident INC-42", FakeClock(T0).now())
+    kill_switch.engage(Engine(store, FakeClock(T0)), "incident INC-42")
 
     assert "incident INC-42" in refusals(store, QuietAws())["kill_switch"]
 

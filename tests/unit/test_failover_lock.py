@@ -66,7 +66,9 @@ def test_a_dead_holder_whose_run_started_is_never_taken_over() -> None:
 def test_another_hosts_crashed_failover_is_interrupted_once_its_lease_expires() -> None:
     store, clock = MemoryStore(), FakeClock(T0)
     far = Identity("alice", "host-that-died", 4242, "boot:1")
-    run_id = Engine(store, clock, identity=far, lease_ttl=30).start("failover", {})
+    far_engine = Engine(store, clock, identity=far, lease_ttl=30)
+    run_id = far_engine.start("failover", {})
+    far_engine.leases.abandon()  # the host dies: nothing renews the lease
     store.acquire_lock(LockHolder("failover:roadtrip", run_id, "alice", far.host, far.pid, T0))
 
     with pytest.raises(Blocked, match="in progress") as live:

@@ -54,8 +54,9 @@ def test_the_lease_is_renewed_while_a_step_runs(store: Store) -> None:
 
 def test_another_host_sees_a_run_live_until_its_lease_expires() -> None:
     store, clock = MemoryStore(), FakeClock(T0)
-    run_id = Engine(store, clock, identity=HOST_A, lease_ttl=30).start("failover", {})
-    # host-a is gone now: nothing renews the lease any more.
+    host_a = Engine(store, clock, identity=HOST_A, lease_ttl=30)
+    run_id = host_a.start("failover", {})
+    host_a.leases.abandon()  # host-a is gone now: nothing renews the lease any more
 
     alive = load_run(store, run_id, now=T0, identity=HOST_B)
     assert (alive.effective_status, alive.live, alive.live_by) == (RunStatus.RUNNING, True,
@@ -73,7 +74,9 @@ def test_another_host_sees_a_run_live_until_its_lease_expires() -> None:
 
 def test_a_resume_waits_for_the_lease_of_the_process_it_takes_over() -> None:
     store, clock = MemoryStore(), FakeClock(T0)
-    run_id = Engine(store, clock, identity=HOST_A, lease_ttl=30).start("failover", {})
+    host_a = Engine(store, clock, identity=HOST_A, lease_ttl=30)
+    run_id = host_a.start("failover", {})
+    host_a.leases.abandon()
     resumer = Engine(store, clock, identity=HOST_B, lease_ttl=30)
 
     with pytest.raises(Blocked, match="still owned by alice on host-a"):
@@ -85,6 +88,7 @@ def test_a_resume_waits_for_the_lease_of_the_process_it_takes_over() -> None:
     assert run.owner["host"] == "host-b"
     lease = store.lease(run_lease_name(run_id))
     assert lease is not None and lease.holder == HOST_B.process_key
+    resumer.leases.abandon()
 
 
 CHILD = textwrap.dedent("""
@@ -150,3 +154,4 @@ def test_a_resume_on_the_same_host_takes_a_dead_processs_lease_over_at_once(
 
     lease = store.lease(run_lease_name(run_id))
     assert lease is not None and lease.holder == resumer.identity.process_key
+    resumer.leases.abandon()

@@ -219,10 +219,10 @@ def test_approve_needs_another_person(tmp_path: Path) -> None:
     def decide_twice() -> None:
         _waiting(host, "approval")
         with pytest.raises(Blocked, match="started this runbook"):
-            decide(host.store, SystemClock(), host.run_id(), ME, approve=True, reason="",
-                   allow_self=False)
-        decide(host.store, SystemClock(), host.run_id(), OTHER, approve=True, reason="ok",
-               allow_self=False)
+            decide(Engine(host.store, SystemClock()), host.run_id(), ME, approve=True,
+                   reason="", allow_self=False)
+        decide(Engine(host.store, SystemClock()), host.run_id(), OTHER, approve=True,
+               reason="ok", allow_self=False)
 
     approver = threading.Thread(target=decide_twice)
     approver.start()

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from drctl.core.abort import abort_run
 from drctl.core.clock import FakeClock
+from drctl.core.engine import Engine
 from drctl.core.errors import Blocked
 from drctl.core.events import Event
 from drctl.core.run import RunStatus
@@ -30,10 +30,10 @@ def test_a_run_on_another_host_is_not_taken_over_without_force(store: Store,
     assert run.effective_status is RunStatus.RUNNING  # cannot tell from here
 
     with pytest.raises(Blocked) as refused:
-        abort_run(store, clock, run_id, "host lost")
+        Engine(store, clock).abort(run_id, "host lost")
     assert refused.value.hint is not None and "--force" in refused.value.hint
 
-    aborted = abort_run(store, clock, run_id, "host lost", force=True)
+    aborted = Engine(store, clock).abort(run_id, "host lost", force=True)
     assert aborted.status is RunStatus.ABORTED and "host lost" in (aborted.error or "")
 
 
@@ -43,7 +43,7 @@ def test_a_live_process_on_this_host_is_never_taken_over(store: Store, clock: Fa
         load_run(store, run_id).ensure_not_live(force=True)
     assert refused.value.hint == "stop that process first"
     with pytest.raises(Blocked):
-        abort_run(store, clock, run_id, "mine", force=True)
+        Engine(store, clock).abort(run_id, "mine", force=True)
 
 
 def test_a_dead_process_on_this_host_needs_no_force(store: Store, clock: FakeClock) -> None:
@@ -51,4 +51,4 @@ def test_a_dead_process_on_this_host_needs_no_force(store: Store, clock: FakeClo
     run = load_run(store, run_id)
     assert run.effective_status is RunStatus.INTERRUPTED
     run.ensure_not_live(force=False)
-    assert abort_run(store, clock, run_id, "crashed").status is RunStatus.ABORTED
+    assert Engine(store, clock).abort(run_id, "crashed").status is RunStatus.ABORTED
