@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,8 @@ from drctl.chaos.experiment import ChaosExperiment
 from drctl.chaos.extension import GuardRails
 from drctl.chaos.guard import GuardConfig
 from drctl.chaos.process import ChildResult, run_in_child
+from drctl.core.clock import SystemClock
+from drctl.core.engine import Engine
 from drctl.core.interrupt import Interruption
 from drctl.store.sqlite import SqliteStore
 
@@ -99,7 +100,7 @@ def test_the_kill_switch_ends_a_long_pause_within_about_a_second(tmp_path: Path)
     time.sleep(0.5)  # well inside the 30 s pause
 
     halted_at = time.time()
-    kill_switch.engage(store, "INC-7: stop all chaos", datetime.now(UTC))
+    kill_switch.engage(Engine(store, SystemClock()), "INC-7: stop all chaos")
     worker.join(timeout=60)
     store.close()
 
