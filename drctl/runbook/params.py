@@ -52,7 +52,7 @@ def coerce(name: str, spec: ParamSpec, value: Any) -> Any:
     try:
         return _convert(spec.type, value)
     except (ValueError, TypeError):
-        raise InvalidInput(f"param {name}: {value!r} is not a {spec.type}") from None
+        raise InvalidInput(f"param {name}: {value!r} is not of type {spec.type}") from None
 
 
 def _convert(kind: str, value: Any) -> Any:

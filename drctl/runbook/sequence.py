@@ -89,6 +89,7 @@ class RunbookSequence:
                 self.walk.outputs[step.id] = dict(record.output)
                 index += 1
             elif record.status is StepStatus.FAILED and step.id in jumps:
+                self.walk.outputs[step.id] = {}  # failed and tolerated: no outputs
                 index = self._index_of(jumps[step.id])
             else:
                 ctx.interrupt.check()
@@ -146,6 +147,7 @@ class RunbookSequence:
         assert ctx.journal is not None
         if step.spec.on_failure == "abort" or isinstance(exc, NotConfirmed):
             raise exc
+        self.walk.outputs[step.id] = {}  # later templates may `| default(…)` its outputs
         target = index + 1 if step.spec.goto is None else self.runbook.index(step.spec.goto)
         following = self.runbook.steps[target].id if target < len(self.runbook.steps) else None
         ctx.journal.emit(CONTINUED, step=step.id, next=following, on_failure=step.spec.on_failure)

@@ -145,8 +145,8 @@ def test_retry_then_abort_fails_the_run(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("params", "says"), [
     ({"nn": "1"}, "unknown param 'nn' (did you mean n?)"),
-    ({"n": "two"}, "param n: 'two' is not a integer"),
-    ({"flag": "maybe"}, "param flag: 'maybe' is not a boolean"),
+    ({"n": "two"}, "param n: 'two' is not of type integer"),
+    ({"flag": "maybe"}, "param flag: 'maybe' is not of type boolean"),
 ])
 def test_bad_params_run_nothing(tmp_path: Path, params: dict[str, str], says: str) -> None:
     host = Host(tmp_path)

@@ -1,0 +1,152 @@
+"""`drctl runbook` in process: bad input is exit 2 with nothing run, the shipped runbooks lint
+clean (strict), and the timeline of a run in every format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from drctl.cli.main import app
+from drctl.core.errors import DrctlError
+from drctl.store.sqlite import SqliteStore
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNBOOK = """---
+id: t
+title: T
+allow_shell: true
+params:
+  table: {type: string}
+  count: {type: integer, default: 1}
+---
+```drctl
+id: touch
+action: shell
+command: [sh, -c, 'echo {{ params.table }} >> {{ params.count }}.log']
+```
+
+```drctl
+id: look
+action: manual
+```
+"""
+
+
+def invoke(state: Path, *args: str) -> tuple[int, Any]:
+    result = CliRunner().invoke(app, ["--state-dir", str(state), *args])
+    error = result.exception
+    code = error.exit_code if isinstance(error, DrctlError) else int(result.exit_code)
+    return code, result
+
+
+def runs_in(state: Path) -> list[str]:
+    if not (state / "journal.db").exists() and not any(state.glob("*.db")):
+        return []
+    store = SqliteStore(next(state.glob("*.db")))
+    try:
+        return store.run_ids("runbook")
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--param", "table=t", "--param", "colour=red"], "unknown param 'colour'"),
+    ([], "param table (string) is required"),
+    (["--param", "table=t", "--param", "count=many"], "param count: 'many' is not of type integer"),
+    (["--param", "table"], "write it as NAME=VALUE"),
+])
+def test_bad_params_are_exit_2_and_run_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               args: list[str], says: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "t.md"
+    path.write_text(RUNBOOK)
+    code, result = invoke(tmp_path / "state", "runbook", "run", str(path), *args)
+    assert code == 2, result.output
+    assert says in str(result.exception)
+    assert runs_in(tmp_path / "state") == [] and not list(tmp_path.glob("*.log"))
+
+
+@pytest.mark.parametrize(("name", "text", "says"), [
+    ("notes.txt", RUNBOOK, "not a runbook"),
+    ("missing.md", None, "cannot read runbook"),
+    ("prose.md", "# Just prose\n\nNo front matter, no steps.\n", "no YAML front matter"),
+    ("broken.runbook.yaml", "id: [x\n", "not valid YAML"),
+])
+def test_a_file_that_is_not_a_runbook_is_exit_2(tmp_path: Path, name: str, text: str | None,
+                                                says: str) -> None:
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text)
+    code, result = invoke(tmp_path / "state", "runbook", "run", str(path))
+    assert code == 2
+    assert says in str(result.exception) and str(path) in str(result.exception)
+    assert runs_in(tmp_path / "state") == []
+
+
+def test_the_shipped_runbooks_lint_clean_even_strictly() -> None:
+    result = CliRunner().invoke(app, ["runbook", "lint", "--strict", "--json", "--dir",
+                                      str(ROOT / "runbooks")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {Path(r["path"]).name for r in data["runbooks"]} == {
+        "region-failover.md", "failback.md", "ddb-pitr-restore.md", "rds-snapshot-restore.md",
+        "chaos-gameday.md"}
+
+
+def test_timeline_of_a_run_in_every_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "t.md"
+    path.write_text(RUNBOOK.replace("action: manual", "action: sleep\nduration: 1s"))
+    code, result = invoke(tmp_path / "state", "runbook", "run", str(path), "--json",
+                          "--param", "table=pois", "--param", "count=3")
+    assert code == 0, result.output
+    run = json.loads(result.stdout)
+    assert (tmp_path / "3.log").read_text() == "pois\n"
+    assert runs_in(tmp_path / "state") == [run["run_id"]]  # the helper sees runs
+    code, md = invoke(tmp_path / "state", "runbook", "timeline", run["run_id"])
+    assert code == 0 and "| touch | succeeded |" in md.stdout
+    code, js = invoke(tmp_path / "state", "runbook", "timeline", run["run_id"], "-f", "json")
+    entries = json.loads(js.stdout)["entries"]
+    assert [(e["step"], e["status"]) for e in entries] == [("touch", "succeeded"),
+                                                           ("look", "succeeded")]
+    code, table = invoke(tmp_path / "state", "runbook", "timeline", run["run_id"], "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(table.stdout)))
+    assert [r["step"] for r in rows] == ["touch", "look"] and rows[0]["duration_seconds"]
+    assert invoke(tmp_path / "state", "runbook", "timeline", run["run_id"], "-f", "pdf")[0] == 2
+
+
+def test_run_unattended_is_one_call_for_a_scheduler(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from drctl.app import App
+    from drctl.core.errors import InvalidInput
+    from drctl.core.run import RunStatus
+    from drctl.runbook.service import run_unattended
+
+    monkeypatch.chdir(tmp_path)
+    app_ = App(tmp_path / "state")
+    path = tmp_path / "t.md"
+    path.write_text(RUNBOOK)
+    with pytest.raises(InvalidInput, match="waits for a person at look"):
+        run_unattended(app_, path, {"table": "x"}, playbook_path="none.yaml")
+    path.write_text(RUNBOOK.replace("action: manual", "action: sleep\nduration: 1s"))
+    playbook = str(ROOT / "playbooks" / "roadtrip.yaml")
+    with pytest.raises(InvalidInput, match="is not of type integer"):
+        run_unattended(app_, path, {"table": "x", "count": "a"}, playbook_path=playbook)
+    missing = "no-such-playbook.yaml"
+    with pytest.raises(InvalidInput, match=missing):
+        run_unattended(app_, path, {"table": "x"}, playbook_path=missing)
+    app_.interrupt.request_stop("controller shutdown")
+    with pytest.raises(KeyboardInterrupt):
+        run_unattended(app_, path, {"table": "x"}, playbook_path=playbook)
+    [run_id] = app_.store.run_ids("runbook")
+    from drctl.store.base import load_run
+    run = load_run(app_.store, run_id)
+    assert run.status is RunStatus.INTERRUPTED and "controller shutdown" in str(run.error)
+    assert not list(tmp_path.glob("*.log"))  # stopped before its first step
