@@ -13,7 +13,7 @@ journaled as started but never as ended may run again).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -99,19 +99,23 @@ class RunbookSequence:
     def _index_of(self, step_id: str | None) -> int:
         return len(self.runbook.steps) if step_id is None else self.runbook.index(step_id)
 
-    def _run(self, ctx: StepContext, step: RunStep, index: int) -> int:
-        assert ctx.journal is not None
+    def _run(self, outer: StepContext, step: RunStep, index: int) -> int:
+        journal = outer.journal
+        assert journal is not None
+        # Progress ("waiting for …") is told as this step's, not the whole runbook's.
+        ctx = replace(outer, report=lambda message: journal.emit(
+            "step_progress", step=step.id, message=message))
         total = len(self.runbook.steps)
-        ctx.journal.emit("step_started", step=step.id, index=index + 1, total=total, attempt=1)
+        journal.emit("step_started", step=step.id, index=index + 1, total=total, attempt=1)
         try:
             output, skipped = self._outcome(ctx, step)
         except DrctlError as exc:
-            ctx.journal.emit("step_failed", step=step.id, error=str(exc),
-                             error_type=type(exc).__name__)
+            journal.emit("step_failed", step=step.id, error=str(exc),
+                         error_type=type(exc).__name__)
             return self._after_failure(ctx, step, index, exc)
         self.walk.outputs[step.id] = output
-        ctx.journal.emit("step_succeeded", step=step.id, output=output,
-                         skipped_apply=skipped is not None, skip_reason=skipped)
+        journal.emit("step_succeeded", step=step.id, output=output,
+                     skipped_apply=skipped is not None, skip_reason=skipped)
         return index + 1
 
     def _outcome(self, ctx: StepContext, step: RunStep) -> tuple[dict[str, Any], str | None]:

@@ -106,8 +106,9 @@ def _note(entry: Entry, event: Event) -> None:
         reason = f": {data['reason']}" if data.get("reason") else ""
         entry.notes.append(f"{verb} by {by.get('user')} ({by.get('aws')}){reason}")
     elif event.type == "runbook_subrun":
-        entry.notes.append(f"sub-run {data.get('run_id')} ({data.get('kind')}) "
-                           f"{data.get('status')}")
+        sub = data.get("sub_run") or {}
+        entry.notes.append(f"sub-run {sub.get('run_id')} ({sub.get('kind')}) "
+                           f"{sub.get('status')}")
     elif event.type == "run_waiting":
         entry.notes.append(f"waited for {data.get('reason')} from {iso(event.at)}")
 

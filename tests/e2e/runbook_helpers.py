@@ -22,6 +22,8 @@ def second_person(aws: ClientFactory, name: str) -> dict[str, str]:
     iam = aws.client("iam", "us-east-1")
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_user(UserName=name)
+    for old in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:  # IAM allows two
+        iam.delete_access_key(UserName=name, AccessKeyId=old["AccessKeyId"])
     key = iam.create_access_key(UserName=name)["AccessKey"]
     return {"LOGNAME": name, "USER": name, "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
             "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}

@@ -82,7 +82,8 @@ def test_a_person_answers_at_the_terminal(sandbox: SandboxInfo, aws: ClientFacto
     approver = second_person(aws, "approver-carol")
     child = pexpect.spawn(sys.executable, ["-m", "drctl", "runbook", "run", RUNBOOK,
                                            "--param", "target_table=pitr-tty"],
-                          cwd=str(ROOT), env=cli.env(), encoding="utf-8", timeout=120)
+                          cwd=str(ROOT), env=cli.env(), encoding="utf-8", timeout=120,
+                          dimensions=(50, 300))
     try:
         child.expect("step 3/9")
         child.expect("Press Enter when done")
@@ -118,23 +119,29 @@ def test_sigkill_then_resume_does_each_side_effect_once(
     proc = cli.spawn("runbook", "run", RUNBOOK, "--param", f"target_table={table}", "--json",
                      env={"DRCTL_CRASH_AT": crash_at})
     answer_until_done(cli, proc, second_person(aws, "approver-dan"), APPROVE)
-    assert proc.wait(timeout=30) == -9
+    assert proc.wait(timeout=30) == -9  # SIGKILL, at the crash point
     run = newest_run(cli)
     assert run is not None and run.effective_status is RunStatus.INTERRUPTED
-    resumed = cli("runbook", "resume", run.run_id, "--json")
+    approver = second_person(aws, "approver-dan")
     if crash_at.startswith("runbook_call:"):
         # The publish was announced, then the process died: did it happen? Resume asks;
         # without a terminal it stops (exit 3) and says how to go on.
-        assert resumed.returncode == 3, resumed.stderr
-        assert "--rerun announce" in resumed.stderr
+        refused = cli("runbook", "resume", run.run_id)
+        assert refused.returncode == 3, refused.stderr
+        said = " ".join(refused.stderr.split())  # as printed, wrapped or not
+        assert f"drctl runbook resume {run.run_id} --rerun announce" in said
         assert told_about(aws, table) == 0  # the sandbox says it did not happen
-        resumed = cli("runbook", "resume", run.run_id, "--rerun", "announce", "--json")
-    assert resumed.returncode == 0, resumed.stderr
-    assert json.loads(resumed.stdout)["status"] == "succeeded"
+        proc = cli.spawn("runbook", "resume", run.run_id, "--rerun", "announce", "--json")
+    else:
+        proc = cli.spawn("runbook", "resume", run.run_id, "--json")
+    answer_until_done(cli, proc, approver, APPROVE)
+    code, result, err = finished(proc)
+    assert code == 0, err
+    assert result["status"] == "succeeded"
     assert restored(aws, table)["TableStatus"] == "ACTIVE"  # a second restore would fail
     assert told_about(aws, table) == 1
     again = cli("runbook", "resume", run.run_id)
-    assert again.returncode == 2 and "nothing to resume" in again.stderr
+    assert again.returncode == 2 and "nothing to resume" in " ".join(again.stderr.split())
 
 
 def test_resume_refuses_an_edited_runbook(sandbox: SandboxInfo, aws: ClientFactory,
@@ -150,7 +157,7 @@ def test_resume_refuses_an_edited_runbook(sandbox: SandboxInfo, aws: ClientFacto
     assert run is not None
     refused = cli("runbook", "resume", run.run_id)
     assert refused.returncode == 2
-    assert "wait-active changed" in refused.stderr
+    assert "wait-active changed" in " ".join(refused.stderr.split())
     after = newest_run(cli)
     assert after is not None and after.effective_status is RunStatus.INTERRUPTED
 

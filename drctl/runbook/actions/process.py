@@ -77,7 +77,7 @@ class Drctl(StepBase):
             result = {"stdout": done.stdout}
         if isinstance(result, dict) and result.get("run_id") and env.ctx.journal:
             env.ctx.journal.emit("runbook_subrun", step=self.id,
-                                 **{k: result.get(k) for k in SUB_RUN_FIELDS})
+                                 sub_run={k: result.get(k) for k in SUB_RUN_FIELDS})
         if done.returncode != 0:
             error = (result.get("error") if isinstance(result, dict) else None) \
                 or _last_line(done.stderr)
