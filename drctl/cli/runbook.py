@@ -132,10 +132,16 @@ def _deps(app: Application, playbook: str | None) -> RunbookDeps:
                       console=lambda text: console.print(text, markup=False))
 
 
-def _finish(app: Application, json_out: bool, work: Callable[[], Run]) -> None:
+def _finish(app: Application, json_out: bool, work: Callable[[], Run],
+            renderer: RunbookRenderer | None) -> None:
     """Run `work`; print the run (JSON, or its table), also when it failed (then re-raise)."""
     try:
         run = work()
+    except KeyboardInterrupt:
+        if renderer is not None and renderer.run_id:
+            app.console.print(f"run {renderer.run_id} stopped; continue it with "
+                              f"`drctl runbook resume {renderer.run_id}`", markup=False)
+        raise
     except DrctlError as exc:
         if json_out and exc.run_id:
             print_json(load_run(app.store, exc.run_id).to_dict())
@@ -183,8 +189,9 @@ def run(
         return
     deps = _deps(app, playbook)
     resolve_params(book, given)  # a bad param is exit 2 before a run exists
-    engine = app.engine([RunbookRenderer(app.console, book), *_crash()])
-    _finish(app, json_out, lambda: start_runbook(book, given, deps, engine))
+    renderer = RunbookRenderer(app.console, book)
+    engine = app.engine([renderer, *_crash()])
+    _finish(app, json_out, lambda: start_runbook(book, given, deps, engine), renderer)
 
 
 @runbook_app.command("resume")
@@ -213,11 +220,11 @@ def resume(
     book = load_runbook(str(previous.params.get("runbook_path", ""))) \
         if previous.kind == KIND else None
     deps = _deps(app, playbook or str(previous.params.get("playbook_path") or "") or None)
-    subscribers = [RunbookRenderer(app.console, book)] if book else []
-    engine = app.engine([*subscribers, *_crash()])
+    renderer = RunbookRenderer(app.console, book) if book else None
+    engine = app.engine([*([renderer] if renderer else []), *_crash()])
     _finish(app, json_out, lambda: resume_runbook(
         previous.run_id, deps, engine, rerun=set(rerun or []), done=set(done or []),
-        takeover=takeover))
+        takeover=takeover), renderer)
 
 
 @runbook_app.command("ack")

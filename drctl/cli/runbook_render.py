@@ -22,6 +22,7 @@ class RunbookRenderer:
     def __init__(self, console: Console, runbook: Runbook) -> None:
         self.console, self.runbook = console, runbook
         self._start: datetime | None = None
+        self.run_id: str | None = None  # once the run is started or resumed
         self._step_start: dict[str, datetime] = {}
 
     def __call__(self, event: Event) -> None:
@@ -35,14 +36,14 @@ class RunbookRenderer:
         self.console.print(text, soft_wrap=True)
 
     def _on_run_started(self, event: Event) -> None:
-        self._start = event.at
+        self._start, self.run_id = event.at, event.run_id
         self._say(f"[bold]runbook {escape(self.runbook.meta.id)}[/] — "
                   f"{escape(self.runbook.meta.title)}  [dim](run {event.run_id})[/]")
         if self.runbook.intro:
             self._say(escape(self.runbook.intro))
 
     def _on_run_resumed(self, event: Event) -> None:
-        self._start = self._start or event.at
+        self._start, self.run_id = self._start or event.at, event.run_id
         self._say(f"[bold]resuming runbook {escape(self.runbook.meta.id)}[/] "
                   f"[dim](run {event.run_id})[/]")
 

@@ -198,3 +198,12 @@ class _Checks:
         for name, step_id in wanted:
             if step_id is not None and step_id not in ids:
                 self.add(1, f"measures.{name}: no step {step_id!r}")
+        self._measured_output(ids, measures.incident_start, "incident_start")
+        if measures.recovery_point:
+            self._measured_output(ids, *measures.recovery_point.split(".", 1))
+
+    def _measured_output(self, ids: dict[str, RunStep], step_id: str | None, name: str) -> None:
+        step = ids.get(step_id or "")
+        if step is not None and name not in step.spec.outputs:
+            self.add(step.line, f"measures read steps.{step.id}.outputs.{name}, but step "
+                     f"{step.id} has no such output")

@@ -36,7 +36,8 @@ def load_runbook(path: str | Path) -> Runbook:
     if errors or report.runbook is None:
         more = f" (and {len(errors) - 1} more: `drctl runbook lint {path}`)" \
             if len(errors) > 1 else ""
-        raise InvalidInput(f"{errors[0]}{more}" if errors else f"{path}: not a runbook")
+        first = f"{errors[0].location}: {errors[0].message}" if errors else f"{path}: not a runbook"
+        raise InvalidInput(f"{first}{more}")
     return report.runbook
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from drctl.app import App
-from drctl.core.engine import Subscriber
+from drctl.core.engine import Engine, Subscriber
 from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.operator import Operator, ScriptedOperator
 from drctl.core.run import Run
@@ -67,15 +67,17 @@ def _caller(app: App) -> str:
 
 
 def run_unattended(app: App, path: str | Path, params: dict[str, Any], *,
-                   playbook_path: str, subscribers: Sequence[Subscriber] = ()) -> Run:
+                   playbook_path: str, subscribers: Sequence[Subscriber] = (),
+                   engine: Engine | None = None) -> Run:
     """Run the runbook at `path` with `params` (typed as its front matter says), nobody at a
-    terminal, stopped through `app.interrupt`. InvalidInput (nothing run) for a bad runbook or
-    params, or one with `manual`/`approve` steps (no person to answer); DrctlError subclasses
-    when the run fails (it is journaled either way)."""
+    terminal, stopped through `app.interrupt` (or `engine`'s port, when a host gives its own
+    engine). InvalidInput (nothing run) for a bad runbook or params, or one with
+    `manual`/`approve` steps (no person to answer); DrctlError subclasses when the run fails
+    (it is journaled either way); Interrupted (a KeyboardInterrupt) when stopped."""
     runbook = load_runbook(path)
     people = [s.id for s in runbook.steps if s.spec.action in PEOPLE]
     if people:
         raise InvalidInput(f"runbook {runbook.meta.id} waits for a person at "
                            f"{', '.join(people)}: it cannot run unattended")
     deps = build_deps(app, playbook_path, ScriptedOperator(interactive=False), explicit=True)
-    return start_runbook(runbook, params, deps, app.engine(list(subscribers)))
+    return start_runbook(runbook, params, deps, engine or app.engine(list(subscribers)))

@@ -179,3 +179,12 @@ def test_a_yaml_runbook_is_the_same_steps(tmp_path: Path) -> None:
     assert [str(p) for p in report.problems] == [
         f"{path}:6: error: duration: required field is missing",
         f"{path}:8: error: duraton: unknown field"]
+
+
+def test_measures_name_steps_and_outputs_that_exist(tmp_path: Path) -> None:
+    path = write(tmp_path, SLEEP.format(id="a"), extra="measures:\n  recovery: nope\n"
+                 "  recovery_point: a.restored_at\n")
+    assert problems(path) == [
+        f"{path}:1: error: measures.recovery: no step 'nope'",
+        f"{path}:{line_of(path, 'id: a')}: error: measures read steps.a.outputs.restored_at, "
+        "but step a has no such output"]
