@@ -198,7 +198,10 @@ class StepRelay:
         detail = data.get("error") or data.get("output")
         self._progress(f"{line} — {detail}" if detail else line)
         if data["phase"] in ("method", "rollbacks"):
-            self._end(data.get("error"), {"type": data["type"], "output": data.get("output")})
+            # chaoslib records an activity a stop cut short with no status at all: not a success.
+            error = data.get("error") or (None if data.get("status") == "succeeded" else
+                                          "interrupted before it completed")
+            self._end(error, {"type": data["type"], "output": data.get("output")})
 
     def _on_log(self, data: dict[str, Any]) -> None:
         self._progress(f"{data['level']}: {data['message']}")

@@ -69,3 +69,11 @@ def test_the_same_activity_twice_gets_two_steps() -> None:
                        activity("activity_completed", "method", "poke")])
 
     assert list(steps) == ["method: poke", "method: poke (2)"]
+
+
+def test_an_activity_a_stop_cut_short_is_not_a_success() -> None:
+    cut = ("activity_completed", {"phase": "method", "name": "long-action", "type": "action",
+                                  "status": None, "output": ""})
+    steps = relay_run([activity("activity_started", "method", "long-action"), cut])
+
+    assert steps["method: long-action"] == (StepStatus.FAILED, "interrupted before it completed")
