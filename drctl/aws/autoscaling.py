@@ -24,16 +24,25 @@ class AutoScaling:
         self.region = region
 
     def group(self, name: str) -> GroupState:
-        with aws_call(f"describe auto scaling group {name}", self.region):
-            groups = self._client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])
-        if not groups["AutoScalingGroups"]:
-            raise ResourceMissing(f"auto scaling group {name!r} not found in {self.region}")
-        g = groups["AutoScalingGroups"][0]
-        in_service = sum(
-            1 for i in g.get("Instances", [])
-            if i.get("LifecycleState") == "InService" and i.get("HealthStatus") == "Healthy"
-        )
-        return GroupState(name, g["DesiredCapacity"], g["MinSize"], g["MaxSize"], in_service)
+        return self.groups([name])[name]
+
+    def groups(self, names: list[str]) -> dict[str, GroupState]:
+        """States by name, 100 groups a call (the API's limit). ResourceMissing names the
+        groups that do not exist."""
+        states: dict[str, GroupState] = {}
+        for start in range(0, len(names), 100):
+            with aws_call(f"describe auto scaling groups {', '.join(names[start:start + 3])}"
+                          f"{'…' if len(names) > start + 3 else ''}", self.region):
+                pages = self._client.get_paginator("describe_auto_scaling_groups").paginate(
+                    AutoScalingGroupNames=names[start:start + 100])
+                for page in pages:
+                    states.update((g["AutoScalingGroupName"], _state(g))
+                                  for g in page["AutoScalingGroups"])
+        missing = [n for n in names if n not in states]
+        if missing:
+            raise ResourceMissing(
+                f"auto scaling group(s) not found in {self.region}: {', '.join(missing)}")
+        return states
 
     def set_desired(self, name: str, desired: int) -> None:
         """Set desired capacity; AWS refuses a value above the group's MaxSize."""
@@ -41,3 +50,12 @@ class AutoScaling:
             self._client.set_desired_capacity(
                 AutoScalingGroupName=name, DesiredCapacity=desired, HonorCooldown=False
             )
+
+
+def _state(g: dict[str, Any]) -> GroupState:
+    in_service = sum(
+        1 for i in g.get("Instances", [])
+        if i.get("LifecycleState") == "InService" and i.get("HealthStatus") == "Healthy"
+    )
+    return GroupState(g["AutoScalingGroupName"], g["DesiredCapacity"], g["MinSize"],
+                      g["MaxSize"], in_service)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from drctl.aws.errors import aws_call
 from drctl.core.errors import ResourceMissing
+
+# Bounded: ECS's DescribeServices is rate-limited per account (a token bucket of about 20/s).
+PARALLEL_DESCRIBES = 8
 
 
 @dataclass(frozen=True)
@@ -29,19 +34,15 @@ class Ecs:
         self.region = region
 
     def services(self, cluster: str, names: list[str]) -> dict[str, ServiceState]:
-        """States by name. Raises ResourceMissing for a missing cluster or service."""
-        states: dict[str, ServiceState] = {}
-        for start in range(0, len(names), 10):  # DescribeServices takes at most 10
-            with aws_call(f"describe services in cluster {cluster}", self.region):
-                response = self._client.describe_services(
-                    cluster=cluster, services=names[start:start + 10]
-                )
-            for svc in response.get("services", []):
-                if svc.get("status") == "ACTIVE":
-                    states[svc["serviceName"]] = ServiceState(
-                        svc["serviceName"], svc["desiredCount"], svc["runningCount"],
-                        svc.get("pendingCount", 0), len(svc.get("deployments", [])) or 1,
-                    )
+        """States by name, read 10 a call (DescribeServices' limit), a few calls at once.
+        Raises ResourceMissing for a missing cluster or service."""
+        chunks = [names[i:i + 10] for i in range(0, len(names), 10)]
+        if len(chunks) == 1:
+            found = [self._describe(cluster, chunks[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=min(len(chunks), PARALLEL_DESCRIBES)) as pool:
+                found = list(pool.map(partial(self._describe, cluster), chunks))
+        states = {state.name: state for chunk in found for state in chunk}
         missing = [n for n in names if n not in states]
         if missing:
             raise ResourceMissing(
@@ -49,6 +50,15 @@ class Ecs:
                 + ", ".join(missing)
             )
         return states
+
+    def _describe(self, cluster: str, names: list[str]) -> list[ServiceState]:
+        with aws_call(f"describe services in cluster {cluster}", self.region):
+            response = self._client.describe_services(cluster=cluster, services=names)
+        return [
+            ServiceState(svc["serviceName"], svc["desiredCount"], svc["runningCount"],
+                         svc.get("pendingCount", 0), len(svc.get("deployments", [])) or 1)
+            for svc in response.get("services", []) if svc.get("status") == "ACTIVE"
+        ]
 
     def scale_service(self, cluster: str, service: str, desired: int) -> None:
         with aws_call(f"scale ECS service {cluster}/{service}", self.region):

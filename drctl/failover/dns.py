@@ -28,9 +28,10 @@ class RecordChange:
 def read_records(r53: Route53, dns: Dns, regions: list[str]) -> tuple[str, dict[str, dict]]:
     """(zone id, {record name: {region: RecordSet}}). ResourceMissing for a missing piece."""
     zone_id = r53.zone_id(dns.zone)
+    listed = r53.record_sets_of(zone_id, [(rec.name, rec.type) for rec in dns.records])
     found: dict[str, dict] = {}
     for rec in dns.records:
-        sets = {rs.set_identifier: rs for rs in r53.record_sets(zone_id, rec.name, rec.type)}
+        sets = {rs.set_identifier: rs for rs in listed[(rec.name, rec.type)]}
         by_region = {}
         for region in regions:
             ident = rec.set_identifier(region)

@@ -19,12 +19,16 @@ from drctl.failover.base import FailoverStep
 from drctl.failover.spec import FailoverDeps, FailoverSpec
 from drctl.playbook.schema import RdsRecreate
 
+# Scaling calls made at once: enough that 200 services cost a few round trips, few enough to
+# stay inside ECS's and Auto Scaling's per-account API rate limits.
+MAX_PARALLEL = 32
+POLL_INTERVAL = 1.0
+
 
 @dataclass(frozen=True)
 class Action:
     change: Change
     run: Callable[[], None]
-    done: Callable[[], bool]
 
     @property
     def needed(self) -> bool:
@@ -43,19 +47,18 @@ class ScaleSecondary(FailoverStep):
         return [a.change for a in self._actions() if a.needed]
 
     def verify(self, ctx: StepContext) -> bool:
-        return all(a.done() for a in self._actions())
+        return self._at_capacity()
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
         todo = [a for a in self._actions() if a.needed]
         for a in todo:
             change = a.change
             ctx.report(f"{change.action} {change.target}: {change.before} -> {change.after}")
-        with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(len(todo), MAX_PARALLEL))) as pool:
             for future in [pool.submit(self._apply_one, ctx, a) for a in todo]:
                 future.result()  # re-raises the first failure
-        checks = [a.done for a in self._actions()]
-        waited = ctx.wait_until(lambda: all(done() for done in checks),
-                                timeout=self.spec.playbook.scale.timeout, interval=2.0,
+        waited = ctx.wait_until(self._at_capacity,
+                                timeout=self.spec.playbook.scale.timeout, interval=POLL_INTERVAL,
                                 what=f"capacity in {self.region} to be stable")
         return {"scaled": [a.change.to_dict() for a in todo],
                 "stabilised_after_seconds": round(waited, 3)}
@@ -68,6 +71,35 @@ class ScaleSecondary(FailoverStep):
     def _actions(self) -> list[Action]:
         return self._ecs() + self._asg() + self._rds()
 
+    def _at_capacity(self) -> bool:
+        """Done: every service stable at (at least) production size, every group's healthy
+        in-service instances at its desired capacity, the replica promoted. Read in batches
+        (10 services, 100 groups a call), so a poll costs a few calls however large the estate."""
+        return self._services_stable() and self._groups_in_service() and self._rds_done()
+
+    def _services_stable(self) -> bool:
+        ecs = self.deps.aws.ecs(self.region)
+        for cfg in self.spec.playbook.scale.ecs:
+            states = ecs.services(cfg.cluster, list(cfg.services))
+            if not all(states[name].desired >= production and states[name].stable
+                       for name, production in cfg.services.items()):
+                return False
+        return True
+
+    def _groups_in_service(self) -> bool:
+        wanted = {cfg.group: cfg.desired for cfg in self.spec.playbook.scale.autoscaling}
+        if not wanted:
+            return True
+        groups = self.deps.aws.autoscaling(self.region).groups(list(wanted))
+        return all(g.desired >= wanted[name] and g.in_service >= g.desired
+                   for name, g in groups.items())
+
+    def _rds_done(self) -> bool:
+        promote = self.spec.playbook.scale.rds_promote
+        if promote is None or self.region not in promote.replicas:
+            return True
+        return self._promoted(promote.replicas[self.region])
+
     def _ecs(self) -> list[Action]:
         ecs, out = self.deps.aws.ecs(self.region), []
         for cfg in self.spec.playbook.scale.ecs:
@@ -76,28 +108,20 @@ class ScaleSecondary(FailoverStep):
                 want = max(states[name].desired, production)
                 change = Change(self.name, "scale ECS service", f"{cfg.cluster}/{name}",
                                 self.region, states[name].desired, want)
-                out.append(Action(change, partial(ecs.scale_service, cfg.cluster, name, want),
-                                  partial(self._service_ready, cfg.cluster, name, want)))
+                out.append(Action(change, partial(ecs.scale_service, cfg.cluster, name, want)))
         return out
-
-    def _service_ready(self, cluster: str, name: str, want: int) -> bool:
-        state = self.deps.aws.ecs(self.region).services(cluster, [name])[name]
-        return state.desired >= want and state.stable
 
     def _asg(self) -> list[Action]:
         asg, out = self.deps.aws.autoscaling(self.region), []
-        for cfg in self.spec.playbook.scale.autoscaling:
-            state = asg.group(cfg.group)
+        configs = self.spec.playbook.scale.autoscaling
+        states = asg.groups([cfg.group for cfg in configs]) if configs else {}
+        for cfg in configs:
+            state = states[cfg.group]
             want = max(state.desired, cfg.desired)
             change = Change(self.name, "set desired capacity", cfg.group, self.region,
                             state.desired, want)
-            out.append(Action(change, partial(asg.set_desired, cfg.group, want),
-                              partial(self._group_ready, cfg.group, want)))
+            out.append(Action(change, partial(asg.set_desired, cfg.group, want)))
         return out
-
-    def _group_ready(self, group: str, want: int) -> bool:
-        now = self.deps.aws.autoscaling(self.region).group(group)
-        return now.desired >= want and now.in_service >= want
 
     def _rds(self) -> list[Action]:
         promote = self.spec.playbook.scale.rds_promote
@@ -113,8 +137,7 @@ class ScaleSecondary(FailoverStep):
             return [self._recreate_and_promote(ident, recreate)]
         change = Change(self.name, "promote read replica", ident, self.region,
                         "replica" if db.is_replica else "standalone", "standalone")
-        return [Action(change, partial(self._promote_when_ready, ident),
-                       partial(self._promoted, ident))]
+        return [Action(change, partial(self._promote_when_ready, ident))]
 
     def _promote_when_ready(self, ident: str) -> None:
         """Promote once the instance is available: on a resume it may still be being created
@@ -141,7 +164,7 @@ class ScaleSecondary(FailoverStep):
             rds.create_read_replica(ident, source.arn, recreate.instance_class)
             self._promote_when_ready(ident)
 
-        return Action(change, run, partial(self._promoted, ident))
+        return Action(change, run)
 
     def _promoted(self, ident: str) -> bool:
         try:
