@@ -3,31 +3,58 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
-from drctl.cli import approve as approve_cmd
-from drctl.cli import controller as controller_cmd
-from drctl.cli import failover as failover_cmd
-from drctl.cli import iam as iam_cmd
-from drctl.cli import report as report_cmd
-from drctl.cli import reprotect as reprotect_cmd
-from drctl.cli import validate as validate_cmd
-from drctl.cli.app import Application
-from drctl.cli.chaos import chaos_app
-from drctl.cli.drill import drill_app
-from drctl.cli.logs import configure_logging
-from drctl.cli.runbook import runbook_app
-from drctl.cli.runs import runs_app
-from drctl.cli.sandbox import sandbox_app
-from drctl.cli.schedule import schedule_app
-from drctl.cli.signals import stops_from_signals
-from drctl.core.errors import DrctlError
-from drctl.core.interrupt import StopRequest
+from drctl.cli.lazy import Lazy, lazy_group
+
+if TYPE_CHECKING:
+    from drctl.core.interrupt import StopRequest
+
+# Every command, in the order `drctl --help` lists them. Nothing here is imported until its
+# command runs (drctl/cli/lazy.py): add a command by adding a row, with the first line of its
+# docstring as `help` (tests/unit/test_cli_lazy.py checks they agree).
+COMMANDS = [
+    Lazy("failover", "drctl.cli.failover:failover",
+         "Fail over to REGION: detect, confirm, switch_dns, scale_secondary, smoke_test, notify."),
+    Lazy("plan", "drctl.cli.failover:plan",
+         "Show every change a failover to REGION would make, read live."),
+    Lazy("reprotect", "drctl.cli.reprotect:reprotect",
+         "Re-protect REGION after a failover or failback: replicate the current primary into it."),
+    Lazy("validate", "drctl.cli.validate:validate",
+         "Check a playbook: unknown keys, types, durations (file:line), then that every resource "
+         "it names exists in AWS."),
+    Lazy("approve", "drctl.cli.approve:approve",
+         "Approve a failover that waits at `confirm` for a second person."),
+    Lazy("reject", "drctl.cli.approve:reject",
+         "Reject a failover that waits for approval: it ends as aborted (exit 3 for its "
+         "operator)."),
+    Lazy("iam-policy", "drctl.cli.iam:iam_policy",
+         "Print the least-privilege IAM policy (JSON) a failover with PLAYBOOK needs."),
+    Lazy("report", "drctl.cli.report:report",
+         "RTO and RPO per playbook and kind: runs, pass rate, last/p50/p90/worst against the "
+         "targets"),
+    Lazy("runs", "drctl.cli.runs:runs_app",
+         "Runs in the journal: failovers, drills, runbooks, experiments."),
+    Lazy("sandbox", "drctl.cli.sandbox:sandbox_app",
+         "The embedded AWS sandbox (moto) with the Roadtrip estate."),
+    Lazy("chaos", "drctl.cli.chaos:chaos_app",
+         "Chaos Toolkit experiments with guard rails and verdicts."),
+    Lazy("drill", "drctl.cli.drill:drill_app",
+         "Restore drills: restore into a scratch copy, validate the data, measure, delete it."),
+    Lazy("runbook", "drctl.cli.runbook:runbook_app",
+         "On-call runbooks: Markdown (or YAML) whose ```drctl blocks the engine executes"),
+    Lazy("controller", "drctl.cli.controller:controller",
+         "Run the controller in the foreground: every playbook's schedules (chaos experiments "
+         "and drills)"),
+    Lazy("schedule", "drctl.cli.schedule:schedule_app",
+         "The playbook's `schedules:` -- what `drctl controller` runs, and when."),
+]
 
 app = typer.Typer(
     name="drctl",
+    cls=lazy_group(COMMANDS),
     help="Disaster recovery and chaos engineering for AWS: failovers, drills, chaos, runbooks.\n\n"
     "Exit codes: 0 done · 1 failed · 2 invalid input · 3 not confirmed · 4 blocked.",
     no_args_is_help=True,
@@ -50,6 +77,10 @@ def root(
              "SQLite journal."),
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More logs (-vv: debug)."),
 ) -> None:
+    from drctl.cli.app import Application
+    from drctl.cli.logs import configure_logging
+    from drctl.cli.signals import stops_from_signals
+
     configure_logging(verbose)
     ctx.obj = Application.from_options(state_dir, profile, state)
     # Signals become stop requests for the whole command (drctl/core/interrupt.py).
@@ -57,29 +88,18 @@ def root(
 
 
 def _still_stopping(request: StopRequest) -> None:
+    from rich.console import Console
+
     Console(stderr=True, highlight=False).print(
         f"already stopping ({request.reason}): letting the cleanup finish …")
 
 
-app.command("failover")(failover_cmd.failover)
-app.command("plan")(failover_cmd.plan)
-app.command("reprotect")(reprotect_cmd.reprotect)
-app.command("validate")(validate_cmd.validate)
-app.command("approve")(approve_cmd.approve)
-app.command("reject")(approve_cmd.reject)
-app.command("iam-policy")(iam_cmd.iam_policy)
-app.command("report")(report_cmd.report)
-app.add_typer(runs_app, name="runs")
-app.add_typer(sandbox_app, name="sandbox")
-app.add_typer(chaos_app, name="chaos")
-app.add_typer(drill_app, name="drill")
-app.add_typer(runbook_app, name="runbook")
-app.command("controller")(controller_cmd.controller)
-app.add_typer(schedule_app, name="schedule")
-
-
 def main() -> None:
     """Entry point: every DrctlError becomes its message, its hint and its exit code."""
+    from rich.console import Console
+
+    from drctl.core.errors import DrctlError
+
     try:
         app(standalone_mode=True)
     except DrctlError as exc:

@@ -1,0 +1,81 @@
+"""Commands imported when they run, not when `drctl` starts.
+
+On-call types `drctl --help` many times an incident; importing boto3, pydantic, the playbook
+schema, chaoslib and matplotlib for it cost most of a second of CPU. So the root group knows
+its commands by name, module and one-line help (`Lazy`), lists them from that table, and imports
+a command's module only when that command is resolved to run (or to show its own `--help`).
+`tests/unit/test_cli_lazy.py` checks that every table row's help matches the real command's.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+if TYPE_CHECKING:
+    # typer vendors its own click; its classes are what a TyperGroup holds.
+    from typer._click.core import Command, Context
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """A command in the table: `target` is `module:attribute`, a typer.Typer (a group of
+    subcommands) or a function (one command); `help` is the line `drctl --help` shows."""
+
+    name: str
+    target: str
+    help: str
+
+    def load(self) -> Command:
+        module, _, attribute = self.target.partition(":")
+        obj: Any = getattr(importlib.import_module(module), attribute)
+        if not isinstance(obj, typer.Typer):
+            single = typer.Typer(rich_markup_mode="markdown", add_completion=False,
+                                 pretty_exceptions_enable=False)
+            single.command(self.name)(obj)
+            obj = single
+        obj._add_completion = False  # the root has none; neither do its subcommands
+        command = typer.main.get_command(obj)
+        command.name = self.name
+        return command
+
+    def stub(self) -> Command:
+        """What the root's help lists: the name and the line, nothing imported."""
+        return TyperCommand(self.name, help=self.help, short_help=self.help,
+                            rich_markup_mode="markdown")
+
+
+class LazyGroup(TyperGroup):
+    """The root group: table commands are imported only when resolved to run."""
+
+    table: dict[str, Lazy] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._resolving = False
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return [*super().list_commands(ctx), *self.table]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        lazy = self.table.get(cmd_name)
+        if lazy is None:
+            return super().get_command(ctx, cmd_name)
+        return lazy.load() if self._resolving else lazy.stub()
+
+    def resolve_command(self, ctx: Context, args: list[str]
+                        ) -> tuple[str | None, Command | None, list[str]]:
+        self._resolving = True
+        try:
+            return super().resolve_command(ctx, args)
+        finally:
+            self._resolving = False
+
+
+def lazy_group(table: list[Lazy]) -> type[LazyGroup]:
+    """A LazyGroup class bound to `table` (typer takes the group's class, not an instance)."""
+    return type("DrctlGroup", (LazyGroup,), {"table": {row.name: row for row in table}})
