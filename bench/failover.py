@@ -72,10 +72,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.route53_rate:g} req/s, median of {repeat} (results in {path})")
     print(table(
         ["services", "drctl s", "seq s", "floor s", "drctl/seq", "drctl/floor", "drctl calls",
-         "seq calls", "throttled d/s"],
+         "seq calls", "throttled d/s", "journal %"],
         [[r["services"], r["drctl_seconds"], r["sequential_seconds"], r["floor_seconds"],
           r["drctl_vs_sequential"], r["drctl_vs_floor"], r["drctl_calls"], r["sequential_calls"],
-          f"{r['drctl_throttled']}/{r['sequential_throttled']}"] for r in rows]))
+          f"{r['drctl_throttled']}/{r['sequential_throttled']}",
+          f"{r['journal_share_of_wall'] * 100:.1f}" if r["journal_share_of_wall"] else "-"]
+         for r in rows]))
     return 0
 
 
@@ -100,6 +102,9 @@ def measure(extra: int, latency: float, rate: float, repeat: int, skip_seq: bool
         "drctl_throttled": drctl_runs[0]["throttled"],
         "sequential_throttled": seq_runs[0]["throttled"] if seq_runs else None,
         "drctl_steps": drctl_runs[0].get("steps"),
+        "journal_events": drctl_runs[0].get("journal_events"),
+        "journal_share_of_wall": (round(drctl_runs[0]["journal_seconds"] / d, 4)
+                                  if drctl_runs[0].get("journal_seconds") else None),
     }
 
 
@@ -112,26 +117,51 @@ def one_run(extra: int, latency: float, rate: float, approach: str) -> dict[str,
         sb.drctl("sandbox", "outage", "--region", SOURCE)
         before = sb.truth()["faults"]["injected"]
         began = time.perf_counter()
-        steps = _run_drctl(sb, playbook) if approach == "drctl" else _run_script(sb, playbook)
+        facts = _run_drctl(sb, playbook) if approach == "drctl" else _run_script(sb, playbook)
         seconds = time.perf_counter() - began
         after = sb.truth()["faults"]["injected"]
         sb.drctl("sandbox", "faults", "--clear")
-        return {"seconds": seconds, "steps": steps,
+        if facts.get("journal_events"):
+            facts["journal_seconds"] = facts["journal_events"] * journal_append_seconds(
+                sb.state_dir)
+        return {"seconds": seconds, **facts,
                 "calls": after["delayed"] - before["delayed"],
                 "throttled": after["throttled"] - before["throttled"],
                 "estate": read_estate(sb, playbook)}
 
 
-def _run_drctl(sb: Sandbox, playbook: Path) -> dict[str, float]:
+def _run_drctl(sb: Sandbox, playbook: Path) -> dict[str, Any]:
     done = sb.drctl("failover", "--playbook", str(playbook), "--region", TARGET, "--yes",
                     "--json", check=False)
     if done.returncode != 0:
         raise RuntimeError(f"drctl failover exited {done.returncode}: {done.stderr[-2000:]}")
     run = json.loads(done.stdout)
-    return {s["name"]: s["duration_seconds"] for s in run["steps"]}
+    return {"steps": {s["name"]: s["duration_seconds"] for s in run["steps"]},
+            "journal_events": _journal_events(sb.state_dir / "journal.db", run["run_id"])}
 
 
-def _run_script(sb: Sandbox, playbook: Path) -> dict[str, float]:
+def _journal_events(db: Path, run_id: str) -> int | None:
+    """Events the run journaled (each one an fsync'ed append), read from the SQLite journal."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(db) as conn:
+            return int(conn.execute("SELECT count(*) FROM events WHERE run_id = ?",
+                                    (run_id,)).fetchone()[0])
+    except sqlite3.Error:
+        return None  # another journal layout: the fraction is then not reported
+
+
+def journal_append_seconds(directory: Path) -> float:
+    """The median cost of one durable append on this disk, now (bench/journal.py's measure)."""
+    from bench.journal import append_seconds
+    from drctl.store.sqlite import SqliteStore
+
+    counter = iter(range(1000))
+    return append_seconds(lambda: SqliteStore(directory / f"append-{next(counter)}.db"))
+
+
+def _run_script(sb: Sandbox, playbook: Path) -> dict[str, Any]:
     subprocess.run([sys.executable, "-m", "bench.sequential_failover", str(playbook), SOURCE,
                     TARGET], env=sb.env, check=True, capture_output=True, text=True,
                    cwd=Path(__file__).parent.parent)
