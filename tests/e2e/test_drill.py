@@ -408,3 +408,21 @@ def test_pitr_drills_of_a_table_under_constant_writes_pass_every_time(
     assert busy_table.writes > 20 * 2 and all(r["validation"]["expected_items"] >= 10
                                              for r in runs)
     assert all(r["validation"]["unjudged"] > 0 for r in runs)
+
+
+def test_validate_reports_a_timestamp_attribute_no_item_has_at_its_line(
+    cli: Cli, tmp_path: Path
+) -> None:
+    playbook = tmp_path / "typo.yaml"
+    text = PLAYBOOK.read_text()
+    playbook.write_text(text.replace("timestamp_attribute: updated_at",
+                                     "timestamp_attribute: updatedAt", 1))
+    line = next(n for n, row in enumerate(playbook.read_text().splitlines(), start=1)
+                if "timestamp_attribute: updatedAt" in row)
+
+    result = cli("validate", str(playbook), "--json")
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    problems = json.loads(result.stdout)["problems"]
+    assert any(p.startswith(f"{playbook}:{line}:") and "updatedAt" in p
+               and "would check nothing" in p for p in problems), problems
