@@ -26,6 +26,7 @@ from drctl.sandbox import manager
 from drctl.sandbox.manager import SandboxInfo
 from drctl.store.sqlite import SqliteStore
 from tests.e2e.helpers import ROOT, Cli, wait_for_replicated_heartbeat
+from tests.unit.helpers import process_running
 
 pytestmark = pytest.mark.e2e
 
@@ -285,18 +286,9 @@ def test_sigterm_or_sighup_stops_the_experiment_like_ctrl_c(cli: Cli, tmp_path: 
     assert (tmp_path / "rolled-back").exists()
     sleeper = int(pidfile.read_text())
     deadline = time.monotonic() + 5
-    while Path(f"/proc/{sleeper}").exists() and "Z" not in _state(sleeper) and \
-            time.monotonic() < deadline:
+    while process_running(sleeper) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not Path(f"/proc/{sleeper}").exists() or _state(sleeper) == "Z", \
-        "the experiment's `sleep` outlived it"
-
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return "Z"
+    assert not process_running(sleeper), "the experiment's `sleep` outlived it"
 
 
 # -- pre-flight ----------------------------------------------------------------------------

@@ -51,3 +51,14 @@ class FakeStep:
     @property
     def applied(self) -> int:
         return self.calls.count(f"apply:{self.name}")
+
+
+def process_running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped (by init, after a kill)."""
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

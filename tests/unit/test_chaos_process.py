@@ -22,14 +22,7 @@ from drctl.core.clock import SystemClock
 from drctl.core.engine import Engine
 from drctl.core.interrupt import Interruption
 from drctl.store.sqlite import SqliteStore
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
+from tests.unit.helpers import process_running
 
 
 def shell(name: str, script: str, **extra: Any) -> dict[str, Any]:
@@ -83,9 +76,9 @@ def test_a_stop_from_another_thread_rolls_back_and_stops_what_the_experiment_sta
     assert [r["status"] for r in result.journal["rollbacks"]] == ["succeeded"]
     assert (tmp_path / "rolled-back").exists()
     deadline = time.monotonic() + 5
-    while alive(sleeper) and time.monotonic() < deadline:
+    while process_running(sleeper) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not alive(sleeper), "the experiment's `sleep` outlived it"
+    assert not process_running(sleeper), "the experiment's `sleep` outlived it"
 
 
 def test_the_kill_switch_ends_a_long_pause_within_about_a_second(tmp_path: Path) -> None:

@@ -6,15 +6,7 @@ import time
 from pathlib import Path
 
 from drctl.drill.db_check import run_command
-
-
-def alive(pid: int) -> bool:
-    """Running, not a zombie waiting for init to reap it."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
+from tests.unit.helpers import process_running
 
 
 def test_a_timed_out_hook_has_its_whole_process_group_killed(tmp_path: Path) -> None:
@@ -26,9 +18,9 @@ def test_a_timed_out_hook_has_its_whole_process_group_killed(tmp_path: Path) -> 
     assert (code, output) == (124, "timed out after 1s")
     pid = int(child.read_text())
     deadline = time.monotonic() + 5
-    while alive(pid) and time.monotonic() < deadline:
+    while process_running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not alive(pid), f"the hook's child {pid} outlived the hook"
+    assert not process_running(pid), f"the hook's child {pid} outlived the hook"
 
 
 def test_a_hook_reports_its_exit_code_and_output() -> None:
