@@ -89,3 +89,36 @@ def test_alarms_are_not_reread_at_every_boundary(monkeypatch: Any) -> None:
     monkeypatch.setattr(guard_module, "ALARM_READ_INTERVAL", 0.0)
     g.check()
     assert aws.reads == 2
+
+
+def test_the_watcher_trips_on_a_stop_alarm_between_boundaries_within_about_a_second() -> None:
+    import threading
+    import time
+
+    aws = Alarms()
+    watched, _ = guard(aws)
+    tripped = threading.Event()
+    watched.watch(tripped.set, interval=0.1)
+    time.sleep(0.3)
+    assert not tripped.is_set()
+
+    aws.state = "ALARM"
+    raised = time.monotonic()
+    assert tripped.wait(timeout=10)
+    latency = time.monotonic() - raised
+
+    # At most one alarm read interval (1 s) plus one watch interval, on an idle machine.
+    assert latency < guard_module.ALARM_READ_INTERVAL + 1.0, latency
+    assert watched.stop is not None and watched.stop.by == "guard"
+
+
+def test_the_watcher_never_interrupts_the_rollbacks() -> None:
+    import threading
+    import time
+
+    watched, _ = guard(Alarms("ALARM"))
+    watched.disarm()  # rollbacks have started
+    tripped = threading.Event()
+    watched.watch(tripped.set, interval=0.05)
+    time.sleep(0.3)
+    assert not tripped.is_set()
