@@ -15,6 +15,7 @@ from drctl.aws.rds_restore import RdsRestore
 from drctl.aws.route53 import Route53
 from drctl.aws.s3 import S3
 from drctl.aws.sns import Sns
+from drctl.aws.sqs import Sqs
 from drctl.aws.sts import Sts
 
 # Route53 is a global service served from us-east-1.
@@ -51,6 +52,9 @@ class Aws:
 
     def s3(self, region: str) -> S3:
         return S3(self.factory.client("s3", region), region)
+
+    def sqs(self, region: str) -> Sqs:
+        return Sqs(self.factory.client("sqs", region), region)
 
     def sts(self) -> Sts:
         return Sts(self.factory.client("sts", ROUTE53_REGION))

@@ -1,4 +1,4 @@
-"""SNS: find a topic by name and publish to it."""
+"""SNS: find a topic by name, publish to it, subscribe a queue to it."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ class Sns:
                     if entry["TopicArn"].rsplit(":", 1)[-1] == topic:
                         return str(entry["TopicArn"])
         raise ResourceMissing(f"SNS topic {topic!r} not found in {self.region}")
+
+    def subscribe_queue(self, topic_arn: str, queue_arn: str) -> str:
+        with aws_call(f"subscribe to {topic_arn}", self.region):
+            response = self._client.subscribe(TopicArn=topic_arn, Protocol="sqs",
+                                              Endpoint=queue_arn)
+        return str(response["SubscriptionArn"])
+
+    def unsubscribe(self, subscription_arn: str) -> None:
+        with aws_call("unsubscribe", self.region):
+            self._client.unsubscribe(SubscriptionArn=subscription_arn)
 
     def publish(self, topic_arn: str, subject: str, message: str,
                 attributes: dict[str, str] | None = None) -> str:

@@ -59,6 +59,8 @@ def controller(
     built = build_controller(served, app, options)
     if built.health is not None:
         built.health.start()
+    for listener in built.listeners:
+        listener.start()
     log.info("controller_started", playbooks=sorted(served.playbooks),
              schedules=[job.key for job in served.jobs], store=app.store_url, once=once,
              listen="{}:{}".format(*built.health.address) if built.health else None)
@@ -66,6 +68,8 @@ def controller(
     try:
         built.daemon.run(once=once)
     finally:
+        for listener in built.listeners:
+            listener.stop()
         if built.health is not None:
             built.health.stop()
 

@@ -12,6 +12,7 @@ from drctl.app import App
 from drctl.aws.estate import Aws
 from drctl.controller.canary import Canary, Lag, ServingRegion
 from drctl.controller.daemon import Daemon, MainThreadQueue, Parts, Status
+from drctl.controller.events import AlarmTopicListener
 from drctl.controller.execute import EngineOptions, LogEvents, RunExecutor
 from drctl.controller.health import HealthServer
 from drctl.controller.leader import Leadership
@@ -50,6 +51,7 @@ class ControllerOptions:
 class Controller:
     daemon: Daemon
     health: HealthServer | None
+    listeners: list[AlarmTopicListener]
 
 
 def build_controller(served: Served, app: App, options: ControllerOptions) -> Controller:
@@ -76,11 +78,21 @@ def build_controller(served: Served, app: App, options: ControllerOptions) -> Co
         [Canary(loaded.playbook, app.aws, ServingRegion(loaded.playbook, app.aws), clock)
          for loaded in served.playbooks.values() if loaded.playbook.controller.canary.enabled])
     daemon = Daemon(parts)
+    listeners = [listener(watch, daemon, app.aws, who) for watch in parts.watches
+                 if watch.loaded.playbook.detection.topic]
     health = None
     if options.listen is not None:
         health = HealthServer(options.listen, lambda: healthz(daemon, served.jobs, state),
                               lambda: scrape(metrics, served.jobs, state, clock.now()))
-    return Controller(daemon, health)
+    return Controller(daemon, health, listeners)
+
+
+def listener(watch: AlarmWatch, daemon: Daemon, aws: Aws, who: Claimant) -> AlarmTopicListener:
+    def on_event() -> None:
+        watch.poll_now()
+        daemon.wake()
+
+    return AlarmTopicListener(watch.loaded.playbook, aws, who.id, on_event)
 
 
 def disruptive_holders(store: Store, served: Served) -> dict[str, str]:

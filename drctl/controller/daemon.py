@@ -81,6 +81,7 @@ class Daemon:
         self.parts = parts
         self.status = parts.status
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._loop_done = threading.Event()
 
     def request_stop(self, reason: str) -> None:
@@ -89,6 +90,11 @@ class Daemon:
                      in_progress=self.parts.executor.in_progress())
         self.status.stopping = True
         self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Tick now (an alarm changed state)."""
+        self._wake.set()
 
     def tick_once(self) -> datetime:
         """One round: the lease, then (leading) the schedules and the due alarm watches.
@@ -162,7 +168,8 @@ class Daemon:
                 if once:
                     break
                 delay = (next_wakeup - self.parts.clock.now()).total_seconds()
-                self._stop.wait(max(0.05, delay))
+                self._wake.wait(max(0.05, delay))
+                self._wake.clear()
         except Exception:
             log.exception("controller_loop_crashed")
             raise

@@ -82,6 +82,10 @@ class AlarmWatch:
         self.next_poll: datetime | None = None
         self.serving = ServingRegion(loaded.playbook, ctx.aws)
 
+    def poll_now(self) -> None:
+        """The next round polls this watch whatever its interval (an alarm event came)."""
+        self.next_poll = None
+
     def poll(self, now: datetime) -> datetime:
         """Look once; open a failover if due. Returns when to look next."""
         wake = now + self.interval

@@ -69,6 +69,7 @@ def media_canary_key(region: str) -> str:
 
 
 TOPIC = "drctl-notifications"
+DETECTION_TOPIC = "drctl-detection-alarms"  # in the detection alarms' AlarmActions/OKActions
 INBOX_QUEUE = "drctl-notifications-inbox"
 
 

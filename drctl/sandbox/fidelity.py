@@ -35,6 +35,7 @@ from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.rds.exceptions import DBInstanceNotFoundError, RDSClientError
 from moto.rds.models import DBInstance, DBInstanceAutomatedBackup, RDSBackend
 
+from drctl.sandbox.alarm_actions import apply_alarm_actions
 from drctl.sandbox.fidelity_s3 import apply_s3_fixes
 
 # moto's backends are process-global, so its unpatched methods are too: kept here so that a
@@ -343,4 +344,4 @@ def apply_fidelity_fixes() -> list[str]:
         if name not in _ORIGINALS:
             _ORIGINALS[name] = getattr(owner, attribute, None)  # type: ignore[assignment]
             setattr(owner, attribute, fix)
-    return sorted([*_FIXES, *apply_s3_fixes()])
+    return sorted([*_FIXES, *apply_s3_fixes(), *apply_alarm_actions()])

@@ -55,7 +55,8 @@ def seed_region(clients: ClientFactory, region: str) -> dict[str, Any]:
     return {
         "ecs": seed_ecs(clients.client("ecs", region), region),
         "autoscaling": seed_workers(clients, region),
-        "alarms": seed_alarms(clients.client("cloudwatch", region), region),
+        "alarms": seed_alarms(clients.client("cloudwatch", region), region,
+                              _detection_topic(clients, region)),
         "dynamodb": seed_tables(clients.client("dynamodb", region)),
         "notifications": seed_notifications(clients, region),
     }
@@ -166,7 +167,14 @@ def _linux_image(ec2: Any) -> str:
     return str(images[0]["ImageId"])
 
 
-def seed_alarms(cloudwatch: Any, region: str) -> list[str]:
+def _detection_topic(clients: ClientFactory, region: str) -> str:
+    """The topic the detection alarms notify on each state change (the playbook's
+    `detection.topic`: a controller subscribes its own queue to it)."""
+    sns = clients.client("sns", region)
+    return str(sns.create_topic(Name=estate.DETECTION_TOPIC)["TopicArn"])
+
+
+def seed_alarms(cloudwatch: Any, region: str, topic_arn: str | None = None) -> list[str]:
     errors_alarm, latency_alarm = estate.detection_alarms(region)
     dimensions = [{"Name": "LoadBalancer", "Value": f"app/roadtrip-{region}/sandbox"}]
     common = {
@@ -176,6 +184,7 @@ def seed_alarms(cloudwatch: Any, region: str) -> list[str]:
         "EvaluationPeriods": 1,
         "ComparisonOperator": "GreaterThanThreshold",
         "TreatMissingData": "notBreaching",
+        **({"AlarmActions": [topic_arn], "OKActions": [topic_arn]} if topic_arn else {}),
     }
     cloudwatch.put_metric_alarm(
         AlarmName=errors_alarm,

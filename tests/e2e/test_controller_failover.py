@@ -30,9 +30,10 @@ LAG = 3.0
 def watch_playbook(tmp_path: Path) -> Path:
     text = PLAYBOOK.read_text(encoding="utf-8")
     start, end = text.index("schedules:\n"), text.index("# Restore drills")
-    text = text[:start] + "controller: {poll_interval: 1s}\n\n" + text[end:]
-    text = text.replace("    - roadtrip-api-latency-{region}\n",
-                        "    - roadtrip-api-latency-{region}\n  failover: {when: any, for: 2s}\n")
+    # Polling once a minute: a failover opened within seconds was woken by the alarm event.
+    text = text[:start] + "controller: {poll_interval: 60s}\n\n" + text[end:]
+    text = text.replace("  topic: drctl-detection-alarms\n",
+                        "  topic: drctl-detection-alarms\n  failover: {when: any, for: 2s}\n")
     text = text.replace("  mode: prompt ", "  mode: approval ")
     path = tmp_path / "watch.yaml"
     path.write_text(text, encoding="utf-8")
@@ -78,6 +79,7 @@ def test_an_outage_opens_one_failover_that_waits_for_approval_then_completes(
         assert detection["latency_seconds"] == pytest.approx(
             (opened - met).total_seconds(), abs=0.01)
         assert detection["latency_seconds"] >= 0 and opened <= run.started_at
+        assert (opened - transition).total_seconds() < 30  # the event, not the 60 s poll
         seen: list[str] = []
 
         def told() -> bool:  # every channel: the SNS topic's inbox here
@@ -102,3 +104,4 @@ def test_an_outage_opens_one_failover_that_waits_for_approval_then_completes(
         controller.send_signal(signal.SIGTERM)
         _, stderr = controller.communicate(timeout=60)
     assert controller.returncode == 0, stderr[-2000:]
+    assert '"event": "alarm_event"' in stderr
