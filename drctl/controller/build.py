@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
+
 from drctl.app import App
 from drctl.aws.estate import Aws
 from drctl.controller.canary import Canary, Lag, ServingRegion
@@ -26,9 +28,13 @@ from drctl.controller.tick import Job, upcoming_fire
 from drctl.controller.watch import AlarmWatch, WatchContext
 from drctl.core import exclusive
 from drctl.core.clock import Clock, iso
+from drctl.core.engine import Subscriber
 from drctl.core.errors import DrctlError
 from drctl.core.identity import Identity
 from drctl.core.store import Store
+from drctl.report.after_run import PerPlaybook, after_run_for
+
+log = structlog.get_logger("drctl.controller")
 
 # /healthz says 503 when the loop has not ticked for this long (it ticks every 5 s at most).
 STALE = timedelta(seconds=30)
@@ -59,7 +65,7 @@ def build_controller(served: Served, app: App, options: ControllerOptions) -> Co
     state, clock, who = ScheduleState(app.store), app.clock, claimant(app.identity)
     metrics = ControllerMetrics()
     main_queue = MainThreadQueue()
-    extra = [MetricsEvents(metrics)]
+    extra: list[Subscriber] = [MetricsEvents(metrics), after_runs(app, served)]
     executor = RunExecutor(
         app.store, clock, state, runners(RunContext(app.aws, app.store_url, app.profile,
                                                     served.playbooks)),
@@ -93,6 +99,16 @@ def listener(watch: AlarmWatch, daemon: Daemon, aws: Aws, who: Claimant) -> Alar
         daemon.wake()
 
     return AlarmTopicListener(watch.loaded.playbook, aws, who.id, on_event)
+
+
+def after_runs(app: App, served: Served) -> PerPlaybook:
+    """Scheduled runs end like manual ones: summary sent, metrics published (logged here)."""
+    def show(text: str) -> None:
+        log.info("run_summary", summary=text)
+
+    return PerPlaybook(app.store, {
+        name: after_run_for(app.store, app.clock, app.aws, loaded.playbook, show)
+        for name, loaded in served.playbooks.items()})
 
 
 def disruptive_holders(store: Store, served: Served) -> dict[str, str]:

@@ -9,15 +9,20 @@ here can fail a run: every failure is logged and the run's result stands.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
 
+from drctl.aws.estate import Aws
 from drctl.core.clock import Clock
 from drctl.core.events import Event
 from drctl.core.run import Run, StepStatus
 from drctl.notify.base import Channel, Notification
+from drctl.notify.channels import build_channels
+from drctl.playbook.schema import Playbook
+from drctl.report.metrics import MetricsPublisher
 from drctl.report.records import RunRecord, load_records, record_from_run
 from drctl.report.summary import RunSummary, summarize
 from drctl.store.base import Store, load_run
@@ -80,6 +85,33 @@ class AfterRun:
             log.warning("metrics_not_published", run_id=record.run_id, error=str(exc))
             return
         log.info("metrics_published", run_id=record.run_id, region=region)
+
+
+def after_run_for(store: Store, clock: Clock, aws: Aws, playbook: Playbook,
+                  show: Callable[[str], None]) -> AfterRun:
+    """The subscriber for runs of `playbook`: its channels, its metrics setting."""
+    env = dict(os.environ)
+    publish = (MetricsPublisher(aws, playbook.primary_region)
+               if playbook.metrics.cloudwatch else None)
+    return AfterRun(store, clock,
+                    channels=lambda region: build_channels(playbook.notify, aws, region, env),
+                    publish=publish, show=show, region=playbook.primary_region)
+
+
+class PerPlaybook:
+    """For a process that runs several playbooks' runs (the controller): each finished run
+    goes to its own playbook's AfterRun; a run of a playbook not served is left alone."""
+
+    def __init__(self, store: Store, by_playbook: dict[str, AfterRun]) -> None:
+        self._store, self._by_playbook = store, by_playbook
+
+    def __call__(self, event: Event) -> None:
+        if event.type != "run_finished":
+            return
+        playbook = load_run(self._store, event.run_id).params.get("playbook")
+        after = self._by_playbook.get(str(playbook))
+        if after is not None:
+            after(event)
 
 
 def notification(summary: RunSummary) -> Notification:

@@ -15,7 +15,7 @@ from drctl.core.engine import Engine
 from drctl.notify.base import Channel, MemoryChannel, Notification
 from drctl.notify.channels import ConsoleChannel, WebhookChannel
 from drctl.notify.slack import block_kit
-from drctl.report.after_run import AfterRun
+from drctl.report.after_run import AfterRun, PerPlaybook
 from drctl.report.metrics import run_metrics
 from drctl.report.records import RunRecord
 from drctl.store.memory import MemoryStore
@@ -162,3 +162,19 @@ def test_block_kit_escapes_and_splits_within_slack_limits() -> None:
     assert "&lt;@here&gt; &amp; &lt;https://evil|click&gt;" in payload["blocks"][1]["text"]["text"]
     assert [b["type"] for b in payload["blocks"]] == \
         ["header", "section", "section", "section", "context"]
+
+
+def test_per_playbook_routes_each_run_to_its_own_playbook() -> None:
+    store, clock = MemoryStore(), FakeClock(T0)
+    shown: dict[str, list[str]] = {"roadtrip": [], "other": []}
+
+    def after(name: str) -> AfterRun:
+        return AfterRun(store, clock, None, None, shown[name].append, region="us-east-1")
+
+    routed = PerPlaybook(store, {"roadtrip": after("roadtrip"), "other": after("other")})
+    build = JournalBuilder(Engine(store, clock, [routed]), clock)
+    run_id = build.chaos(passes=True)
+    unserved = build.engine.start("chaos", {"playbook": "not-served"})
+    build.engine.emit(unserved, "run_finished", status="succeeded")
+    assert [text.split()[2] for text in shown["roadtrip"]] == [run_id]
+    assert shown["other"] == []
