@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -44,6 +44,17 @@ def _mask(key: str, value: Any, secrets: list[str]) -> Any:
     return value
 
 
+class _CurrentStderr:
+    """sys.stderr as it is when a line is written, not when logging was configured: an
+    in-process CLI test swaps sys.stderr for a buffer it closes afterwards."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(verbose: int = 0, json_lines: bool = False) -> None:
     """`json_lines`: JSON even on a terminal (the controller's default)."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
@@ -59,6 +70,6 @@ def configure_logging(verbose: int = 0, json_lines: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=False,
     )
