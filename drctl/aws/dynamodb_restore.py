@@ -73,7 +73,8 @@ class DynamoDbRestore:
         """Whether PITR is on, and the restorable window when it is."""
         with aws_call(f"describe continuous backups of {table}", self.region):
             found = self._client.describe_continuous_backups(TableName=table)
-        pitr = found["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
+            pitr = found["ContinuousBackupsDescription"].get(
+                "PointInTimeRecoveryDescription", {})
         if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
             return PitrWindow(False)
         return PitrWindow(True, pitr.get("EarliestRestorableDateTime"),

@@ -36,6 +36,9 @@ def aws_call(what: str, region: str | None = None) -> Iterator[None]:
         ) from exc
     except BotoCoreError as exc:
         raise AwsError(f"{what}{where} failed: {exc}") from exc
+    except KeyError as exc:  # a 200 answer without the fields AWS always sends
+        raise AwsError(f"{what}{where} failed: the answer lacks {exc}: not an AWS response",
+                       hint="check AWS_ENDPOINT_URL / the endpoint you point drctl at") from exc
     except ResponseParserError as exc:  # not a BotoCoreError: an endpoint that is not AWS
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
         raise AwsError(f"{what}{where} failed: the answer was not an AWS response ({first})",

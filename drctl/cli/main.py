@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from typing import TYPE_CHECKING
 
 import typer
@@ -10,6 +11,7 @@ import typer
 from drctl.cli.lazy import Lazy, lazy_group
 
 if TYPE_CHECKING:
+    from drctl.cli.failure import Failure, TrackedStdout
     from drctl.core.interrupt import StopRequest
 
 # Every command, in the order `drctl --help` lists them. Nothing here is imported until its
@@ -56,7 +58,8 @@ app = typer.Typer(
     name="drctl",
     cls=lazy_group(COMMANDS),
     help="Disaster recovery and chaos engineering for AWS: failovers, drills, chaos, runbooks.\n\n"
-    "Exit codes: 0 done · 1 failed · 2 invalid input · 3 not confirmed · 4 blocked.",
+    "Exit codes: 0 done · 1 failed · 2 invalid input · 3 not confirmed · 4 blocked · "
+    "130 interrupted (Ctrl-C; the run is journaled).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
@@ -95,19 +98,56 @@ def _still_stopping(request: StopRequest) -> None:
 
 
 def main() -> None:
-    """Entry point: every DrctlError becomes its message, its hint and its exit code."""
-    from rich.console import Console
+    """Entry point: every error becomes one clear message, its hint and its exit code."""
+    sys.exit(run(sys.argv[1:]))
 
+
+def run(argv: list[str]) -> int:
+    """Run drctl with `argv`; returns the exit code. Never lets a traceback reach the user."""
+    from drctl.cli.failure import EXIT_INTERRUPTED, Failure, TrackedStdout, wants_json
     from drctl.core.errors import DrctlError
 
+    json_out = wants_json(argv)
+    stdout = TrackedStdout(sys.stdout)
+    sys.stdout = stdout
     try:
-        app(standalone_mode=True)
+        result = app(args=argv, prog_name="drctl", standalone_mode=False)
     except DrctlError as exc:
-        err = Console(stderr=True, highlight=False)
-        err.print(f"[red]error:[/] {exc.message}", markup=True, soft_wrap=True)
-        if exc.hint:
-            err.print(f"[dim]hint:[/] {exc.hint}")
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted; the run is journaled (see `drctl runs list`)")
-        sys.exit(130)
+        return _fail(Failure(exc.message, exc.hint, exc.exit_code), json_out, stdout)
+    except typer.Abort:
+        return _fail(Failure("aborted at a prompt; nothing was changed", None, 3), json_out,
+                     stdout)
+    except typer.TyperException as exc:  # usage: unknown option, missing value, bad choice
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        return _fail(Failure(message, _usage_hint(argv), int(getattr(exc, "exit_code", 2))),
+                     json_out, stdout)
+    except Exception as exc:  # a bug: say so in one line, the traceback only with -vv
+        if _verbosity(argv) >= 2:
+            traceback.print_exc()
+        return _fail(Failure(f"unexpected {type(exc).__name__}: {exc}",
+                             "this is a bug in drctl; run again with -vv to see where", 1),
+                     json_out, stdout)
+    finally:
+        sys.stdout = stdout._stream
+    code = result if isinstance(result, int) else 0
+    if code == EXIT_INTERRUPTED:
+        _fail(Failure("interrupted; the run is journaled", "see `drctl runs list`: resume or "
+                      "abort an interrupted failover", EXIT_INTERRUPTED), json_out, stdout)
+    return code
+
+
+def _fail(failure: Failure, json_out: bool, stdout: TrackedStdout) -> int:
+    from drctl.cli.failure import report
+
+    report(failure, json_out, stdout)
+    return failure.exit_code
+
+
+def _verbosity(argv: list[str]) -> int:
+    return sum(a.count("v") for a in argv if a.startswith("-v") and set(a[1:]) == {"v"}) + \
+        argv.count("--verbose")
+
+
+def _usage_hint(argv: list[str]) -> str:
+    words = [a for a in argv if not a.startswith("-")][:2]
+    return f"see `drctl {' '.join(words)} --help`".replace("  ", " ")

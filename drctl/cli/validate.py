@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.text import Text
 
 from drctl.cli.options import JsonOpt, app_of
 from drctl.cli.render import print_json
@@ -29,11 +30,12 @@ def validate(
         print_json({"playbook": playbook, "name": book.name, "valid": not problems,
                     "problems": located})
     else:
-        for line in located:
-            app.console.print(f"[red]✗[/] {line}")
+        for line in located:  # verbatim: a file name or message is never rich markup
+            app.console.print(Text.assemble(("✗ ", "red"), line))
     if problems:
         raise PlaybookError(f"{len(problems)} problem(s) with the live estate; first: "
                             f"{located[0]}")
     if not json_out:
         checked = "schema" if offline else "schema and live resources"
-        app.console.print(f"[green]✓[/] {playbook}: {book.name} is valid ({checked})")
+        app.console.print(Text.assemble(("✓ ", "green"),
+                                        f"{playbook}: {book.name} is valid ({checked})"))

@@ -57,7 +57,7 @@ def scheduled_runbooks(playbook: Path) -> set[Path]:
     """Runbook files the playbook's `schedules:` run (paths relative to the playbook)."""
     try:
         data = yaml.safe_load(playbook.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InvalidInput(f"{playbook}: cannot read the playbook's schedules: {exc}") from None
     schedules = data.get("schedules") if isinstance(data, dict) else None
     found: set[Path] = set()

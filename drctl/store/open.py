@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -24,11 +25,24 @@ def store_url(state_dir: Path, state: str | None) -> str:
 def open_store(url: str, factory: ClientFactory) -> Store:
     """Open (and for DynamoDB, create if needed) the store `url` names."""
     if url.startswith("sqlite://"):
-        return SqliteStore(Path(url.removeprefix("sqlite://")))
+        return _open_sqlite(Path(url.removeprefix("sqlite://")))
     table, region = parse_dynamodb_url(url)
     store = DynamoStore(factory.client("dynamodb", region), table)
     store.create_table()
     return store
+
+
+def _open_sqlite(path: Path) -> Store:
+    """An unusable state directory is the operator's input, not a crash (exit 2)."""
+    hint = "choose another with --state-dir DIR (or DRCTL_STATE_DIR)"
+    try:
+        return SqliteStore(path)
+    except OSError as exc:
+        where = exc.filename or path.parent
+        raise InvalidInput(f"state directory {path.parent}: cannot use {where}: "
+                           f"{exc.strerror or exc}", hint=hint) from None
+    except sqlite3.OperationalError as exc:
+        raise InvalidInput(f"cannot open the journal {path}: {exc}", hint=hint) from None
 
 
 def parse_dynamodb_url(url: str) -> tuple[str, str]:

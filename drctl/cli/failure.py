@@ -1,0 +1,60 @@
+"""How a command that ends in an error says so: one readable line (or one per problem) on
+stderr, printed verbatim (user text is never rich markup: `exp[prod].json` stays as typed),
+and with `--json` exactly one JSON document on stdout: `{"error", "hint", "exit_code"}` —
+unless the command already printed its own (a failed run prints the run with its `error`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+# Ctrl-C / SIGTERM: the convention of shells (128 + SIGINT). Documented with the others.
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Failure:
+    message: str
+    hint: str | None
+    exit_code: int
+
+    def document(self) -> dict[str, Any]:
+        return {"error": self.message, "hint": self.hint, "exit_code": self.exit_code}
+
+
+class TrackedStdout:
+    """sys.stdout that remembers whether anything was written (so an error does not add a
+    second JSON document after the run a failed command already printed)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.wrote = False
+
+    def write(self, text: str) -> int:
+        self.wrote = self.wrote or bool(text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def wants_json(argv: list[str]) -> bool:
+    return "--json" in (argv[: argv.index("--")] if "--" in argv else argv)
+
+
+def report(failure: Failure, json_out: bool, stdout: TrackedStdout | None) -> None:
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    for line in failure.message.splitlines() or [""]:
+        err.print(Text.assemble(("error: ", "red"), line))
+    if failure.hint:
+        err.print(Text.assemble(("hint: ", "dim"), failure.hint))
+    if json_out and (stdout is None or not stdout.wrote):
+        out = stdout or sys.stdout
+        out.write(json.dumps(failure.document()) + "\n")
+        out.flush()
