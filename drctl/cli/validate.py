@@ -9,7 +9,7 @@ from drctl.cli.options import JsonOpt, app_of
 from drctl.cli.render import print_json
 from drctl.core.errors import PlaybookError
 from drctl.drill.live import check_drill_data
-from drctl.playbook.live import check_live
+from drctl.failover.live import check_live
 from drctl.playbook.loader import load_playbook, locate
 
 

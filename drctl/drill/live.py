@@ -11,7 +11,7 @@ from itertools import islice
 from drctl.aws.estate import Aws
 from drctl.core.errors import DrctlError
 from drctl.drill.stamps import stamp_of
-from drctl.playbook.live import Problem
+from drctl.playbook.problems import Problem
 from drctl.playbook.schema import Playbook
 
 SAMPLE = 100

@@ -22,8 +22,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from drctl.chaos.extension import BlockedWindow, known_zone
 from drctl.playbook.fields import Duration as Seconds
+from drctl.playbook.windows import BlockedWindow, known_zone
 
 Scalar = str | int | float | bool
 # A window is the same weekly window the experiment extension uses for blocked windows.

@@ -1,4 +1,4 @@
-"""Chaos Toolkit actions (python provider, `module: drctl.chaos.actions`) that turn the
+"""Chaos Toolkit actions (python provider, `module: drctl.sandbox.chaos_actions`) that turn the
 embedded sandbox's fault knobs: API latency, errors and throttling in front of moto.
 
 They work only against a drctl sandbox (`eval "$(drctl sandbox env)"` exports

@@ -1,9 +1,12 @@
-"""`drctl validate` against the live estate: does every resource the playbook names exist?"""
+"""`drctl validate` against the live estate: does every resource the playbook names exist?
+
+In the failover package (not the playbook's): it reads the estate with the failover's own DNS
+and replication checks, and the playbook package must not import the failover package.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 
 from drctl.aws.dynamodb_restore import DynamoDbRestore
@@ -11,15 +14,8 @@ from drctl.aws.estate import Aws
 from drctl.core.errors import DrctlError, InvalidInput
 from drctl.failover.dns import active_regions, read_records
 from drctl.failover.replication import replica_status, reprotect_hint
+from drctl.playbook.problems import Loc, Problem
 from drctl.playbook.schema import Playbook
-
-Loc = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    loc: Loc
-    message: str
 
 
 def check_live(playbook: Playbook, aws: Aws) -> list[Problem]:
