@@ -52,6 +52,8 @@ class ProgressRenderer:
 
     def _on_step_succeeded(self, event: Event) -> None:
         note = " (already done)" if event.data.get("skipped_apply") else ""
+        delivered = event.data.get("output", {}).get("delivered")
+        note += f" ({escape(delivered)})" if delivered else ""
         took = format_duration(self._elapsed(event))
         self.console.print(f"{self._tag(event)} [green]✓[/] {event.step} [dim]{took}[/]{note}")
 
@@ -86,8 +88,9 @@ def render_run(console: Console, run: Run) -> None:
 
 
 def render_targets(console: Console, data: dict[str, Any]) -> None:
-    def line(name: str, value: Any, target: Any, met: bool, source: str | None) -> None:
-        verdict = "[green]met[/]" if met else "[red]MISSED[/]"
+    def line(name: str, value: Any, target: Any, met: bool | None, source: str | None) -> None:
+        verdict = ("[yellow]not measured[/]" if met is None or value is None else
+                   "[green]met[/]" if met else "[red]MISSED[/]")
         src = f"  [dim]({source})[/]" if source else ""
         console.print(f"{name} {format_duration(value):>9}  target {format_duration(target):>9}"
                       f"  {verdict}{src}")

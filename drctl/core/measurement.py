@@ -55,7 +55,8 @@ class Measurement:
             "recovered_at": iso(self.recovered_at),
             "rto_seconds": self.rto_seconds,
             "rto_target_seconds": self.rto_target_seconds,
-            "rto_met": self.rto_met,
+            # Unmeasured is not missed: null (shown as "not measured"), never false.
+            "rto_met": self.rto_met if self.rto_seconds is not None else None,
             # No alarm fired: the RTO runs from the failover's own start, so the outage may
             # have begun earlier than this figure says.
             "rto_lower_bound": self.incident_start_source == "failover_start",
@@ -63,7 +64,7 @@ class Measurement:
             "rpo_source": self.rpo.source if self.rpo else None,
             "rpo_detail": self.rpo.to_dict() if self.rpo else None,
             "rpo_target_seconds": self.rpo_target_seconds,
-            "rpo_met": self.rpo_met,
+            "rpo_met": self.rpo_met if self.rpo is not None else None,
         }
 
 

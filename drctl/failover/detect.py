@@ -15,6 +15,7 @@ class Detect(FailoverStep):
     policy = StepPolicy(retries=2)
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
+        began = ctx.now()  # the failover's start: before anyone is asked anything
         failed = self.spec.failed_region
         names = self.spec.playbook.alarms_for(failed)
         try:
@@ -38,7 +39,8 @@ class Detect(FailoverStep):
                           incident_start_source=f"alarm:{earliest.name}")
         else:
             self._proceed_without_alarm(failed)
-            output.update(incident_start=iso(ctx.now()), incident_start_source="failover_start")
+            # From the failover's start, as documented: the operator's thinking time counts.
+            output.update(incident_start=iso(began), incident_start_source="failover_start")
         ctx.report(f"incident start {output['incident_start']} ({output['incident_start_source']})")
         return output
 

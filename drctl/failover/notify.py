@@ -35,14 +35,18 @@ class Notify(FailoverStep):
         except DrctlError as exc:  # the recovery already happened: record, never fail on it
             channels, skipped = [], [f"channels: {exc}"]
         results = [{"channel": name, "ok": False, "detail": "skipped"} for name in skipped]
+        for name in skipped:  # never shown as delivered: each says why, on screen too
+            ctx.report(name)
         for channel in channels:
             try:
                 results.append({"channel": channel.name, "ok": True, "detail": channel.send(note)})
             except Exception as exc:  # any channel failure: record it and go on
                 log.warning("notify_channel_failed", channel=channel.name, error=str(exc))
-                ctx.report(f"{channel.name} failed: {exc}")
+                ctx.report(f"{channel.name}: failed ({exc})")
                 results.append({"channel": channel.name, "ok": False, "detail": str(exc)})
-        return {"notifications": results}
+        delivered = f"{sum(r['ok'] for r in results)} of {len(results)} channels"
+        ctx.report(f"notified {delivered}")
+        return {"notifications": results, "delivered": delivered}
 
 
     def _summary(self, ctx: StepContext, measurement: Measurement) -> RunSummary | None:
@@ -61,16 +65,16 @@ class Notify(FailoverStep):
 
 def failover_notification(run_id: str, spec: FailoverSpec, m: Measurement,
                           summary: RunSummary | None = None) -> Notification:
-    def verdict(met: bool) -> str:
-        return "met" if met else "MISSED"
+    def verdict(met: bool, value: float | None) -> str:
+        return "not measured" if value is None else "met" if met else "MISSED"
 
     rpo = m.rpo.seconds if m.rpo else None
     text = (
         f"drctl failover {run_id}: traffic for {spec.playbook.name} moved from "
         f"{spec.failed_region} to {spec.target_region}.\n"
         f"RTO {format_duration(m.rto_seconds)} (target {format_duration(m.rto_target_seconds)}, "
-        f"{verdict(m.rto_met)}); RPO {format_duration(rpo)} "
-        f"(target {format_duration(m.rpo_target_seconds)}, {verdict(m.rpo_met)})"
+        f"{verdict(m.rto_met, m.rto_seconds)}); RPO {format_duration(rpo)} "
+        f"(target {format_duration(m.rpo_target_seconds)}, {verdict(m.rpo_met, rpo)})"
         + (f" from {m.rpo.source}" if m.rpo else "")
     )
     data = {"run_id": run_id, "target_region": spec.target_region,

@@ -90,7 +90,7 @@ def build_channels(
             elif config.webhook.required:
                 raise InvalidInput(f"webhook channel needs ${config.webhook.url_env} to be set")
             else:
-                skipped.append(f"webhook:${config.webhook.url_env} (not set)")
+                skipped.append(f"webhook: skipped ({config.webhook.url_env} not set)")
         else:
             channels.append(ConsoleChannel(console))
     return channels, skipped

@@ -133,10 +133,10 @@ def to_markdown(timeline: Timeline) -> str:
     m = timeline.measurement
     if "rto_seconds" in m:
         lines += ["", f"- RTO: {m.get('rto_seconds')} s (target {m.get('rto_target_seconds')} "
-                  f"s, {'met' if m.get('rto_met') else 'MISSED'}; from "
+                  f"s, {_verdict(m.get('rto_met'))}; from "
                   f"{m.get('incident_start_source')})",
                   f"- RPO: {m.get('rpo_seconds')} s (target {m.get('rpo_target_seconds')} s, "
-                  f"{'met' if m.get('rpo_met') else 'MISSED'}; from {m.get('rpo_source')})"]
+                  f"{_verdict(m.get('rpo_met'))}; from {m.get('rpo_source')})"]
     return "\n".join(lines) + "\n"
 
 
@@ -151,3 +151,8 @@ def to_csv(timeline: Timeline) -> str:
                          json.dumps(e.outputs, default=str) if e.outputs else "",
                          " | ".join(e.notes)])
     return out.getvalue()
+
+
+def _verdict(met: object) -> str:
+    """Unmeasured (null) is not missed."""
+    return "not measured" if met is None else "met" if met else "MISSED"

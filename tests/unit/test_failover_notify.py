@@ -9,6 +9,7 @@ import pytest
 
 from drctl.core.clock import FakeClock
 from drctl.core.engine import Engine
+from drctl.core.events import Event
 from drctl.core.measurement import Measurement, RpoReading, measure_recovery
 from drctl.core.operator import ScriptedOperator
 from drctl.core.run import Run, RunStatus
@@ -62,10 +63,11 @@ def test_message_says_missed_when_targets_are_missed(spec: FailoverSpec) -> None
     assert "RPO 20m00s (target 15m00s, MISSED)" in note.text
 
 
-def test_an_unmeasured_rpo_is_a_miss_not_a_guess(spec: FailoverSpec) -> None:
+def test_an_unmeasured_rpo_is_not_measured_not_a_guess(spec: FailoverSpec) -> None:
     note = failover_notification("fo-1", spec, measured(1800, None))
 
-    assert note.text.endswith("RPO - (target 15m00s, MISSED)")
+    assert note.text.endswith("RPO - (target 15m00s, not measured)")
+    assert note.data["rpo_met"] is None  # unmeasured is not missed
     assert "RTO 30m00s (target 1h00m00s, met)" in note.text
 
 
@@ -84,7 +86,8 @@ def test_notification_data_carries_the_measurement(spec: FailoverSpec) -> None:
 # --- the step, through the engine ------------------------------------------------------------
 
 
-def run_notify(spec: FailoverSpec, channels: list[Channel]) -> tuple[Run, list[str]]:
+def run_notify(spec: FailoverSpec, channels: list[Channel], events: list[Event] | None = None,
+               ) -> tuple[Run, list[str]]:
     regions_asked: list[str] = []
 
     def channels_for(region: str) -> tuple[list[Channel], list[str]]:
@@ -100,7 +103,7 @@ def run_notify(spec: FailoverSpec, channels: list[Channel]) -> tuple[Run, list[s
         "smoke_passed_at": "2026-01-01T12:10:00.000Z",
         "rpo": {"seconds": 4.0, "source": "heartbeat:roadtrip-heartbeats"},
     })
-    engine = Engine(MemoryStore(), clock)
+    engine = Engine(MemoryStore(), clock, [events.append] if events is not None else [])
     run_id = engine.start("failover", {}, run_id="fo-1")
     return engine.execute(run_id, [facts, Notify(spec, deps)]), regions_asked
 
@@ -117,7 +120,7 @@ def test_notify_step_sends_through_the_target_region(spec: FailoverSpec) -> None
     assert run.step("notify").output == {"notifications": [
         {"channel": "webhook: DRCTL_WEBHOOK_URL is not set", "ok": False, "detail": "skipped"},
         {"channel": "sns:drctl-notifications", "ok": True, "detail": "sns:drctl-notifications#1"},
-    ]}
+    ], "delivered": "1 of 2 channels"}
 
 
 def test_a_failing_channel_does_not_fail_the_failover(spec: FailoverSpec) -> None:
@@ -131,3 +134,18 @@ def test_a_failing_channel_does_not_fail_the_failover(spec: FailoverSpec) -> Non
     results = run.step("notify").output["notifications"]
     assert {"channel": "webhook", "ok": False, "detail": "webhook is down"} in results
     assert {"channel": "console", "ok": True, "detail": "console#1"} in results
+
+
+def test_a_skipped_or_failed_channel_is_shown_with_why_and_counted(spec: FailoverSpec) -> None:
+    """On screen (step progress), not only in `runs show --json`: never a silent tick."""
+    down = MemoryChannel("sns:drctl-notifications", fail=True)
+    console = MemoryChannel("console")
+
+    events: list[Event] = []
+    run, _ = run_notify(spec, [down, console], events)
+
+    shown = [e.data["message"] for e in events if e.type == "step_progress"]
+    assert "webhook: DRCTL_WEBHOOK_URL is not set" in shown
+    assert "sns:drctl-notifications: failed (sns:drctl-notifications is down)" in shown
+    assert shown[-1] == "notified 1 of 3 channels"
+    assert run.step("notify").output["delivered"] == "1 of 3 channels"

@@ -106,11 +106,11 @@ def test_to_dict_of_an_unmeasured_recovery() -> None:
     assert data["incident_start"] is None
     assert data["recovered_at"] is None
     assert data["rto_seconds"] is None
-    assert data["rto_met"] is False
+    assert data["rto_met"] is None  # unmeasured is not missed (issue 8 item 5)
     assert data["rpo_seconds"] is None
     assert data["rpo_source"] is None
     assert data["rpo_detail"] is None
-    assert data["rpo_met"] is False
+    assert data["rpo_met"] is None
     assert data["rto_target_seconds"] == 3600.0
     assert data["rpo_target_seconds"] == 900.0
 
