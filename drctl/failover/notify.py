@@ -44,7 +44,7 @@ class Notify(FailoverStep):
                 log.warning("notify_channel_failed", channel=channel.name, error=str(exc))
                 ctx.report(f"{channel.name}: failed ({exc})")
                 results.append({"channel": channel.name, "ok": False, "detail": str(exc)})
-        delivered = f"{sum(r['ok'] for r in results)} of {len(results)} channels"
+        delivered = f"{sum(1 for r in results if r['ok'])} of {len(results)} channels"
         ctx.report(f"notified {delivered}")
         return {"notifications": results, "delivered": delivered}
 
