@@ -148,9 +148,10 @@ def faults_were_cleared(aws: ClientFactory, sandbox: SandboxInfo, run: dict[str,
     assert run["journal"]["run"][1]["output"] == {"heartbeat_reads": 25, "alarm_reads": 25}
     faults = manager.ground_truth(sandbox.state_dir)["faults"]
     assert (faults["error_rate"], faults["latency_ms"], faults["throttle"]) == (0.0, 0.0, {})
-    # The sandbox's own counters: the faults it names were really met, and absorbed.
+    # The sandbox's own counters: each fault it names was really met, and absorbed. (How many
+    # calls a 5/s bucket throttles depends on how fast this machine makes them: at least one.)
     met = {k: faults["injected"][k] - INJECTED_BEFORE[k] for k in faults["injected"]}
-    assert met["throttled"] >= 5 and met["errors"] >= 1 and met["delayed"] >= 50, met
+    assert met["throttled"] >= 1 and met["errors"] >= 1 and met["delayed"] >= 50, met
 
 
 INJECTED_BEFORE: dict[str, int] = {}  # the sandbox's fault counters before the experiment
