@@ -7,6 +7,7 @@ import typer
 from drctl.cli.options import PlaybookOpt, app_of
 from drctl.cli.render import print_json
 from drctl.controller.iam import controller_policy
+from drctl.core.errors import InvalidInput
 from drctl.failover.iam import failover_policy
 from drctl.playbook.loader import load_playbook
 from drctl.store.open import parse_dynamodb_url
@@ -26,6 +27,9 @@ def iam_policy(
     (webhook URLs) come from the environment, never the playbook, and need no IAM.
     """
     app = app_of(ctx)
+    if account != "*" and not (account.isdigit() and len(account) == 12):
+        raise InvalidInput(f"--account-id {account!r} is not an AWS account id (12 digits)",
+                           hint="for example --account-id 123456789012, or leave it out")
     book = load_playbook(playbook)
     if not controller:
         print_json(failover_policy(book, account))

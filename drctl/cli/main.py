@@ -67,6 +67,14 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"drctl {version('drctl')}\n")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -78,7 +86,10 @@ def root(
         None, "--state", envvar="DRCTL_STATE", metavar="dynamodb://TABLE?region=R",
         help="Share runs, locks and approvals in a DynamoDB table instead of the local "
              "SQLite journal."),
-    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More logs (-vv: debug)."),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, metavar="",
+                                help="More logs: -v info, -vv debug (repeat the flag)."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print drctl's version and exit."),
 ) -> None:
     from drctl.cli.app import Application
     from drctl.cli.logs import configure_logging

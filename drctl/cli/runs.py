@@ -14,6 +14,9 @@ from drctl.store.base import list_runs, load_run
 
 RUN_FORMATS = ("table", "json", "md", "html")
 
+# The kinds drctl journals; a kind found in the journal is accepted too (newer drctl).
+KINDS = ("failover", "reprotect", "drill", "chaos", "runbook")
+
 runs_app = typer.Typer(
     rich_markup_mode="markdown",
     help="Runs in the journal: failovers, drills, runbooks, experiments.",
@@ -23,13 +26,17 @@ runs_app = typer.Typer(
 @runs_app.command("list")
 def list_(
     ctx: typer.Context,
-    kind: str | None = typer.Option(None, "--kind", help="failover, drill, runbook, chaos"),
+    kind: str | None = typer.Option(None, "--kind",
+                                    help="failover, reprotect, drill, chaos, runbook"),
     limit: int = typer.Option(50, "--limit", min=1),
     json_out: bool = JsonOpt,
 ) -> None:
     """List runs, newest first. A run whose process died shows as `interrupted`."""
     app = app_of(ctx)
     runs = list_runs(app.store, kind, limit)
+    if kind is not None and not runs and kind not in KINDS:
+        raise InvalidInput(f"--kind {kind!r} is not a kind of run",
+                           hint=f"kinds: {', '.join(KINDS)}")
     if json_out:
         print_json([
             {k: r.to_dict()[k] for k in ("run_id", "kind", "status", "started_at")}

@@ -150,3 +150,17 @@ def test_an_endpoint_that_is_not_aws_is_one_clear_error(capsys, not_aws, args) -
     code, _, err = call(capsys, *args, *([book] if args == ["validate"] else ["--playbook", book]))
     assert code in (1, 2, 4), err
     assert "not an AWS response" in err or "failed" in err, err
+
+
+def test_version_is_printed(capsys) -> None:
+    code, out, _ = call(capsys, "--version")
+    assert code == 0 and out.startswith("drctl ")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["runs", "list", "--kind", "bogus"], "--kind 'bogus' is not a kind of run"),
+    (["iam-policy", "--account-id", "abc"], "--account-id 'abc' is not an AWS account id"),
+])
+def test_polish_bad_values_are_refused(capsys, args, message) -> None:
+    code, _, err = call(capsys, *args)
+    assert code == 2 and message in err
