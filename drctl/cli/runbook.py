@@ -236,7 +236,7 @@ def ack(
 ) -> None:
     """Acknowledge the manual step a runbook run waits at (from any shell); it continues."""
     app = app_of(ctx)
-    person = current_person(app.aws)
+    person = current_person(app.aws, app.identity)
     event = acknowledge(app.store, app.clock, run_id, person, note)
     if json_out:
         print_json({"run_id": event.run_id, "step": event.step, "by": person.to_dict(),

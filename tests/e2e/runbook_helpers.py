@@ -3,7 +3,6 @@ person (another OS user with another IAM user's keys) approves; the sandbox is r
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import time
@@ -11,22 +10,17 @@ from typing import Any
 
 from drctl.aws.clients import ClientFactory
 from drctl.core.run import Run, RunStatus, StepStatus
+from drctl.sandbox import manager
+from drctl.sandbox.manager import SandboxInfo
 from drctl.store.base import load_run
 from drctl.store.sqlite import SqliteStore
 from tests.e2e.helpers import Cli
 
 
-def second_person(aws: ClientFactory, name: str) -> dict[str, str]:
-    """Environment of another person: OS user `name` and an IAM user of the same name (a
-    different AWS caller identity), created in the sandbox once."""
-    iam = aws.client("iam", "us-east-1")
-    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-        iam.create_user(UserName=name)
-    for old in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:  # IAM allows two
-        iam.delete_access_key(UserName=name, AccessKeyId=old["AccessKeyId"])
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {"LOGNAME": name, "USER": name, "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+def second_person(sandbox: SandboxInfo) -> dict[str, str]:
+    """Environment of a second person: the sandbox's seeded IAM user `approver` (what
+    `drctl sandbox env --as approver` exports), a different AWS principal."""
+    return manager.env_exports(sandbox, "approver")
 
 
 def newest_run(cli: Cli) -> Run | None:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.sandbox(lag=2.0)
 def run_runbook(cli: Cli, aws: ClientFactory, path: str, *params: str) -> dict[str, object]:
     args = [arg for param in params for arg in ("--param", param)]
     proc = cli.spawn("runbook", "run", path, *args, "--json")
-    done = answer_until_done(cli, proc, second_person(aws, "approver-erin"), {"go-ahead"},
+    done = answer_until_done(cli, proc, second_person(cli.sandbox), {"go-ahead"},
                              timeout=420)
     code, result, err = finished(proc)
     assert code == 0, err
