@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from drctl.aws.estate import Aws
 from drctl.core.engine import Engine
 from drctl.core.errors import InvalidInput, NotConfirmed
@@ -46,6 +48,7 @@ class RunbookDeps:
     drctl: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     caller: Callable[[], str] = lambda: "unknown AWS identity"
+    http: httpx.Client | None = None
     person: Callable[[], Person] = lambda: Person("unknown", "unknown AWS identity")
 
 
@@ -155,4 +158,4 @@ def _env(runbook: Runbook, deps: RunbookDeps, ctx: StepContext, step: RunStep) -
         caller=deps.caller, person=deps.person, runbook_title=runbook.meta.title,
         allow_shell=runbook.meta.allow_shell, approval_timeout=runbook.meta.approval.timeout,
         drctl=deps.drctl, env=deps.env, step_id=step.id, timeout=step.spec.timeout,
-        announce=announce)
+        announce=announce, http=deps.http)

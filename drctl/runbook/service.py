@@ -56,7 +56,8 @@ def build_deps(app: App, playbook_path: str, operator: Operator, *, explicit: bo
         targets=playbook.targets if playbook else Targets(),
         playbook_path=playbook_path if playbook else "",
         drctl=[sys.executable, "-m", "drctl"], env=env,
-        caller=lambda: _caller(app), person=lambda: current_person(app.aws, app.identity))
+        http=app.http, caller=lambda: _caller(app),
+        person=lambda: current_person(app.aws, app.identity))
 
 
 def _caller(app: App) -> str:

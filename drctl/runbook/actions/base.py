@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from drctl.aws.estate import Aws
 from drctl.core.operator import Operator
 from drctl.core.step import StepContext
@@ -33,3 +35,4 @@ class ActionEnv:
     step_id: str = ""
     timeout: float | None = None
     announce: Callable[[dict[str, Any]], None] = lambda call: None
+    http: httpx.Client | None = None  # the host's client (injectable); None: a default one

@@ -33,8 +33,9 @@ class Http(StepBase):
         return f"{self.method} {self.url}"
 
     def execute(self, env: ActionEnv) -> Any:
+        client = env.http or httpx.Client()
         try:
-            response = httpx.request(self.method, self.url, timeout=self.timeout or 30.0)
+            response = client.request(self.method, self.url, timeout=self.timeout or 30.0)
         except httpx.HTTPError as exc:
             raise StepFailed(f"{self.describe()}: {type(exc).__name__}: {exc}") from None
         if response.status_code != self.expect_status:
