@@ -21,6 +21,9 @@ READ_ONLY_COMMANDS = (("runs", "list"), ("runs", "show"), ("plan",), ("validate"
                       ("iam-policy",), ("runbook", "list"), ("runbook", "lint"))
 SUB_RUN_FIELDS = ("run_id", "kind", "status", "error", "rto_seconds", "rto_met", "rpo_seconds",
                   "rpo_met", "verdict")
+# What a `drctl` step always outputs: the sub-run's fields (when it made one run), and the ids
+# of every run it made.
+SUB_RUN_OUTPUTS = (*SUB_RUN_FIELDS, "run_ids")
 
 
 def _word(value: object) -> object:
@@ -49,7 +52,7 @@ def _last_line(text: str) -> str:
 
 class Drctl(StepBase):
     TEMPLATED = ("command",)
-    BUILTIN_OUTPUTS = SUB_RUN_FIELDS
+    BUILTIN_OUTPUTS = SUB_RUN_OUTPUTS
 
     action: Literal["drctl"] = "drctl"
     command: list[Word] = Field(min_length=1, description="drctl arguments, e.g. [failover, "
@@ -69,20 +72,31 @@ class Drctl(StepBase):
         if self.json_output and "--json" not in argv:
             argv.append("--json")
         done = run_process(argv, env, self.describe())
-        try:
-            result = json.loads(done.stdout) if self.json_output and done.stdout.strip() else {}
-        except json.JSONDecodeError:
-            result = {}
-        if not self.json_output:
-            result = {"stdout": done.stdout}
-        if isinstance(result, dict) and result.get("run_id") and env.ctx.journal:
-            env.ctx.journal.emit("runbook_subrun", step=self.id,
-                                 sub_run={k: result.get(k) for k in SUB_RUN_FIELDS})
+        result = _document(done.stdout) if self.json_output else {"stdout": done.stdout}
+        # A command that starts runs (not `runs list`) made sub-runs of this one.
+        runs = [r for r in (result if isinstance(result, list) else [result])
+                if isinstance(r, dict) and r.get("run_id")] if self.mutating else []
+        for sub_run in runs:
+            if env.ctx.journal:
+                env.ctx.journal.emit("runbook_subrun", step=self.id,
+                                     sub_run={k: sub_run.get(k) for k in SUB_RUN_FIELDS})
+        if isinstance(result, list):  # several runs (a drill per target): each recorded
+            result = runs[0] if len(runs) == 1 else {"runs": result}
+        if isinstance(result, dict) and runs:
+            result = {**result, "run_ids": [r["run_id"] for r in runs]}
         if done.returncode != 0:
             error = (result.get("error") if isinstance(result, dict) else None) \
                 or _last_line(done.stderr)
             raise StepFailed(f"{self.describe()} exited {done.returncode}: {error}")
         return result
+
+
+def _document(stdout: str) -> Any:
+    """The command's one JSON document ({} when it printed none)."""
+    try:
+        return json.loads(stdout) if stdout.strip() else {}
+    except json.JSONDecodeError:
+        return {}
 
 
 class Shell(StepBase):
