@@ -15,6 +15,7 @@ from drctl.core.clock import iso
 from drctl.core.durations import format_duration
 from drctl.core.events import Event
 from drctl.core.run import Run
+from drctl.core.summary import Figure, RunSummary
 
 
 def print_json(data: Any) -> None:
@@ -102,15 +103,24 @@ def render_targets(console: Console, data: dict[str, Any]) -> None:
          data.get("rpo_source"))
 
 
-def render_runs(console: Console, runs: list[Run]) -> None:
+def render_runs(console: Console, summaries: list[RunSummary]) -> None:
     table = Table()
     for column in ("run id", "kind", "status", "started", "target", "verdict", "RTO", "RPO"):
         table.add_column(column)
-    for run in runs:
-        data = run.to_dict()
-        table.add_row(run.run_id, run.kind, data["status"], data["started_at"],
-                      data.get("target_region") or data.get("target") or "-",
-                      str(data.get("verdict") or "-"),
-                      format_duration(data.get("rto_seconds")),
-                      format_duration(data.get("rpo_seconds")))
+    for summary in summaries:
+        table.add_row(summary.run_id, summary.kind, summary.status,
+                      iso(summary.started_at), escape(summary.target or "-"),
+                      _verdict(summary), _figure(summary.rto), _figure(summary.rpo))
     console.print(table)
+
+
+def _verdict(summary: RunSummary) -> str:
+    if summary.verdict:
+        return summary.verdict
+    return {True: "met", False: "MISSED", None: "-"}[summary.targets_met]
+
+
+def _figure(figure: Figure) -> str:
+    if figure.seconds is None:
+        return "-"
+    return format_duration(figure.seconds) + ("" if figure.met else " MISSED")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -10,7 +11,7 @@ from drctl.cli.options import JsonOpt, app_of
 from drctl.cli.output import emit, render_run_summary
 from drctl.cli.render import print_json, render_run, render_runs
 from drctl.core.errors import InvalidInput
-from drctl.store.base import list_runs, load_run
+from drctl.core.store import list_summaries, load_run
 
 RUN_FORMATS = ("table", "json", "md", "html")
 
@@ -28,22 +29,31 @@ def list_(
     ctx: typer.Context,
     kind: str | None = typer.Option(None, "--kind",
                                     help="failover, reprotect, drill, chaos, runbook"),
+    playbook: str | None = typer.Option(None, "--playbook-name", metavar="NAME",
+                                        help="Only runs of the playbook with this name."),
+    since: datetime | None = typer.Option(
+        None, "--since", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"],
+        help="Only runs started at or after this time (with a UTC offset, e.g. "
+             "2026-12-01T00:00:00+00:00)."),
     limit: int = typer.Option(50, "--limit", min=1),
     json_out: bool = JsonOpt,
 ) -> None:
-    """List runs, newest first. A run whose process died shows as `interrupted`."""
+    """List runs, newest first, from their summaries. A run whose process died shows as
+    `interrupted`.
+
+    `--json`: an array of run objects with `run_id, kind, status, started_at, ended_at,
+    playbook, playbook_path, target, rto_seconds, rto_target_seconds, rto_met, rpo_seconds,
+    rpo_target_seconds, rpo_met, targets_met, verdict, trigger, error, line, owner`.
+    """
     app = app_of(ctx)
-    runs = list_runs(app.store, kind, limit)
-    if kind is not None and not runs and kind not in KINDS:
+    summaries = list_summaries(app.store, kind, since, playbook, limit)
+    if kind is not None and not summaries and kind not in KINDS:
         raise InvalidInput(f"--kind {kind!r} is not a kind of run",
                            hint=f"kinds: {', '.join(KINDS)}")
     if json_out:
-        print_json([
-            {k: r.to_dict()[k] for k in ("run_id", "kind", "status", "started_at")}
-            for r in runs
-        ])
+        print_json([summary.to_dict() for summary in summaries])
     else:
-        render_runs(app.console, runs)
+        render_runs(app.console, summaries)
 
 
 @runs_app.command("show")

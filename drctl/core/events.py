@@ -36,3 +36,8 @@ class Event:
     @property
     def journaled(self) -> bool:
         return self.type not in EPHEMERAL
+
+
+def is_lifecycle(type_: str) -> bool:
+    """Events that change a run as a whole (`run_*`): each one refreshes the run's summary."""
+    return type_.startswith("run_")

@@ -8,7 +8,16 @@ backend.
   run (1, 2, 3 …). The first event of a run must be `run_started`; appending to a run that does
   not exist, or starting one twice, raises `InvalidInput`.
 - `events(run_id)` returns the run's events in `seq` order; an unknown id raises `UnknownRun`.
-- `run_ids(kind)` lists runs newest first; `resolve(prefix)` expands a unique id prefix.
+- `run_ids(kind)` lists runs newest first. `ids_with_prefix(prefix, limit)` lists up to `limit`
+  run ids starting with `prefix`, in id order, from an index (never a scan of every id);
+  `resolve(store, prefix)` below expands a unique one.
+- Summaries (`drctl/core/summary.py`): appending any lifecycle event (`run_*`) keeps the run's
+  summary current (SQLite: in the same transaction). `summaries(kind, since, playbook, limit)`
+  lists them newest first by `started_at` (ties: run id descending); `since` keeps runs started
+  at or after it, `playbook` matches the playbook's name. `put_summary` replaces one by run id.
+  A store opened on a journal from before summaries fills them in from the journals, once.
+- `check_integrity()` raises CorruptJournal (exit 2) when the backing file is damaged; a store
+  also checks once before its first write, so nothing is written into a damaged journal.
 - `acquire_lock(holder, replace=None)` takes the named lock atomically: it succeeds when the
   lock is free, or when it is held by exactly `replace` (compare-and-swap: a resumed run takes
   its own lock over from the holder it observed, so of two resumes only one can), and raises
@@ -21,7 +30,7 @@ backend.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -30,7 +39,8 @@ from drctl.core.errors import Blocked, UnknownRun
 from drctl.core.events import Event
 from drctl.core.identity import Identity, Owner
 from drctl.core.lease import Lease
-from drctl.core.run import Run, judge_liveness, run_lease_name
+from drctl.core.run import Run, RunStatus, judge_liveness, run_lease_name
+from drctl.core.summary import RunSummary
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,15 @@ class Store(Protocol):
     def events(self, run_id: str) -> list[Event]: ...
 
     def run_ids(self, kind: str | None = None, limit: int = 100) -> list[str]: ...
+
+    def ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]: ...
+
+    def summaries(self, kind: str | None = None, since: datetime | None = None,
+                  playbook: str | None = None, limit: int = 100) -> list[RunSummary]: ...
+
+    def put_summary(self, summary: RunSummary) -> None: ...
+
+    def check_integrity(self) -> None: ...
 
     def acquire_lock(self, holder: LockHolder, replace: LockHolder | None = None
                      ) -> LockHolder: ...
@@ -110,9 +129,26 @@ def _judged(store: Store, run: Run, now: datetime | None, identity: Identity | N
                           store.lease(run_lease_name(run.run_id)), now or datetime.now(UTC))
 
 
+def list_summaries(store: Store, kind: str | None = None, since: datetime | None = None,
+                   playbook: str | None = None, limit: int = 100) -> list[RunSummary]:
+    """Summaries newest first; a running one whose process is known dead (judged as
+    `load_run` judges a run: its pid here, else its lease) is shown `interrupted`."""
+    return [_judged_summary(store, s) for s in store.summaries(kind, since, playbook, limit)]
+
+
+def _judged_summary(store: Store, summary: RunSummary) -> RunSummary:
+    if summary.status not in (RunStatus.RUNNING, RunStatus.WAITING):
+        return summary
+    run = Run(summary.run_id, summary.kind, RunStatus(summary.status), summary.started_at,
+              owner=summary.owner)
+    return replace(summary, status=str(_judged(store, run, None, None).effective_status))
+
+
 def resolve(store: Store, prefix: str) -> str:
     """The one run id starting with `prefix`. Raises UnknownRun when none or several match."""
-    matches = [rid for rid in store.run_ids(None, limit=100_000) if rid.startswith(prefix)]
+    if not prefix:
+        raise UnknownRun("no run id given", hint="see `drctl runs list`")
+    matches = store.ids_with_prefix(prefix, limit=6)
     if prefix in matches:
         return prefix
     if len(matches) == 1:

@@ -2,7 +2,15 @@
 this name stays so existing imports keep working."""
 
 from drctl.core.lease import Lease, LeaseHeld, LeaseLost
-from drctl.core.store import LockHeld, LockHolder, Store, list_runs, load_run, resolve
+from drctl.core.store import (
+    LockHeld,
+    LockHolder,
+    Store,
+    list_runs,
+    list_summaries,
+    load_run,
+    resolve,
+)
 
 __all__ = ["Lease", "LeaseHeld", "LeaseLost", "LockHeld", "LockHolder", "Store", "list_runs",
-           "load_run", "resolve"]
+           "list_summaries", "load_run", "resolve"]

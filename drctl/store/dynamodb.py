@@ -8,6 +8,8 @@ Single-table layout (string keys `pk`, `sk`):
     lease#<name>     lease             a lease (version as a number, lease as JSON)
     setting#<key>    setting           a named value
 
+and the summaries and id index of `dynamodb_index.py`, refreshed after each lifecycle event.
+
 Every write is conditional, so concurrent writers never overwrite each other: the next `seq` is
 claimed with `attribute_not_exists(sk)` and retried on conflict; a lock is taken only when absent
 or already held by the same run; a lease is written only over the version it was decided on
@@ -22,21 +24,28 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import structlog
+
 from drctl.aws.errors import aws_call
 from drctl.core.clock import iso, parse_iso
 from drctl.core.errors import AwsError, InvalidInput, ResourceMissing, UnknownRun
-from drctl.core.events import Event
+from drctl.core.events import Event, is_lifecycle
 from drctl.core.identity import Owner
 from drctl.core.lease import Lease, next_lease, renewed_lease, same_lease
 from drctl.core.store import LockHeld, LockHolder
+from drctl.core.summary import RunSummary, summary_of
+from drctl.store.dynamodb_index import SCHEMA_VERSION, DynamoIndex
+from drctl.store.errors import NewerJournal
 
 CONFLICT = ("ConditionalCheckFailedException", "TransactionCanceledException")
+log = structlog.get_logger("drctl.store")
 
 
 class DynamoStore:
     def __init__(self, client: Any, table: str) -> None:
         self._db = client
         self.table = table
+        self._index = DynamoIndex(client, table)
 
     def create_table(self) -> None:
         """Create the table (on-demand billing) if it does not exist, and wait for it."""
@@ -69,10 +78,30 @@ class DynamoStore:
                 if event.type == "run_started":
                     raise InvalidInput(f"run {event.run_id} already started") from exc
                 continue
+            if is_lifecycle(event.type):
+                self._refresh_summary(event.run_id)
             return Event(event.run_id, event.type, event.at, event.step, event.data, seq)
         raise AwsError(f"could not append to run {event.run_id}: too much contention")
 
+    def _refresh_summary(self, run_id: str) -> None:
+        """The event is durable already; a summary that could not be written is rebuilt at
+        the run's next lifecycle event (or by `migrate`), so it must not fail the append."""
+        try:
+            self._index.put_summary(summary_of(self.events(run_id)))
+        except AwsError as exc:
+            log.warning("summary_not_written", run_id=run_id, error=str(exc))
+
     def _put_event(self, event: Event, seq: int) -> None:
+        put = {"TableName": self.table, "Item": self.event_item(event, seq),
+               "ConditionExpression": "attribute_not_exists(sk)"}
+        with aws_call(f"append to run {event.run_id}"):
+            if event.type != "run_started":
+                self._db.put_item(**put)
+                return
+            self._db.transact_write_items(TransactItems=[{"Put": put}] + [
+                {"Put": item} for item in self.index_items(event)])
+
+    def event_item(self, event: Event, seq: int) -> dict[str, Any]:
         item = {
             "pk": {"S": f"run#{event.run_id}"}, "sk": {"S": f"evt#{seq:08d}"},
             "type": {"S": event.type}, "at": {"S": iso(event.at) or ""},
@@ -80,16 +109,14 @@ class DynamoStore:
         }
         if event.step:
             item["step"] = {"S": event.step}
-        put = {"TableName": self.table, "Item": item,
-               "ConditionExpression": "attribute_not_exists(sk)"}
-        with aws_call(f"append to run {event.run_id}"):
-            if event.type != "run_started":
-                self._db.put_item(**put)
-                return
-            index = {"TableName": self.table, "Item": {
-                "pk": {"S": "runs"}, "sk": {"S": f"{iso(event.at)}#{event.run_id}"},
-                "run_id": {"S": event.run_id}, "kind": {"S": str(event.data["kind"])}}}
-            self._db.transact_write_items(TransactItems=[{"Put": put}, {"Put": index}])
+        return item
+
+    def index_items(self, started: Event) -> list[dict[str, Any]]:
+        """What a run's start adds besides its event: the listing index and the id index."""
+        runs = {"TableName": self.table, "Item": {
+            "pk": {"S": "runs"}, "sk": {"S": f"{iso(started.at)}#{started.run_id}"},
+            "run_id": {"S": started.run_id}, "kind": {"S": str(started.data["kind"])}}}
+        return [runs, self._index.id_item(started.run_id)]
 
     def _last_seq(self, run_id: str) -> int:
         with aws_call(f"read run {run_id}"):
@@ -112,6 +139,35 @@ class DynamoStore:
     def run_ids(self, kind: str | None = None, limit: int = 100) -> list[str]:
         items = self._query("runs", forward=False)
         return [i["run_id"]["S"] for i in items if kind in (None, i["kind"]["S"])][:limit]
+
+    def ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
+        return self._index.ids_with_prefix(prefix, limit)
+
+    def summaries(self, kind: str | None = None, since: datetime | None = None,
+                  playbook: str | None = None, limit: int = 100) -> list[RunSummary]:
+        return self._index.summaries(kind, since, playbook, limit)
+
+    def put_summary(self, summary: RunSummary) -> None:
+        self._index.put_summary(summary)
+
+    def check_integrity(self) -> None:
+        """DynamoDB keeps its own storage whole; there is no file to damage."""
+
+    def migrate(self) -> int:
+        """Bring a table from before summaries up to date: an id item and a summary for every
+        run. Refuses (NewerJournal) a table written by a newer drctl. Returns runs migrated."""
+        version = int(self.get_setting("schema") or 1)
+        if version > SCHEMA_VERSION:
+            raise NewerJournal(f"dynamodb://{self.table}", version, SCHEMA_VERSION)
+        if version == SCHEMA_VERSION:
+            return 0
+        run_ids = [i["run_id"]["S"] for i in self._query("runs", forward=False)]
+        for run_id in run_ids:
+            with aws_call(f"index run {run_id}"):
+                self._db.put_item(**self._index.id_item(run_id))
+            self._index.put_summary(summary_of(self.events(run_id)))
+        self.put_setting("schema", str(SCHEMA_VERSION))
+        return len(run_ids)
 
     def _query(self, pk: str, forward: bool) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {

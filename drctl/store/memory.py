@@ -7,10 +7,11 @@ import threading
 from datetime import datetime
 
 from drctl.core.errors import InvalidInput, UnknownRun
-from drctl.core.events import Event
+from drctl.core.events import Event, is_lifecycle
 from drctl.core.identity import Owner
 from drctl.core.lease import Lease, next_lease, renewed_lease, same_lease
 from drctl.core.store import LockHeld, LockHolder
+from drctl.core.summary import RunSummary, summary_of
 
 
 class MemoryStore:
@@ -19,6 +20,7 @@ class MemoryStore:
         self._locks: dict[str, LockHolder] = {}
         self._settings: dict[str, str] = {}
         self._leases: dict[str, Lease] = {}
+        self._summaries: dict[str, RunSummary] = {}
         self._lock = threading.Lock()
 
     def append(self, event: Event) -> Event:
@@ -32,6 +34,8 @@ class MemoryStore:
                 raise InvalidInput(f"run {event.run_id} has no run_started event")
             stored = dataclasses.replace(event, seq=len(journal) + 1)
             journal.append(stored)
+            if is_lifecycle(event.type):
+                self._summaries[event.run_id] = summary_of(journal)
             return stored
 
     def events(self, run_id: str) -> list[Event]:
@@ -45,6 +49,26 @@ class MemoryStore:
             journals = [j for j in self._events.values() if kind in (None, j[0].data["kind"])]
         journals.sort(key=lambda j: (j[0].at, j[0].run_id), reverse=True)
         return [j[0].run_id for j in journals[:limit]]
+
+    def ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
+        with self._lock:
+            return sorted(rid for rid in self._events if rid.startswith(prefix))[:limit]
+
+    def summaries(self, kind: str | None = None, since: datetime | None = None,
+                  playbook: str | None = None, limit: int = 100) -> list[RunSummary]:
+        with self._lock:
+            chosen = [s for s in self._summaries.values()
+                      if kind in (None, s.kind) and playbook in (None, s.playbook)
+                      and (since is None or s.started_at >= since)]
+        chosen.sort(key=lambda s: (s.started_at, s.run_id), reverse=True)
+        return chosen[:limit]
+
+    def put_summary(self, summary: RunSummary) -> None:
+        with self._lock:
+            self._summaries[summary.run_id] = summary
+
+    def check_integrity(self) -> None:
+        """Memory cannot be damaged on disk."""
 
     def acquire_lock(self, holder: LockHolder, replace: LockHolder | None = None
                      ) -> LockHolder:

@@ -29,6 +29,7 @@ def open_store(url: str, factory: ClientFactory) -> Store:
     table, region = parse_dynamodb_url(url)
     store = DynamoStore(factory.client("dynamodb", region), table)
     store.create_table()
+    store.migrate()
     return store
 
 

@@ -1,7 +1,8 @@
 """SQLite journal store: the local default, under `.drctl/journal.db`.
 
 WAL with synchronous=FULL, so an appended event survives kill -9 and power loss; one
-transaction per append. Safe for several processes on one host (SQLite's own locking).
+transaction per append. Safe for several processes on one host (SQLite's own locking). The
+file itself (creation, versions, damage) is `sqlite_file`'s; summaries are `sqlite_summaries`'.
 """
 
 from __future__ import annotations
@@ -9,127 +10,139 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from drctl.core.clock import iso, parse_iso
+from drctl.core.clock import iso
 from drctl.core.errors import InvalidInput, UnknownRun
-from drctl.core.events import Event
+from drctl.core.events import Event, is_lifecycle
 from drctl.core.identity import Owner
 from drctl.core.lease import Lease, next_lease, renewed_lease, same_lease
 from drctl.core.store import LockHeld, LockHolder
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, started_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    run_id TEXT NOT NULL REFERENCES runs(run_id), seq INTEGER NOT NULL,
-    at TEXT NOT NULL, type TEXT NOT NULL, step TEXT, data TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-);
-CREATE INDEX IF NOT EXISTS runs_by_kind ON runs (kind, started_at);
-CREATE TABLE IF NOT EXISTS locks (
-    name TEXT PRIMARY KEY, run_id TEXT NOT NULL, holder TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, lease TEXT NOT NULL);
-"""
+from drctl.core.summary import RunSummary
+from drctl.store.errors import CorruptJournal
+from drctl.store.sqlite_file import connect, dumps, integrity_problem, translated
+from drctl.store.sqlite_summaries import (
+    ids_with_prefix,
+    read_events,
+    refresh_summary,
+    select_summaries,
+    write_summary,
+)
 
 
 class SqliteStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._db = connect(path)
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self._checked = False
+
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, translated(self.path):
+            yield self._db
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, after the file's integrity was checked once: nothing is
+        written into a damaged journal."""
+        with self._locked() as db:
+            if not self._checked:
+                problem = integrity_problem(db)
+                if problem is not None:
+                    raise CorruptJournal(self.path, problem)
+                self._checked = True
+            db.execute("BEGIN IMMEDIATE")  # serialises every writer on this database
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def check_integrity(self) -> None:
+        """Raise CorruptJournal unless SQLite's quick check passes."""
+        with self._locked() as db:
+            problem = integrity_problem(db)
+        if problem is not None:
+            raise CorruptJournal(self.path, problem)
 
     def append(self, event: Event) -> Event:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                seq = self._next_seq(event)
-                self._db.execute(
-                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
-                    (event.run_id, seq, iso(event.at), event.type, event.step,
-                     json.dumps(event.data, sort_keys=True, default=str)),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._writing() as db:
+            seq = self._next_seq(db, event)
+            db.execute(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+                (event.run_id, seq, iso(event.at), event.type, event.step, dumps(event.data)),
+            )
+            if is_lifecycle(event.type):
+                refresh_summary(db, event.run_id)
         return Event(event.run_id, event.type, event.at, event.step, event.data, seq)
 
-    def _next_seq(self, event: Event) -> int:
-        known = self._db.execute("SELECT 1 FROM runs WHERE run_id = ?", (event.run_id,)).fetchone()
+    def _next_seq(self, db: sqlite3.Connection, event: Event) -> int:
+        known = db.execute("SELECT 1 FROM runs WHERE run_id = ?", (event.run_id,)).fetchone()
         if event.type == "run_started":
             if known:
                 raise InvalidInput(f"run {event.run_id} already started")
-            self._db.execute(
-                "INSERT INTO runs VALUES (?, ?, ?)",
-                (event.run_id, event.data["kind"], iso(event.at)),
-            )
+            db.execute("INSERT INTO runs VALUES (?, ?, ?)",
+                       (event.run_id, event.data["kind"], iso(event.at)))
             return 1
         if not known:
             raise InvalidInput(f"run {event.run_id} has no run_started event")
-        row = self._db.execute(
-            "SELECT MAX(seq) FROM events WHERE run_id = ?", (event.run_id,)
-        ).fetchone()
+        row = db.execute("SELECT MAX(seq) FROM events WHERE run_id = ?",
+                         (event.run_id,)).fetchone()
         return int(row[0] or 0) + 1
 
     def events(self, run_id: str) -> list[Event]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT run_id, type, at, step, data, seq FROM events WHERE run_id = ? "
-                "ORDER BY seq",
-                (run_id,),
-            ).fetchall()
-        if not rows:
+        with self._locked() as db:
+            events = read_events(db, run_id)
+        if not events:
             raise UnknownRun(f"no run {run_id!r}", hint="see `drctl runs list`")
-        return [Event(r[0], r[1], parse_iso(r[2]), r[3], json.loads(r[4]), r[5]) for r in rows]
+        return events
 
     def run_ids(self, kind: str | None = None, limit: int = 100) -> list[str]:
         query = "SELECT run_id FROM runs WHERE (? IS NULL OR kind = ?) "
         query += "ORDER BY started_at DESC, run_id DESC LIMIT ?"
-        with self._lock:
-            rows = self._db.execute(query, (kind, kind, limit)).fetchall()
+        with self._locked() as db:
+            rows = db.execute(query, (kind, kind, limit)).fetchall()
         return [row[0] for row in rows]
+
+    def ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
+        with self._locked() as db:
+            return ids_with_prefix(db, prefix, limit)
+
+    def summaries(self, kind: str | None = None, since: datetime | None = None,
+                  playbook: str | None = None, limit: int = 100) -> list[RunSummary]:
+        with self._locked() as db:
+            return select_summaries(db, kind, since, playbook, limit)
+
+    def put_summary(self, summary: RunSummary) -> None:
+        with self._writing() as db:
+            write_summary(db, summary)
 
     def acquire_lock(self, holder: LockHolder, replace: LockHolder | None = None
                      ) -> LockHolder:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")  # serialises every writer on this database
-            try:
-                row = self._db.execute(
-                    "SELECT holder FROM locks WHERE name = ?", (holder.name,)
-                ).fetchone()
-                current = LockHolder.from_dict(json.loads(row[0])) if row else None
-                if current is not None and current != replace:
-                    raise LockHeld(current)
-                self._db.execute(
-                    "INSERT OR REPLACE INTO locks VALUES (?, ?, ?)",
-                    (holder.name, holder.run_id, json.dumps(holder.to_dict())),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._writing() as db:
+            row = db.execute("SELECT holder FROM locks WHERE name = ?",
+                             (holder.name,)).fetchone()
+            current = LockHolder.from_dict(json.loads(row[0])) if row else None
+            if current is not None and current != replace:
+                raise LockHeld(current)
+            db.execute("INSERT OR REPLACE INTO locks VALUES (?, ?, ?)",
+                       (holder.name, holder.run_id, json.dumps(holder.to_dict())))
         return holder
 
     def release_lock(self, name: str, run_id: str) -> bool:
-        with self._lock:
-            cursor = self._db.execute(
-                "DELETE FROM locks WHERE name = ? AND run_id = ?", (name, run_id)
-            )
+        with self._locked() as db:
+            cursor = db.execute("DELETE FROM locks WHERE name = ? AND run_id = ?",
+                                (name, run_id))
         return cursor.rowcount > 0
 
     def lock(self, name: str) -> LockHolder | None:
-        with self._lock:
-            row = self._db.execute("SELECT holder FROM locks WHERE name = ?", (name,)).fetchone()
+        with self._locked() as db:
+            row = db.execute("SELECT holder FROM locks WHERE name = ?", (name,)).fetchone()
         return LockHolder.from_dict(json.loads(row[0])) if row else None
 
     def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime,
@@ -143,51 +156,40 @@ class SqliteStore:
 
     def _swap_lease(self, name: str, decide: Callable[[Lease | None], Lease]) -> Lease:
         """Read, decide and write in one IMMEDIATE transaction: every writer is serialised."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                lease = decide(self._read_lease(name))
-                self._db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?)",
-                                 (name, json.dumps(lease.to_dict())))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._writing() as db:
+            lease = decide(_read_lease(db, name))
+            db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?)",
+                       (name, json.dumps(lease.to_dict())))
         return lease
 
     def release_lease(self, lease: Lease) -> bool:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                mine = same_lease(self._read_lease(lease.name), lease)
-                if mine:
-                    self._db.execute("DELETE FROM leases WHERE name = ?", (lease.name,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._writing() as db:
+            mine = same_lease(_read_lease(db, lease.name), lease)
+            if mine:
+                db.execute("DELETE FROM leases WHERE name = ?", (lease.name,))
         return mine
 
     def lease(self, name: str) -> Lease | None:
-        with self._lock:
-            return self._read_lease(name)
-
-    def _read_lease(self, name: str) -> Lease | None:
-        row = self._db.execute("SELECT lease FROM leases WHERE name = ?", (name,)).fetchone()
-        return Lease.from_dict(json.loads(row[0])) if row else None
+        with self._locked() as db:
+            return _read_lease(db, name)
 
     def get_setting(self, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        with self._locked() as db:
+            row = db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
 
     def put_setting(self, key: str, value: str | None) -> None:
-        with self._lock:
+        with self._writing() as db:
             if value is None:
-                self._db.execute("DELETE FROM settings WHERE key = ?", (key,))
+                db.execute("DELETE FROM settings WHERE key = ?", (key,))
             else:
-                self._db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
+                db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _read_lease(db: sqlite3.Connection, name: str) -> Lease | None:
+    row = db.execute("SELECT lease FROM leases WHERE name = ?", (name,)).fetchone()
+    return Lease.from_dict(json.loads(row[0])) if row else None

@@ -1,8 +1,9 @@
 """The store contract against the DynamoDB backend, in the sandbox (real DynamoDB wire calls).
 
 The same tests as tests/unit/test_store_contract.py, test_store_locks.py and
-test_store_leases.py, with `store` bound to a DynamoStore on a fresh table; and a failover
-journaled in DynamoDB through the CLI.
+test_store_leases.py and test_store_summaries.py, with `store` bound to a DynamoStore on a
+fresh table; the migration of a table from before summaries; and a failover journaled in
+DynamoDB through the CLI.
 """
 
 from __future__ import annotations
@@ -17,11 +18,18 @@ import pytest
 from drctl.aws.clients import ClientFactory
 from drctl.sandbox import manager
 from drctl.store.dynamodb import DynamoStore
+from drctl.store.errors import NewerJournal
 from tests.e2e.helpers import Cli
-from tests.unit import test_store_contract, test_store_leases, test_store_locks
+from tests.unit import (
+    test_store_contract,
+    test_store_leases,
+    test_store_locks,
+    test_store_summaries,
+)
 
 CONTRACT = {
-    name: test for module in (test_store_contract, test_store_locks, test_store_leases)
+    name: test for module in (test_store_contract, test_store_locks, test_store_leases,
+                              test_store_summaries)
     for name, test in vars(module).items()
     if name.startswith("test_") and not name.startswith("test_sqlite")
 }
@@ -40,6 +48,39 @@ def test_contract_tests_were_collected() -> None:
     assert len(CONTRACT) >= 30
     assert {"test_concurrent_acquirers_exactly_one_wins",  # locks
             "test_concurrent_lease_acquirers_exactly_one_wins"} <= set(CONTRACT)
+
+
+def forget_summaries(store: DynamoStore) -> None:
+    """Make the table look as drctl left it before summaries and the id index existed."""
+    client = store._db
+    for pk in ("summary", "summary#failover", "ids"):
+        items = client.query(TableName=store.table, KeyConditionExpression="pk = :pk",
+                             ExpressionAttributeValues={":pk": {"S": pk}})["Items"]
+        for item in items:
+            client.delete_item(TableName=store.table, Key={"pk": item["pk"], "sk": item["sk"]})
+    store.put_setting("schema", None)
+
+
+def test_a_table_from_before_summaries_is_migrated_once(store: DynamoStore) -> None:
+    for i in range(3):
+        test_store_summaries.begin(store, f"fo-{i}", minutes=i, target_region="us-west-2")
+        test_store_summaries.end(store, f"fo-{i}", minutes=i + 1)
+    forget_summaries(store)
+    assert store.summaries() == [] and store.ids_with_prefix("fo-") == []
+
+    assert store.migrate() == 3
+    assert store.migrate() == 0
+
+    assert [(s.run_id, s.status) for s in store.summaries()] == [
+        ("fo-2", "succeeded"), ("fo-1", "succeeded"), ("fo-0", "succeeded")]
+    assert store.ids_with_prefix("fo-") == ["fo-0", "fo-1", "fo-2"]
+
+
+def test_a_table_from_a_newer_drctl_is_refused(store: DynamoStore) -> None:
+    store.put_setting("schema", "99")
+
+    with pytest.raises(NewerJournal, match="newer drctl"):
+        store.migrate()
 
 
 def test_two_operators_share_runs_and_locks_through_dynamodb(

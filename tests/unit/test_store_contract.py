@@ -181,7 +181,7 @@ def test_sqlite_journal_survives_reopening_the_file(tmp_path: Path) -> None:
         assert [(e.seq, e.type) for e in events] == [(1, "run_started"), (2, "step_succeeded")]
         assert events[1].data == {"output": {"region": "us-east-1"}}
         assert reader.run_ids("failover") == ["fo-1"]
-        assert reader.append(step_event("fo-1", "run_finished", "x", status="ok")).seq == 3
+        assert reader.append(step_event("fo-1", "run_finished", "x", status="succeeded")).seq == 3
     finally:
         reader.close()
 

@@ -1,0 +1,162 @@
+"""Run summaries: one small typed row per run, so listing and reports never fold whole journals.
+
+A summary is derived from the journal alone (`summarise(run)`), so it can always be rebuilt: the
+store keeps it current whenever a lifecycle event is appended (start, wait, resume, interrupt,
+finish), and a store opened on a journal older than summaries fills them in once (migration).
+
+Figures: `rto_*`/`rpo_*` are None when the run did not measure them, and so are their `*_met`
+(unmeasured is not missed). `targets_met` is False when any measured figure missed its target,
+True when every figure was measured and met, and None otherwise. `status` is as journaled: a
+`running` run whose process died is reported `interrupted` by whoever lists it (liveness is
+not the summary's business, and is no I/O here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from drctl.core.clock import iso, parse_iso
+from drctl.core.errors import InvalidInput
+from drctl.core.events import Event
+from drctl.core.run import Run
+
+SUMMARY_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One recovery figure against its target; all None when the run did not measure it."""
+
+    seconds: float | None = None
+    target_seconds: float | None = None
+
+    @property
+    def met(self) -> bool | None:
+        if self.seconds is None or self.target_seconds is None:
+            return None
+        return self.seconds <= self.target_seconds
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    kind: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    playbook: str | None = None
+    playbook_path: str | None = None
+    target: str | None = None  # failover: target region; drill: its target; chaos: experiment
+    rto: Figure = field(default_factory=Figure)
+    rpo: Figure = field(default_factory=Figure)
+    verdict: str | None = None
+    # What started it when not a person at a shell, as its starter gave it in the run's params
+    # (`{"schedule": NAME, "fire_time": ISO}` from the controller); None otherwise.
+    trigger: dict[str, str] | None = None
+    error: str | None = None
+    line: str = ""  # one human line, kind-specific
+    owner: dict[str, Any] = field(default_factory=dict)  # user, host, pid of the last process
+
+    @property
+    def targets_met(self) -> bool | None:
+        verdicts = [self.rto.met, self.rpo.met]
+        if False in verdicts:
+            return False
+        return True if None not in verdicts else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON shape (also what the stores keep)."""
+        return {
+            "version": SUMMARY_VERSION, "run_id": self.run_id, "kind": self.kind,
+            "status": self.status, "started_at": iso(self.started_at),
+            "ended_at": iso(self.ended_at), "playbook": self.playbook,
+            "playbook_path": self.playbook_path, "target": self.target,
+            "rto_seconds": self.rto.seconds, "rto_target_seconds": self.rto.target_seconds,
+            "rto_met": self.rto.met, "rpo_seconds": self.rpo.seconds,
+            "rpo_target_seconds": self.rpo.target_seconds, "rpo_met": self.rpo.met,
+            "targets_met": self.targets_met, "verdict": self.verdict,
+            "trigger": dict(self.trigger) if self.trigger else None,
+            "error": self.error, "line": self.line, "owner": self.owner,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSummary:
+        return cls(
+            run_id=data["run_id"], kind=data["kind"], status=data["status"],
+            started_at=parse_iso(data["started_at"]),
+            ended_at=parse_iso(data["ended_at"]) if data.get("ended_at") else None,
+            playbook=data.get("playbook"), playbook_path=data.get("playbook_path"),
+            target=data.get("target"),
+            rto=Figure(data.get("rto_seconds"), data.get("rto_target_seconds")),
+            rpo=Figure(data.get("rpo_seconds"), data.get("rpo_target_seconds")),
+            verdict=data.get("verdict"), trigger=data.get("trigger") or None,
+            error=data.get("error"), line=data.get("line", ""), owner=data.get("owner", {}),
+        )
+
+
+def summary_of(events: list[Event]) -> RunSummary:
+    """The summary of a journal. InvalidInput when the journal does not fold (an event whose
+    payload is not of its type): a store refuses to append such an event."""
+    try:
+        return summarise(Run.from_events(events))
+    except (ValueError, KeyError, TypeError) as exc:
+        run_id = events[0].run_id if events else "?"
+        raise InvalidInput(f"run {run_id}: the journal does not fold: {exc!r}") from exc
+
+
+def summarise(run: Run) -> RunSummary:
+    """The summary of a run folded from its journal. Pure: no I/O."""
+    measured = run.measurement
+    return RunSummary(
+        run_id=run.run_id, kind=run.kind, status=str(run.status), started_at=run.started_at,
+        ended_at=run.ended_at, playbook=_text(run.params.get("playbook")),
+        playbook_path=_text(run.params.get("playbook_path")), target=_target(run),
+        rto=_figure(measured, "rto", run.params), rpo=_figure(measured, "rpo", run.params),
+        verdict=_text(measured.get("verdict")), trigger=_trigger(run.params),
+        error=run.error, line=_line(run), owner=dict(run.owner),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _target(run: Run) -> str | None:
+    params = run.params
+    for key in ("target_region", "target", "experiment"):
+        if params.get(key):
+            return str(params[key])
+    return None
+
+
+def _figure(measured: dict[str, Any], name: str, params: dict[str, Any]) -> Figure:
+    seconds = measured.get(f"{name}_seconds")
+    target = measured.get(f"{name}_target_seconds", params.get(f"{name}_target_seconds"))
+    return Figure(None if seconds is None else float(seconds),
+                  None if target is None else float(target))
+
+
+def _trigger(params: dict[str, Any]) -> dict[str, str] | None:
+    """`params.trigger` as a scheduler or alarm watcher gave it, its values as text."""
+    given = params.get("trigger")
+    if not isinstance(given, dict) or not given:
+        return None
+    return {str(k): str(v) for k, v in given.items() if v is not None}
+
+
+def _line(run: Run) -> str:
+    """One short line a person reads in a list: what the run did, in the kind's words."""
+    params, measured = run.params, run.measurement
+    if run.kind == "failover":
+        return f"{params.get('failed_region', '?')} -> {params.get('target_region', '?')}"
+    if run.kind == "drill":
+        return str(measured.get("rpo_verdict") or
+                   f"{params.get('kind', '')} drill of {params.get('target', '?')}").strip()
+    if run.kind == "chaos":
+        reason = measured.get("verdict_reason")
+        return f"{measured.get('verdict', '-')}: {reason}" if reason else str(
+            params.get("experiment", ""))
+    return str(params.get("name") or params.get("playbook") or "")
+
