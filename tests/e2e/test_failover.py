@@ -78,9 +78,15 @@ def test_failover_moves_traffic_and_measures_true_rto_rpo(
 
     # The journal says the same thing through `runs show` and `runs list`.
     assert cli.json("runs", "show", run["run_id"]) == run
-    listed = cli.json("runs", "list")
-    assert listed == [{"run_id": run["run_id"], "kind": "failover", "status": "succeeded",
-                       "started_at": run["started_at"]}]
+    [listed] = cli.json("runs", "list")
+    assert {k: listed[k] for k in ("run_id", "kind", "status", "started_at")} == {
+        "run_id": run["run_id"], "kind": "failover", "status": "succeeded",
+        "started_at": run["started_at"]}
+    # ... read from the run's summary, which carries the same figures.
+    for key in ("ended_at", "rto_seconds", "rto_target_seconds", "rto_met", "rpo_seconds",
+                "rpo_target_seconds", "rpo_met"):
+        assert listed[key] == run[key], key
+    assert (listed["target"], listed["targets_met"]) == ("us-west-2", True)
 
 
 def test_plan_and_dry_run_list_every_change_and_change_nothing(sandbox, aws, tmp_path) -> None:

@@ -3,6 +3,7 @@ nothing changed in the estate (read back with boto3) — all against one live sa
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -151,3 +152,32 @@ def test_validate_checks_drill_targets_live(cli, tmp_path, old, new, needle, mes
     assert result.returncode == 2
     assert f"{path}:{line_of(path, needle)}" in result.stdout + result.stderr
     assert message in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "garbage page", "zero-length"])
+def test_a_corrupt_journal_stops_the_failover_before_anything_changes(
+    cli, unchanged, how: str
+) -> None:
+    from tests.unit.test_sqlite_journal_file import damage, journal_with_history
+
+    journal = cli.state_dir / "journal.db"
+    journal.parent.mkdir(parents=True)
+    journal_with_history(journal)
+    damage(journal, how)
+
+    result = cli("failover", "--region", "us-west-2", "--yes")
+
+    assert result.returncode == 2, result.stderr
+    assert "corrupt" in result.stderr and "nothing was changed" in result.stderr
+    assert "Traceback" not in result.stderr and "DatabaseError" not in result.stderr
+    # Reading what can still be read is allowed (a bad page elsewhere does not hide the
+    # history); what cannot be read is the same clear error, never a traceback.
+    listed = cli("runs", "list")
+    assert listed.returncode in (0, 2) and "Traceback" not in listed.stderr, listed.stderr
+    if how != "garbage page":
+        assert listed.returncode == 2 and "corrupt" in listed.stderr
+    # The hint is a command that works: after it, drctl starts a new journal.
+    hint = next(line for line in result.stderr.splitlines() if "mkdir" in line)
+    command = hint[hint.index("mkdir"):]
+    assert subprocess.run(command, shell=True, check=False).returncode == 0
+    assert cli.json("runs", "list") == []
