@@ -121,6 +121,10 @@ def status(ctx: typer.Context, json_out: bool = JsonOpt) -> None:
                       f"lag {info.replication_lag_seconds}s")
     for region, outage in (document.get("outages") or {}).items():
         app.console.print(f"  [red]outage[/] in {region} since {outage['started_at']}")
+    cut = document.get("last_cut")
+    if cut:
+        app.console.print(f"  last cut: {cut['from']} -> {cut['to']} at {cut['at']}, "
+                          f"lost {cut['lost_seconds']} s of writes", markup=False)
 
 
 @sandbox_app.command("playbook")

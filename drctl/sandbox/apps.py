@@ -115,11 +115,14 @@ class _WhileActive:
     def _run(self) -> None:
         next_at = time.monotonic()
         while not self._stop.is_set():
-            if self._conditions.active == self.region and not self._conditions.is_down(
-                self.region
-            ):
-                self._seq += 1
-                self.write_once()
+            # Under the switch lock: a beat is written before a cut or not at all, so the
+            # cut's ground truth (the newest write of the old region) is exact.
+            with self._conditions.switching():
+                if self._conditions.active == self.region and not self._conditions.is_down(
+                    self.region
+                ):
+                    self._seq += 1
+                    self.write_once()
             next_at += self._interval
             # After a long stall, skip the missed beats rather than writing a burst.
             next_at = max(next_at, time.monotonic())

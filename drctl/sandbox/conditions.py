@@ -2,7 +2,13 @@
 
 One thread-safe object read by the apps, the replicator and the alarm evaluator, and changed by the
 control API. It is also the ground truth tests compare drctl's measurements against, so it records
-when each outage began, to the wall clock, at the moment the outage was declared.
+when each outage began, to the wall clock, at the moment the outage was declared, and what each
+switch of the active region cut off (`last_cut`).
+
+The switch of the active region is a *cut*: the moment the new region stops receiving replication
+from the old one. Whatever writes in a region or delivers into it because a region is active does
+so under `switching()`, the lock `set_active` holds while it switches and tells its listeners, so
+nothing is written or delivered on the wrong side of the cut.
 """
 
 from __future__ import annotations
@@ -29,6 +35,40 @@ class Outage:
         return {"started_at": self.started_at, "started_at_epoch": self.started_at_epoch}
 
 
+@dataclass(frozen=True)
+class Cut:
+    """One switch of the active region, as the sandbox saw it: the newest heartbeat the old
+    region had written, and the newest of those that had reached the new region, at the cut."""
+
+    from_region: str
+    to_region: str
+    at_epoch: float
+    newest_write_epoch: float | None
+    newest_arrived_epoch: float | None
+
+    @property
+    def lost_seconds(self) -> float | None:
+        if self.newest_write_epoch is None or self.newest_arrived_epoch is None:
+            return None
+        return round(max(0.0, self.newest_write_epoch - self.newest_arrived_epoch), 3)
+
+    def as_dict(self) -> dict[str, str | float | None]:
+        return {"from": self.from_region, "to": self.to_region, "at": _iso(self.at_epoch),
+                "newest_write_at": _iso(self.newest_write_epoch),
+                "newest_arrived_at": _iso(self.newest_arrived_epoch),
+                "lost_seconds": self.lost_seconds}
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    stamp = datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+SwitchListener = Callable[[str, str, float], Cut | None]
+
+
 class Conditions:
     """Outages per region and the replication lag. All methods are thread-safe."""
 
@@ -44,6 +84,9 @@ class Conditions:
         self._outages: dict[str, Outage] = {}
         self._lag = self._valid_lag(replication_lag)
         self._active = regions[0]
+        self._switch = threading.RLock()
+        self._listeners: list[SwitchListener] = []
+        self._last_cut: Cut | None = None
 
     @property
     def active(self) -> str:
@@ -52,11 +95,34 @@ class Conditions:
             return self._active
 
     def set_active(self, region: str) -> bool:
-        """Make `region` the active one; True if that changed anything."""
+        """Make `region` the active one; True if that changed anything. A change is a cut:
+        every listener is told (old, new, when) under `switching()`, and the cut a listener
+        returns is kept as `last_cut`."""
         self._check_region(region)
+        with self._switch:
+            with self._lock:
+                old, self._active = self._active, region
+            if old == region:
+                return False
+            at = self._clock()
+            for listener in list(self._listeners):
+                cut = listener(old, region, at)
+                if cut is not None:
+                    with self._lock:
+                        self._last_cut = cut
+            return True
+
+    def switching(self) -> threading.RLock:
+        """Held while writing or delivering because a region is active (see the module doc)."""
+        return self._switch
+
+    def on_switch(self, listener: SwitchListener) -> None:
+        self._listeners.append(listener)
+
+    @property
+    def last_cut(self) -> Cut | None:
         with self._lock:
-            changed, self._active = self._active != region, region
-            return changed
+            return self._last_cut
 
     def begin_outage(self, region: str) -> Outage:
         """Take `region` down. Idempotent: a region already down keeps its original start."""

@@ -51,11 +51,14 @@ class SandboxControl(Protocol):
 
 
 class SandboxMiddleware:
-    """Runs the interceptors in order; the first to answer wins, otherwise moto answers."""
+    """Runs the interceptors in order; the first to answer wins, otherwise moto answers, and
+    then each `after` hook sees the request before the caller gets moto's answer."""
 
-    def __init__(self, backend: WSGIApp, interceptors: list[Interceptor]) -> None:
+    def __init__(self, backend: WSGIApp, interceptors: list[Interceptor],
+                 after: list[Callable[[Request], None]] | None = None) -> None:
         self._backend = backend
         self._interceptors = interceptors
+        self._after = after or []
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
@@ -63,7 +66,10 @@ class SandboxMiddleware:
             response = intercept(request)
             if response is not None:
                 return response(environ, start_response)
-        return self._backend(environ, start_response)
+        answer = self._backend(environ, start_response)
+        for hook in self._after:
+            hook(request)
+        return answer
 
 
 class ControlApi:

@@ -7,7 +7,11 @@ written; any other item `lag` seconds after it was first seen. The due time is c
 the lag in force when it is checked, so changing the lag at runtime also applies to the queue.
 
 While the source region is down the queue is dropped: data that had not crossed the ocean when the
-region failed is lost, which is exactly the RPO a failover has to measure.
+region failed is lost, which is exactly the RPO a failover has to measure. The same at a switch of
+the active region (a failback): delivery into the new active region stops at the cut, as a
+promoted replica stops replicating, and what was still in flight is lost. The replicator answers
+each cut out of its source with the ground truth (`Cut`): the newest heartbeat the source wrote
+and the newest of them it had delivered.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from typing import Any
 
 import structlog
 
-from drctl.sandbox.conditions import Conditions
-from drctl.sandbox.estate import REPLICATED_TABLES, TABLE_KEYS
+from drctl.sandbox.conditions import Conditions, Cut
+from drctl.sandbox.estate import HEARTBEATS_TABLE, REPLICATED_TABLES, TABLE_KEYS
 from drctl.sandbox.periodic import Periodic
 
 log = structlog.get_logger(__name__)
@@ -56,9 +60,12 @@ class Replicator:
         self._clock = clock
         self._seen: dict[tuple[str, str], str] = {}
         self._pending: list[_Pending] = []
+        self._newest_written: float | None = None  # the source's own heartbeats
+        self._newest_delivered: float | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="replicator", daemon=True)
+        conditions.on_switch(self._cut)
 
     @property
     def source(self) -> str:
@@ -85,6 +92,8 @@ class Replicator:
         with self._lock:
             self._seen[(table, key)] = json.dumps(item, sort_keys=True)
             self._pending.append(_Pending(table, item, written_at))
+            if self._own_beat(table, item):
+                self._newest_written = max(written_at, self._newest_written or written_at)
 
     def drop_pending(self) -> int:
         """Lose everything not yet applied, as a failed region does. Returns how many items."""
@@ -107,9 +116,7 @@ class Replicator:
                     self.baseline()
                 was_active = active
                 if not active:
-                    if not self._conditions.is_down(self._target_region):
-                        self.apply_due()  # drain what was in flight before the switch
-                    continue
+                    continue  # the cut dropped what was in flight
                 if time.monotonic() - last_poll >= self._poll_interval:
                     last_poll = time.monotonic()
                     self._poll()
@@ -137,7 +144,29 @@ class Replicator:
             )
             self._pending = [p for p in self._pending if p.written_at > cutoff]
         for pending in due:
-            self._target.put_item(TableName=pending.table, Item=pending.item)
+            with self._conditions.switching():  # delivered before a cut, or not at all
+                if self._conditions.active != self._source_region:
+                    return
+                self._target.put_item(TableName=pending.table, Item=pending.item)
+                if self._own_beat(pending.table, pending.item):
+                    with self._lock:
+                        self._newest_delivered = max(pending.written_at,
+                                                     self._newest_delivered or 0.0)
+
+    def _own_beat(self, table: str, item: Item) -> bool:
+        """A heartbeat the source region wrote itself (not one replicated into it)."""
+        return table == HEARTBEATS_TABLE and item.get("writer", {}).get("S") == self._source_region
+
+    def _cut(self, old: str, new: str, at: float) -> Cut | None:
+        """Told under the switch lock when the active region changes: a switch away from the
+        source ends delivery; what was pending is lost. Returns the cut's ground truth."""
+        if old != self._source_region:
+            return None
+        with self._lock:
+            lost, self._pending = len(self._pending), []
+            cut = Cut(old, new, at, self._newest_written, self._newest_delivered)
+        log.info("replication_cut", lost_items=lost, **cut.as_dict())
+        return cut
 
     def _source_versions(self) -> Iterator[tuple[str, str, str, Item]]:
         for table in REPLICATED_TABLES:

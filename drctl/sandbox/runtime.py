@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from werkzeug.wrappers import Request
 
 from drctl.aws.clients import ClientFactory
 from drctl.core.errors import InvalidInput
@@ -51,7 +52,9 @@ class EmbeddedSandbox:
         self.fixes = apply_fidelity_fixes()
         self.faults = FaultInjector()
         self.faults.configure(faults or FaultSettings())
-        self.moto = MotoServer(port, interceptors=[ControlApi(self), self.faults])
+        self._traffic: TrafficWatcher | None = None
+        self.moto = MotoServer(port, interceptors=[ControlApi(self), self.faults],
+                               after=[self._after_request])
         self.apps = {region: RegionalApp(region, self.conditions) for region in REGIONS}
         self.s3_replicator = S3Replicator(self.conditions,
                                           {media_bucket(r): r for r in REGIONS})
@@ -90,7 +93,8 @@ class EmbeddedSandbox:
                                         on_write=replicator.enqueue))
             self._start(MediaWriter(source, clients.client("s3", source), self.conditions))
         self._start(self.s3_replicator)
-        self._start(TrafficWatcher(clients.client("route53", PRIMARY), self.conditions))
+        self._traffic = TrafficWatcher(clients.client("route53", PRIMARY), self.conditions)
+        self._start(self._traffic)
         # After seeding and before the sandbox says it is ready: the seeded services have
         # their tasks by the time anyone can look.
         self._start(EcsScheduler(REGIONS))
@@ -99,6 +103,10 @@ class EmbeddedSandbox:
         self._start(ReplicationLatencyPublisher(cloudwatch, self.conditions))
         self._evaluator = AlarmEvaluator(cloudwatch, {r: a.url for r, a in self.apps.items()})
         self._start(self._evaluator)
+
+    def _after_request(self, request: Request) -> None:
+        if self._traffic is not None:
+            self._traffic.after_request(request)
 
     def _start(self, part: Any) -> None:
         part.start()
@@ -128,6 +136,7 @@ class EmbeddedSandbox:
             "replication_lag_seconds": self.conditions.replication_lag,
             "estate_size": self.scaled.services,
             "active_region": self.conditions.active,
+            "last_cut": cut.as_dict() if (cut := self.conditions.last_cut) else None,
             "outages": {r: o.as_dict() for r, o in self.conditions.outages().items()},
             "started_at": self.started_at,
             "ready": self._evaluator is not None,

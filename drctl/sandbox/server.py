@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -11,6 +12,7 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request
 
 from drctl.sandbox.control import Interceptor, SandboxMiddleware
 
@@ -20,8 +22,10 @@ HOST = "127.0.0.1"
 class MotoServer:
     """moto's multi-service WSGI app, served threaded on 127.0.0.1 (port 0 picks a free one)."""
 
-    def __init__(self, port: int, interceptors: list[Interceptor]) -> None:
-        app = SandboxMiddleware(DomainDispatcherApplication(create_backend_app), interceptors)
+    def __init__(self, port: int, interceptors: list[Interceptor],
+                 after: list[Callable[[Request], None]] | None = None) -> None:
+        app = SandboxMiddleware(DomainDispatcherApplication(create_backend_app), interceptors,
+                                after)
         # Werkzeug logs every request at INFO; the replicator alone makes ten a second.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server: BaseWSGIServer = make_server(

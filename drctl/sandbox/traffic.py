@@ -3,6 +3,10 @@
 The region whose weighted `api` record has the highest weight is *active*: its app writes the
 heartbeats and replication flows out of it. So after `drctl failover` switches DNS, the new
 region starts writing and replicating back — and a failback has a true RPO to measure too.
+
+The switch happens inside the Route53 change itself (`after_request`, before the caller gets
+its answer), not at the next poll: the cut is the DNS switch, on a busy machine too. The poll
+remains for changes made some other way.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from werkzeug.wrappers import Request
 
 from drctl.sandbox.conditions import Conditions
 from drctl.sandbox.estate import API_RECORD, ZONE_NAME
@@ -36,6 +41,15 @@ class TrafficWatcher(Periodic):
                    if rr["Name"] == f"{API_RECORD}." and "SetIdentifier" in rr}
         region, weight = max(weights.items(), key=lambda kv: kv[1], default=(None, 0))
         return region if weight > 0 else None
+
+    def after_request(self, request: Request) -> None:
+        """A hook on every request the sandbox serves: a Route53 record change moves the
+        traffic now."""
+        if request.method == "POST" and request.path.endswith("/rrset"):
+            try:
+                self.tick()
+            except Exception as exc:  # the poll will catch up; the change itself succeeded
+                log.warning("traffic_follow_failed", error=str(exc))
 
     def tick(self) -> None:
         region = self.active_region()  # on a failure the last known active region stands

@@ -7,7 +7,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,14 @@ def wait_for_replicated_heartbeat(aws: ClientFactory, timeout: float) -> None:
             return
         time.sleep(0.25)
     raise AssertionError(f"no replicated heartbeat in us-west-2 after {timeout}s")
+
+
+@contextmanager
+def cpu_hog() -> Iterator[None]:
+    """A process spinning on a CPU for the duration: the machine is busy, as CI's may be."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        hog.kill()
+        hog.wait(timeout=10)
