@@ -1,15 +1,7 @@
 """Journal events: the append-only record of a Run, and the one stream every subscriber reads.
 
-Version 1 event types and their `data`:
-
-    run_started      {kind, params, user, host, pid, version}
-    step_started     {index, total, attempt}
-    step_progress    {message}                       (not journaled: display only)
-    step_succeeded   {output, skipped_apply}
-    step_failed      {error, error_type, changed}
-    run_waiting      {reason}
-    run_measured     {measurement}
-    run_finished     {status, error?}
+The vocabulary -- every event type and its payload type -- is documented in one place,
+drctl/core/vocabulary.py.
 """
 
 from __future__ import annotations
@@ -18,7 +10,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from drctl.core.errors import InvalidInput
+
 JOURNAL_VERSION = 1
+
+
+class JournalTooNew(InvalidInput):
+    """A run journaled by a newer drctl: this one might misread it, so it does not read it."""
+
+
+def check_version(started: Event) -> None:
+    """Raise JournalTooNew (exit 2) when `run_started` says a newer journal version."""
+    version = int(started.data.get("version") or 1)
+    if version > JOURNAL_VERSION:
+        raise JournalTooNew(
+            f"run {started.run_id} was journaled by a newer drctl (journal version {version}; "
+            f"this drctl reads up to {JOURNAL_VERSION})",
+            hint="upgrade drctl (`pip install -U drctl`) to read or resume it")
 
 # Events shown to people but not worth an fsync each.
 EPHEMERAL = frozenset({"step_progress"})

@@ -9,7 +9,7 @@ from typing import Any
 
 from drctl.core.clock import iso
 from drctl.core.errors import Blocked
-from drctl.core.events import Event
+from drctl.core.events import Event, check_version
 from drctl.core.identity import Identity, Owner
 from drctl.core.lease import Lease
 
@@ -136,11 +136,13 @@ class Run:
             return RunStatus.INTERRUPTED
         return self.status
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, status: RunStatus | None = None) -> dict[str, Any]:
+        """The documented JSON shape. Pure: no process is asked whether the owner lives (a
+        caller showing a running run to a person passes `status=run.effective_status`)."""
         data: dict[str, Any] = {
             "run_id": self.run_id,
             "kind": self.kind,
-            "status": str(self.effective_status),
+            "status": str(status or self.status),
             "started_at": iso(self.started_at),
             "ended_at": iso(self.ended_at),
             "params": self.params,
@@ -164,6 +166,7 @@ class Run:
         if not events or events[0].type != "run_started":
             raise ValueError("a journal starts with run_started")
         first = events[0]
+        check_version(first)
         run = cls(
             run_id=first.run_id,
             kind=first.data["kind"],

@@ -24,19 +24,19 @@ class MemoryStore:
         self._lock = threading.Lock()
 
     def append(self, event: Event) -> Event:
+        """All or nothing, as SQLite's transaction: an event whose summary cannot be folded
+        is not appended."""
         with self._lock:
             journal = self._events.get(event.run_id)
-            if event.type == "run_started":
-                if journal is not None:
-                    raise InvalidInput(f"run {event.run_id} already started")
-                journal = self._events[event.run_id] = []
-            elif journal is None:
+            if event.type == "run_started" and journal is not None:
+                raise InvalidInput(f"run {event.run_id} already started")
+            if event.type != "run_started" and journal is None:
                 raise InvalidInput(f"run {event.run_id} has no run_started event")
-            stored = dataclasses.replace(event, seq=len(journal) + 1)
-            journal.append(stored)
+            journal = [*(journal or []), dataclasses.replace(event, seq=len(journal or []) + 1)]
             if is_lifecycle(event.type):
                 self._summaries[event.run_id] = summary_of(journal)
-            return stored
+            self._events[event.run_id] = journal
+            return journal[-1]
 
     def events(self, run_id: str) -> list[Event]:
         with self._lock:

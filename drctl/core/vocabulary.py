@@ -1,0 +1,162 @@
+"""The journal's event vocabulary, in one place: every event type, what its `data` carries.
+
+An event is `Event(run_id, type, at, step, data)` (drctl/core/events.py); `type` is one of
+`EventType`, and `data` is the payload its TypedDict below describes (keys marked NotRequired may
+be absent). `run_*` types are lifecycle events: each refreshes the run's summary
+(drctl/core/summary.py). `step_progress` is shown, never journaled. The journal's version is in
+`run_started.version`; a journal newer than JOURNAL_VERSION is refused when read
+(`JournalTooNew`, exit 2), an older one is read as it is.
+
+    type               step?  data
+    run_started        -      kind, params, version, user, host, pid, start_token?
+    run_resumed        -      user, host, pid, start_token?
+    run_waiting        yes?   reason ("approval" | "manual" | ...), executor?
+    run_interrupted    -      reason
+    run_recovery       -      changed, resume, roll_back
+    run_measured       -      measurement (the kind's typed measurement, drctl/core/measured.py)
+    run_finished       -      status, error?, aborted_by?, reason?
+    step_started       yes    index, total, attempt
+    step_progress      yes    message                                  (not journaled)
+    step_succeeded     yes    output, skipped_apply
+    step_failed        yes    error, error_type, changed?, checks?
+    approval_granted   yes?   by {user, host, aws?}, reason?
+    approval_rejected  yes?   by {user, host, aws?}, reason?
+    manual_acked       yes    by, via, note?
+    runbook_subrun     yes    run_id, kind, status, ...
+"""
+
+# No `from __future__ import annotations`: TypedDict reads NotRequired[...] at class creation.
+from enum import StrEnum
+from typing import Any, NotRequired, TypedDict
+
+from drctl.core.errors import InvalidInput
+
+
+class EventType(StrEnum):
+    RUN_STARTED = "run_started"
+    RUN_RESUMED = "run_resumed"
+    RUN_WAITING = "run_waiting"
+    RUN_INTERRUPTED = "run_interrupted"
+    RUN_RECOVERY = "run_recovery"
+    RUN_MEASURED = "run_measured"
+    RUN_FINISHED = "run_finished"
+    STEP_STARTED = "step_started"
+    STEP_PROGRESS = "step_progress"
+    STEP_SUCCEEDED = "step_succeeded"
+    STEP_FAILED = "step_failed"
+    APPROVAL_GRANTED = "approval_granted"
+    APPROVAL_REJECTED = "approval_rejected"
+    MANUAL_ACKED = "manual_acked"
+    RUNBOOK_SUBRUN = "runbook_subrun"
+
+
+class RunStarted(TypedDict):
+    kind: str
+    params: dict[str, Any]
+    version: NotRequired[int]  # absent in the oldest journals: version 1
+    user: NotRequired[str]
+    host: NotRequired[str]
+    pid: NotRequired[int]
+    start_token: NotRequired[str]
+
+
+class RunResumed(TypedDict):
+    user: str
+    host: str
+    pid: int
+    start_token: NotRequired[str]
+
+
+class RunWaiting(TypedDict):
+    reason: str
+    executor: NotRequired[dict[str, Any]]
+
+
+class RunInterrupted(TypedDict):
+    reason: str
+
+
+class RunRecovery(TypedDict):
+    changed: str
+    resume: str
+    roll_back: str
+
+
+class RunMeasured(TypedDict):
+    measurement: dict[str, Any]
+
+
+class RunFinished(TypedDict):
+    status: str
+    error: NotRequired[str | None]
+    aborted_by: NotRequired[str]
+    reason: NotRequired[str]
+
+
+class StepStarted(TypedDict):
+    index: int
+    total: int
+    attempt: int
+
+
+class StepProgress(TypedDict):
+    message: str
+
+
+class StepSucceeded(TypedDict):
+    output: dict[str, Any]
+    skipped_apply: bool
+
+
+class StepFailed(TypedDict):
+    error: str
+    error_type: str
+    changed: NotRequired[bool]
+    checks: NotRequired[list[dict[str, Any]]]
+
+
+class Decision(TypedDict):
+    by: dict[str, Any]
+    reason: NotRequired[str]
+
+
+class ManualAcked(TypedDict):
+    by: dict[str, Any]
+    via: str
+    note: NotRequired[str]
+
+
+class RunbookSubrun(TypedDict):
+    run_id: str
+    kind: str
+    status: str
+
+
+PAYLOADS: dict[EventType, type] = {
+    EventType.RUN_STARTED: RunStarted, EventType.RUN_RESUMED: RunResumed,
+    EventType.RUN_WAITING: RunWaiting, EventType.RUN_INTERRUPTED: RunInterrupted,
+    EventType.RUN_RECOVERY: RunRecovery, EventType.RUN_MEASURED: RunMeasured,
+    EventType.RUN_FINISHED: RunFinished, EventType.STEP_STARTED: StepStarted,
+    EventType.STEP_PROGRESS: StepProgress, EventType.STEP_SUCCEEDED: StepSucceeded,
+    EventType.STEP_FAILED: StepFailed, EventType.APPROVAL_GRANTED: Decision,
+    EventType.APPROVAL_REJECTED: Decision, EventType.MANUAL_ACKED: ManualAcked,
+    EventType.RUNBOOK_SUBRUN: RunbookSubrun,
+}
+
+
+def missing_fields(type_: str, data: dict[str, Any]) -> list[str]:
+    """The required payload keys `data` lacks for an event of `type_` (none for a type this
+    drctl does not know: a newer drctl's event is kept, not judged)."""
+    try:
+        payload = PAYLOADS[EventType(type_)]
+    except ValueError:
+        return []
+    required: frozenset[str] = getattr(payload, "__required_keys__", frozenset())
+    return sorted(required - set(data))
+
+
+def check_payload(type_: str, data: dict[str, Any]) -> None:
+    """InvalidInput when a known event type lacks a required field."""
+    missing = missing_fields(type_, data)
+    if missing:
+        raise InvalidInput(f"a {type_} event needs {', '.join(missing)}")
