@@ -43,7 +43,8 @@ def list_(
 
     `--json`: an array of run objects with `run_id, kind, status, started_at, ended_at,
     playbook, playbook_path, target, rto_seconds, rto_target_seconds, rto_met, rpo_seconds,
-    rpo_target_seconds, rpo_met, targets_met, verdict, trigger, error, line, owner`.
+    rpo_target_seconds, rpo_met, targets_met, verdict, trigger, error, line, owner` and the
+    summary's `version`.
     """
     app = app_of(ctx)
     summaries = list_summaries(app.store, kind, since, playbook, limit)

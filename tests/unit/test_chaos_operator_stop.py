@@ -47,7 +47,12 @@ def test_a_graceful_stop_ends_a_pause_with_chaoslibs_graceful_exit_code() -> Non
 
 
 def test_a_graceful_stop_does_not_cut_a_rollbacks_pause() -> None:
-    InterruptiblePauses(stop(graceful=True), Phase(armed=False)).sleep(0.05)
+    # Longer than several of the pause's polls: a pause cut short (or skipped) fails this.
+    began = time.monotonic()
+
+    InterruptiblePauses(stop(graceful=True), Phase(armed=False)).sleep(0.35)
+
+    assert time.monotonic() - began >= 0.35
 
 
 def test_a_hard_stop_cuts_everything_without_rollbacks() -> None:
