@@ -71,7 +71,7 @@ class ProgressRenderer:
 
 
 def render_run(console: Console, run: Run) -> None:
-    data = run.to_dict(status=run.effective_status)
+    data = run.to_dict()
     table = Table(title=f"{run.kind} {run.run_id} — {data['status']}", title_justify="left")
     for column in ("step", "status", "started", "duration"):
         table.add_column(column)

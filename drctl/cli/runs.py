@@ -79,7 +79,7 @@ def show(
         raise InvalidInput("--out writes --format md or html")
     run = load_run(app.store, run_id)
     if json_out or fmt == "json":
-        print_json(run.to_dict(status=run.effective_status))
+        print_json(run.to_dict())
     elif fmt in ("md", "html"):
         emit(app.console, render_run_summary(app.store, run, app.clock.now(), fmt), out)
     else:

@@ -136,13 +136,13 @@ class Run:
             return RunStatus.INTERRUPTED
         return self.status
 
-    def to_dict(self, status: RunStatus | None = None) -> dict[str, Any]:
-        """The documented JSON shape. Pure: no process is asked whether the owner lives (a
-        caller showing a running run to a person passes `status=run.effective_status`)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON shape. Pure: liveness was judged when the run was loaded
+        (`judge_liveness`); serialising asks no process and no store."""
         data: dict[str, Any] = {
             "run_id": self.run_id,
             "kind": self.kind,
-            "status": str(status or self.status),
+            "status": str(self.effective_status),
             "started_at": iso(self.started_at),
             "ended_at": iso(self.ended_at),
             "params": self.params,

@@ -4,12 +4,15 @@ real entry point (`drctl.cli.main.main`) against a SQLite journal in a temporary
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import structlog
 
 from drctl.cli.main import main
 from drctl.core.events import JOURNAL_VERSION, Event
@@ -17,10 +20,11 @@ from drctl.store.sqlite import SqliteStore
 from drctl.store.sqlite_file import SCHEMA_VERSION
 from tests.unit.helpers import T0
 
-DOCUMENTED = {"version", "run_id", "kind", "status", "started_at", "ended_at", "playbook", "playbook_path",
-              "target", "rto_seconds", "rto_target_seconds", "rto_met", "rpo_seconds",
-              "rpo_target_seconds", "rpo_met", "targets_met", "verdict", "trigger", "error",
-              "line", "owner"}
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+DOCUMENTED = {
+    "version", "run_id", "kind", "status", "started_at", "ended_at", "playbook", "playbook_path",
+    "target", "rto_seconds", "rto_target_seconds", "rto_met", "rpo_seconds", "rpo_target_seconds",
+    "rpo_met", "targets_met", "verdict", "trigger", "error", "line", "owner"}
 
 
 class Drctl:
@@ -43,9 +47,16 @@ class Drctl:
 
 @pytest.fixture
 def drctl(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-          monkeypatch: pytest.MonkeyPatch) -> Drctl:
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[Drctl]:
+    """The CLI's process-wide settings (logging bound to this test's captured stderr, signal
+    handlers) are put back afterwards, so later tests in this process see their own."""
     monkeypatch.delenv("DRCTL_STATE", raising=False)
-    return Drctl(tmp_path / "state", capsys, monkeypatch)
+    logging = structlog.get_config()
+    handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    yield Drctl(tmp_path / "state", capsys, monkeypatch)
+    structlog.configure(**logging)
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
 
 
 def journal_runs(state_dir: Path, version: int = JOURNAL_VERSION) -> None:

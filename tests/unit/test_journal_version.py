@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
 
 from drctl.core.events import JOURNAL_VERSION, Event, JournalTooNew
-from drctl.core.run import Run, RunStatus
+from drctl.core.identity import Identity
+from drctl.core.run import Run, RunStatus, judge_liveness
 from drctl.store.memory import MemoryStore
 from tests.unit.helpers import T0
 
@@ -38,9 +40,18 @@ def test_a_store_refuses_to_append_to_a_newer_run() -> None:
         store.append(started(JOURNAL_VERSION + 1))
 
 
-def test_to_dict_reports_the_journaled_status_without_asking_the_os() -> None:
+def test_to_dict_asks_no_process_liveness_is_judged_when_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     run = Run.from_events([started(JOURNAL_VERSION, pid=2**22 + 1)])  # no such process
 
-    assert run.to_dict()["status"] == "running"
-    assert run.effective_status is RunStatus.INTERRUPTED
-    assert run.to_dict(status=run.effective_status)["status"] == "interrupted"
+    def no_process_io(*_: object) -> None:
+        raise AssertionError("to_dict asked the OS about a process")
+
+    monkeypatch.setattr(os, "kill", no_process_io)
+    assert run.to_dict()["status"] == "running"  # not judged yet: as journaled
+    monkeypatch.undo()
+    judged = judge_liveness(run, Identity.of_this_process(), None, T0)
+    monkeypatch.setattr(os, "kill", no_process_io)
+    assert judged.to_dict()["status"] == "interrupted"
+    assert judged.effective_status is RunStatus.INTERRUPTED
