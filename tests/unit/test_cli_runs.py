@@ -4,15 +4,12 @@ real entry point (`drctl.cli.main.main`) against a SQLite journal in a temporary
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import structlog
 
 from drctl.cli.main import main
 from drctl.core.events import JOURNAL_VERSION, Event
@@ -20,7 +17,6 @@ from drctl.store.sqlite import SqliteStore
 from drctl.store.sqlite_file import SCHEMA_VERSION
 from tests.unit.helpers import T0
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 DOCUMENTED = {
     "version", "run_id", "kind", "status", "started_at", "ended_at", "playbook", "playbook_path",
     "target", "rto_seconds", "rto_target_seconds", "rto_met", "rpo_seconds", "rpo_target_seconds",
@@ -47,16 +43,10 @@ class Drctl:
 
 @pytest.fixture
 def drctl(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-          monkeypatch: pytest.MonkeyPatch) -> Iterator[Drctl]:
-    """The CLI's process-wide settings (logging bound to this test's captured stderr, signal
-    handlers) are put back afterwards, so later tests in this process see their own."""
+          monkeypatch: pytest.MonkeyPatch) -> Drctl:
+    # The CLI's process-wide settings are put back by tests/unit/conftest.py.
     monkeypatch.delenv("DRCTL_STATE", raising=False)
-    logging = structlog.get_config()
-    handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
-    yield Drctl(tmp_path / "state", capsys, monkeypatch)
-    structlog.configure(**logging)
-    for sig, handler in handlers.items():
-        signal.signal(sig, handler)
+    return Drctl(tmp_path / "state", capsys, monkeypatch)
 
 
 def journal_runs(state_dir: Path, version: int = JOURNAL_VERSION) -> None:
