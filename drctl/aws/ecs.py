@@ -28,6 +28,13 @@ class ServiceState:
         return self.deployments == 1 and self.running == self.desired and self.pending == 0
 
 
+@dataclass(frozen=True)
+class TaskImages:
+    service: str
+    task_definition: str   # family:revision
+    images: tuple[str, ...]
+
+
 class Ecs:
     def __init__(self, client: Any, region: str) -> None:
         self._client = client
@@ -63,3 +70,17 @@ class Ecs:
     def scale_service(self, cluster: str, service: str, desired: int) -> None:
         with aws_call(f"scale ECS service {cluster}/{service}", self.region):
             self._client.update_service(cluster=cluster, service=service, desiredCount=desired)
+
+    def task_images(self, cluster: str, service: str) -> TaskImages:
+        """The container images of the task definition `service` runs. Raises
+        ResourceMissing."""
+        with aws_call(f"describe service {service} in cluster {cluster}", self.region):
+            found = self._client.describe_services(cluster=cluster, services=[service])
+        services = [s for s in found.get("services", []) if s.get("status") == "ACTIVE"]
+        if not services:
+            raise ResourceMissing(f"ECS service {cluster}/{service} not found in {self.region}")
+        arn = services[0]["taskDefinition"]
+        with aws_call(f"describe task definition {arn}", self.region):
+            task = self._client.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        return TaskImages(service, f"{task['family']}:{task['revision']}",
+                          tuple(c["image"] for c in task.get("containerDefinitions", [])))

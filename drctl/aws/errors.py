@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.parsers import ResponseParserError
@@ -43,3 +44,16 @@ def aws_call(what: str, region: str | None = None) -> Iterator[None]:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
         raise AwsError(f"{what}{where} failed: the answer was not an AWS response ({first})",
                        hint="check AWS_ENDPOINT_URL / the endpoint you point drctl at") from exc
+
+
+def absent_as_none(what: str, region: str | None, call: Callable[[], Any],
+                   absent: set[str]) -> Any:
+    """`call()`, or None when AWS answers one of the `absent` codes ("there is none");
+    any other failure is translated as `aws_call` does."""
+    with aws_call(what, region):
+        try:
+            return call()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in absent:
+                return None
+            raise

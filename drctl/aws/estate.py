@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drctl.aws.app_config import AppConfig
 from drctl.aws.autoscaling import AutoScaling
 from drctl.aws.clients import ClientFactory
 from drctl.aws.cloudwatch import CloudWatch
@@ -14,6 +15,7 @@ from drctl.aws.rds import Rds
 from drctl.aws.rds_restore import RdsRestore
 from drctl.aws.route53 import Route53
 from drctl.aws.s3 import S3
+from drctl.aws.s3_restore import S3Restore
 from drctl.aws.sns import Sns
 from drctl.aws.sqs import Sqs
 from drctl.aws.sts import Sts
@@ -50,11 +52,19 @@ class Aws:
     def sns(self, region: str) -> Sns:
         return Sns(self.factory.client("sns", region), region)
 
+    def app_config(self, region: str) -> AppConfig:
+        return AppConfig(self.factory.client("secretsmanager", region),
+                         self.factory.client("ssm", region), self.factory.client("ecr", region),
+                         region)
+
     def s3(self, region: str) -> S3:
         return S3(self.factory.client("s3", region), region)
 
     def sqs(self, region: str) -> Sqs:
         return Sqs(self.factory.client("sqs", region), region)
+
+    def s3_restore(self, region: str) -> S3Restore:
+        return S3Restore(self.factory.client("s3", region), region)
 
     def sts(self) -> Sts:
         return Sts(self.factory.client("sts", ROUTE53_REGION))

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from drctl.aws.errors import aws_call
+from drctl.aws.errors import absent_as_none, aws_call
 
 # What S3 answers for "there is none" (HeadObject answers a bare 404).
 _ABSENT = {"404", "NoSuchKey", "NoSuchVersion", "ReplicationConfigurationNotFoundError",
@@ -71,7 +69,7 @@ class S3:
         """The object's newest version (or `version_id`); None when it does not exist (or its
         newest version is a delete marker). Raises AwsError for anything else."""
         extra = {"VersionId": version_id} if version_id else {}
-        found = self._absent_as_none(f"head s3://{bucket}/{key}", lambda: self._client.head_object(
+        found = self._none_if_absent(f"head s3://{bucket}/{key}", lambda: self._client.head_object(
             Bucket=bucket, Key=key, **extra))
         if found is None:
             return None
@@ -85,7 +83,7 @@ class S3:
             return str(self._client.get_bucket_versioning(Bucket=bucket).get("Status", ""))
 
     def replication(self, bucket: str) -> Replication | None:
-        found = self._absent_as_none(f"get replication of bucket {bucket}",
+        found = self._none_if_absent(f"get replication of bucket {bucket}",
                                      lambda: self._client.get_bucket_replication(Bucket=bucket))
         if found is None:
             return None
@@ -112,14 +110,9 @@ class S3:
             body: bytes = self._client.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
         return body
 
-    def _absent_as_none(self, what: str, call: Any) -> Any:
-        with aws_call(what, self.region):
-            try:
-                return call()
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in _ABSENT:
-                    return None
-                raise
+
+    def _none_if_absent(self, what: str, call: Any) -> Any:
+        return absent_as_none(what, self.region, call, _ABSENT)
 
 
 def _rule(rule: dict[str, Any]) -> ReplicationRule:

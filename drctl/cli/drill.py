@@ -33,14 +33,16 @@ drill_app = typer.Typer(rich_markup_mode="markdown", invoke_without_command=True
 def drill(
     ctx: typer.Context,
     kind: str | None = typer.Option(None, "--kind", "-k",
-                                    help="pitr, snapshot or cross-region (default: every kind "
-                                         "the playbook declares for the target)."),
+                                    help="pitr, snapshot, cross-region (tables, databases), "
+                                         "versions or replica (s3: buckets); default: every "
+                                         "kind the playbook declares for the target."),
     target: str | None = typer.Option(None, "--target", "-t",
-                                      help="dynamodb:TABLE or rds:INSTANCE, as the playbook's "
-                                           "drills: section names it (default: all)."),
-    at: str | None = typer.Option(None, "--at", help="pitr: restore to this time, ISO 8601 "
-                                  "with a UTC offset (2026-11-30T22:00:00Z); default: the "
-                                  "latest restorable time."),
+                                      help="dynamodb:TABLE, rds:INSTANCE or s3:BUCKET[/PREFIX], "
+                                           "as the playbook's drills: section names it "
+                                           "(default: all)."),
+    at: str | None = typer.Option(None, "--at", help="pitr, versions: restore to this time, "
+                                  "ISO 8601 with a UTC offset (2026-11-30T22:00:00Z); default: "
+                                  "the latest restorable time (now for versions)."),
     keep: str | None = typer.Option(None, "--keep", help="Keep the validated copy this long "
                                     "(e.g. 30m) before deleting it; Ctrl-C deletes it at once."),
     playbook: str = PlaybookOpt,
@@ -157,6 +159,13 @@ def render_drill(console: Console, run: Run) -> None:
         console.print(f"               {validation['matching_items']}/"
                       f"{validation['expected_items']} items identical, checksum "
                       f"{validation['restored_checksum'][:16]}…")
+    elif "restored_objects" in validation:
+        console.print(f"               {validation['matching_objects']}/"
+                      f"{validation['expected_objects']} objects identical (size, SHA-256), "
+                      f"checksum {validation['checksum'][:16]}…")
+    elif validation.get("type") == "s3-replica":
+        console.print(f"               {validation['checked']} object(s) checked in "
+                      f"{validation['replica_bucket']}, {validation['in_flight']} in flight")
     console.print(f"cleanup        {cleanup_.get('status', '-')}: "
                   f"{len(cleanup_.get('deleted', []))} deleted")
     console.print(escape(data.get("rpo_verdict") or ""))

@@ -16,6 +16,7 @@ from drctl.drill.resources import (
     DYNAMODB_TABLE,
     RDS_INSTANCE,
     RUN_TAG,
+    S3_BUCKET,
     DrillState,
     Resource,
     drill_tags,
@@ -42,6 +43,8 @@ class CleanupReport:
 
 def tags_of(aws: Aws, resource: Resource) -> dict[str, str] | None:
     """The resource's tags, or None when it does not exist."""
+    if resource.type == S3_BUCKET:
+        return aws.s3_restore(resource.region).bucket_tags(resource.name)
     if resource.type == DYNAMODB_TABLE:
         ddb = aws.dynamodb_restore(resource.region)
         if not ddb.exists(resource.name):
@@ -58,9 +61,10 @@ def delete(aws: Aws, resource: Resource, run_id: str | None, report: CleanupRepo
            claim: bool = False) -> None:
     """Delete `resource` if it is tagged as a drill resource (of `run_id`, when given).
 
-    `claim`: the drill that asked for this very table cleans up, and the table carries no tags
-    at all -- DynamoDB restores take no tags, so a drill interrupted between the restore and the
-    tagging leaves it so. The drill tags it as its own first, then deletes it.
+    `claim`: the drill that asked for this very table (or scratch bucket) cleans up, and it
+    carries no tags at all -- DynamoDB restores and CreateBucket take no tags, so a drill
+    interrupted between creating and tagging leaves it so. The drill tags it as its own first,
+    then deletes it.
     """
     entry = resource.to_dict()
     try:
@@ -68,10 +72,9 @@ def delete(aws: Aws, resource: Resource, run_id: str | None, report: CleanupRepo
         if tags is None:
             report.already_gone.append(entry)
             return
-        if claim and run_id and not tags and resource.type == DYNAMODB_TABLE:
+        if claim and run_id and not tags and resource.type in (DYNAMODB_TABLE, S3_BUCKET):
             tags = drill_tags(run_id)
-            ddb = aws.dynamodb_restore(resource.region)
-            ddb.tag(ddb.table(resource.name).arn, tags)
+            _tag(aws, resource, tags)
         if not is_drill_resource(tags) or (run_id and tags.get(RUN_TAG) != run_id):
             report.refused.append({**entry, "reason": "not tagged as this drill's resource"})
             return
@@ -81,8 +84,18 @@ def delete(aws: Aws, resource: Resource, run_id: str | None, report: CleanupRepo
         report.failed.append({**entry, "error": str(exc)})
 
 
+def _tag(aws: Aws, resource: Resource, tags: dict[str, str]) -> None:
+    if resource.type == S3_BUCKET:
+        aws.s3_restore(resource.region).tag_bucket(resource.name, tags)
+        return
+    ddb = aws.dynamodb_restore(resource.region)
+    ddb.tag(ddb.table(resource.name).arn, tags)
+
+
 def _delete(aws: Aws, resource: Resource) -> None:
-    if resource.type == DYNAMODB_TABLE:
+    if resource.type == S3_BUCKET:
+        aws.s3_restore(resource.region).delete_bucket(resource.name)
+    elif resource.type == DYNAMODB_TABLE:
         aws.dynamodb_restore(resource.region).delete_table(resource.name)
     elif resource.type == RDS_INSTANCE:
         aws.rds_restore(resource.region).delete_instance(resource.name)

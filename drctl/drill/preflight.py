@@ -12,6 +12,7 @@ from datetime import datetime
 
 from drctl.core.clock import iso
 from drctl.core.errors import InvalidInput, ResourceMissing
+from drctl.drill.s3_protection import s3_protection_problem
 from drctl.drill.spec import DrillDeps, DrillSpec
 
 
@@ -32,10 +33,36 @@ def preflight(spec: DrillSpec, deps: DrillDeps) -> RecoveryPoint:
     try:
         if spec.target.service == "dynamodb":
             return _dynamodb(spec, deps)
+        if spec.target.service == "s3":
+            return s3_preflight(spec, deps)
         return _rds(spec, deps)
     except ResourceMissing as exc:
         raise InvalidInput(f"drill target {spec.name} not found in {spec.region}: {exc}",
                            hint="check the playbook's drills: section") from exc
+
+
+def s3_preflight(spec: DrillSpec, deps: DrillDeps) -> RecoveryPoint:
+    """Versioning must be on (a restore as of T needs the versions); a replica drill needs an
+    enabled rule replicating the whole prefix. Its `snapshot` is the replica bucket."""
+    bucket = spec.target.resource
+    problem = s3_protection_problem(deps.aws.s3(spec.region), bucket, spec.prefix,
+                                    spec.kind == "replica")
+    if problem:
+        raise InvalidInput(f"drill target {spec.name} ({spec.region}): {problem}",
+                           hint=f"aws s3api get-bucket-versioning --bucket {bucket}; aws s3api "
+                                f"get-bucket-replication --bucket {bucket}")
+    if spec.kind == "replica":
+        rule = _replication_rule(deps, spec)
+        return RecoveryPoint("replica", bucket, None, snapshot=rule)
+    _check_window(spec, None, deps.clock.now())
+    return RecoveryPoint("versions", bucket, spec.at, window=(None, deps.clock.now()))
+
+
+def _replication_rule(deps: DrillDeps, spec: DrillSpec) -> str:
+    replication = deps.aws.s3(spec.region).replication(spec.target.resource)
+    rule = next(r for r in replication.rules if r.covers(spec.prefix)) if replication else None
+    assert rule is not None  # s3_protection_problem said there is one
+    return rule.destination_bucket
 
 
 def _dynamodb(spec: DrillSpec, deps: DrillDeps) -> RecoveryPoint:

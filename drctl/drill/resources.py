@@ -20,6 +20,7 @@ DRILL_TAG_KEYS = (MANAGED_BY_TAG, RUN_TAG)
 DYNAMODB_TABLE = "dynamodb-table"
 RDS_INSTANCE = "rds-instance"
 RDS_SNAPSHOT = "rds-snapshot"
+S3_BUCKET = "s3-bucket"
 
 
 def drill_tags(run_id: str) -> dict[str, str]:
@@ -31,8 +32,8 @@ def is_drill_resource(tags: dict[str, str]) -> bool:
 
 
 def drill_name(source: str, run_id: str, suffix: str = "") -> str:
-    """`<source>-drill-<run token>[-suffix]`, valid as a table name and an RDS identifier
-    (letters, digits, single hyphens, at most 63 characters)."""
+    """`<source>-drill-<run token>[-suffix]`, valid as a table name, an RDS identifier and a
+    bucket name (lowercase letters, digits, single hyphens, at most 63 characters)."""
     token = run_id.rsplit("-", 1)[-1].lower()
     tail = f"-drill-{token}" + (f"-{suffix}" if suffix else "")
     head = re.sub(r"[^a-z0-9-]", "-", source.lower())

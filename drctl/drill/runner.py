@@ -16,7 +16,7 @@ from drctl.core.errors import DrctlError, InvalidInput, NotConfirmed
 from drctl.core.exclusive import exclusive_run
 from drctl.core.run import Run
 from drctl.core.step import Change, Step, StepContext, StepPolicy
-from drctl.drill import dynamodb_steps, rds_steps
+from drctl.drill import dynamodb_steps, rds_steps, s3_steps
 from drctl.drill.cleanup import Cleanup
 from drctl.drill.measure import drill_measurement
 from drctl.drill.preflight import RecoveryPoint, preflight
@@ -117,6 +117,8 @@ def build_steps(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, state: D
     if spec.target.service == "dynamodb":
         steps = [dynamodb_steps.RestoreTable(*args), dynamodb_steps.WaitForTable(*args),
                  dynamodb_steps.ValidateTable(*args)]
+    elif spec.target.service == "s3":
+        steps = s3_steps.steps_for(*args)
     else:
         steps = [rds_steps.RestoreInstance(*args), rds_steps.WaitForInstance(*args),
                  rds_steps.ValidateInstance(*args)]

@@ -16,7 +16,9 @@ from drctl.core.clock import Clock, iso
 from drctl.core.errors import InvalidInput
 from drctl.playbook.schema import DrillTarget, Playbook
 
-KINDS = ("pitr", "snapshot", "cross-region")
+KINDS = ("pitr", "snapshot", "cross-region", "versions", "replica")
+# Kinds that restore as of a time the operator may choose (--at).
+TIMED_KINDS = ("pitr", "versions")
 
 # A hook runner: (argv, extra environment, timeout) -> (exit code, output tail).
 HookRunner = Callable[[list[str], dict[str, str], float], tuple[int, str]]
@@ -39,10 +41,11 @@ class DrillSpec:
     rto_target: float
     rpo_target: float
     playbook: str
+    prefix: str = ""   # s3: the part of the bucket the drill covers ("" = all of it)
 
     @property
     def name(self) -> str:
-        return self.target.target
+        return f"{self.target.target}/{self.prefix}" if self.prefix else self.target.target
 
     @property
     def region(self) -> str:
@@ -58,7 +61,7 @@ class DrillSpec:
     def params(self) -> dict[str, Any]:
         return {"playbook": self.playbook, "target": self.name, "kind": self.kind,
                 "region": self.region, "restore_region": self.restore_region,
-                "at": iso(self.at), "keep_seconds": self.keep,
+                "at": iso(self.at), "keep_seconds": self.keep, "prefix": self.prefix,
                 "rto_target_seconds": self.rto_target, "rpo_target_seconds": self.rpo_target}
 
 
@@ -81,18 +84,27 @@ def select_drills(playbook: Playbook, options: DrillOptions) -> list[DrillSpec]:
         raise InvalidInput(f"playbook {playbook.name!r} declares no drills",
                            hint="add a `drills:` section (see playbooks/roadtrip.yaml)")
     targets = playbook.drills.targets
-    if options.target is not None:
-        targets = [t for t in targets if t.target == options.target]
+    wanted, prefix = _split_prefix(options.target)
+    if wanted is not None:
+        targets = [t for t in targets if t.target == wanted]
         if not targets:
             known = ", ".join(t.target for t in playbook.drills.targets)
             raise InvalidInput(f"unknown drill target {options.target!r} (playbook "
                                f"{playbook.name!r} has: {known})")
-    specs = [_spec(playbook, t, kind, options)
+    specs = [_spec(playbook, t, kind, options, prefix)
              for t in targets for kind in _kinds(t, options.kind)]
-    if options.at is not None and any(s.kind != "pitr" for s in specs):
-        raise InvalidInput("--at is the time to restore to, for pitr drills only",
-                           hint="add --kind pitr")
+    if options.at is not None and any(s.kind not in TIMED_KINDS for s in specs):
+        raise InvalidInput("--at is the time to restore to, for pitr and versions drills only",
+                           hint="add --kind pitr (--kind versions for an s3: target)")
     return specs
+
+
+def _split_prefix(target: str | None) -> tuple[str | None, str]:
+    """`s3:BUCKET/PREFIX` narrows the playbook's `s3:BUCKET` to a prefix."""
+    if target is None or not target.startswith("s3:") or "/" not in target:
+        return target, ""
+    bucket, prefix = target.split("/", 1)
+    return bucket, prefix
 
 
 def _kinds(target: DrillTarget, kind: str | None) -> list[str]:
@@ -104,7 +116,9 @@ def _kinds(target: DrillTarget, kind: str | None) -> list[str]:
     return [kind]
 
 
-def _spec(playbook: Playbook, target: DrillTarget, kind: str, options: DrillOptions) -> DrillSpec:
+def _spec(playbook: Playbook, target: DrillTarget, kind: str, options: DrillOptions,
+          prefix: str = "") -> DrillSpec:
     goals = target.targets or playbook.targets
     keep = target.keep if options.keep is None else options.keep
-    return DrillSpec(target, kind, options.at, keep, goals.rto, goals.rpo, playbook.name)
+    return DrillSpec(target, kind, options.at, keep, goals.rto, goals.rpo, playbook.name,
+                     prefix)

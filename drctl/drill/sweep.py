@@ -25,6 +25,7 @@ from drctl.drill.resources import (
     RDS_INSTANCE,
     RDS_SNAPSHOT,
     RUN_TAG,
+    S3_BUCKET,
     Resource,
     is_drill_resource,
 )
@@ -55,11 +56,22 @@ def find_drill_resources(aws: Aws, regions: list[str]) -> list[tuple[Resource, s
                 tags = ddb.tags(ddb.table(name).arn)
                 if is_drill_resource(tags):
                     found.append((Resource(DYNAMODB_TABLE, region, name), tags[RUN_TAG]))
+        found += _drill_buckets(aws, region)
         rds = aws.rds_restore(region)
         found += [(Resource(RDS_INSTANCE, region, db.identifier), db.tags[RUN_TAG])
                   for db in rds.instances() if is_drill_resource(db.tags)]
         found += [(Resource(RDS_SNAPSHOT, region, s.identifier), s.tags[RUN_TAG])
                   for s in rds.snapshots() if is_drill_resource(s.tags)]
+    return found
+
+
+def _drill_buckets(aws: Aws, region: str) -> list[tuple[Resource, str]]:
+    buckets = aws.s3_restore(region)
+    found = []
+    for name in buckets.bucket_names():
+        tags = buckets.bucket_tags(name) if _NAME_MARK in name else None
+        if tags and is_drill_resource(tags):
+            found.append((Resource(S3_BUCKET, region, name), tags[RUN_TAG]))
     return found
 
 

@@ -18,4 +18,30 @@ def dependency_statements(playbook: Playbook, account: str = "*") -> list[Statem
                       for region in regions for failed in regions})
     if objects:
         statements.append(("ReadObjectRecoveryPoint", ["s3:GetObject"], objects))
+        buckets = sorted({f"arn:aws:s3:::{src.s3.bucket_in(region)}" for src in
+                          playbook.rpo_sources if src.s3 for region in regions})
+        statements.append(("CheckBucketReplication", [
+            "s3:GetBucketVersioning", "s3:GetReplicationConfiguration"], buckets))
+    return statements + _app_dependencies(playbook, regions, account)
+
+
+def _app_dependencies(playbook: Playbook, regions: list[str], account: str) -> list[Statement]:
+    needs = playbook.dependencies
+    statements: list[Statement] = []
+    if needs.secrets:
+        # A secret's ARN ends in a random six-character suffix.
+        statements.append(("CheckSecrets", ["secretsmanager:DescribeSecret"], [
+            f"arn:aws:secretsmanager:{r}:{account}:secret:{name}-??????"
+            for r in regions for name in needs.secrets]))
+    if needs.parameters:
+        statements.append(("CheckParameters", ["ssm:GetParameter"], [
+            f"arn:aws:ssm:{r}:{account}:parameter/{name.lstrip('/')}"
+            for r in regions for name in needs.parameters]))
+    if needs.images:
+        services = [f"arn:aws:ecs:{r}:{account}:service/{entry.cluster}/{name}"
+                    for r in regions for entry in needs.images for name in entry.services]
+        statements.append(("ReadServices", ["ecs:DescribeServices"], services))
+        # Which repositories the task definitions name is only known when they are read.
+        statements.append(("CheckImages", ["ecs:DescribeTaskDefinition", "ecr:DescribeImages"],
+                           ["*"]))
     return statements

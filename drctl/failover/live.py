@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from itertools import permutations
 
 from drctl.aws.dynamodb_restore import DynamoDbRestore
 from drctl.aws.estate import Aws
+from drctl.aws.s3 import S3
 from drctl.core.errors import DrctlError, InvalidInput
+from drctl.drill.s3_protection import s3_protection_problem
 from drctl.failover.dns import active_regions, read_records
 from drctl.failover.replication import replica_status, reprotect_hint
+from drctl.failover.s3_preflight import replication_problems
 from drctl.playbook.problems import Loc, Problem
-from drctl.playbook.schema import Playbook
+from drctl.playbook.schema import Playbook, S3Source
 
 
 def check_live(playbook: Playbook, aws: Aws) -> list[Problem]:
@@ -27,6 +31,7 @@ def check_live(playbook: Playbook, aws: Aws) -> list[Problem]:
     for region in playbook.regions:
         checks += _regional_checks(playbook, aws, region)
     checks += _drill_checks(playbook, aws)
+    checks += _s3_checks(playbook, aws)
     checks.append((("scale", "rds_promote"), partial(_standby_databases, playbook, aws)))
     problems = []
     for loc, check in checks:
@@ -93,10 +98,40 @@ def _drill_checks(playbook: Playbook, aws: Aws) -> list[tuple[Loc, Callable[[], 
             if "pitr" in target.kinds:
                 checks.append((("drills", "targets", i, "kinds"),
                                partial(_pitr_on, tables, target.resource, target.region)))
-        else:
+        elif target.service == "rds":
             checks.append((loc, partial(aws.rds_restore(target.region).profile,
                                         target.resource)))
     return checks
+
+
+def _s3_checks(playbook: Playbook, aws: Aws) -> list[tuple[Loc, Callable[[], object]]]:
+    """Each S3 recovery point replicates between every pair of regions; each s3: drill
+    target's bucket is versioned, and replicated when it has a replica drill."""
+    checks: list[tuple[Loc, Callable[[], object]]] = []
+    for store, sources in playbook.rpo.items():
+        for i, src in enumerate(sources):
+            if src.s3 is None:
+                continue
+            for origin, destination in permutations(playbook.regions, 2):
+                checks.append((("rpo", store, i, "s3"), partial(
+                    _replicates, src.s3, aws, origin, destination)))
+    for i, drill in enumerate(playbook.drills.targets if playbook.drills else []):
+        if drill.service == "s3":
+            checks.append((("drills", "targets", i, "kinds"), partial(
+                _protected, aws.s3(drill.region), drill.resource, "replica" in drill.kinds)))
+    return checks
+
+
+def _replicates(src: S3Source, aws: Aws, source: str, target: str) -> None:
+    problems = replication_problems(src, aws, source, target)
+    if problems:
+        raise InvalidInput("; ".join(problems))
+
+
+def _protected(s3: S3, bucket: str, replicated: bool) -> None:
+    problem = s3_protection_problem(s3, bucket, "", replicated)
+    if problem:
+        raise InvalidInput(problem)
 
 
 def _pitr_on(tables: DynamoDbRestore, table: str, region: str) -> None:

@@ -12,13 +12,21 @@ failed check counts depends on what it protects:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from drctl.core.durations import format_duration
 from drctl.core.errors import DrctlError
+from drctl.failover.dependencies import (
+    Findings,
+    check_images,
+    check_parameters,
+    check_secrets,
+)
 from drctl.failover.replication import replica_status, reprotect_hint
 from drctl.failover.rpo_stores import notes_of, read_stores, worst
+from drctl.failover.s3_preflight import check_s3_replication
 from drctl.failover.smoke_test import run_check
 from drctl.failover.spec import FailoverDeps, FailoverSpec
 
@@ -45,7 +53,7 @@ class Check:
 def preflight(spec: FailoverSpec, deps: FailoverDeps) -> list[Check]:
     outage = failed_region_down(spec, deps)
     checks = (_alarms_ok, _app_healthy, _database_replicating, _replication_lag,
-              _database_lag, _capacity)
+              _database_lag, _capacity, _s3_replication, _secrets, _parameters, _images)
     results = []
     for check in checks:
         try:
@@ -138,3 +146,37 @@ def _capacity(spec: FailoverSpec, deps: FailoverDeps) -> Check:
         if group.max_size < max(cfg.desired, group.desired):
             short.append(f"{cfg.group} max {group.max_size} < {cfg.desired}")
     return Check("capacity", not short, "; ".join(short) or "auto scaling groups can scale")
+
+
+# What the application needs in the target region (playbook `dependencies:`): each missing
+# thing is named with where it should come from; fails closed like every check here.
+def _s3_replication(spec: FailoverSpec, deps: FailoverDeps) -> Check | None:
+    if not any(s.s3 for s in spec.playbook.rpo_sources):
+        return None
+    found = check_s3_replication(spec.playbook, deps.aws, spec.failed_region, spec.target_region)
+    return Check("s3_replication", not found.problems, found.detail("bucket(s) replicating"))
+
+
+def _secrets(spec: FailoverSpec, deps: FailoverDeps) -> Check | None:
+    return _dependencies("secrets_in_target", "secret(s)", check_secrets,
+                         spec.playbook.dependencies.secrets, spec, deps)
+
+
+def _parameters(spec: FailoverSpec, deps: FailoverDeps) -> Check | None:
+    return _dependencies("parameters_in_target", "parameter(s)", check_parameters,
+                         spec.playbook.dependencies.parameters, spec, deps)
+
+
+def _images(spec: FailoverSpec, deps: FailoverDeps) -> Check | None:
+    return _dependencies("images_in_target", "image(s)", check_images,
+                         spec.playbook.dependencies.images, spec, deps)
+
+
+def _dependencies(name: str, what: str, check: Callable[..., Findings], items: list[Any],
+                  spec: FailoverSpec, deps: FailoverDeps) -> Check | None:
+    if not items:
+        return None
+    found = check(items, deps.aws, spec.failed_region, spec.target_region)
+    hint = (f"put them in {spec.target_region} (see each problem), then `drctl plan --region "
+            f"{spec.target_region}`") if found.problems else None
+    return Check(name, not found.problems, found.detail(what), hint=hint)

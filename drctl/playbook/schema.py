@@ -194,6 +194,20 @@ RpoStores = Annotated[dict[str, Annotated[list[RpoSource], Field(min_length=1)]]
                       BeforeValidator(_grouped)]
 
 
+class ServiceImages(Model):
+    cluster: str
+    services: list[str] = Field(min_length=1, description="ECS services whose task "
+                                "definitions' images must be in the target region's ECR")
+
+
+class Dependencies(Model):
+    """What the application needs in the region it fails over to, checked before a failover."""
+
+    secrets: list[str] = Field(default_factory=list, description="Secrets Manager names")
+    parameters: list[str] = Field(default_factory=list, description="SSM parameter names")
+    images: list[ServiceImages] = Field(default_factory=list)
+
+
 class SnsChannel(Model):
     topic: str = Field(description="topic name (in the target region) or ARN")
 
@@ -242,13 +256,17 @@ class DrillValidation(Model):
     sample_keys: list[dict[str, str | int]] = Field(
         default_factory=list, description="DynamoDB: keys that must be in the restored table")
     hook: ValidationHook | None = Field(None, description="RDS: how to check the restored data")
+    replica_lag: Duration | None = Field(
+        None, description="S3 replica drills: objects older than this must be in the replica "
+        "(default: the RPO target)")
     commit_latency: Duration = Field(
         5.0, ge=0, description="DynamoDB: the longest a write may take from reading the clock "
         "for its stamp to being committed; items stamped within this (plus the stamp's "
         "resolution) of the restore point are not judged")
 
 
-DrillKind = Literal["pitr", "snapshot", "cross-region"]
+DrillKind = Literal["pitr", "snapshot", "cross-region", "versions", "replica"]
+S3_KINDS = ("versions", "replica")
 
 
 def _pitr_only() -> list[DrillKind]:
@@ -256,8 +274,8 @@ def _pitr_only() -> list[DrillKind]:
 
 
 class DrillTarget(Model):
-    target: str = Field(pattern=r"^(dynamodb|rds):[A-Za-z0-9_.-]+$",
-                        description="dynamodb:TABLE or rds:DB_INSTANCE")
+    target: str = Field(pattern=r"^(dynamodb|rds):[A-Za-z0-9_.-]+$|^s3:[a-z0-9][a-z0-9.-]+$",
+                        description="dynamodb:TABLE, rds:DB_INSTANCE or s3:BUCKET")
     region: str
     kinds: list[DrillKind] = Field(default_factory=_pitr_only, min_length=1)
     copy_to: str | None = Field(None, description="cross-region: region to copy the snapshot to")
@@ -279,6 +297,9 @@ class DrillTarget(Model):
             raise ValueError("a cross-region drill needs copy_to (the region to copy to)")
         if self.service == "dynamodb" and "cross-region" in self.kinds:
             raise ValueError("cross-region drills are for RDS snapshots")
+        if (self.service == "s3") != all(kind in S3_KINDS for kind in self.kinds):
+            raise ValueError("an s3: target's kinds are versions and replica, and only s3: "
+                             "targets have them")
         return self
 
     @property
@@ -314,6 +335,7 @@ class Playbook(Model):
                            "sources, best first (a plain list of sources: one store)")
     notify: list[Channel] = Field(default_factory=lambda: [Channel(console={})])
     drills: Drills | None = None
+    dependencies: Dependencies = Field(default_factory=lambda: Dependencies())
     schedules: list[Schedule] = Field(default_factory=list)
     controller: ControllerSettings = Field(
         default_factory=lambda: ControllerSettings.model_validate({}))

@@ -68,6 +68,18 @@ def media_canary_key(region: str) -> str:
     return f"canary/{region}.json"
 
 
+# What the app needs in each region besides compute: the secret is created in the primary and
+# replicated; the parameter and the image are put in both; `api` runs the region's ECR image.
+APP_SECRET = "roadtrip/api"
+APP_PARAMETER = "/roadtrip/config/feature-flags"
+API_REPOSITORY = "roadtrip-api"
+API_IMAGE_TAG = "stable"
+
+
+def api_image(account: str, region: str) -> str:
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/{API_REPOSITORY}:{API_IMAGE_TAG}"
+
+
 TOPIC = "drctl-notifications"
 DETECTION_TOPIC = "drctl-detection-alarms"  # in the detection alarms' AlarmActions/OKActions
 INBOX_QUEUE = "drctl-notifications-inbox"

@@ -15,6 +15,7 @@ from typing import Any
 from drctl.aws.clients import ClientFactory
 from drctl.sandbox import estate
 from drctl.sandbox.estate import PRIMARY, REGIONS, SECONDARY
+from drctl.sandbox.seed_app_config import seed_app_config
 
 # Neither is ever used to log in; the replica and drills only need an instance that exists.
 # The on-demand backup of the POI table that snapshot drills restore.
@@ -52,8 +53,10 @@ def seed_operators(iam: Any) -> dict[str, dict[str, str]]:
 
 
 def seed_region(clients: ClientFactory, region: str) -> dict[str, Any]:
+    account = clients.client("sts", region).get_caller_identity()["Account"]
     return {
-        "ecs": seed_ecs(clients.client("ecs", region), region),
+        "app_config": seed_app_config(clients, region),
+        "ecs": seed_ecs(clients.client("ecs", region), region, account),
         "autoscaling": seed_workers(clients, region),
         "alarms": seed_alarms(clients.client("cloudwatch", region), region,
                               _detection_topic(clients, region)),
@@ -115,12 +118,14 @@ def _regional_a_record(region: str) -> dict[str, Any]:
     return {"Action": "UPSERT", "ResourceRecordSet": record}
 
 
-def seed_ecs(ecs: Any, region: str) -> dict[str, int]:
+def seed_ecs(ecs: Any, region: str, account: str) -> dict[str, int]:
     ecs.create_cluster(clusterName=estate.CLUSTER)
     counts = estate.SERVICE_COUNTS[region]
     for service, desired in counts.items():
         family = f"{estate.CLUSTER}-{service}"
-        container = {"name": service, "image": f"roadtrip/{service}:stable", "memory": 512}
+        image = (estate.api_image(account, region) if service == "api"
+                 else f"roadtrip/{service}:stable")
+        container = {"name": service, "image": image, "memory": 512}
         ecs.register_task_definition(family=family, containerDefinitions=[container])
         ecs.create_service(
             cluster=estate.CLUSTER,

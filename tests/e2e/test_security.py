@@ -70,7 +70,10 @@ def test_webhook_secret_never_logged_and_policy_covers_every_call(
     calls = {decoder.raw_decode(line[line.index("{"):])[0]["action"]
              for line in result.stderr.splitlines() if '"aws_call"' in line}
     assert {"route53:ChangeResourceRecordSets", "ecs:UpdateService",
-            "rds:PromoteReadReplica", "sns:Publish"} <= calls
+            "rds:PromoteReadReplica", "sns:Publish",
+            # the S3 recovery point and the app's dependencies in the target region
+            "s3:GetObject", "secretsmanager:DescribeSecret", "ssm:GetParameter",
+            "ecs:DescribeTaskDefinition", "ecr:DescribeImages"} <= calls
     policy = json.loads(cli("iam-policy").stdout)
     granted = {action for s in policy["Statement"] for action in s["Action"]}
     assert not {c for c in calls if not any(fnmatch(c, g) for g in granted)}, calls

@@ -1,0 +1,48 @@
+"""Pre-flight for the S3 data stores the playbook's `rpo:` names: is the bucket being left
+replicating what the playbook measures into the target's bucket, with versioning on at both
+ends (S3 replication requires it)? Shared with `drctl validate` (`replication_problems`)."""
+
+from __future__ import annotations
+
+from drctl.aws.estate import Aws
+from drctl.core.errors import DrctlError
+from drctl.drill.s3_protection import s3_protection_problem
+from drctl.failover.dependencies import Findings
+from drctl.playbook.schema import Playbook, S3Source
+
+
+def replication_problems(src: S3Source, aws: Aws, source: str, target: str) -> list[str]:
+    """Why `src`'s object would not reach `target`'s bucket from `source`'s; [] when it would.
+    Raises DrctlError when a bucket cannot be read."""
+    key = src.key.replace("{failed_region}", source)
+    origin, destination = src.bucket_in(source), src.bucket_in(target)
+    problems = [p for p in (s3_protection_problem(aws.s3(target), destination),
+                            s3_protection_problem(aws.s3(source), origin)) if p]
+    replication = aws.s3(source).replication(origin)
+    if replication is None or replication.rule_for(key, destination) is None:
+        problems.append(f"no enabled replication rule of bucket {origin} ({source}) "
+                        f"replicates {key} to {destination}")
+    return problems
+
+
+def check_s3_replication(playbook: Playbook, aws: Aws, source: str, target: str) -> Findings:
+    found = Findings()
+    for src in (s.s3 for s in playbook.rpo_sources if s.s3):
+        found.checked += 1
+        try:
+            found.problems += replication_problems(src, aws, source, target)
+        except DrctlError as exc:
+            if aws_readable(aws, target, src.bucket_in(target)):
+                found.notes.append(f"{src.bucket_in(source)} ({source}) unreadable, its "
+                                   f"replication not checked: {exc}")
+            else:
+                found.problems.append(str(exc))
+    return found
+
+
+def aws_readable(aws: Aws, region: str, bucket: str) -> bool:
+    try:
+        aws.s3(region).versioning(bucket)
+    except DrctlError:
+        return False
+    return True

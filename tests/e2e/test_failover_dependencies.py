@@ -1,0 +1,40 @@
+"""Pre-flight refuses a target region that lacks what the app needs: a secret, a parameter, an
+image. Exit 4, each missing thing named with where it comes from, nothing changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from drctl.sandbox import manager
+from tests.e2e.helpers import Cli, estate_snapshot
+
+pytestmark = pytest.mark.sandbox(lag=2.0)
+
+
+def test_missing_secret_parameter_and_image_refuse_the_failover(sandbox, aws,
+                                                                tmp_path: Path) -> None:
+    cli = Cli(sandbox, tmp_path / "state")
+    plan = cli.json("plan", "--region", "us-west-2")
+    checks = {c["name"]: c for c in plan["preflight"]}
+    assert checks["secrets_in_target"]["ok"] and checks["parameters_in_target"]["ok"]
+    assert checks["images_in_target"]["detail"] == "1 image(s) present"
+
+    aws.client("secretsmanager", "us-east-1").remove_regions_from_replication(
+        SecretId="roadtrip/api", RemoveReplicaRegions=["us-west-2"])
+    aws.client("ssm", "us-west-2").delete_parameter(Name="/roadtrip/config/feature-flags")
+    aws.client("ecr", "us-west-2").batch_delete_image(
+        repositoryName="roadtrip-api", imageIds=[{"imageTag": "stable"}])
+    manager.outage(sandbox.state_dir, "us-east-1")
+    before = estate_snapshot(aws)
+
+    refused = cli("failover", "--region", "us-west-2", "--yes", "--json")
+    assert refused.returncode == 4, refused.stderr
+    error = json.loads(refused.stdout)["error"]
+    assert "secret roadtrip/api is missing in us-west-2 (replicate it from us-east-1" in error
+    assert ("parameter /roadtrip/config/feature-flags is missing in us-west-2 (copy it from "
+            "us-east-1") in error
+    assert "image roadtrip-api:stable (roadtrip-api:1) is missing in us-west-2's ECR" in error
+    assert estate_snapshot(aws) == before
