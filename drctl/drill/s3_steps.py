@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from drctl.aws.s3 import ObjectVersion
+from drctl.aws.s3 import S3, ObjectVersion
 from drctl.core.clock import iso
 from drctl.core.errors import StepFailed
 from drctl.core.step import Change, StepContext, StepPolicy
@@ -115,10 +115,12 @@ class CheckReplica(_BucketStep):
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
         replica_bucket, s3 = str(self.point.snapshot), self.deps.aws.s3(self.spec.region)
-        start = self.state.restore_started_at = ctx.now()
+        self.state.restore_started_at = ctx.now()
+        allowed = self.spec.target.validation.replica_lag or self.spec.rpo_target
+        self._wait_for_a_judgeable_object(ctx, s3, allowed)
+        start = ctx.now()
         source = _current(s3.versions(self.bucket, self.spec.prefix))
         replica = _current(s3.versions(replica_bucket, self.spec.prefix))
-        allowed = self.spec.target.validation.replica_lag or self.spec.rpo_target
         result = check_replica(source, replica, start, allowed)
         self.state.validation = {**result.to_dict(), "replica_bucket": replica_bucket}
         self.state.restore_point = result.complete_until or start
@@ -128,6 +130,19 @@ class CheckReplica(_BucketStep):
         self.state.available_at = self.state.validated_at = ctx.now()
         return {"replica_bucket": replica_bucket, "checked": result.checked,
                 "in_flight": result.in_flight}
+
+
+    def _wait_for_a_judgeable_object(self, ctx: StepContext, s3: S3, allowed: float) -> None:
+        """Only objects older than the allowed lag can be judged: when every object is newer
+        (a young bucket), wait until the oldest is old enough -- at most the lag itself."""
+        source = _current(s3.versions(self.bucket, self.spec.prefix))
+        oldest = min((v.last_modified for v in source.values()), default=None)
+        if oldest is None:
+            return
+        wait = allowed - (ctx.now() - oldest).total_seconds() + 1.0
+        if wait > 0:
+            ctx.report(f"waiting {wait:.0f}s for an object older than the allowed lag")
+            ctx.clock.sleep(min(wait, allowed + 1.0))
 
 
 def _current(versions: Iterable[ObjectVersion]) -> dict[str, ObjectVersion]:

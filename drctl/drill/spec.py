@@ -91,6 +91,12 @@ def select_drills(playbook: Playbook, options: DrillOptions) -> list[DrillSpec]:
             known = ", ".join(t.target for t in playbook.drills.targets)
             raise InvalidInput(f"unknown drill target {options.target!r} (playbook "
                                f"{playbook.name!r} has: {known})")
+    if wanted is None and options.kind is not None:
+        # --kind alone: the targets that declare it.
+        targets = [t for t in targets if options.kind in t.kinds]
+        if not targets:
+            raise InvalidInput(f"no drill target of playbook {playbook.name!r} declares "
+                               f"{options.kind} drills")
     specs = [_spec(playbook, t, kind, options, prefix)
              for t in targets for kind in _kinds(t, options.kind)]
     if options.at is not None and any(s.kind not in TIMED_KINDS for s in specs):

@@ -282,7 +282,8 @@ def test_every_declared_drill_runs_and_is_listed(cli: Cli) -> None:
     assert sorted((r["target"], r["drill_kind"]) for r in runs) == sorted([
         ("dynamodb:roadtrip-pois", "pitr"), ("dynamodb:roadtrip-pois", "snapshot"),
         ("rds:roadtrip-db", "snapshot"), ("rds:roadtrip-db", "pitr"),
-        ("rds:roadtrip-db", "cross-region")])
+        ("rds:roadtrip-db", "cross-region"),
+        ("s3:roadtrip-media-us-east-1", "versions"), ("s3:roadtrip-media-us-east-1", "replica")])
     listed = cli.json("runs", "list", "--kind", "drill")
     assert {r["run_id"] for r in listed} == {r["run_id"] for r in runs}
 
@@ -318,7 +319,7 @@ NO_PITR = """    - target: dynamodb:roadtrip-heartbeats
     (("--target", "dynamodb:roadtrip-pois", "--kind", "pitr", "--at", "2001-01-01T00:00:00Z"),
      "is implausibly old"),
     (("--target", "dynamodb:roadtrip-pois", "--kind", "snapshot", "--at", YESTERDAY),
-     "--at is the time to restore to, for pitr drills only"),
+     "--at is the time to restore to, for pitr and versions drills only"),
     (("--kind", "tape"), "--kind 'tape'"),
     (("--target", "dynamodb:roadtrip-pois", "--kind", "pitr", "--at", ""),
      "--at '' is not an ISO 8601 time"),
