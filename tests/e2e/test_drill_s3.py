@@ -72,8 +72,8 @@ def test_sigkill_leaves_a_tagged_bucket_that_drill_cleanup_removes(sandbox, aws,
     cli = Cli(sandbox, tmp_path / "state")
     manager.set_faults(sandbox.state_dir, latency_ms=300)  # the drill takes seconds
     try:
-        process = cli.spawn("drill", "--target", f"s3:{BUCKET}", "--kind", "versions")
-        wait_for_line(process, "copying")
+        process = cli.spawn("drill", "--target", f"s3:{BUCKET}/media/", "--kind", "versions")
+        wait_for_line(process, "copying", timeout=120)  # a busy machine starts Python slowly
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     finally:
