@@ -92,6 +92,7 @@ def idle_rss_mb() -> float:
             for line in process.stderr:
                 if "leader_elected" in line:
                     break
+            threading.Thread(target=process.stderr.read, daemon=True).start()
             time.sleep(3)  # a few idle ticks
             status = Path(f"/proc/{process.pid}/status").read_text()
             line = next(ln for ln in status.splitlines() if ln.startswith("VmRSS"))

@@ -72,6 +72,7 @@ def controller(
             listener.stop()
         if built.health is not None:
             built.health.stop()
+        log.info("controller_stopped")
 
 
 def _stop_on_signals(daemon: Daemon, port: Interruption) -> None:

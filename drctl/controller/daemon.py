@@ -159,7 +159,6 @@ class Daemon:
             loop.start()
             main_queue.serve(self._loop_done)
             loop.join()
-        log.info("controller_stopped")
 
     def _loop(self, once: bool) -> None:
         try:

@@ -30,7 +30,9 @@ class AlarmTopicListener:
         assert playbook.detection.topic is not None
         self.playbook = playbook
         self.aws = aws
-        self.queue = QUEUE_PREFIX + hashlib.sha256(controller_id.encode()).hexdigest()[:16]
+        # One queue per controller and playbook: two listeners never take each other's messages.
+        owner = f"{controller_id}/{playbook.name}".encode()
+        self.queue = QUEUE_PREFIX + hashlib.sha256(owner).hexdigest()[:16]
         self.on_event = on_event
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -103,6 +103,11 @@ class Scheduler:
             log.info("fire_claimed_elsewhere", schedule=fire.job.key,
                      fire_time=iso(fire.fire_time))
             return False
+        # The older fires it coalesces are claimed too: one that another controller (or this
+        # one before a restart, its cursor not yet written) already ran is not counted again.
+        ours = tuple(t for t in fire.coalesced
+                     if self.state.claim(fire.job.key, t, self.who, now))
+        fire = Fire(fire.job, fire.fire_time, fire.due_at, ours, fire.skip_reason)
         if fire.skip_reason is None:
             report.started.append(fire)
             self.executor.start(fire)

@@ -166,3 +166,21 @@ def test_a_paused_schedule_does_not_fire_and_resumes_from_the_resume_time() -> N
     assert len(scheduler.run_tick().started) == 1
     settle(executor)
     assert len(ran.fires) == 1 and list_runs(store, "chaos")[0].measurement == {}
+
+
+def test_fires_already_run_are_not_coalesced_again_after_a_takeover() -> None:
+    store, clock, ran = MemoryStore(), FakeClock(T0), Ran()
+    first, ex_a = controller(store, clock, [job(misfire_grace="1m")], ran, ME)
+    first.run_tick()
+    first.flush()
+    for _ in range(2):  # fires at 5 and 10 run on the first controller
+        clock.advance(5)
+        first.run_tick()
+        settle(ex_a)
+    ScheduleState(store).save_cursor("pb/s", T0)  # its cursor was not written yet: it died
+    clock.advance(5)
+    second, ex_b = controller(store, clock, [job(misfire_grace="1m")], ran, OTHER)
+    (fire,) = second.run_tick().started
+    settle(ex_b)
+    assert fire.fire_time == T0 + timedelta(seconds=15) and fire.coalesced == ()
+    assert len(ran.fires) == 3
