@@ -48,7 +48,7 @@ def controller(
     A playbook that does not load is reported and the others are served; exit 2 if none can be.
     """
     if log_format not in ("json", "console"):
-        raise typer.BadParameter("use json or console", param_hint="--log-format")
+        raise InvalidInput(f"--log-format {log_format!r}: use json or console")
     configure_logging(1, json_lines=log_format == "json")
     app = app_of(ctx)
     served = load_served(playbook)
