@@ -148,7 +148,9 @@ def _value(figure: Figure | None) -> str:
 
 
 def _class(figure: Figure | None) -> str:
-    return "" if figure is None else ("met" if figure.met else "missed")
+    if figure is None or figure.met is None:
+        return ""
+    return "met" if figure.met else "missed"
 
 
 def _misses(report: Report) -> list[dict[str, str]]:

@@ -22,11 +22,12 @@ FINISHED = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.ABORTED)
 
 @dataclass(frozen=True)
 class Figure:
-    """RTO or RPO of one run: seconds (None: not measured), the target, met or missed."""
+    """RTO or RPO of one run: seconds and met are None when it was not measured (a run
+    aborted before recovery): not measured is not missed."""
 
     seconds: float | None
     target: float | None
-    met: bool
+    met: bool | None
 
 
 @dataclass(frozen=True)
@@ -74,16 +75,20 @@ class RunRecord:
 
     @property
     def targets_met(self) -> bool | None:
-        """Every measured target met; None for a kind without targets."""
-        figures = [f for f in (self.rto, self.rpo) if f is not None]
-        if not figures:
-            return None
-        return all(f.met for f in figures)
+        """False when a measured target was missed; None for a kind without targets or when
+        a target was not measured (a run aborted before recovery): unmeasured is not missed,
+        nor met."""
+        verdicts = [f.met for f in (self.rto, self.rpo) if f is not None]
+        if False in verdicts:
+            return False
+        return None if not verdicts or None in verdicts else True
 
     @property
     def passed(self) -> bool:
-        """Succeeded and met its targets: what a pass rate counts."""
-        return self.status is RunStatus.SUCCEEDED and self.targets_met is not False
+        """Succeeded and met its targets: what a pass rate counts. A target it did not
+        measure is not met."""
+        figures = [f for f in (self.rto, self.rpo) if f is not None]
+        return self.status is RunStatus.SUCCEEDED and all(f.met is True for f in figures)
 
     @property
     def validated(self) -> bool:
@@ -134,7 +139,9 @@ def _figure(data: dict[str, Any], name: str, params: dict[str, Any]) -> Figure |
         target = params.get(f"{name}_target_seconds")
     if target is None and f"{name}_seconds" not in data:
         return None
-    return Figure(data.get(f"{name}_seconds"), target, bool(data.get(f"{name}_met")))
+    seconds = data.get(f"{name}_seconds")
+    met = data.get(f"{name}_met")
+    return Figure(seconds, target, None if seconds is None or met is None else bool(met))
 
 
 def _subject(run: Run) -> str | None:

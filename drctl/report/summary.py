@@ -38,6 +38,10 @@ class RunSummary:
     def verdict(self) -> str:
         record = self.record
         if record.targets_met is None:
+            unmeasured = [name for name, f in (("RTO", record.rto), ("RPO", record.rpo))
+                          if f is not None and f.met is None]
+            if unmeasured:
+                return f"{' and '.join(unmeasured)} not measured"
             return record.verdict or str(record.status)
         return "targets met" if record.targets_met else "targets MISSED"
 
@@ -85,7 +89,7 @@ class RunSummary:
 
 
 def figure_line(name: str, figure: Figure) -> str:
-    verdict = "met" if figure.met else "MISSED"
+    verdict = "not measured" if figure.met is None else "met" if figure.met else "MISSED"
     return (f"{name} {format_duration(figure.seconds)} (target "
             f"{format_duration(figure.target)}, {verdict})")
 

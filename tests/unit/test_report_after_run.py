@@ -86,7 +86,7 @@ def test_a_failover_that_failed_before_notify_is_announced() -> None:
     inbox = MemoryChannel("sns:drctl")
     setup = Setup([inbox])
     run_id = setup.build.failover(3, rpo=10, smoke_fails=True)
-    assert inbox.sent[0].subject == f"[drctl] failover failed: targets MISSED ({run_id})"
+    assert inbox.sent[0].subject == f"[drctl] failover failed: RTO not measured ({run_id})"
     assert "error: smoke_test failed on purpose" in inbox.sent[0].text
 
 
@@ -148,8 +148,8 @@ def test_webhook_summary_is_block_kit_without_secrets(receiver: str) -> None:
     payload = json.loads(body)
     assert problems(payload) == []
     assert payload["blocks"][0] == {"type": "header", "text": {
-        "type": "plain_text", "text": f"[drctl] drill failed: targets MISSED ({run_id})"}}
-    assert "RTO - (target 1h00m00s, MISSED)" in json.dumps(payload)
+        "type": "plain_text", "text": f"[drctl] drill failed: RTO not measured ({run_id})"}}
+    assert "RTO - (target 1h00m00s, not measured)" in json.dumps(payload)
     assert SECRET not in body.decode()
 
 

@@ -182,3 +182,19 @@ def test_json_shape(journal: Journal) -> None:
     assert only["regressions"][0]["message"] == \
         "switch_dns took 41 s, p50 of the last 9 runs 3 s"
     assert data["restore_age"] == []
+
+
+def test_unmeasured_target_is_not_shown_missed(journal: Journal) -> None:
+    """The failover whose smoke test failed measured its RPO (10 s, met) but not its RTO: its
+    summary says 'not measured', never 'MISSED', and it does not count as a pass."""
+    from drctl.report.summary import summarize
+
+    records = load_records(journal.store, "failover")
+    failed = next(r for r in records if r.run_id == journal.ids["failover"][7])
+    summary = summarize(failed, records, NOW)
+    assert summary.headline.endswith("failed: RTO not measured")
+    assert summary.lines[:2] == ["RTO - (target 1h00m00s, not measured)",
+                                 "RPO 10.0s (target 15m00s, met)"]
+    assert "MISSED" not in summary.text
+    assert (failed.targets_met, failed.passed) == (None, False)
+    assert failed.run_id in [m.run_id for m in group(report(journal.store), "failover").misses]
