@@ -80,5 +80,10 @@ def _log_retry(**kwargs: Any) -> None:
         return
     code = (response[1].get("Error", {}).get("Code") if response else None) or type(caught).__name__
     operation = kwargs.get("operation")
-    log.warning("aws_attempt_failed", operation=getattr(operation, "name", "?"),
-                attempt=kwargs.get("attempts"), status=status, code=code)
+    # A plain 4xx answer (a 404 while probing for a replica to re-create, a validation error)
+    # is not retried and becomes a drctl error with its own message: not a warning.
+    retryable = caught is not None or status in (429, None) or (status or 0) >= 500 or \
+        "Throttl" in str(code)
+    emit = log.warning if retryable else log.debug
+    emit("aws_attempt_failed", operation=getattr(operation, "name", "?"),
+         attempt=kwargs.get("attempts"), status=status, code=code)
