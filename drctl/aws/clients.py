@@ -84,6 +84,6 @@ def _log_retry(**kwargs: Any) -> None:
     # is not retried and becomes a drctl error with its own message: not a warning.
     retryable = caught is not None or status in (429, None) or (status or 0) >= 500 or \
         "Throttl" in str(code)
-    emit = log.warning if retryable else log.debug
-    emit("aws_attempt_failed", operation=getattr(operation, "name", "?"),
-         attempt=kwargs.get("attempts"), status=status, code=code)
+    log_at = log.warning if retryable else log.debug
+    log_at("aws_attempt_failed", operation=getattr(operation, "name", "?"),
+           attempt=kwargs.get("attempts"), status=status, code=code)
