@@ -46,6 +46,7 @@ class S3Replicator:
         self._thread = threading.Thread(target=self._run, name="s3-replicator", daemon=True)
         self.delivered = 0
         self.last_cut: dict[str, object] | None = None
+        conditions.on_switch(self._on_switch)
 
     def listen(self) -> None:
         """Receive writes from now on (before seeding, so seeded objects replicate too)."""
@@ -104,13 +105,14 @@ class S3Replicator:
         log.info("s3_replication_cut", **self.last_cut)
         return dropped
 
+    def _on_switch(self, old: str, new: str, at: float) -> None:
+        """The conditions' switch listener: the cut happens at the DNS change itself (the
+        heartbeat replicator's `last_cut` is the recorded ground truth; this follows it)."""
+        self.cut(old)
+
     def _run(self) -> None:
-        active = self._conditions.active
         while not self._stop.wait(self._interval):
             try:
-                if self._conditions.active != active:
-                    self.cut(active)
-                    active = self._conditions.active
                 for region in self._conditions.outages():
                     self.drop_pending(region)
                 self.apply_due()
