@@ -130,7 +130,7 @@ def run(argv: list[str]) -> int:
                      stdout)
     except typer.TyperException as exc:  # usage: unknown option, missing value, bad choice
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        return _fail(Failure(message, _usage_hint(argv), int(getattr(exc, "exit_code", 2))),
+        return _fail(Failure(message, _usage_hint(argv, exc), int(getattr(exc, "exit_code", 2))),
                      json_out, stdout)
     except Exception as exc:  # a bug: say so in one line, the traceback only with -vv
         if _verbosity(argv) >= 2:
@@ -159,6 +159,11 @@ def _verbosity(argv: list[str]) -> int:
         argv.count("--verbose")
 
 
-def _usage_hint(argv: list[str]) -> str:
+def _usage_hint(argv: list[str], exc: Exception) -> str:
+    # The command that refused the input, not the first words of argv: those may be option
+    # values (`drctl validate --playbook big.yaml` is not `drctl validate big.yaml --help`).
+    path = getattr(getattr(exc, "ctx", None), "command_path", None)
+    if isinstance(path, str) and path:
+        return f"see `{path} --help`"
     words = [a for a in argv if not a.startswith("-")][:2]
     return f"see `drctl {' '.join(words)} --help`".replace("  ", " ")

@@ -88,10 +88,10 @@ def up(
     app.json_output = json_out
     faults = _faults(api_latency, throttle, error_rate)
     FaultSettings.from_dict(faults)
+    size, lag = _estate_size(estate_size), _lag(replication_lag)  # bad input: before "starting"
     if not json_out:
         app.console.print("[dim]starting sandbox (moto server, seeding the Roadtrip estate)…[/]")
-    size = _estate_size(estate_size)
-    info = manager.start(app.state_dir, port=port, replication_lag=_lag(replication_lag),
+    info = manager.start(app.state_dir, port=port, replication_lag=lag,
                          timeout=timeout, faults=faults, estate_size=size)
     document = manager.ground_truth(app.state_dir)
     if json_out:

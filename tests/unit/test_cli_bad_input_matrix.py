@@ -72,6 +72,25 @@ def test_an_unknown_option_is_a_usage_error(capsys, path, opts) -> None:
                                    "exit_code": 2}
 
 
+@pytest.mark.parametrize("argv", [["report", "--regression-factor", "0.5"],
+                                  ["validate", "--playbook", "big.yaml"],
+                                  ["report", "--kind", "drill", "--no-such-option"],
+                                  ["runs", "show", "--format", "md", "--no-such-option"]])
+def test_the_usage_hint_names_the_command_not_option_values(capsys, argv) -> None:
+    code, _, err = call(capsys, *argv)
+    words = [a for a in argv if not a.startswith("-")]
+    command = " ".join(words[:2] if argv[0] == "runs" else words[:1])
+    assert code == 2 and f"hint: see `drctl {command} --help`" in err, err
+    code, out, _ = call(capsys, *command.split(), "--help")
+    assert code == 0 and "Usage:" in out  # the hint works
+
+
+def test_a_bad_estate_size_is_refused_before_starting(capsys) -> None:
+    code, out, err = call(capsys, "sandbox", "up", "--estate-size", "huge")
+    assert code == 2 and "'huge' is not a size" in err
+    assert "starting sandbox" not in out + err  # nothing claimed to start
+
+
 @pytest.mark.parametrize(("path", "opts"), COMMANDS, ids=IDS)
 def test_help_teaches_and_exits_0(capsys, path, opts) -> None:
     code, out, _ = call(capsys, *path, "--help")
