@@ -80,7 +80,8 @@ REPORT = """
 RUN = """
 <p>{{ headline }}</p>
 <ul>{% for line in lines %}<li>{{ line }}</li>{% endfor %}
-<li>full report: {% for c in commands %}<code>{{ c }}</code> {% endfor %}</li></ul>
+<li>full report: {% for c in commands %}<code>{{ c }}</code>
+{%- if not loop.last %} or {% endif %}{% endfor %}</li></ul>
 {% if timeline %}<img alt="timeline of {{ run_id }}" src="{{ timeline }}">{% endif %}
 <table><tr><th>step</th><th>status</th><th>started</th><th>duration</th></tr>
 {% for s in steps %}<tr><td>{{ s.name }}</td><td>{{ s.status }}</td><td>{{ s.started }}</td>

@@ -198,3 +198,14 @@ def test_unmeasured_target_is_not_shown_missed(journal: Journal) -> None:
     assert "MISSED" not in summary.text
     assert (failed.targets_met, failed.passed) == (None, False)
     assert failed.run_id in [m.run_id for m in group(report(journal.store), "failover").misses]
+
+
+def test_run_html_keeps_its_commands_apart(journal: Journal) -> None:
+    """Two commands side by side in one line read as one: they are separated by a word."""
+    from drctl.report.html import run_html
+    from drctl.report.summary import summarize
+
+    records = load_records(journal.store, "failover")
+    summary = summarize(records[0], records, NOW)
+    first, second = summary.commands
+    assert f"<code>{first}</code> or <code>{second}</code>" in run_html(summary)
