@@ -74,7 +74,7 @@ def test_the_shipped_pitr_runbook_exports_step_for_step() -> None:
     announce = steps["announce"]["inputs"]["Message"]
     assert "{{ describe-restored.restore_point }}" in announce
     types = {o["Name"]: o["Type"] for o in steps["describe-restored"]["outputs"]}
-    assert types == {"restore_point": "String", "items": "Integer"}
+    assert types == {"restore_point": "String", "item_count": "Integer"}
 
 
 def test_steps_ssm_cannot_express_are_all_named(tmp_path: Path) -> None:
