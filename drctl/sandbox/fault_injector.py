@@ -94,6 +94,12 @@ def aws_error(request: Request, service: str, *, throttle: bool) -> Response:
                 f"drctl sandbox</Message></Error></Errors><RequestID>sandbox</RequestID>"
                 "</Response>")
         return Response(body, status=503, mimetype="text/xml")
+    if service == "s3":
+        # S3's own shape: a bare <Error> root, and 503 SlowDown when it throttles.
+        code = "SlowDown" if throttle else "ServiceUnavailable"
+        body = (f"<Error><Code>{code}</Code><Message>injected by the drctl sandbox</Message>"
+                "<RequestId>sandbox</RequestId></Error>")
+        return Response(body, status=503, mimetype="application/xml")
     status = 400 if throttle else 503
     if "cbor" in request.headers.get("Content-Type", "") or request.path.startswith("/service/"):
         code = "ThrottlingException" if throttle else "ServiceUnavailable"

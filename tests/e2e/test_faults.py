@@ -97,7 +97,8 @@ def test_failover_completes_under_errors_and_throttling(make_sandbox, use_sandbo
     retries = [decoder.raw_decode(line[line.index("{"):])[0]
                for line in result.stderr.splitlines() if '"aws_attempt_failed"' in line]
     assert len(retries) >= 1
-    assert {r["code"] for r in retries} <= {"ServiceUnavailable", "Throttling", "Unavailable"}
+    assert {r["code"] for r in retries} <= {"ServiceUnavailable", "Throttling", "Unavailable",
+                                            "SlowDown"}
 
     manager.clear_faults(sandbox.state_dir)
     assert estate_snapshot(aws) == AFTER_FAILOVER

@@ -52,7 +52,9 @@ def test_metrics_and_summaries_after_a_drill_and_a_failover(
     inbox_messages(aws, "us-east-1")
     inbox_messages(aws, "us-west-2")
 
-    drill = cli.json("drill", "--kind", "pitr", "--target", "dynamodb:roadtrip-pois")
+    drills = cli.json("drill", "--kind", "pitr", "--target", "dynamodb:roadtrip-pois")
+    assert len(drills) == 1  # `drill --json` is always an array of runs
+    drill = drills[0]
     wait_for_replicated_heartbeat(aws, timeout=15)
     manager.outage(sandbox.state_dir, "us-east-1")
     failover = cli.json("failover", "--region", "us-west-2", "--yes")
