@@ -9,8 +9,13 @@ from drctl.report.records import RunRecord, load_records
 
 
 def after_run(app: Application, playbook: Playbook) -> AfterRun:
+    """For a command that renders its run itself (`render_run`, `render_drill`, the chaos
+    verdict): the summary is sent and published in full, but printed only as its footer --
+    slowest step, regressions, the full-report commands -- so no error or RTO/RPO line is
+    printed twice. The footer comes when the run ends, before the command's rendering."""
     return after_run_for(app.store, app.clock, app.aws, playbook,
-                         lambda text: app.console.print(text, markup=False, soft_wrap=True))
+                         lambda text: app.console.print(text, markup=False, soft_wrap=True),
+                         brief=True)
 
 
 def failover_history(app: Application) -> list[RunRecord]:

@@ -40,6 +40,9 @@ class AfterRun:
     publish: Callable[[RunRecord], str] | None  # metrics publisher (None: off)
     show: Callable[[str], None]           # where the summary is printed
     region: str                           # for a run that does not say where it ended
+    # The command that started the run renders it itself (steps, error, RTO/RPO): print only
+    # the summary's footer, so nothing is shown twice. False: the whole summary (controller).
+    brief: bool = False
 
     def __call__(self, event: Event) -> None:
         if event.type != "run_finished":
@@ -47,7 +50,7 @@ class AfterRun:
         run = load_run(self.store, event.run_id)
         summary = self.summary(run)
         if not _notified(run):
-            self.show(summary.text)
+            self.show(summary.footer if self.brief else summary.text)
             self._send(summary)
         if self.publish is not None:
             self._publish(summary.record)
@@ -88,14 +91,15 @@ class AfterRun:
 
 
 def after_run_for(store: Store, clock: Clock, aws: Aws, playbook: Playbook,
-                  show: Callable[[str], None]) -> AfterRun:
-    """The subscriber for runs of `playbook`: its channels, its metrics setting."""
+                  show: Callable[[str], None], brief: bool = False) -> AfterRun:
+    """The subscriber for runs of `playbook`: its channels, its metrics setting. `brief`:
+    the caller renders each run itself, so only the summary's footer is printed."""
     env = dict(os.environ)
     publish = (MetricsPublisher(aws, playbook.primary_region)
                if playbook.metrics.cloudwatch else None)
     return AfterRun(store, clock,
                     channels=lambda region: build_channels(playbook.notify, aws, region, env),
-                    publish=publish, show=show, region=playbook.primary_region)
+                    publish=publish, show=show, region=playbook.primary_region, brief=brief)
 
 
 class PerPlaybook:

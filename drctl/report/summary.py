@@ -80,6 +80,12 @@ class RunSummary:
     def text(self) -> str:
         return "\n".join([self.headline, *self.lines, self.commands_line])
 
+    @property
+    def footer(self) -> str:
+        """What a command that renders the run itself (its steps, error and RTO/RPO, as
+        `render_run` does) prints after it: only what that rendering does not show."""
+        return "\n".join([*self.timing_lines, self.commands_line])
+
     def to_dict(self) -> dict[str, Any]:
         return {**record_to_dict(self.record), "summary": self.headline,
                 "slowest_step": None if self.slowest is None else

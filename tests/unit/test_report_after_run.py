@@ -27,7 +27,8 @@ SECRET = "T000/B000/s3cr3t-hook-token"
 
 
 class Setup:
-    def __init__(self, channels: list[Channel], publish_fails: bool = False) -> None:
+    def __init__(self, channels: list[Channel], publish_fails: bool = False,
+                 brief: bool = False) -> None:
         self.store, self.clock = MemoryStore(), FakeClock(T0)
         self.shown: list[str] = []
         self.published: list[RunRecord] = []
@@ -44,7 +45,7 @@ class Setup:
             return channels, []
 
         after = AfterRun(self.store, self.clock, channels_for, publish, self.shown.append,
-                         region="us-east-1")
+                         region="us-east-1", brief=brief)
         self.build = JournalBuilder(Engine(self.store, self.clock, [after]), self.clock)
 
 
@@ -88,6 +89,22 @@ def test_a_failover_that_failed_before_notify_is_announced() -> None:
     run_id = setup.build.failover(3, rpo=10, smoke_fails=True)
     assert inbox.sent[0].subject == f"[drctl] failover failed: RTO not measured ({run_id})"
     assert "error: smoke_test failed on purpose" in inbox.sent[0].text
+
+
+def test_a_command_that_renders_its_run_gets_only_the_footer_printed() -> None:
+    """Issue 9 item 18: `drctl drill` renders the run (its error, RTO/RPO) itself; the
+    after-run summary must not print them again -- but still sends them in full."""
+    inbox = MemoryChannel("sns:drctl")
+    setup = Setup([inbox], brief=True)
+    run_id = setup.build.drill("rds:roadtrip-db", "snapshot", restore=100, validates=False)
+    (shown,) = setup.shown
+    assert "failed on purpose" not in shown and "RTO" not in shown and "RPO" not in shown
+    assert shown.splitlines() == [
+        "slowest step: restore 1m40s",
+        f"full report: `drctl runs show {run_id} --format html --out {run_id}.html`  |  "
+        "`drctl report --playbook roadtrip --kind drill`"]
+    assert "error: validate failed on purpose" in inbox.sent[0].text
+    assert "RTO not measured" in inbox.sent[0].subject
 
 
 def test_failing_channels_and_metrics_never_fail_the_run() -> None:
