@@ -72,13 +72,13 @@ def _incident_start(text: str | None, now: datetime) -> datetime | None:
 
 def failover(
     ctx: typer.Context,
-    region: str | None = typer.Option(None, "--region", "-r",
-                                      help="The region to fail over TO."),
+    region: str | None = typer.Option(
+        None, "--region", "-r", help="The region to fail over TO. Required, unless --resume."),
     playbook: str = PlaybookOpt,
     yes: bool = typer.Option(False, "--yes", "-y", help="Skip the operator's confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; change nothing."),
     incident_start: str | None = typer.Option(
-        None, "--incident-start",
+        None, "--incident-start", metavar="TIME",
         help="When the incident began, ISO 8601 with an offset (2026-11-30T22:00:00Z), at most "
              "7 days ago. Default: the earliest detection alarm."),
     force: bool = typer.Option(False, "--force",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import typer
+from typer._click.core import Context as _ClickContext
 from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class Lazy:
         obj._add_completion = False  # the root has none; neither do its subcommands
         command = typer.main.get_command(obj)
         command.name = self.name
+        tidy_metavars(command)
         return command
 
     def stub(self) -> Command:
@@ -57,6 +59,7 @@ class LazyGroup(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._resolving = False
+        tidy_metavars(self, recurse=False)
 
     def list_commands(self, ctx: Context) -> list[str]:
         return [*super().list_commands(ctx), *self.table]
@@ -79,3 +82,29 @@ class LazyGroup(TyperGroup):
 def lazy_group(table: list[Lazy]) -> type[LazyGroup]:
     """A LazyGroup class bound to `table` (typer takes the group's class, not an instance)."""
     return type("DrctlGroup", (LazyGroup,), {"table": {row.name: row for row in table}})
+
+
+def tidy_metavars(command: Command, recurse: bool = True) -> None:
+    """What `--help` shows after an option: nothing after a flag (`--yes`, not `--yes <bool>`)
+    and the option's name for a plain text or number (`--region REGION`, not `<str>`); an
+    explicit metavar is kept. typer's default shows the Python type, which teaches nothing."""
+    params = list(command.params)
+    helper = command.get_help_option(_ClickContext(command))
+    for param in [*params, *([helper] if helper is not None else [])]:
+        if param.param_type_name == "argument":
+            # Its name (PLAYBOOK) is shown already; typer would add its Python type beside it.
+            setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010
+            continue
+        if param.metavar is not None or not param.opts:
+            continue
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            param.metavar = ""
+        elif _annotation(param) in (str, int, float) and param.name:
+            param.metavar = param.name.upper()
+    for child in getattr(command, "commands", {}).values() if recurse else ():
+        tidy_metavars(child)
+
+
+def _annotation(param: Any) -> Any:
+    descriptor = getattr(param, "type_descriptor", None)
+    return getattr(descriptor, "annotation", None)

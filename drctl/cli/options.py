@@ -8,7 +8,8 @@ from drctl.cli.app import DEFAULT_PLAYBOOK
 
 JsonOpt = typer.Option(False, "--json", help="Print a machine-readable JSON object on stdout.")
 PlaybookOpt = typer.Option(
-    DEFAULT_PLAYBOOK, "--playbook", "-p", help="Failover playbook (YAML).", show_default=True
+    DEFAULT_PLAYBOOK, "--playbook", "-p", metavar="FILE", help="Failover playbook (YAML).",
+    show_default=True
 )
 
 

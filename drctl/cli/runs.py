@@ -32,10 +32,10 @@ def list_(
     playbook: str | None = typer.Option(None, "--playbook-name", metavar="NAME",
                                         help="Only runs of the playbook with this name."),
     since: datetime | None = typer.Option(
-        None, "--since", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"],
+        None, "--since", metavar="TIME", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"],
         help="Only runs started at or after this time (with a UTC offset, e.g. "
              "2026-12-01T00:00:00+00:00)."),
-    limit: int = typer.Option(50, "--limit", min=1),
+    limit: int = typer.Option(50, "--limit", min=1, help="At most this many runs."),
     json_out: bool = JsonOpt,
 ) -> None:
     """List runs, newest first, from their summaries. A run whose process died shows as

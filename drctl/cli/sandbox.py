@@ -204,7 +204,8 @@ def down(ctx: typer.Context, json_out: bool = JsonOpt) -> None:
 @sandbox_app.command("outage")
 def outage(
     ctx: typer.Context,
-    region: str = typer.Option(..., "--region", "-r"),
+    region: str = typer.Option(..., "--region", "-r",
+                               help="The sandbox region to take down: us-east-1 or us-west-2."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Take REGION down: its app answers 503 and stops writing, replication out of it stops,
@@ -220,7 +221,9 @@ def outage(
 @sandbox_app.command("restore")
 def restore(
     ctx: typer.Context,
-    region: str = typer.Option(..., "--region", "-r"),
+    region: str = typer.Option(..., "--region", "-r",
+                               help="The sandbox region whose outage ends: us-east-1 or "
+                                    "us-west-2."),
     json_out: bool = JsonOpt,
 ) -> None:
     """End the outage of REGION."""
