@@ -67,7 +67,8 @@ def up(
     port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: a free one)."),
     replication_lag: str = typer.Option("5s", "--replication-lag",
                                         help="Lag of the primary->secondary replication."),
-    timeout: float = typer.Option(90.0, "--timeout", help="Seconds to wait for readiness."),
+    timeout: float = typer.Option(90.0, "--timeout", help="Seconds to wait for readiness "
+                                  "(plus the replication lag)."),
     api_latency: str | None = LatencyOpt,
     throttle: list[str] | None = ThrottleOpt,
     error_rate: float | None = ErrorRateOpt,
@@ -78,7 +79,9 @@ def up(
              "`drctl sandbox playbook` prints the playbook that fails them over."),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Start the sandbox in the background; returns once it is seeded and ready.
+    """Start the sandbox in the background; returns once it is seeded and in steady state: a
+    heartbeat of us-east-1 has replicated to us-west-2 (after --replication-lag) and the alarms
+    have been evaluated, so a failover or experiment run right after it measures truly.
 
     Fault knobs (also at runtime with `drctl sandbox faults`) put AWS's own throttling and 5xx
     errors in front of the embedded AWS: --api-latency 50ms --throttle route53=5/s
@@ -90,15 +93,17 @@ def up(
     FaultSettings.from_dict(faults)
     size, lag = _estate_size(estate_size), _lag(replication_lag)  # bad input: before "starting"
     if not json_out:
-        app.console.print("[dim]starting sandbox (moto server, seeding the Roadtrip estate)…[/]")
+        app.console.print("[dim]starting sandbox (moto server, seeding the Roadtrip estate, waiting for steady state)…[/]")
     info = manager.start(app.state_dir, port=port, replication_lag=lag,
                          timeout=timeout, faults=faults, estate_size=size)
     document = manager.ground_truth(app.state_dir)
     if json_out:
         print_json(document)
         return
-    app.console.print(f"[green]✓[/] sandbox up at {info.endpoint_url} (pid {info.pid})")
+    app.console.print(f"[green]✓[/] sandbox ready at {info.endpoint_url} (pid {info.pid})")
     app.console.print(f"  regions: primary {info.primary}, secondary {info.secondary}")
+    app.console.print(f"  steady state: a heartbeat of {info.primary} replicated to "
+                      f"{info.secondary}, alarms evaluated")
     for region, url in info.apps.items():
         app.console.print(f"  app {region}: {url}")
     app.console.print(f"  replication lag: {info.replication_lag_seconds}s")

@@ -45,6 +45,7 @@ class AlarmEvaluator(Periodic):
         # The seed leaves every alarm in OK; only changes from here on are written.
         self._states = dict.fromkeys(app_urls, OK)
         self._lock = threading.Lock()
+        self.rounds = 0  # evaluations done: alarm states mean something once this is > 0
 
     def tick(self) -> None:
         self.evaluate()
@@ -57,6 +58,7 @@ class AlarmEvaluator(Periodic):
                 state = OK if self._healthy(url) else ALARM
                 if state != self._states[region]:
                     self._set_state(region, state)
+            self.rounds += 1
             return dict(self._states)
 
     def _set_state(self, region: str, state: str) -> None:

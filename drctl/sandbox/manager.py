@@ -57,10 +57,12 @@ def start(
     state_dir: Path, port: int = 0, replication_lag: float = 5.0, timeout: float = 60,
     faults: dict[str, Any] | None = None, estate_size: int = 0,
 ) -> SandboxInfo:
-    """Start a sandbox for `state_dir` and wait until it is ready.
+    """Start a sandbox for `state_dir` and wait until it is ready: seeded, and in steady
+    state (a heartbeat replicated to the other region, the alarms evaluated).
 
     Refuses (SandboxError) if one is already running there. If the supervisor dies or is not
-    ready within `timeout` seconds, it is stopped and SandboxError carries the end of its log.
+    ready within `timeout` seconds plus the replication lag (the first heartbeat takes that long
+    to replicate), it is stopped and SandboxError carries the end of its log.
     """
     _check_settings(port, replication_lag)
     files = SandboxFiles(Path(state_dir).resolve())
@@ -69,7 +71,7 @@ def start(
     supervisor = _spawn(files, port, replication_lag, faults or {}, estate_size)
     files.pid.write_text(f"{supervisor.pid}\n")
     try:
-        return _wait_ready(files, supervisor, timeout)
+        return _wait_ready(files, supervisor, timeout + replication_lag)
     except BaseException:
         process.terminate(supervisor.pid, timeout=5)
         files.remove(files.pid, files.state)

@@ -71,6 +71,12 @@ class Replicator:
     def source(self) -> str:
         return self._source_region
 
+    @property
+    def delivered_a_beat(self) -> bool:
+        """A heartbeat the source wrote itself has reached the target (steady state)."""
+        with self._lock:
+            return self._newest_delivered is not None
+
     def baseline(self) -> None:
         """Take what the source holds now as already replicated (the estate is seeded in both)."""
         for table, key, version, _ in self._source_versions():

@@ -3,6 +3,10 @@
 Start order matters: fidelity fixes before moto answers; moto and the apps before seeding (the
 health checks need the apps' ports); the replicator's baseline before the first heartbeat; the
 state file last, because its existence is the manager's signal that the sandbox is ready.
+
+Ready means steady state, not merely started: a heartbeat of the active region has replicated
+to the other region and the alarms have been evaluated once. Before that, a failover would find
+no heartbeat to measure its RPO by, and a chaos experiment's steady-state probe would fail.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ from drctl.sandbox.server import MotoServer
 from drctl.sandbox.traffic import TrafficWatcher
 
 log = structlog.get_logger(__name__)
+
+# How long steady state may take beyond the replication lag (a heartbeat a second, replication
+# polled several times a second: a few seconds, more on a busy machine).
+SETTLE_MARGIN = 60.0
 
 
 class EmbeddedSandbox:
@@ -77,8 +85,24 @@ class EmbeddedSandbox:
             clients, self.scaled, self.seeded["route53"]["zone_id"],
             {r: self.seeded["regions"][r]["autoscaling"]["subnet_id"] for r in REGIONS})
         self._start_background(clients)
+        self._settle(SETTLE_MARGIN + self.conditions.replication_lag)
         self._write_state()
         log.info("sandbox_ready", endpoint=self.moto.endpoint_url, seconds=time.monotonic() - began)
+
+    def steady(self) -> bool:
+        """A heartbeat of the active region has replicated, and the alarms were evaluated."""
+        if self._evaluator is None or self._evaluator.rounds < 1:
+            return False
+        return any(r.delivered_a_beat for r in self._replicators
+                   if r.source == self.conditions.active)
+
+    def _settle(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.steady():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no steady state after {timeout:.0f} s: no heartbeat "
+                                   "replicated yet, or the alarms were never evaluated")
+            time.sleep(0.05)
 
     def _start_background(self, clients: ClientFactory) -> None:
         dynamodb = {region: clients.client("dynamodb", region) for region in REGIONS}
@@ -139,7 +163,8 @@ class EmbeddedSandbox:
             "last_cut": cut.as_dict() if (cut := self.conditions.last_cut) else None,
             "outages": {r: o.as_dict() for r, o in self.conditions.outages().items()},
             "started_at": self.started_at,
-            "ready": self._evaluator is not None,
+            "ready": self.steady(),
+            "alarm_evaluations": self._evaluator.rounds if self._evaluator else 0,
             "seeded": self.seeded,
             "fidelity_fixes": self.fixes,
             "s3_replication": {"pending": self.s3_replicator.pending(),

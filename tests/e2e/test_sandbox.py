@@ -317,10 +317,15 @@ def test_a_second_start_in_the_same_state_dir_is_refused(sandbox: SandboxInfo) -
     assert manager.status(sandbox.state_dir) == sandbox
 
 
-def test_stop_ends_the_supervisor_and_removes_its_files(
-    make_sandbox: Callable[..., SandboxInfo],
+def test_start_returns_in_steady_state_and_stop_removes_everything(
+    make_sandbox: Callable[..., SandboxInfo], use_sandbox: Callable[[SandboxInfo], ClientFactory],
 ) -> None:
-    info = make_sandbox(lag=1.0)
+    info = make_sandbox(lag=3.0)
+    # Ready is steady state: the primary's heartbeat is in the secondary already (it took the
+    # 3 s lag to get there) and the alarms have been judged at least once.
+    assert heartbeat(use_sandbox(info), SECONDARY) is not None
+    truth = manager.ground_truth(info.state_dir)
+    assert truth["ready"] is True and truth["alarm_evaluations"] >= 1
     state_file = info.state_dir / "sandbox" / "state.json"
     assert state_file.exists()
 
