@@ -93,7 +93,8 @@ def up(
     FaultSettings.from_dict(faults)
     size, lag = _estate_size(estate_size), _lag(replication_lag)  # bad input: before "starting"
     if not json_out:
-        app.console.print("[dim]starting sandbox (moto server, seeding the Roadtrip estate, waiting for steady state)…[/]")
+        app.console.print("[dim]starting sandbox (moto server, seeding the Roadtrip estate, "
+                          "waiting for steady state)…[/]")
     info = manager.start(app.state_dir, port=port, replication_lag=lag,
                          timeout=timeout, faults=faults, estate_size=size)
     document = manager.ground_truth(app.state_dir)
