@@ -20,6 +20,9 @@ RETRY_CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 8},
     connect_timeout=5,
     read_timeout=30,
+    # Scaling a large estate and segmented scans use up to 32 threads per client; urllib3's
+    # default pool of 10 would discard (and re-open) connections under that.
+    max_pool_connections=32,
 )
 
 

@@ -6,7 +6,9 @@ checksum over them compares what is stored, not a Python rendering of it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -140,9 +142,12 @@ class DynamoDbRestore:
             return False
         return True
 
-    def items(self, table: str) -> Iterator[Item]:
-        """Every item, strongly consistent, in wire format."""
+    def items(self, table: str, segment: tuple[int, int] | None = None) -> Iterator[Item]:
+        """Every item (of one `(segment, total)` of the table), strongly consistent, in wire
+        format."""
         kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+        if segment is not None:
+            kwargs.update(Segment=segment[0], TotalSegments=segment[1])
         while True:
             with aws_call(f"scan {table}", self.region):
                 page = self._client.scan(**kwargs)
@@ -150,6 +155,33 @@ class DynamoDbRestore:
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def all_items(self, tables: list[str], segments: int = 1) -> dict[str, list[Item]]:
+        """Every item of each table, the tables read at once and each as `segments` parallel
+        scan segments (DynamoDB's way to read a large table at the speed of its partitions
+        rather than of one cursor). Interrupted, the readers stop after their current page."""
+        stop = threading.Event()
+
+        def read(table: str, segment: int) -> list[Item]:
+            found: list[Item] = []
+            for item in self.items(table, (segment, segments) if segments > 1 else None):
+                if stop.is_set():
+                    break
+                found.append(item)
+            return found
+
+        pool = ThreadPoolExecutor(len(tables) * segments, thread_name_prefix="scan")
+        try:
+            futures = {t: [pool.submit(read, t, i) for i in range(segments)] for t in tables}
+            return {t: [item for f in parts for item in f.result()] for t, parts in futures.items()}
+        finally:
+            stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def item_count(self, table: str) -> int:
+        """DescribeTable's ItemCount: AWS refreshes it about every six hours, so an estimate."""
+        with aws_call(f"describe table {table}", self.region):
+            return int(self._client.describe_table(TableName=table)["Table"].get("ItemCount", 0))
 
     def get_item(self, table: str, key: Item) -> Item | None:
         """One item by its wire-format key, strongly consistent, or None."""

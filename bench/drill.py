@@ -1,0 +1,184 @@
+"""Drills: drctl's PITR drill against the bare restore calls, and the validation scan's speed.
+
+`python -m bench drill [--items N] [--latency 20ms] [--quick] [--json]`. On one sandbox whose
+`roadtrip-pois` table holds N extra items (100,000 by default), in one run and in turn:
+
+- (a) `drctl drill --target dynamodb:roadtrip-pois --kind pitr --json` as a whole process
+  (start-up, pre-flight, restore, wait, validation of every item, clean-up, journal);
+- (b) the bare calls a script would make for the same drill, with boto3: restore to the latest
+  restorable time, wait until ACTIVE, scan the restored table and the source once each (the
+  validation's reads, one segment each), delete the restored table;
+- (c) the table scan alone: both tables read one segment at a time, then with parallel
+  segments (the `Segment`/`TotalSegments` scan drctl uses).
+
+Overhead = (a) minus (b)'s restore/wait/delete calls minus the fastest scan of (c), as a share
+of (a). (c) reads the source twice: the validation reads two tables of that size. Target: at
+most 10 %, and drctl's validation reads at the speed of the parallel scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bench.common import Sandbox, median, sandbox, table, write_result
+
+REGION, TABLE = "us-east-1", "roadtrip-pois"
+BATCH = 25  # BatchWriteItem's limit
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench drill", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=100_000, help="items added to the table")
+    parser.add_argument("--latency", default="0ms",
+                        help="injected per AWS call (e.g. 20ms; default none)")
+    parser.add_argument("--segments", type=int, default=8,
+                        help="parallel scan segments for (c) (default 8)")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per figure (default 3)")
+    parser.add_argument("--quick", action="store_true", help="one run per figure")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv or [])
+    repeat = args.repeat or (1 if args.quick else 3)
+    with sandbox() as sb:
+        seeded = fill(sb, args.items)
+        if args.latency not in ("0", "0ms"):
+            sb.drctl("sandbox", "faults", "--api-latency", args.latency)
+        runs = [one_round(sb, args.segments) for _ in range(repeat)]
+    row = summarise(runs, seeded, args.latency, args.segments, repeat)
+    path = write_result("drill", row)
+    if args.json:
+        print(json.dumps(row, indent=2))
+        return 0
+    print(f"PITR drill of {TABLE} with {row['items']} items, {args.latency} per AWS call, "
+          f"median of {repeat} (results in {path})")
+    print(table(["drctl s", "bare calls s", "scan 1-seg s", f"scan {args.segments}-seg s",
+                 "drctl validate s", "overhead s", "overhead %"],
+                [[row["drctl_seconds"], row["bare_calls_seconds"], row["scan_sequential_seconds"],
+                  row["scan_parallel_seconds"], row["drctl_validate_seconds"],
+                  row["overhead_seconds"], row["overhead_percent"]]]))
+    return 0
+
+
+def one_round(sb: Sandbox, segments: int) -> dict[str, Any]:
+    drctl = _run_drctl(sb)
+    bare = _run_bare(sb)
+    # The validation reads two tables of the same size: the source, twice, stands for both.
+    client = _client(sb)
+    sequential = _timed(lambda: (scan(client, TABLE, 1), scan(client, TABLE, 1)))
+    parallel = _timed(lambda: (scan(client, TABLE, segments), scan(client, TABLE, segments)))
+    return {**drctl, "bare_calls": bare["calls_seconds"], "bare_scan": bare["scan_seconds"],
+            "scan_sequential": sequential, "scan_parallel": parallel}
+
+
+def summarise(runs: list[dict[str, Any]], items: int, latency: str, segments: int,
+              repeat: int) -> dict[str, Any]:
+    def m(key: str) -> float:
+        return round(median([r[key] for r in runs]), 3)
+
+    scan_floor = min(m("scan_sequential"), m("scan_parallel"))
+    overhead = m("drctl") - m("bare_calls") - scan_floor
+    return {"items": items, "latency": latency, "segments": segments, "repeat": repeat,
+            "drctl_seconds": m("drctl"), "drctl_steps": runs[0]["steps"],
+            "drctl_validate_seconds": m("drctl_validate"),
+            "bare_calls_seconds": m("bare_calls"), "bare_scan_seconds": m("bare_scan"),
+            "scan_sequential_seconds": m("scan_sequential"),
+            "scan_parallel_seconds": m("scan_parallel"),
+            "overhead_seconds": round(overhead, 3),
+            "overhead_percent": round(100 * overhead / m("drctl"), 1)}
+
+
+def fill(sb: Sandbox, count: int) -> int:
+    """Add `count` items stamped an hour ago (so every one is judged), in parallel batches."""
+    client = _client(sb, internal=True)
+    stamp = str(int(time.time()) - 3600)
+    batches = [[{"PutRequest": {"Item": _item(i, stamp)}}
+                for i in range(start, min(start + BATCH, count))]
+               for start in range(0, count, BATCH)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda batch: _write(client, batch), batches))
+    return int(client.scan(TableName=TABLE, Select="COUNT")["Count"])
+
+
+def _item(i: int, stamp: str) -> dict[str, Any]:
+    return {"poi_id": {"S": f"bench-{i:07d}"}, "updated_at": {"N": stamp},
+            "name": {"S": f"point of interest {i}"}, "notes": {"S": "x" * 80}}
+
+
+def _write(client: Any, batch: list[dict[str, Any]]) -> None:
+    pending = {TABLE: batch}
+    while pending:
+        pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
+def _run_drctl(sb: Sandbox) -> dict[str, Any]:
+    began = time.perf_counter()
+    done = sb.drctl("drill", "--target", f"dynamodb:{TABLE}", "--kind", "pitr", "--json")
+    seconds = time.perf_counter() - began
+    run = json.loads(done.stdout)[0]
+    steps = {s["name"]: s["duration_seconds"] for s in run["steps"]}
+    return {"drctl": seconds, "steps": steps, "drctl_validate": steps.get("validate", 0.0)}
+
+
+def _run_bare(sb: Sandbox) -> dict[str, Any]:
+    """The same drill as a script: restore, wait, the validation's two scans, delete."""
+    client = _client(sb)
+    restored = f"{TABLE}-bare-{int(time.time() * 1000)}"
+    began = time.perf_counter()
+    client.restore_table_to_point_in_time(SourceTableName=TABLE, TargetTableName=restored,
+                                          UseLatestRestorableTime=True)
+    while client.describe_table(TableName=restored)["Table"]["TableStatus"] != "ACTIVE":
+        time.sleep(1.0)
+    restore_done = time.perf_counter()
+    scan(client, restored, 1)
+    scan(client, TABLE, 1)
+    scanned = time.perf_counter()
+    client.delete_table(TableName=restored)
+    ended = time.perf_counter()
+    return {"scan_seconds": scanned - restore_done,
+            "calls_seconds": (restore_done - began) + (ended - scanned)}
+
+
+def scan(client: Any, name: str, segments: int) -> int:
+    """Read every item of `name` (strongly consistent), `segments` segments in parallel."""
+    def segment(index: int) -> int:
+        kwargs: dict[str, Any] = {"TableName": name, "ConsistentRead": True}
+        if segments > 1:
+            kwargs.update(Segment=index, TotalSegments=segments)
+        count = 0
+        while True:
+            page = client.scan(**kwargs)
+            count += len(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return count
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    with ThreadPoolExecutor(segments) as pool:
+        return sum(pool.map(segment, range(segments)))
+
+
+def _timed(work: Any) -> float:
+    began = time.perf_counter()
+    work()
+    return time.perf_counter() - began
+
+
+def _client(sb: Sandbox, internal: bool = False) -> Any:
+    """A DynamoDB client on the sandbox; `internal` ones bypass the injected faults (seeding)."""
+    import boto3
+    from botocore.config import Config
+
+    from drctl.sandbox.faults import INTERNAL_AGENT
+
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    config = Config(user_agent_extra=INTERNAL_AGENT if internal else None,
+                    retries={"mode": "standard", "max_attempts": 10}, max_pool_connections=32)
+    return session.client("dynamodb", region_name=REGION, endpoint_url=sb.env["AWS_ENDPOINT_URL"],
+                          config=config)
