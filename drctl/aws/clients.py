@@ -14,6 +14,8 @@ import boto3
 import structlog
 from botocore.config import Config
 
+from drctl.aws import retry_log
+
 log = structlog.get_logger("drctl.aws")
 
 RETRY_CONFIG = Config(
@@ -47,7 +49,7 @@ class ClientFactory:
                 # Typed as Any: adapters are the typed layer over boto3's dynamic clients.
                 session: Any = self._session
                 client = session.client(service, region_name=region, config=self._config)
-                client.meta.events.register("needs-retry.*", _log_retry)
+                retry_log.register(client)
                 client.meta.events.register("before-call.*", _log_call)
                 self._clients[key] = client
             return self._clients[key]
@@ -73,20 +75,3 @@ def _log_call(**kwargs: Any) -> None:
         signing = model.service_model.signing_name
         action = f"{_IAM_PREFIX.get(signing, signing)}:{model.name}"
         log.debug("aws_call", action=_IAM_ACTION.get(action, action))
-
-
-def _log_retry(**kwargs: Any) -> None:
-    """Log every failed attempt botocore is about to judge for a retry (throttling, 5xx…)."""
-    response, caught = kwargs.get("response"), kwargs.get("caught_exception")
-    status = response[0].status_code if response else None
-    if caught is None and (status is None or status < 400):
-        return
-    code = (response[1].get("Error", {}).get("Code") if response else None) or type(caught).__name__
-    operation = kwargs.get("operation")
-    # A plain 4xx answer (a 404 while probing for a replica to re-create, a validation error)
-    # is not retried and becomes a drctl error with its own message: not a warning.
-    retryable = caught is not None or status in (429, None) or (status or 0) >= 500 or \
-        "Throttl" in str(code)
-    log_at = log.warning if retryable else log.debug
-    log_at("aws_attempt_failed", operation=getattr(operation, "name", "?"),
-           attempt=kwargs.get("attempts"), status=status, code=code)

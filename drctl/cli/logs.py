@@ -1,4 +1,6 @@
-"""structlog set-up: console renderer on a TTY, JSON lines otherwise, always on stderr.
+"""structlog set-up, always on stderr: readable lines for people (on a terminal or not), JSON
+lines with `--log-json` (and in the controller, whose default it is). An AWS retry burst is one
+line (`drctl/aws/retry_log.py`), written as a sentence for people.
 
 Secrets never reach a log line: values of secret-looking keys are masked, and so is every
 value of an environment variable that a channel reads a secret from (DRCTL_WEBHOOK_URL …).
@@ -55,19 +57,33 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
+def readable_retry(_: Any, __: str, event: MutableMapping[str, Any]
+                   ) -> MutableMapping[str, Any]:
+    """`aws_retried` as a sentence: `AWS route53:ChangeResourceRecordSets: 3 attempts failed
+    (Throttling, Throttling, 503), then succeeded after 1.2 s`."""
+    if event.get("event") != "aws_retried":
+        return event
+    codes = ", ".join(str(c) for c in event.pop("codes", []))
+    count = event.pop("failed_attempts", 0)
+    event["event"] = (f"AWS {event.pop('operation', '?')}: {count} attempt"
+                      f"{'' if count == 1 else 's'} failed ({codes}), then "
+                      f"{event.pop('outcome', '?')} after {event.pop('seconds', '?')} s")
+    return event
+
+
 def configure_logging(verbose: int = 0, json_lines: bool = False) -> None:
-    """`json_lines`: JSON even on a terminal (the controller's default)."""
+    """`json_lines`: JSON lines (`--log-json`, the controller's default); otherwise lines for
+    people, coloured only on a terminal."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    renderer: Any = structlog.processors.JSONRenderer()
-    if sys.stderr.isatty() and not json_lines:
-        renderer = structlog.dev.ConsoleRenderer()
+    people: list[Any] = [readable_retry, structlog.dev.ConsoleRenderer(
+        colors=sys.stderr.isatty(), pad_event_to=0)]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact,
-            renderer,
+            *([structlog.processors.JSONRenderer()] if json_lines else people),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _CurrentStderr())),

@@ -88,6 +88,9 @@ def root(
              "SQLite journal."),
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, metavar="",
                                 help="More logs: -v info, -vv debug (repeat the flag)."),
+    log_json: bool = typer.Option(
+        False, "--log-json", help="Logs on stderr as JSON lines (for a log shipper) instead "
+                                  "of lines for people."),
     version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
                                  help="Print drctl's version and exit."),
 ) -> None:
@@ -95,7 +98,7 @@ def root(
     from drctl.cli.logs import configure_logging
     from drctl.cli.signals import stops_from_signals
 
-    configure_logging(verbose)
+    configure_logging(verbose, json_lines=log_json)
     ctx.obj = Application.from_options(state_dir, profile, state)
     # Signals become stop requests for the whole command (drctl/core/interrupt.py).
     ctx.with_resource(stops_from_signals(ctx.obj.interrupt, held=_still_stopping))

@@ -105,12 +105,16 @@ def render_targets(console: Console, data: dict[str, Any]) -> None:
 
 def render_runs(console: Console, summaries: list[RunSummary]) -> None:
     table = Table()
-    for column in ("run id", "kind", "status", "started", "target", "verdict", "RTO", "RPO"):
+    # Every column is in `runs list --json` too (run_id, kind, status, started_at, target,
+    # verdict or targets_met, rto_*/rpo_*, line): tests/unit/test_cli_runs.py checks it.
+    for column in ("run id", "kind", "status", "started", "target", "verdict", "RTO", "RPO",
+                   "summary"):
         table.add_column(column)
     for summary in summaries:
         table.add_row(summary.run_id, summary.kind, summary.status,
                       iso(summary.started_at), escape(summary.target or "-"),
-                      _verdict(summary), _figure(summary.rto), _figure(summary.rpo))
+                      _verdict(summary), _figure(summary.rto), _figure(summary.rpo),
+                      escape(summary.line or "-"))
     console.print(table)
 
 

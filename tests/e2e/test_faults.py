@@ -85,22 +85,25 @@ def test_failover_completes_under_errors_and_throttling(make_sandbox, use_sandbo
                      env={"DRCTL_STATE_DIR": str(sandbox.state_dir)})
     assert set_faults.returncode == 0, set_faults.stderr
 
-    result = cli("failover", "--region", "us-west-2", "--yes", "--json")
+    result = cli("--log-json", "failover", "--region", "us-west-2", "--yes", "--json")
     assert result.returncode == 0, result.stderr
     run = json.loads(result.stdout)
     assert run["status"] == "succeeded"
     injected = manager.ground_truth(sandbox.state_dir)["faults"]["injected"]
     assert injected["errors"] > 0
-    # Every failed attempt was logged (and retried).
+    # Every retried call was logged, once per burst of failed attempts (--log-json: as JSON).
     # (Progress lines share stderr with the log: decode the log object, ignore what follows.)
     decoder = json.JSONDecoder()
-    retries = [decoder.raw_decode(line[line.index("{"):])[0]
-               for line in result.stderr.splitlines() if '"aws_attempt_failed"' in line]
-    assert len(retries) >= 1
+    bursts = [decoder.raw_decode(line[line.index("{"):])[0]
+              for line in result.stderr.splitlines() if '"aws_retried"' in line]
+    assert len(bursts) >= 1
+    assert all(b["failed_attempts"] == len(b["codes"]) >= 1 for b in bursts)
+    assert sum(b["failed_attempts"] for b in bursts) <= injected["errors"] + \
+        injected.get("throttled", 0)
     # An S3 HEAD (HeadObject) error has no body: botocore names it by its status, "503", as it
     # does against AWS.
-    assert {r["code"] for r in retries} <= {"ServiceUnavailable", "Throttling", "Unavailable",
-                                            "SlowDown", "503"}
+    assert {c for b in bursts for c in b["codes"]} <= {
+        "ServiceUnavailable", "Throttling", "Unavailable", "SlowDown", "503"}
 
     manager.clear_faults(sandbox.state_dir)
     assert estate_snapshot(aws) == AFTER_FAILOVER

@@ -3,16 +3,22 @@ real entry point (`drctl.cli.main.main`) against a SQLite journal in a temporary
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from rich.console import Console
 
 from drctl.cli.main import main
+from drctl.cli.render import render_runs
+from drctl.core.durations import format_duration
 from drctl.core.events import JOURNAL_VERSION, Event
+from drctl.core.store import list_summaries
 from drctl.store.sqlite import SqliteStore
 from drctl.store.sqlite_file import SCHEMA_VERSION
 from tests.unit.helpers import T0
@@ -76,6 +82,53 @@ def test_runs_list_json_is_an_array_of_run_objects_newest_first(drctl: Drctl) ->
                                           "fo-20260101T120000-aaaaaa"]
     assert set(runs[0]) == DOCUMENTED
     assert (runs[1]["rto_met"], runs[1]["rpo_met"], runs[1]["targets_met"]) == (True, None, None)
+
+
+def table_rows(state_dir: Path) -> list[list[str]]:
+    """`runs list` as people see it, each row's cells (a console wide enough not to wrap)."""
+    store = SqliteStore(state_dir / "journal.db")
+    console = Console(width=400, file=io.StringIO(), record=True)
+    render_runs(console, list_summaries(store))
+    store.close()
+    lines = console.export_text().splitlines()
+    return [[cell.strip() for cell in line.strip("│").split("│")]
+            for line in lines if line.startswith("│")]  # the header is drawn with ┃
+
+
+def shown(run: dict[str, Any]) -> list[str]:
+    """What each column shows, computed from the run's JSON object alone."""
+    def figure(name: str) -> str:
+        seconds = run[f"{name}_seconds"]
+        if seconds is None:
+            return "-"
+        return format_duration(seconds) + ("" if run[f"{name}_met"] else " MISSED")
+
+    verdict = run["verdict"] or {True: "met", False: "MISSED", None: "-"}[run["targets_met"]]
+    return [run["run_id"], run["kind"], run["status"], run["started_at"], run["target"] or "-",
+            verdict, figure("rto"), figure("rpo"), run["line"] or "-"]
+
+
+def test_runs_list_json_carries_every_column_of_the_table(drctl: Drctl) -> None:
+    journal_runs(drctl.state_dir)
+    store = SqliteStore(drctl.state_dir / "journal.db")
+    at = T0 + timedelta(minutes=30)
+    store.append(Event("ch-20260101T123000-cccccc", "run_started", at, data={
+        "kind": "chaos", "params": {"experiment": "ecs-task-loss"}, "version": JOURNAL_VERSION,
+        "user": "u", "host": "h", "pid": 1}))
+    store.append(Event("ch-20260101T123000-cccccc", "run_measured", at, data={"measurement": {
+        "verdict": "passed", "verdict_reason": "steady state held", "rto_seconds": 4000.0,
+        "rto_target_seconds": 3600.0}}))
+    store.append(Event("ch-20260101T123000-cccccc", "run_finished", at,
+                       data={"status": "succeeded"}))
+    store.close()
+
+    code, out, _ = drctl("runs", "list", "--json")
+
+    assert code == 0
+    runs = json.loads(out)
+    assert table_rows(drctl.state_dir) == [shown(run) for run in runs]
+    assert [run["line"] for run in runs] == ["passed: steady state held", "drill of ?",
+                                             "? -> us-west-2"]
 
 
 def test_runs_list_filters_by_kind(drctl: Drctl) -> None:
