@@ -73,12 +73,16 @@ def structlog_reset() -> Iterator[None]:
 def test_the_configured_logger_never_writes_the_webhook_url(
     webhook: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    configure_logging(verbose=1)
+    for json_lines in (True, False):  # --log-json, and lines for people
+        configure_logging(verbose=1, json_lines=json_lines)
 
-    structlog.get_logger("drctl.failover").warning(
-        "notify_channel_failed", channel="webhook", error=f"POST {webhook}: 500"
-    )
+        structlog.get_logger("drctl.failover").warning(
+            "notify_channel_failed", channel="webhook", error=f"POST {webhook}: 500"
+        )
 
-    line = capsys.readouterr().err.strip()
-    assert webhook not in line
-    assert json.loads(line)["error"] == "POST ***: 500"
+        line = capsys.readouterr().err.strip()
+        assert webhook not in line
+        if json_lines:
+            assert json.loads(line)["error"] == "POST ***: 500"
+        else:
+            assert "error='POST ***: 500'" in line or "error=POST ***: 500" in line, line
