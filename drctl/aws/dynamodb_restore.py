@@ -7,14 +7,15 @@ checksum over them compares what is stored, not a Python rendering of it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from drctl.aws.errors import aws_call
-from drctl.core.errors import ResourceMissing
+from drctl.core.errors import AwsError, ResourceMissing
 
 Item = dict[str, Any]
 
@@ -102,13 +103,32 @@ class DynamoDbRestore:
         """Start restoring `source` as of `at` (None: the latest restorable time) into `target`."""
         when: dict[str, Any] = ({"RestoreDateTime": at} if at is not None
                                 else {"UseLatestRestorableTime": True})
-        with aws_call(f"restore {source} to a point in time as {target}", self.region):
+        with self._restoring(target, lambda s: s.get("SourceTableArn", "").endswith(
+                f":table/{source}")), aws_call(
+                f"restore {source} to a point in time as {target}", self.region):
             self._client.restore_table_to_point_in_time(
                 SourceTableName=source, TargetTableName=target, **when)
 
     def restore_from_backup(self, backup_arn: str, target: str) -> None:
-        with aws_call(f"restore backup {backup_arn} as {target}", self.region):
+        with self._restoring(target, lambda s: s.get("SourceBackupArn") == backup_arn), aws_call(
+                f"restore backup {backup_arn} as {target}", self.region):
             self._client.restore_table_from_backup(TargetTableName=target, BackupArn=backup_arn)
+
+    @contextmanager
+    def _restoring(self, target: str, ours: Callable[[dict[str, Any]], bool]) -> Iterator[None]:
+        """A restore call is not idempotent: when a retry (after a read timeout) finds `target`
+        already there, it is our first attempt's table if its RestoreSummary names our source;
+        anything else is a real conflict."""
+        try:
+            yield
+        except AwsError as exc:
+            if exc.code != "TableAlreadyExistsException" or not ours(self._summary(target)):
+                raise
+
+    def _summary(self, target: str) -> dict[str, Any]:
+        with aws_call(f"describe table {target}", self.region):
+            table = self._client.describe_table(TableName=target)["Table"]
+        return dict(table.get("RestoreSummary") or {})
 
     def tag(self, arn: str, tags: dict[str, str]) -> None:
         with aws_call(f"tag {arn}", self.region):

@@ -52,3 +52,36 @@ def test_a_small_table_is_one_segment_and_a_large_one_several() -> None:
     assert segments_for(10_001) == 2
     assert segments_for(100_000) == MAX_SEGMENTS
     assert segments_for(10_000_000) == MAX_SEGMENTS
+
+
+class RestoreRetriedAfterTimeout:
+    """RestoreTableToPointInTime whose first attempt succeeded but timed out: the retry finds
+    the table there (as AWS answers a second call with the same target name)."""
+
+    def __init__(self, restored_from: str) -> None:
+        self.restored_from = restored_from
+
+    def restore_table_to_point_in_time(self, **kwargs: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        message = f"Table already exists: {kwargs['TargetTableName']}"
+        raise ClientError({"Error": {"Code": "TableAlreadyExistsException", "Message": message}},
+                          "RestoreTableToPointInTime")
+
+    def describe_table(self, TableName: str) -> dict[str, Any]:
+        arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{self.restored_from}"
+        return {"Table": {"TableName": TableName, "RestoreSummary": {
+            "SourceTableArn": arn, "RestoreInProgress": True}}}
+
+
+def test_a_retried_restore_that_finds_its_own_table_goes_on() -> None:
+    ddb = DynamoDbRestore(RestoreRetriedAfterTimeout("pois"), "us-east-1")
+    ddb.restore_to_point_in_time("pois", "pois-drill-1", None)  # no error: it is ours
+
+
+def test_a_table_of_that_name_restored_from_elsewhere_is_a_conflict() -> None:
+    from drctl.core.errors import AwsError
+
+    ddb = DynamoDbRestore(RestoreRetriedAfterTimeout("other-pois"), "us-east-1")
+    with pytest.raises(AwsError, match="TableAlreadyExists"):
+        ddb.restore_to_point_in_time("pois", "pois-drill-1", None)
