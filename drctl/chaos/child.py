@@ -8,7 +8,8 @@ the drctl process, which interprets it (see `drctl.chaos.process`); what the exp
 keeps the default SIGINT, and is stopped with the process group when the experiment ends.
 
 Everything the drctl process learns arrives as `(kind, data)` messages on a queue:
-`phase`, `hypothesis`, `activity_started`, `activity_completed`, `log`, `stopped`, `journal`.
+`started` (its stop signals are safe to send from now on), `phase`, `hypothesis`,
+`activity_started`, `activity_completed`, `log`, `stopped`, `journal`.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def main(request: ChildRequest, queue: Any, stop: OperatorStop) -> None:
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     signal.signal(signal.SIGUSR2, signal.SIG_IGN)
     sink: Sink = queue.put
+    sink(("started", {}))  # from now on chaoslib's stop signals cannot kill us
     _forward_logs(sink)
     guard = Guard(request.guard, sink, stop.graceful)
     chaoslib.activity.time = InterruptiblePauses(stop, guard)

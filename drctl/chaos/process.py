@@ -58,6 +58,11 @@ class OperatorStops:
         self._hard = False
         self.hard_deadline: float | None = None
         self.stop: Stop | None = None
+        # Until the process says it has started, SIGUSR1/2 would kill it (the default action,
+        # while Python and chaoslib are still loading): the events carry the stop, and the
+        # signal is sent once it has started.
+        self._started = False
+        self._held: int | None = None
 
     def poll(self) -> None:
         """Act on the requests made since the last poll, and escalate an overdue hard stop."""
@@ -90,7 +95,16 @@ class OperatorStops:
     def _note(self, message: str) -> None:
         self._on_message("log", {"level": "warning", "message": message})
 
+    def started(self) -> None:
+        """The experiment process has started: send the stop signal held until now."""
+        self._started = True
+        if self._held is not None:
+            self._signal(self._held)
+
     def _signal(self, signum: int) -> None:
+        if not self._started and signum != signal.SIGKILL:
+            self._held = signum
+            return
         with suppress(ProcessLookupError):  # it has just ended by itself
             os.kill(self.pid, signum)
 
@@ -120,6 +134,9 @@ def _relay(process: Any, messages: Any, stops: OperatorStops, on_message: OnMess
     journal: dict[str, Any] | None = None
     guard_stop: Stop | None = None
     for kind, data in _messages(process, messages, stops):
+        if kind == "started":
+            stops.started()
+            continue
         if kind == "journal":
             journal = data["journal"]
         elif kind == "stopped":

@@ -94,14 +94,19 @@ def root(
     version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
                                  help="Print drctl's version and exit."),
 ) -> None:
+    from drctl.cli import early_signals
     from drctl.cli.app import Application
     from drctl.cli.logs import configure_logging
     from drctl.cli.signals import stops_from_signals
+    from drctl.core.errors import NotConfirmed
 
     configure_logging(verbose, json_lines=log_json)
     ctx.obj = Application.from_options(state_dir, profile, state)
     # Signals become stop requests for the whole command (drctl/core/interrupt.py).
     ctx.with_resource(stops_from_signals(ctx.obj.interrupt, held=_still_stopping))
+    stopped = early_signals.take()  # while drctl was starting: nothing has begun
+    if stopped is not None:
+        raise NotConfirmed(f"stopped ({stopped}) while drctl was starting; nothing was started")
 
 
 def _still_stopping(request: StopRequest) -> None:

@@ -193,3 +193,29 @@ def test_an_untagged_table_of_a_killed_or_aborted_drill_is_deleted_by_its_journa
     finally:
         ddb.delete_table(TableName=foreign)
     assert cli("drill", "cleanup").returncode == 0
+
+
+def catches_sigterm(pid: int) -> bool:
+    """Has the process installed a SIGTERM handler yet (SigCgt in /proc)?"""
+    with open(f"/proc/{pid}/status") as status:
+        mask = next(line for line in status if line.startswith("SigCgt:")).split()[1]
+    return bool(int(mask, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+def test_sigterm_while_drctl_is_still_starting_is_a_clean_stop(cli: Cli) -> None:
+    """Starting takes seconds on a busy machine (typer, boto3): a SIGTERM then must not kill
+    drctl with 143 -- it is recorded from the first import of drctl's CLI and ends the command
+    with the documented code before anything starts."""
+    process = cli.spawn("drill", "--kind", "pitr", "--target", "dynamodb:roadtrip-pois")
+    deadline = time.monotonic() + 30
+    while not catches_sigterm(process.pid):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
+
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+
+    assert process.returncode == 3, err
+    assert "stopped (SIGTERM) while drctl was starting; nothing was started" in err
+    assert "Traceback" not in err
+    assert cli.json("runs", "list") == []

@@ -103,3 +103,24 @@ def test_the_kill_switch_ends_a_long_pause_within_about_a_second(tmp_path: Path)
     rolled_back_at = float((tmp_path / "rolled-back").read_text())
     latency = rolled_back_at - halted_at
     assert latency < 3.0, f"the halt took {latency:.2f}s to stop a 30 s pause"
+
+
+def test_a_stop_while_the_experiment_process_is_still_starting_does_not_kill_it(
+    tmp_path: Path,
+) -> None:
+    """A SIGTERM in the first second of `chaos run`: the experiment process is still loading
+    Python and chaoslib, when SIGUSR1's default action would kill it -- no journal, rollbacks
+    unknown. The stop waits for the process to say it has started, and it ends properly."""
+    marker = tmp_path / "method-ran"
+    exp = experiment(tmp_path, [shell("would-disrupt", f"touch {marker}")])
+    port = Interruption()
+    port.request_stop("SIGTERM")  # before the process exists: the relay's first poll sees it
+    worker, results = start(tmp_path, exp, port)
+    worker.join(timeout=60)
+
+    assert not worker.is_alive() and len(results) == 1
+    result = results[0]
+    assert result.exit_code is not None and result.exit_code >= 0, result.exit_code
+    assert result.journal is not None and result.journal["status"] == "interrupted"
+    assert result.stop is not None and "SIGTERM" in result.stop.reason
+    assert not marker.exists()  # stopped before its method
