@@ -4,6 +4,7 @@ object versions into them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from drctl.aws.errors import absent_as_none, aws_call
@@ -49,6 +50,12 @@ class S3Restore:
         with aws_call("list buckets", self.region):
             buckets = self._client.list_buckets().get("Buckets", [])
         return [b["Name"] for b in buckets if self._in_region(b)]
+
+    def created_at(self, name: str) -> datetime | None:
+        """When the bucket was created (ListBuckets' CreationDate); None if there is none."""
+        with aws_call("list buckets", self.region):
+            buckets = self._client.list_buckets().get("Buckets", [])
+        return next((b.get("CreationDate") for b in buckets if b["Name"] == name), None)
 
     def copy_version(self, source_bucket: str, key: str, version_id: str, bucket: str) -> None:
         with aws_call(f"copy s3://{source_bucket}/{key}?versionId={version_id}", self.region):

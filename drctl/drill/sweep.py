@@ -18,7 +18,7 @@ from drctl.core.engine import Engine
 from drctl.core.errors import UnknownRun
 from drctl.core.run import Run, RunStatus
 from drctl.core.step import Change, StepContext, StepPolicy
-from drctl.drill.cleanup import CleanupFailed, CleanupReport, delete
+from drctl.drill.cleanup import CleanupFailed, CleanupReport, delete, tags_of
 from drctl.drill.resources import (
     DRILL_TAG_KEYS,
     DYNAMODB_TABLE,
@@ -109,39 +109,38 @@ class Sweep:
 
     def _untagged_leftovers(self, tagged: set[str], report: CleanupReport
                             ) -> list[dict[str, Any]]:
-        """DynamoDB tables of this journal's drills that carry no drill tags: DynamoDB restores
-        take none, so a drill killed between the restore and the tagging leaves one. The
-        journal holds the exact name; a table of that name created after its drill started and
+        """Tables and scratch buckets of this journal's drills that carry no drill tags:
+        DynamoDB restores and CreateBucket (in the sandbox; on AWS only with s3:TagResource)
+        take none, so a drill killed between creating and tagging leaves one. The journal
+        holds the exact name; a resource of that name created after its drill started and
         carrying no foreign tags is that drill's, and is deleted. Anything else is reported,
         every time, until it is gone."""
         left = []
         for run in list_runs(self.store, "drill", limit=1000):
-            name, region = run.params.get("drill_resource"), run.params.get("restore_region")
-            if (not name or not region or name in tagged
-                    or not str(run.params.get("target", "")).startswith("dynamodb:")
+            resource = _journaled_resource(run)
+            if (resource is None or resource.name in tagged
                     or run.effective_status in (RunStatus.RUNNING, RunStatus.WAITING)):
                 continue
-            reason = self._claim(Resource(DYNAMODB_TABLE, str(region), str(name)), run, report)
+            reason = self._claim(resource, run, report)
             if reason:
-                left.append({"type": DYNAMODB_TABLE, "region": region, "name": name,
-                             "run_id": run.run_id, "reason": reason})
+                left.append({**resource.to_dict(), "run_id": run.run_id, "reason": reason})
         return left
 
-    def _claim(self, table: Resource, run: Run, report: CleanupReport) -> str | None:
-        """Delete the drill's untagged table; the reason it was left, or None."""
-        ddb = self.aws.dynamodb_restore(table.region)
-        if not ddb.exists(table.name):
+    def _claim(self, resource: Resource, run: Run, report: CleanupReport) -> str | None:
+        """Delete the drill's untagged table or bucket; the reason it was left, or None."""
+        tags = tags_of(self.aws, resource)
+        if tags is None:
             return None
-        state = ddb.table(table.name)
-        if state.created_at is None or run.started_at is None or \
-                state.created_at < run.started_at - CLOCK_SKEW:
-            return (f"created before its drill {run.run_id} started: not that drill's table; "
-                    "check it and delete it by hand")
-        foreign = {k: v for k, v in ddb.tags(state.arn).items() if k not in DRILL_TAG_KEYS}
+        created = created_at(self.aws, resource)
+        if created is None or run.started_at is None or \
+                created < run.started_at - CLOCK_SKEW:
+            return (f"created before its drill {run.run_id} started: not that drill's "
+                    f"{_noun(resource)}; check it and delete it by hand")
+        foreign = {k: v for k, v in tags.items() if k not in DRILL_TAG_KEYS}
         if foreign:
             return (f"carries tags drctl did not put there ({', '.join(sorted(foreign))}): "
                     "check it and delete it by hand")
-        delete(self.aws, table, run.run_id, report, claim=True)
+        delete(self.aws, resource, run.run_id, report, claim=True)
         return None
 
     def _in_use(self, run_id: str) -> str | None:
@@ -162,6 +161,27 @@ class Sweep:
         if run.effective_status in (RunStatus.RUNNING, RunStatus.WAITING):
             return "its drill is still running"
         return None
+
+
+def _journaled_resource(run: Run) -> Resource | None:
+    """The table or scratch bucket a drill's journal names (RDS resources are tagged when
+    they are created, so a tag search finds them)."""
+    name, region = run.params.get("drill_resource"), run.params.get("restore_region")
+    kind = {"dynamodb": DYNAMODB_TABLE, "s3": S3_BUCKET}.get(
+        str(run.params.get("target", "")).split(":", 1)[0])
+    if not name or not region or kind is None:
+        return None
+    return Resource(kind, str(region), str(name))
+
+
+def created_at(aws: Aws, resource: Resource) -> datetime | None:
+    if resource.type == S3_BUCKET:
+        return aws.s3_restore(resource.region).created_at(resource.name)
+    return aws.dynamodb_restore(resource.region).table(resource.name).created_at
+
+
+def _noun(resource: Resource) -> str:
+    return "bucket" if resource.type == S3_BUCKET else "table"
 
 
 def started_at(run_id: str) -> datetime | None:

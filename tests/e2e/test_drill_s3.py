@@ -6,15 +6,19 @@ from __future__ import annotations
 import hashlib
 import json
 import signal
+import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from drctl.aws.clients import ClientFactory
 from drctl.sandbox import manager
-from tests.e2e.helpers import Cli
+from tests.e2e.helpers import PLAYBOOK, Cli
 from tests.e2e.test_drill_interrupt import wait_for_line
 
 pytestmark = pytest.mark.sandbox(lag=1.0)
@@ -86,3 +90,113 @@ def test_sigkill_leaves_a_tagged_bucket_that_drill_cleanup_removes(sandbox, aws,
     assert swept.returncode == 0, swept.stderr
     assert [e["name"] for e in json.loads(swept.stdout)["cleanup"]["deleted"]] == [left]
     assert drill_buckets(aws) == []
+
+
+REPLICA = "roadtrip-media-us-west-2"
+
+
+def replica_playbook(tmp_path: Path) -> Path:
+    """The shipped playbook, judging the replica after 3 s (this sandbox replicates in 1 s)."""
+    playbook = tmp_path / "replica.yaml"
+    text = PLAYBOOK.read_text()
+    assert "replica_lag: 15s" in text
+    playbook.write_text(text.replace("replica_lag: 15s", "replica_lag: 3s"))
+    return playbook
+
+
+def replica_versions(aws: ClientFactory, key: str) -> list[dict[str, Any]]:
+    listing = aws.client("s3", "us-west-2").list_object_versions(Bucket=REPLICA, Prefix=key)
+    return [v for v in listing.get("Versions", []) if v["Key"] == key]
+
+
+def wait_replicated(aws: ClientFactory, key: str, versions: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while len(replica_versions(aws, key)) < versions:
+        assert time.monotonic() < deadline, f"{key} never replicated"
+        time.sleep(0.2)
+
+
+def test_replica_drill_passes_on_a_full_replica_and_names_missing_and_stale_objects(
+    sandbox, aws, tmp_path: Path
+) -> None:
+    cli = Cli(sandbox, tmp_path / "state")
+    playbook = str(replica_playbook(tmp_path))
+    prefix = f"replica-{int(time.time())}/"
+    put(aws, f"{prefix}a.txt", b"a v1")
+    put(aws, f"{prefix}b.txt", b"b v1")
+    put(aws, f"{prefix}b.txt", b"b v2")
+    wait_replicated(aws, f"{prefix}a.txt", 1)
+    wait_replicated(aws, f"{prefix}b.txt", 2)
+    args = ("drill", "--kind", "replica", "--target", f"s3:{BUCKET}/{prefix}",
+            "--playbook", playbook, "--json")
+
+    result = cli(*args)
+
+    assert result.returncode == 0, result.stderr
+    [run] = json.loads(result.stdout)
+    assert run["validation"]["passed"] and run["validation"]["checked"] == 2
+    assert run["validation"]["replica_bucket"] == REPLICA
+    assert "aws_attempt_failed" not in result.stderr and "warning" not in result.stderr.lower()
+
+    # The replica loses a.txt, and b.txt's newest version: one missing, one stale.
+    west = aws.client("s3", "us-west-2")
+    for version in replica_versions(aws, f"{prefix}a.txt"):
+        west.delete_object(Bucket=REPLICA, Key=version["Key"], VersionId=version["VersionId"])
+    newest = next(v for v in replica_versions(aws, f"{prefix}b.txt") if v["IsLatest"])
+    west.delete_object(Bucket=REPLICA, Key=newest["Key"], VersionId=newest["VersionId"])
+
+    failed = cli(*args)
+
+    assert failed.returncode == 1, failed.stderr
+    [run] = json.loads(failed.stdout)
+    assert run["status"] == "failed" and not run["validation"]["passed"]
+    assert run["validation"]["missing"] == [f"{prefix}a.txt"]
+    assert run["validation"]["stale"] == [f"{prefix}b.txt"]
+    assert "replica check failed" in run["error"]
+
+
+def journal_s3_drill(cli: Cli, run_id: str, bucket: str) -> None:
+    """A versions drill of this journal whose process is gone (killed before it tagged)."""
+    from drctl.core.events import Event
+    from drctl.store.sqlite import SqliteStore
+
+    journal = SqliteStore(cli.state_dir / "journal.db")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    journal.append(Event(run_id, "run_started", datetime.now(UTC), data={
+        "kind": "drill", "user": "alice", "host": socket.gethostname(),
+        "pid": int(dead.stdout), "params": {"target": f"s3:{BUCKET}", "kind": "versions",
+                                            "restore_region": "us-east-1",
+                                            "drill_resource": bucket}}))
+    journal.close()
+
+
+def test_an_untagged_scratch_bucket_of_a_killed_drill_is_deleted_by_its_journaled_name(
+    sandbox, aws, tmp_path: Path
+) -> None:
+    """Killed between CreateBucket and PutBucketTagging: the bucket has no tags, but the
+    journal holds its exact name. Cleanup deletes it (objects and all); a bucket of that
+    kind carrying tags drctl did not put there is reported (exit 1); a bucket that merely
+    looks like a drill's, named in no journal, is never touched."""
+    cli = Cli(sandbox, tmp_path / "state")
+    s3 = aws.client("s3", "us-east-1")
+    killed, foreign, decoy = (f"{BUCKET}-drill-{n}" for n in ("kill01", "frgn01", "manual"))
+    journal_s3_drill(cli, "dr-20260101T000000-kill01", killed)
+    journal_s3_drill(cli, "dr-20260101T000000-frgn01", foreign)
+    for name in (killed, foreign, decoy):
+        s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=killed, Key="media/a.txt", Body=b"half a restore")
+    s3.put_bucket_tagging(Bucket=foreign, Tagging={"TagSet": [{"Key": "owner",
+                                                               "Value": "alice"}]})
+    try:
+        swept = cli("drill", "cleanup")
+        assert swept.returncode == 1, swept.stdout + swept.stderr
+        assert foreign in swept.stderr and "owner" in swept.stderr
+        assert "aws_attempt_failed" not in swept.stderr  # expected 404s are not warnings
+        assert sorted(drill_buckets(aws)) == sorted([foreign, decoy])
+    finally:
+        s3.delete_bucket(Bucket=foreign)
+    swept = cli("drill", "cleanup")
+    assert swept.returncode == 0, swept.stdout + swept.stderr
+    assert drill_buckets(aws) == [decoy]
+    s3.delete_bucket(Bucket=decoy)
