@@ -82,10 +82,11 @@ class MissingEnvironment(InvalidInput):
     """The experiment reads environment variables that are not set (and have no default)."""
 
     def __init__(self, path: str, names: list[str], document: dict[str, Any]) -> None:
+        key = _reading(document, names[0])
         super().__init__(f"{path}: the experiment reads environment variable(s) "
                          f"{', '.join(names)}, which are not set",
-                         hint=f"export {names[0]}=... (or give --var NAME=VALUE for the "
-                              "configuration key that reads it)")
+                         hint=f"export {names[0]}=VALUE, or run it with --var {key}=VALUE "
+                              f"(its configuration key {key!r} reads {names[0]})")
         self.names = names
         self.document = document
 
@@ -100,7 +101,7 @@ def load_chaos_experiment(path: str, var: list[str] | None = None,
     if missing:
         raise MissingEnvironment(path, missing, document)
     try:
-        ensure_experiment_is_valid(document)
+        ensure_experiment_is_valid(_bound(document, config_vars))
     except ChaosException as exc:
         raise InvalidInput(f"{path}: invalid experiment: {exc}") from None
     _check_runtime(path, document.get("runtime") or {})
@@ -118,6 +119,20 @@ def _missing_environment(document: dict[str, Any], config_vars: dict[str, Any]) 
             if isinstance(value, dict) and value.get("type") == "env" and "key" in value
             and "default" not in value and name not in config_vars
             and str(value["key"]) not in os.environ]
+
+
+def _reading(document: dict[str, Any], env_name: str) -> str:
+    """The configuration key that reads environment variable `env_name`."""
+    configuration = document.get("configuration") or {}
+    return next(name for name, value in configuration.items()
+                if isinstance(value, dict) and value.get("key") == env_name)
+
+
+def _bound(document: dict[str, Any], config_vars: dict[str, Any]) -> dict[str, Any]:
+    """The document as chaoslib will run it: a configuration key given with --var holds its
+    value, so chaoslib's validation does not ask for the environment variable it replaces."""
+    configuration = {**(document.get("configuration") or {}), **config_vars}
+    return {**document, "configuration": configuration} if config_vars else document
 
 
 def _check_runtime(path: str, runtime: dict[str, Any]) -> None:

@@ -169,3 +169,22 @@ def test_an_unset_environment_variable_is_named(tmp_path: Path,
     [entry] = list_experiments(tmp_path, MemoryStore())
     assert entry.problem is None and entry.needs_env == ["DRCTL_TEST_UNSET_URL"]
     assert entry.title == "t" and entry.to_dict()["valid"] is True
+
+
+def test_the_hint_for_an_unset_environment_variable_is_a_var_that_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DRCTL_TEST_UNSET_URL", raising=False)
+    document = experiment()
+    document["configuration"]["url"] = {"type": "env", "key": "DRCTL_TEST_UNSET_URL"}
+    path = write(tmp_path, document)
+
+    with pytest.raises(InvalidInput) as refused:
+        load_chaos_experiment(path)
+    hint = refused.value.hint or ""
+    assert "--var url=VALUE" in hint, hint
+
+    # What the hint says to run: the configuration key given on the command line.
+    var = hint.split("--var ", 1)[1].split()[0].replace("VALUE", "http://127.0.0.1:9")
+    loaded = load_chaos_experiment(path, [var])
+    assert loaded.config_vars == {"url": "http://127.0.0.1:9"}
