@@ -64,9 +64,9 @@ def run(
         _show_plan(app, plan_chaos(loaded, deps, app.store, app.clock.now(),
                                      app.identity).to_dict())
         return
-    result = run_chaos(loaded, deps, app.engine([ProgressRenderer(app.console),
-                                                 after_run(app, deps.playbook)]))
-    _show_result(app, result)
+    progress = ProgressRenderer(app.console)
+    result = run_chaos(loaded, deps, app.engine([progress, after_run(app, deps.playbook)]))
+    _show_result(app, result, progress.errors_shown)
     error = result.outcome.error()
     if error is not None:  # its reason is shown once, with the run: exit with its code only
         raise typer.Exit(error.exit_code)
@@ -99,11 +99,11 @@ def _show_plan(app: Application, plan: dict[str, Any]) -> None:
         raise Blocked("pre-flight would refuse this experiment now")
 
 
-def _show_result(app: Application, result: ChaosResult) -> None:
+def _show_result(app: Application, result: ChaosResult, errors_shown: set[str]) -> None:
     if app.json_output:
         print_json(result.run.to_dict())
         return
-    render_run(app.console, result.run)
+    render_run(app.console, result.run, errors_shown)
     colour = {"passed": "green", "deviated": "yellow"}.get(result.outcome.verdict, "red")
     # A failed run's reason is its error, which render_run has just printed.
     reason = "" if result.run.error else f" — {escape(result.outcome.reason)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,14 +11,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from drctl.cli.after_run import after_run
+from drctl.cli.app import Application
+from drctl.cli.failure import Failure
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
 from drctl.core.durations import parse_duration
-from drctl.core.errors import DrctlError, InvalidInput
+from drctl.core.errors import DrctlError, InvalidInput, NotConfirmed
 from drctl.core.operator_time import parse_operator_time
 from drctl.core.run import Run
 from drctl.drill.db_check import run_command
-from drctl.drill.runner import preflight_drills, run_drills
+from drctl.drill.runner import DrillOutcome, preflight_drills, run_drills
 from drctl.drill.spec import KINDS, DrillDeps, DrillOptions, select_drills
 from drctl.drill.sweep import sweep
 from drctl.playbook.loader import load_playbook
@@ -46,7 +49,9 @@ def drill(
     keep: str | None = typer.Option(None, "--keep", help="Keep the validated copy this long "
                                     "(e.g. 30m) before deleting it; Ctrl-C deletes it at once."),
     playbook: str = PlaybookOpt,
-    json_out: bool = JsonOpt,
+    json_out: bool = typer.Option(
+        False, "--json", help="Print a JSON array on stdout: one run object per drill that "
+        "ran (an error before any drill ran: one {error, hint, exit_code} object)."),
 ) -> None:
     """Restore drills: restore into a scratch copy, validate the data, measure, delete it.
 
@@ -72,7 +77,16 @@ def drill(
         return
     app = app_of(ctx)
     app.json_output = json_out
-    options = DrillOptions(target, _kind(kind), _time(at, app.clock.now()), _keep(keep))
+    try:
+        outcome = _run(app, playbook, DrillOptions(target, _kind(kind),
+                                                   _time(at, app.clock.now()), _keep(keep)))
+    except KeyboardInterrupt as exc:  # before any drill started: nothing to clean up
+        raise NotConfirmed(f"drill stopped ({getattr(exc, 'reason', '') or 'Ctrl-C'}) before "
+                           "it started; nothing was created") from None
+    _finish(outcome, json_out)
+
+
+def _run(app: Application, playbook: str, options: DrillOptions) -> DrillOutcome:
     book = load_playbook(playbook)
     specs = select_drills(book, options)
     deps = DrillDeps(app.aws, app.clock, run_command)
@@ -82,18 +96,32 @@ def drill(
             "no drill can run: " + "; ".join(str(r) for r in refused))
     for refusal in refused:  # reported first; the healthy drills still run
         _error_line(refusal)
+    progress = ProgressRenderer(app.console)
+    # Each drill is shown as it ends, beside its progress; its step errors are not repeated.
+    show = None if app.json_output else \
+        (lambda run: render_drill(app.console, run, progress.errors_shown))
     # A stop (Ctrl-C, SIGTERM) ends the drill's steps; its cleanup runs shielded in the engine.
-    outcome = run_drills(ready, deps, app.engine([ProgressRenderer(app.console),
-                                                  after_run(app, book)]), refused)
+    return run_drills(ready, deps, app.engine([progress, after_run(app, book)]), refused, show)
+
+
+def _finish(outcome: DrillOutcome, json_out: bool) -> None:
+    """The array of runs (--json), the refusals of drills that never started, the exit code.
+    With --json and no drill run at all, the one document is the error (as for every
+    command that ends before a run)."""
+    error = outcome.error()
+    unstarted = [f for f in outcome.failures if f.run_id is None]
+    if json_out and not outcome.runs and error is not None:
+        for failure in unstarted:
+            if failure is not error:
+                _error_line(failure)
+        if error in outcome.refused:  # its line was printed before the drills ran
+            print_json(Failure(error.message, error.hint, error.exit_code).document())
+            raise typer.Exit(error.exit_code)
+        raise error
     if json_out:
         print_json([r.to_dict() for r in outcome.runs])  # always an array: one per drill
-    else:
-        for run in outcome.runs:
-            render_drill(app.console, run)
-    for failure in outcome.failures:
-        if failure.run_id is None:  # refused before its run started (another disruptive run)
-            _error_line(failure)
-    error = outcome.error()
+    for failure in unstarted:  # refused before its run started (another disruptive run)
+        _error_line(failure)
     if error is not None:  # shown once: in a run's `error`, or as an error line
         raise typer.Exit(error.exit_code)
 
@@ -143,32 +171,53 @@ def cleanup(
     app.console.print(f"{len(report.get('deleted', []))} drill resource(s) deleted")
 
 
-def render_drill(console: Console, run: Run) -> None:
-    render_run(console, run)
+def render_drill(console: Console, run: Run, errors_shown: Collection[str] = ()) -> None:
+    """A finished drill: its steps, RTO/RPO and error (each once: an error its progress
+    already showed is not repeated), what was restored and how it was judged, and cleanup."""
+    render_run(console, run, errors_shown)
     data = run.to_dict()
     validation, cleanup_ = data.get("validation") or {}, data.get("cleanup") or {}
     console.print(f"restore point  requested {data.get('requested_restore_point') or '-'}, "
                   f"used {data.get('restore_point') or '-'}, effective (newest data) "
                   f"{data.get('effective_restore_point') or '-'}")
-    verdict = "[green]passed[/]" if validation.get("passed") else "[red]FAILED[/]"
-    shown = run.error or ""  # render_run printed the run's error: problems in it not again
-    problems = "".join(f"\n               {escape(p)}" for p in validation.get("problems", [])
-                       if p not in shown)
-    console.print(f"validation     {verdict if validation else '-'}{problems}")
-    if "restored_items" in validation:
-        console.print(f"               {validation['matching_items']}/"
-                      f"{validation['expected_items']} items identical, checksum "
-                      f"{validation['restored_checksum'][:16]}…")
-    elif "restored_objects" in validation:
-        console.print(f"               {validation['matching_objects']}/"
-                      f"{validation['expected_objects']} objects identical (size, SHA-256), "
-                      f"checksum {validation['checksum'][:16]}…")
-    elif validation.get("type") == "s3-replica":
-        console.print(f"               {validation['checked']} object(s) checked in "
-                      f"{validation['replica_bucket']}, {validation['in_flight']} in flight")
+    for line in validation_lines(validation, run.error or ""):
+        console.print(line, soft_wrap=True)
     console.print(f"cleanup        {cleanup_.get('status', '-')}: "
                   f"{len(cleanup_.get('deleted', []))} deleted")
-    console.print(escape(data.get("rpo_verdict") or ""))
+
+
+def validation_lines(validation: dict[str, Any], error: str) -> list[str]:
+    """How the restore was judged. Problems the run's error already names are not repeated."""
+    verdict = "[green]passed[/]" if validation.get("passed") else "[red]FAILED[/]"
+    lines = [f"validation     {verdict if validation else '-'}"]
+    lines += [f"               {escape(p)}" for p in validation.get("problems", [])
+              if p not in error]
+    if "restored_items" in validation:
+        lines.append(f"               {validation['matching_items']}/"
+                     f"{validation['expected_items']} items identical, checksum "
+                     f"{validation['restored_checksum'][:16]}…")
+    elif "restored_objects" in validation:
+        lines.append(f"               {validation['matching_objects']}/"
+                     f"{validation['expected_objects']} objects identical (size, SHA-256), "
+                     f"checksum {validation['checksum'][:16]}…")
+    elif validation.get("type") == "s3-replica":
+        lines.append(f"               {validation['checked']} object(s) checked in "
+                     f"{validation['replica_bucket']}, {validation['in_flight']} in flight")
+    return lines + _source_differences(validation)
+
+
+def _source_differences(validation: dict[str, Any]) -> list[str]:
+    """RDS: how today's source differs from the restore -- information, not a failure (a
+    snapshot restore is judged against what the snapshot recorded)."""
+    differences = validation.get("source_differences") or {}
+    if not differences:
+        return []
+    why = ("information: a snapshot restore is judged against what the snapshot recorded"
+           if validation.get("compared_with") == "snapshot" else "information")
+    lines = [f"source today   differs from the restore ({why}):"]
+    lines += [f"               {escape(name)}: source today {escape(repr(d.get('source')))}, "
+              f"restored {escape(repr(d.get('restored')))}" for name, d in differences.items()]
+    return lines
 
 
 def _kind(kind: str | None) -> str | None:

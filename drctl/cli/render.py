@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -24,12 +25,16 @@ def print_json(data: Any) -> None:
 
 
 class ProgressRenderer:
-    """An engine subscriber: one line per step start/end, progress lines while waiting."""
+    """An engine subscriber: one line per step start/end, progress lines while waiting.
+
+    `errors_shown`: every step error it printed, so the rendering of the finished run does not
+    print the same error again (a drill's failed validation is its run's error)."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self._index: dict[str, str] = {}
         self._started: dict[str, datetime] = {}
+        self.errors_shown: set[str] = set()
 
     def __call__(self, event: Event) -> None:
         handler = getattr(self, f"_on_{event.type}", None)
@@ -49,7 +54,7 @@ class ProgressRenderer:
         self.console.print(f"{self._tag(event)} {event.step} …{retry}")
 
     def _on_step_progress(self, event: Event) -> None:
-        self.console.print(f"      [dim]{escape(event.data['message'])}[/]")
+        self.console.print(f"      [dim]{escape(event.data['message'])}[/]", soft_wrap=True)
 
     def _on_step_succeeded(self, event: Event) -> None:
         note = " (already done)" if event.data.get("skipped_apply") else ""
@@ -59,8 +64,9 @@ class ProgressRenderer:
         self.console.print(f"{self._tag(event)} [green]✓[/] {event.step} [dim]{took}[/]{note}")
 
     def _on_step_failed(self, event: Event) -> None:
+        self.errors_shown.add(event.data["error"])
         error = escape(event.data["error"])
-        self.console.print(f"{self._tag(event)} [red]✗ {event.step}: {error}[/]")
+        self.console.print(f"{self._tag(event)} [red]✗ {event.step}: {error}[/]", soft_wrap=True)
 
     def _tag(self, event: Event) -> str:
         return escape(self._index.get(event.step or "", ""))
@@ -70,7 +76,9 @@ class ProgressRenderer:
         return (event.at - started).total_seconds()
 
 
-def render_run(console: Console, run: Run) -> None:
+def render_run(console: Console, run: Run, errors_shown: Collection[str] = ()) -> None:
+    """The run's steps, its error (unless `errors_shown` holds it: printed as it happened),
+    what to do about what it changed, and its RTO/RPO against the targets."""
     data = run.to_dict()
     table = Table(title=f"{run.kind} {run.run_id} — {data['status']}", title_justify="left")
     for column in ("step", "status", "started", "duration"):
@@ -79,8 +87,8 @@ def render_run(console: Console, run: Run) -> None:
         table.add_row(step.name, str(step.status), iso(step.started_at) or "-",
                       format_duration(step.duration_seconds))
     console.print(table)
-    if run.error:
-        console.print(f"[red]error:[/] {escape(run.error)}")
+    if run.error and run.error not in errors_shown:
+        console.print(f"[red]error:[/] {escape(run.error)}", soft_wrap=True)
     for key in ("changed", "resume", "roll_back"):
         if run.recovery.get(key):
             console.print(f"  {escape(run.recovery[key])}")

@@ -32,9 +32,10 @@ def validate(
     else:
         for line in located:  # verbatim: a file name or message is never rich markup
             app.console.print(Text.assemble(("✗ ", "red"), line))
-    if problems:
-        raise PlaybookError(f"{len(problems)} problem(s) with the live estate; first: "
-                            f"{located[0]}")
+    if problems:  # each is listed above (or in the JSON document): not repeated here
+        where = "in the JSON document" if json_out else "each listed above"
+        raise PlaybookError(f"{playbook}: {len(problems)} problem(s) with the live estate "
+                            f"({where})")
     if not json_out:
         checked = "schema" if offline else "schema and live resources"
         app.console.print(Text.assemble(("✓ ", "green"),

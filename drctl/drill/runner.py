@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,21 +61,34 @@ def preflight_drills(specs: list[DrillSpec], deps: DrillDeps) -> tuple[Ready, li
 
 
 def run_drills(ready: Ready, deps: DrillDeps, engine: Engine,
-               refused: list[InvalidInput] | None = None) -> DrillOutcome:
+               refused: list[InvalidInput] | None = None,
+               on_run: Callable[[Run], None] | None = None) -> DrillOutcome:
     """Run the pre-flighted drills one after another (a failed drill does not stop the next;
-    a stop ends them all, each cleaned up)."""
+    a stop ends them all, each cleaned up). `on_run` is handed each drill's run as it ends
+    (the CLI shows it there, beside its progress, not after every drill)."""
     runs: list[Run] = []
     failures: list[DrctlError] = []
     for spec, point in ready:
-        try:
-            runs.append(run_drill(spec, point, deps, engine))
-        except DrctlError as exc:
-            failures.append(exc)
-            if exc.run_id:
-                runs.append(load_run(engine.store, exc.run_id))
-            if isinstance(exc, DrillInterrupted):
-                break
+        ran, stopped = _one_drill(spec, point, deps, engine, failures)
+        if ran is not None:
+            runs.append(ran)
+            if on_run is not None:
+                on_run(ran)
+        if stopped:
+            break
     return DrillOutcome(runs, failures, list(refused or []))
+
+
+def _one_drill(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, engine: Engine,
+               failures: list[DrctlError]) -> tuple[Run | None, bool]:
+    """The drill's run (None: refused before it started) and whether a stop ended it; its
+    error, if any, is added to `failures`."""
+    try:
+        return run_drill(spec, point, deps, engine), False
+    except DrctlError as exc:
+        failures.append(exc)
+        ran = load_run(engine.store, exc.run_id) if exc.run_id else None
+        return ran, isinstance(exc, DrillInterrupted)
 
 
 def run_drill(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, engine: Engine) -> Run:

@@ -207,11 +207,15 @@ def test_a_snapshot_drill_is_judged_by_the_snapshot_not_by_the_grown_source(
     rds.modify_db_instance(DBInstanceIdentifier="roadtrip-db", AllocatedStorage=40,
                            ApplyImmediately=True)
     try:
-        run = drill(cli, "--kind", "snapshot", "--target", "rds:roadtrip-db")
+        shown = cli("drill", "--kind", "snapshot", "--target", "rds:roadtrip-db")
     finally:
         rds.modify_db_instance(DBInstanceIdentifier="roadtrip-db", AllocatedStorage=20,
                                ApplyImmediately=True)
 
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    # People see the differences too, as information (not only --json).
+    assert "allocated_storage: source today 40, restored 20" in shown.stdout, shown.stdout
+    run = cli.json("runs", "show", cli.json("runs", "list", "--kind", "drill")[0]["run_id"])
     v = run["validation"]
     assert v["passed"] and v["compared_with"] == "snapshot" and v["mismatches"] == {}
     assert v["source_differences"]["allocated_storage"] == {"source": 40, "restored": 20}
@@ -251,6 +255,13 @@ def test_a_snapshot_older_than_the_rpo_target_is_reported_as_missing_it(
     assert "RPO target MISSED" in result.stdout
     assert "snapshots alone cannot meet this RPO" in result.stdout
     assert result.stderr.count("RPO target MISSED") == 0  # said once, with the run
+    # Each thing once (issue 9 item 18): the error where it happened (the ✗ check_targets
+    # line), the RTO and RPO lines, the after-run footer.
+    assert result.stdout.count("RPO target MISSED") == 1, result.stdout
+    figures = [line.split()[0] for line in result.stdout.splitlines()
+               if line.startswith(("RTO", "RPO"))]
+    assert figures == ["RTO", "RPO"], result.stdout
+    assert result.stdout.count("full report:") == 1
     run = cli.json("runs", "show", cli.json("runs", "list", "--kind", "drill")[0]["run_id"])
     assert run["status"] == "failed" and run["targets_met"] is False
     assert run["validation"]["passed"] and run["rpo_met"] is False
@@ -272,6 +283,33 @@ def test_a_misconfigured_target_is_reported_first_and_the_healthy_drills_still_r
     runs = json.loads(result.stdout)
     assert sorted(r["target"] for r in runs) == ["dynamodb:roadtrip-pois", "rds:roadtrip-db"]
     assert all(r["status"] == "succeeded" for r in runs)
+
+
+def test_a_drill_refused_before_it_started_is_one_json_error_document(cli: Cli) -> None:
+    """--json when no drill could start (another disruptive run holds the playbook): the one
+    document is the error, as for every command that ends before a run -- not `[]`."""
+    import getpass
+    import os
+    import socket
+
+    from drctl.core.exclusive import lock_name
+    from drctl.core.store import LockHolder
+    from drctl.store.sqlite import SqliteStore
+
+    cli.state_dir.mkdir(parents=True, exist_ok=True)
+    store = SqliteStore(cli.state_dir / "journal.db")
+    store.acquire_lock(LockHolder(lock_name("roadtrip"), "ch-20260101T000000-held00",
+                                  getpass.getuser(), socket.gethostname(), os.getpid(),
+                                  datetime.now(UTC)))
+    store.close()
+
+    result = cli("drill", "--kind", "pitr", "--target", "dynamodb:roadtrip-pois", "--json")
+
+    assert result.returncode == 4, result.stdout + result.stderr
+    document = json.loads(result.stdout)
+    assert document["exit_code"] == 4 and "another disruptive run" in document["error"]
+    assert document["hint"] and "ch-20260101T000000-held00" in document["hint"]
+    assert result.stderr.count("another disruptive run") == 1
 
 
 def test_every_declared_drill_runs_and_is_listed(cli: Cli) -> None:
@@ -427,3 +465,9 @@ def test_validate_reports_a_timestamp_attribute_no_item_has_at_its_line(
     problems = json.loads(result.stdout)["problems"]
     assert any(p.startswith(f"{playbook}:{line}:") and "updatedAt" in p
                and "would check nothing" in p for p in problems), problems
+    # For people: each problem once, at its line; the closing error does not repeat it.
+    shown = cli("validate", str(playbook))
+    assert shown.returncode == 2
+    output = shown.stdout + shown.stderr
+    assert output.count(f"{playbook}:{line}:") == 1, output
+    assert f"error: {playbook}: 1 problem(s) with the live estate (each listed above)" in output
