@@ -14,6 +14,15 @@ from drctl.core.errors import ResourceMissing
 PARALLEL_DESCRIBES = 8
 
 
+class ServicesMissing(ResourceMissing):
+    """Services not found in a cluster that exists; `names` says which."""
+
+    def __init__(self, cluster: str, region: str, names: list[str]) -> None:
+        super().__init__(f"ECS service(s) not found in cluster {cluster} ({region}): "
+                         + ", ".join(names))
+        self.names = names
+
+
 @dataclass(frozen=True)
 class ServiceState:
     name: str
@@ -52,10 +61,7 @@ class Ecs:
         states = {state.name: state for chunk in found for state in chunk}
         missing = [n for n in names if n not in states]
         if missing:
-            raise ResourceMissing(
-                f"ECS service(s) not found in cluster {cluster} ({self.region}): "
-                + ", ".join(missing)
-            )
+            raise ServicesMissing(cluster, self.region, missing)
         return states
 
     def _describe(self, cluster: str, names: list[str]) -> list[ServiceState]:

@@ -24,7 +24,8 @@ def validate(
     app = app_of(ctx)
     app.json_output = json_out
     book = load_playbook(playbook)
-    problems = [] if offline else check_live(book, app.aws) + check_drill_data(book, app.aws)
+    problems = [] if offline else (check_live(book, app.aws, app.clock.now())
+                                   + check_drill_data(book, app.aws))
     located = [f"{locate(playbook, p.loc)}: {p.message}" for p in problems]
     if json_out:
         print_json({"playbook": playbook, "name": book.name, "valid": not problems,

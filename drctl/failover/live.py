@@ -7,38 +7,77 @@ and replication checks, and the playbook package must not import the failover pa
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from itertools import permutations
 
 from drctl.aws.dynamodb_restore import DynamoDbRestore
+from drctl.aws.ecs import ServicesMissing
 from drctl.aws.estate import Aws
 from drctl.aws.s3 import S3
 from drctl.core.errors import DrctlError, InvalidInput
 from drctl.drill.s3_protection import s3_protection_problem
 from drctl.failover.dns import active_regions, read_records
+from drctl.failover.live_heartbeat import heartbeat_problems
 from drctl.failover.replication import replica_status, reprotect_hint
 from drctl.failover.s3_preflight import replication_problems
 from drctl.playbook.problems import Loc, Problem
 from drctl.playbook.schema import Playbook, S3Source
 
 
-def check_live(playbook: Playbook, aws: Aws) -> list[Problem]:
-    """Every missing or unreadable resource, each tied to the playbook entry that names it."""
-    regions = list(playbook.regions)
+def check_live(playbook: Playbook, aws: Aws, now: datetime) -> list[Problem]:
+    """Every missing or unreadable resource, each tied to the playbook entry that names it
+    (the service, record or key concerned, not only its section)."""
     checks: list[tuple[Loc, Callable[[], object]]] = [
-        (("dns", "zone"), lambda: read_records(aws.route53(), playbook.dns, regions)),
-    ]
+        (("dns", "zone"), partial(aws.route53().zone_id, playbook.dns.zone))]
     for region in playbook.regions:
         checks += _regional_checks(playbook, aws, region)
+    problems = [p for region in playbook.regions for p in _ecs_problems(playbook, aws, region)]
     checks += _drill_checks(playbook, aws)
     checks += _s3_checks(playbook, aws)
     checks.append((("scale", "rds_promote"), partial(_standby_databases, playbook, aws)))
-    problems = []
     for loc, check in checks:
         try:
             check()
         except DrctlError as exc:
             problems.append(Problem(loc, str(exc)))
+    if problems and problems[0].loc == ("dns", "zone"):
+        return problems  # no zone: nothing says which region takes the traffic
+    active, dns_problems = _active_region(playbook, aws)
+    return problems + dns_problems + heartbeat_problems(playbook, aws, active, now)
+
+
+def _active_region(playbook: Playbook, aws: Aws) -> tuple[str | None, list[Problem]]:
+    """The one region the first record sends traffic to (None when split or unreadable), and
+    each record that is missing, at its own `name:` line."""
+    regions = list(playbook.regions)
+    problems = []
+    for i, record in enumerate(playbook.dns.records):
+        only = playbook.dns.model_copy(update={"records": [record]})
+        try:
+            read_records(aws.route53(), only, regions)
+        except DrctlError as exc:
+            problems.append(Problem(("dns", "records", i, "name"), str(exc)))
+    if problems:
+        return None, problems
+    _, found = read_records(aws.route53(), playbook.dns, regions)
+    first = playbook.dns.records[0]
+    active = active_regions(first, found[first.name])
+    return (active[0] if len(active) == 1 else None), []
+
+
+def _ecs_problems(playbook: Playbook, aws: Aws, region: str) -> list[Problem]:
+    """Each missing ECS service at its own line; a missing cluster at `cluster:`."""
+    ecs, problems = aws.ecs(region), []
+    for i, cfg in enumerate(playbook.scale.ecs):
+        try:
+            ecs.services(cfg.cluster, list(cfg.services))
+        except ServicesMissing as exc:
+            problems += [Problem(("scale", "ecs", i, "services", name),
+                                 f"ECS service {name} not found in cluster {cfg.cluster} "
+                                 f"({region})") for name in exc.names]
+        except DrctlError as exc:  # the cluster, or it cannot be read
+            problems.append(Problem(("scale", "ecs", i, "cluster"), str(exc)))
     return problems
 
 
@@ -48,9 +87,6 @@ def _regional_checks(
     checks: list[tuple[Loc, Callable[[], object]]] = []
     for i, name in enumerate(playbook.alarms_for(region)):
         checks.append((("detection", "alarms", i), partial(aws.cloudwatch(region).alarms, [name])))
-    for i, ecs in enumerate(playbook.scale.ecs):
-        checks.append((("scale", "ecs", i, "services"),
-                       partial(aws.ecs(region).services, ecs.cluster, list(ecs.services))))
     for i, asg in enumerate(playbook.scale.autoscaling):
         checks.append((("scale", "autoscaling", i, "group"),
                        partial(aws.autoscaling(region).group, asg.group)))
@@ -72,17 +108,14 @@ def _regional_checks(
 
 def _standby_databases(playbook: Playbook, aws: Aws) -> None:
     """Every standby database the next failover would promote replicates from the primary."""
-    regions = list(playbook.regions)
-    _, found = read_records(aws.route53(), playbook.dns, regions)
-    first = playbook.dns.records[0]
-    active = active_regions(first, found[first.name])
-    if len(active) != 1:
-        return  # traffic split: no single primary region to judge against
+    active, _ = _active_region(playbook, aws)
+    if active is None:
+        return  # traffic split (or DNS unreadable, reported on its own): nothing to judge by
     stale = []
-    for region in regions:
-        status = replica_status(playbook, aws, region, active[0]) if region != active[0] else None
+    for region in playbook.regions:
+        status = replica_status(playbook, aws, region, active) if region != active else None
         if status is not None and not status.ok:
-            stale.append(f"{status.detail}; {reprotect_hint(region, active[0])}")
+            stale.append(f"{status.detail}; {reprotect_hint(region, active)}")
     if stale:
         raise InvalidInput("; ".join(stale))
 

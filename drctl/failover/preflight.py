@@ -115,8 +115,13 @@ def _replication_lag(spec: FailoverSpec, deps: FailoverDeps) -> Check:
         return Check("replication_lag", False, "cannot measure: " + "; ".join(notes_of(stores)))
     per_store = "; ".join(f"{s.store} {format_duration(s.reading.seconds)} from "
                           f"{s.reading.source}" for s in stores if s.reading)
+    # A better source that gave nothing (a misnamed heartbeat table) is said, not hidden
+    # behind the coarser source that answered.
+    skipped = "; ".join(notes_of(stores))
     return Check("replication_lag", reading.seconds <= target,
-                 f"{per_store} (RPO target {format_duration(target)})")
+                 f"{per_store} (RPO target {format_duration(target)})"
+                 + (f"; not used: {skipped} (see `drctl validate {spec.playbook_path}`)"
+                    if skipped else ""))
 
 
 def _database_lag(spec: FailoverSpec, deps: FailoverDeps) -> Check | None:

@@ -54,10 +54,10 @@ def heartbeat_rpo(
     replicated = aws.dynamodb(target).get_item(src.table, key)
     if not replicated or src.timestamp_attribute not in replicated:
         raise DrctlError(f"heartbeat {key} not found in {src.table} ({target})")
-    replicated_at = _when(replicated[src.timestamp_attribute])
+    replicated_at = when(replicated[src.timestamp_attribute])
     try:
         origin = aws.dynamodb(failed).get_item(src.table, key) or {}
-        newest, reference = _when(origin[src.timestamp_attribute]), f"heartbeat in {failed}"
+        newest, reference = when(origin[src.timestamp_attribute]), f"heartbeat in {failed}"
     except (DrctlError, KeyError, TypeError):
         newest, reference = incident_start, "incident start (failed region unreadable)"
     return RpoReading(
@@ -108,7 +108,7 @@ def _kind(source: RpoSource) -> str:
     return "heartbeat" if source.heartbeat else "object" if source.s3 else "metric"
 
 
-def _when(value: object) -> datetime:
+def when(value: object) -> datetime:
     """A timestamp attribute: epoch seconds or milliseconds (number), or ISO 8601 text."""
     if isinstance(value, int | float | Decimal):
         number = float(value)

@@ -181,3 +181,44 @@ def test_a_corrupt_journal_stops_the_failover_before_anything_changes(
     command = hint[hint.index("mkdir"):]
     assert subprocess.run(command, shell=True, check=False).returncode == 0
     assert cli.json("runs", "list") == []
+
+
+def test_validate_points_each_live_finding_at_its_own_line(cli, tmp_path, unchanged) -> None:
+    path = playbook_with(tmp_path, "table: roadtrip-heartbeats", "table: roadtrip-heartbeatz")
+    text = Path(path).read_text()
+    for old, new in (("voice: 3", "voyce: 3"), ("name: api.roadcopilot.com",
+                                                "name: apj.roadcopilot.com")):
+        text = text.replace(old, new, 1)
+    Path(path).write_text(text)
+
+    result = cli("validate", path)
+
+    assert result.returncode == 2
+    out = result.stdout + result.stderr
+    for needle, message in (
+        ("table: roadtrip-heartbeatz", "heartbeat table roadtrip-heartbeatz not found in "
+                                       "us-west-2"),
+        ("voyce: 3", "ECS service voyce not found in cluster roadtrip (us-west-2)"),
+        ("name: apj.roadcopilot.com", "CNAME record apj.roadcopilot.com"),
+    ):
+        assert f"{path}:{line_of(path, needle)}: {message}" in out, out
+
+
+def test_a_heartbeat_nobody_writes_is_found_by_validate_and_named_by_plan(
+    cli, tmp_path, unchanged
+) -> None:
+    path = playbook_with(tmp_path, 'key: {writer: "{failed_region}"}',
+                         'key: {writer: "{failed_region}-old"}')
+
+    result = cli("validate", path)
+
+    assert result.returncode == 2
+    at = f"{path}:{line_of(path, 'key: {writer:')}"
+    for region in ("us-east-1", "us-west-2"):
+        assert f"{at}: no heartbeat {{'writer': 'us-east-1-old'}} in roadtrip-heartbeats " \
+               f"({region})" in result.stdout + result.stderr
+    # plan still measures the RPO by the next source, and says which one it could not use.
+    plan = cli("plan", "--region", "us-west-2", "--playbook", path)
+    assert plan.returncode == 0, plan.stderr
+    assert "not used: database: heartbeat {'writer': 'us-east-1-old'} not found" in \
+        " ".join(plan.stdout.split()), plan.stdout
