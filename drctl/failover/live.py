@@ -32,10 +32,10 @@ def check_live(playbook: Playbook, aws: Aws, now: datetime) -> list[Problem]:
         (("dns", "zone"), partial(aws.route53().zone_id, playbook.dns.zone))]
     for region in playbook.regions:
         checks += _regional_checks(playbook, aws, region)
-    problems = [p for region in playbook.regions for p in _ecs_problems(playbook, aws, region)]
     checks += _drill_checks(playbook, aws)
     checks += _s3_checks(playbook, aws)
     checks.append((("scale", "rds_promote"), partial(_standby_databases, playbook, aws)))
+    problems = []
     for loc, check in checks:
         try:
             check()
@@ -43,6 +43,7 @@ def check_live(playbook: Playbook, aws: Aws, now: datetime) -> list[Problem]:
             problems.append(Problem(loc, str(exc)))
     if problems and problems[0].loc == ("dns", "zone"):
         return problems  # no zone: nothing says which region takes the traffic
+    problems += [p for region in playbook.regions for p in _ecs_problems(playbook, aws, region)]
     active, dns_problems = _active_region(playbook, aws)
     return problems + dns_problems + heartbeat_problems(playbook, aws, active, now)
 
