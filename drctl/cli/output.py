@@ -77,3 +77,6 @@ def write_file(path: Path, text: str) -> None:
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise InvalidInput(f"--out {path}: {exc.strerror or exc}") from None
+    except BaseException:  # Ctrl-C while writing: no half-written file is left behind
+        partial.unlink(missing_ok=True)
+        raise

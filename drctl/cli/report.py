@@ -7,10 +7,11 @@ from pathlib import Path
 
 import typer
 
+from drctl.cli.failure import EXIT_INTERRUPTED
 from drctl.cli.options import app_of
 from drctl.cli.output import write_output
 from drctl.core.durations import parse_duration
-from drctl.core.errors import InvalidInput
+from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.operator_time import parse_operator_time
 from drctl.playbook.loader import load_playbook
 from drctl.report.model import Filters, Report, report_from_store
@@ -18,17 +19,21 @@ from drctl.report.regressions import RegressionRule
 
 KINDS = ("failover", "drill", "chaos", "runbook")
 FORMATS = ("table", "json", "md", "html")
+SINCE_FORMS = ("a duration back from now (30d, 12h, 90m, 1d12h) or an ISO 8601 time with a "
+               "UTC offset (2026-11-01T00:00:00Z)")
 
 
 def report(
     ctx: typer.Context,
-    since: str = typer.Option("30d", "--since", help="How far back: a duration (30d, 12h) or "
-                              "an ISO 8601 time with offset (2026-11-01T00:00:00Z)."),
+    since: str = typer.Option("30d", "--since", help="How far back: a duration counted back "
+                              "from now (30d, 12h, 1d12h) or an ISO 8601 time with a UTC "
+                              "offset (2026-11-01T00:00:00Z)."),
     kind: str | None = typer.Option(None, "--kind", help="failover, drill, chaos or runbook "
                                     "(default: all)."),
     playbook: str | None = typer.Option(None, "--playbook", "-p", help="Only this playbook: "
                                         "its name, or its YAML file."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json, md or html."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help="table (the default), json, "
+                                   "md or html."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of "
                                     "stdout (html: one self-contained file)."),
     factor: float = typer.Option(2.0, "--regression-factor", min=1.0, help="Flag a run (or "
@@ -36,7 +41,8 @@ def report(
                                  "runs of its kind ..."),
     margin: str = typer.Option("5s", "--regression-margin", help="... and slower by more "
                                "than this."),
-    json_out: bool = typer.Option(False, "--json", help="Same as --format json."),
+    json_out: bool = typer.Option(False, "--json", help="Same as --format json (with another "
+                                  "--format: refused)."),
 ) -> None:
     """RTO and RPO per playbook and kind: runs, pass rate, last/p50/p90/worst against the
     targets (nearest-rank percentiles), every miss and regression with its run id, and the
@@ -48,30 +54,65 @@ def report(
     * `drctl report --since 90d --kind drill --format md --out drills.md`
     * `drctl report --format html --out report.html` (charts inline; no network needed)
 
-    Exit codes: 0 done, 2 invalid input.
+    Exit codes: 0 done, 2 invalid input, 130 interrupted (Ctrl-C: nothing was written).
     """
     app = app_of(ctx)
-    fmt = "json" if json_out else fmt
-    if fmt not in FORMATS:
-        raise InvalidInput(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    fmt = _format(fmt, json_out)
     if kind is not None and kind not in KINDS:
         raise InvalidInput(f"--kind {kind!r}: use one of {', '.join(KINDS)}")
     now = app.clock.now()
     filters = Filters(_since(since, now), kind, _playbook_name(playbook))
     rule = RegressionRule(factor=factor, min_seconds=_margin(margin))
-    result = report_from_store(app.store, now, filters, rule)
-    _check_playbook(result, filters)
-    write_output(app.console, result, fmt, out)
+    try:
+        result = report_from_store(app.store, now, filters, rule)
+        _check_playbook(result, filters)
+        write_output(app.console, result, fmt, out)
+    except KeyboardInterrupt:  # a report is no run: nothing to journal, resume or abort
+        raise ReportInterrupted(out) from None
+
+
+class ReportInterrupted(DrctlError):
+    """Ctrl-C (or SIGTERM) while reading or rendering: not the "run is journaled" of a run."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, out: Path | None) -> None:
+        lost = f"{out} was not written" if out else "the report is incomplete"
+        super().__init__(f"interrupted: {lost} (a report changes nothing: run it again)")
+
+
+def _format(fmt: str | None, json_out: bool) -> str:
+    if json_out and fmt not in (None, "json"):
+        raise InvalidInput(f"--json and --format {fmt} ask for two formats: give one "
+                           "(--json is --format json)")
+    fmt = "json" if json_out else fmt or "table"
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return fmt
 
 
 def _since(text: str, now: datetime) -> datetime:
-    try:
-        return now - timedelta(seconds=parse_duration(text))
-    except ValueError:
-        pass
-    if "T" not in text and "-" not in text:
-        raise InvalidInput(f"--since {text!r}: give a duration (30d, 12h) or an ISO 8601 time")
+    """A duration back from now, or an operator time (explicit UTC offset)."""
+    bare = text.strip()
+    if bare.startswith("-") and _seconds(bare[1:]) is not None:
+        raise InvalidInput(f"--since {text!r}: a duration counts back from now and takes no "
+                           f"sign: --since {bare[1:]}")
+    seconds = _seconds(bare)
+    if seconds is not None:
+        try:
+            return now - timedelta(seconds=seconds)
+        except OverflowError:
+            raise InvalidInput(f"--since {text!r}: reaches back before the year 1") from None
+    if not bare[:1].isdigit() or "-" not in bare:  # not a date: say every form taken
+        raise InvalidInput(f"--since {text!r}: give {SINCE_FORMS}")
     return parse_operator_time(text, option="--since", now=now, max_age=timedelta(days=36600))
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        return parse_duration(text)
+    except ValueError:
+        return None
 
 
 def _margin(text: str) -> float:

@@ -9,6 +9,11 @@ Figures: `rto_*`/`rpo_*` are None when the run did not measure them, and so are 
 True when every figure was measured and met, and None otherwise. `status` is as journaled: a
 `running` run whose process died is reported `interrupted` by whoever lists it (liveness is
 not the summary's business, and is no I/O here).
+
+Version 2 adds what `drctl report` needs so it never folds a finished run's journal: each
+step's times (durations, the slowest step, regressions, the timeline), the drill kind, the
+region the run ended in, and the incident/recovery/validation times. A version 1 summary
+still reads (those fields empty, `version` 1): a reader that needs them folds the journal.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from drctl.core.errors import InvalidInput
 from drctl.core.events import Event
 from drctl.core.run import Run
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,35 @@ class Figure:
         if self.seconds is None or self.target_seconds is None:
             return None
         return self.seconds <= self.target_seconds
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """One step of the run: its status as journaled, when it started and ended (None: not)."""
+
+    name: str
+    status: str
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return round((self.ended_at - self.started_at).total_seconds(), 3)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status,
+                "started_at": iso(self.started_at), "ended_at": iso(self.ended_at)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StepTime:
+        return cls(data["name"], data["status"], _time(data.get("started_at")),
+                   _time(data.get("ended_at")))
 
 
 @dataclass(frozen=True)
@@ -58,6 +92,14 @@ class RunSummary:
     error: str | None = None
     line: str = ""  # one human line, kind-specific
     owner: dict[str, Any] = field(default_factory=dict)  # user, host, pid of the last process
+    # Version 2 (see the module's docstring).
+    drill_kind: str | None = None
+    region: str | None = None  # the region the run ended in (its metrics are published there)
+    steps: tuple[StepTime, ...] = ()
+    incident_start: datetime | None = None
+    recovered_at: datetime | None = None
+    validated_at: datetime | None = None  # a drill's restored copy was validated
+    version: int = SUMMARY_VERSION
 
     @property
     def targets_met(self) -> bool | None:
@@ -67,9 +109,9 @@ class RunSummary:
         return True if None not in verdicts else None
 
     def to_dict(self) -> dict[str, Any]:
-        """The documented JSON shape (also what the stores keep)."""
+        """The documented JSON shape (`runs list --json`)."""
         return {
-            "version": SUMMARY_VERSION, "run_id": self.run_id, "kind": self.kind,
+            "version": self.version, "run_id": self.run_id, "kind": self.kind,
             "status": self.status, "started_at": iso(self.started_at),
             "ended_at": iso(self.ended_at), "playbook": self.playbook,
             "playbook_path": self.playbook_path, "target": self.target,
@@ -81,8 +123,17 @@ class RunSummary:
             "error": self.error, "line": self.line, "owner": self.owner,
         }
 
+    def stored(self) -> dict[str, Any]:
+        """What the stores keep: the documented shape and, from version 2, what a report
+        reads (not shown by `runs list --json`, whose shape stays as documented)."""
+        return {**self.to_dict(), "drill_kind": self.drill_kind, "region": self.region,
+                "steps": [step.to_dict() for step in self.steps],
+                "incident_start": iso(self.incident_start),
+                "recovered_at": iso(self.recovered_at), "validated_at": iso(self.validated_at)}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSummary:
+        """From `stored()` (any version; what a version lacks is left empty)."""
         return cls(
             run_id=data["run_id"], kind=data["kind"], status=data["status"],
             started_at=parse_iso(data["started_at"]),
@@ -93,6 +144,11 @@ class RunSummary:
             rpo=Figure(data.get("rpo_seconds"), data.get("rpo_target_seconds")),
             verdict=data.get("verdict"), trigger=data.get("trigger") or None,
             error=data.get("error"), line=data.get("line", ""), owner=data.get("owner", {}),
+            drill_kind=data.get("drill_kind"), region=data.get("region"),
+            steps=tuple(StepTime.from_dict(step) for step in data.get("steps") or ()),
+            incident_start=_time(data.get("incident_start")),
+            recovered_at=_time(data.get("recovered_at")),
+            validated_at=_time(data.get("validated_at")), version=int(data.get("version", 1)),
         )
 
 
@@ -116,11 +172,38 @@ def summarise(run: Run) -> RunSummary:
         rto=_figure(measured, "rto", run.params), rpo=_figure(measured, "rpo", run.params),
         verdict=_text(measured.get("verdict")), trigger=_trigger(run.params),
         error=run.error, line=_line(run), owner=dict(run.owner),
+        drill_kind=_text(run.params.get("kind")) if run.kind == "drill" else None,
+        region=_region(run.params),
+        steps=tuple(StepTime(s.name, str(s.status), s.started_at, s.ended_at)
+                    for s in run.steps),
+        incident_start=_measured_time(measured, "incident_start"),
+        recovered_at=_measured_time(measured, "recovered_at"),
+        validated_at=_measured_time(measured, "validated_at"),
     )
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _time(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None
+
+
+def _measured_time(measured: dict[str, Any], key: str) -> datetime | None:
+    """A time a step measured; one that is not ISO 8601 is left out, not a reason to refuse
+    the event that ends the run (the journal keeps it as written)."""
+    try:
+        return _time(measured.get(key))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _region(params: dict[str, Any]) -> str | None:
+    """Where the run ended: a failover's target, a drill's restore region, chaos's first."""
+    regions = params.get("target_regions") or []
+    return _text(params.get("target_region") or params.get("restore_region")
+                 or params.get("region") or (regions[0] if regions else None))
 
 
 def _target(run: Run) -> str | None:

@@ -27,7 +27,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 
 def group_to_dict(group: Group) -> dict[str, Any]:
     return {
-        "playbook": group.playbook,
+        "playbook": None if group.playbook == "-" else group.playbook,
+        "runbook": group.runbook,
         "kind": group.kind,
         "runs": group.runs,
         "passed": group.passed,

@@ -39,7 +39,7 @@ PAGE = """<!DOCTYPE html>
 
 REPORT = """
 <h2>Summary</h2>
-<table><tr><th>playbook</th><th>kind</th><th>runs</th><th>pass rate</th>
+<table><tr><th>playbook / runbook</th><th>kind</th><th>runs</th><th>pass rate</th>
 <th>RTO last/p50/p90/worst (target)</th><th>RPO last/p50/p90/worst (target)</th></tr>
 {% for g in groups %}<tr><td>{{ g.playbook }}</td><td>{{ g.kind }}</td><td>{{ g.runs }}</td>
 <td>{{ g.rate }}</td><td>{{ g.rto }}</td><td>{{ g.rpo }}</td></tr>{% endfor %}
@@ -128,7 +128,7 @@ def _group(group: Group) -> dict[str, Any]:
     failovers = [r for r in records if r.kind == "failover"][-MAX_TIMELINES:]
     timelines = [{"run_id": r.run_id, "src": _uri(charts.timeline(r))} for r in failovers]
     return {
-        "playbook": group.playbook, "kind": group.kind, "runs": group.runs,
+        "playbook": group.name, "kind": group.kind, "runs": group.runs,
         "rate": pass_rate(group), "rto": figures(group.rto), "rpo": figures(group.rpo),
         "charts": [{"alt": alt, "src": _uri(png)} for alt, png in pictures if png],
         "rows": [_row(r) for r in records],

@@ -34,7 +34,7 @@ class Miss:
 
 @dataclass(frozen=True)
 class Group:
-    playbook: str
+    playbook: str             # "-": runs of no playbook (a runbook run names none)
     kind: str
     runs: int                 # finished runs in the window
     passed: int
@@ -44,6 +44,15 @@ class Group:
     misses: tuple[Miss, ...]
     regressions: tuple[Regression, ...]
     records: tuple[RunRecord, ...]  # the window's runs, oldest first (charts and tables)
+    runbook: str | None = None  # runbook runs are grouped per runbook
+
+    @property
+    def name(self) -> str:
+        """What a person reads in the first column: the playbook, or the runbook."""
+        if self.runbook is None:
+            return self.playbook
+        prefix = "" if self.playbook == "-" else f"{self.playbook} "
+        return f"{prefix}runbook {self.runbook}"
 
     @property
     def pass_rate(self) -> float | None:
@@ -91,11 +100,11 @@ def build_report(history: list[RunRecord], now: datetime, filters: Filters,
     chosen = [r for r in history if _matches(r, filters)]
     regressions = find_regressions(chosen, rule)
     window = [r for r in chosen if r.started_at >= filters.since]
-    by_group: dict[tuple[str, str], list[RunRecord]] = defaultdict(list)
+    by_group: dict[tuple[str, str, str], list[RunRecord]] = defaultdict(list)
     for record in window:
-        by_group[(record.playbook or "-", record.kind)].append(record)
-    groups = tuple(_group(playbook, kind, runs, regressions)
-                   for (playbook, kind), runs in sorted(by_group.items()))
+        by_group[(record.playbook or "-", record.kind, record.runbook or "")].append(record)
+    groups = tuple(_group(playbook, kind, runs, regressions, runbook or None)
+                   for (playbook, kind, runbook), runs in sorted(by_group.items()))
     known = frozenset(r.playbook for r in history if r.playbook)
     return Report(now, filters, rule, groups, restore_ages(chosen, now), known)
 
@@ -111,8 +120,8 @@ def _matches(record: RunRecord, filters: Filters) -> bool:
             and (filters.playbook is None or record.playbook == filters.playbook))
 
 
-def _group(playbook: str, kind: str, runs: list[RunRecord], regressions: list[Regression]
-           ) -> Group:
+def _group(playbook: str, kind: str, runs: list[RunRecord], regressions: list[Regression],
+           runbook: str | None) -> Group:
     ids = {r.run_id for r in runs}
     finished = [r for r in runs if r.finished]
     return Group(
@@ -121,6 +130,7 @@ def _group(playbook: str, kind: str, runs: list[RunRecord], regressions: list[Re
         rto=_stats([r.rto for r in finished]), rpo=_stats([r.rpo for r in finished]),
         misses=tuple(_miss(r) for r in finished if not r.passed),
         regressions=tuple(g for g in regressions if g.run_id in ids), records=tuple(runs),
+        runbook=runbook,
     )
 
 

@@ -1,19 +1,20 @@
-"""What a report knows about one run: a small typed record, read from the journal.
+"""What a report knows about one run: a small typed record, read from the run's summary.
 
-`load_records` is the one place the report reads runs. Today it folds each run's journal
-(`list_runs`); when the store keeps run summaries it reads those instead, and nothing else in
-`drctl/report/` changes.
+`load_records` is the one place the report reads runs: from the summaries the store writes
+when a run ends (`drctl/core/summary.py`), never replaying a finished run's journal; only a run
+without a complete summary is folded. A record made from a journal goes through the same
+`summarise`, so both ways give the same record.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from drctl.core.clock import parse_iso
-from drctl.core.run import Run, RunStatus, StepStatus
-from drctl.store.base import Store, list_runs
+from drctl.core.run import Run, RunStatus
+from drctl.core.summary import Figure as SummaryFigure
+from drctl.core.summary import RunSummary, StepTime, summarise
+from drctl.store.base import Store, load_run
 
 # Every run the journal holds, for regression history and restore ages (bounded for safety).
 HISTORY_LIMIT = 100_000
@@ -30,22 +31,8 @@ class Figure:
     met: bool | None
 
 
-@dataclass(frozen=True)
-class StepTiming:
-    name: str
-    status: str
-    started_at: datetime | None
-    ended_at: datetime | None
-
-    @property
-    def seconds(self) -> float | None:
-        if self.started_at is None or self.ended_at is None:
-            return None
-        return round((self.ended_at - self.started_at).total_seconds(), 3)
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == str(StepStatus.SUCCEEDED)
+# A step's name, status and times: the summary's own type (`seconds`, `succeeded`).
+StepTiming = StepTime
 
 
 @dataclass(frozen=True)
@@ -66,7 +53,7 @@ class RunRecord:
     incident_start: datetime | None
     recovered_at: datetime | None
     error: str | None
-    trigger: str | None
+    trigger: dict[str, str] | None  # what started it (a schedule), when not a person
     steps: tuple[StepTiming, ...] = ()
 
     @property
@@ -96,12 +83,17 @@ class RunRecord:
         return self.status is RunStatus.SUCCEEDED and self.validated_at is not None
 
     @property
+    def runbook(self) -> str | None:
+        """A runbook run's runbook id (its summary's target)."""
+        return self.subject if self.kind == "runbook" else None
+
+    @property
     def series(self) -> tuple[str, str | None, str | None]:
         """Runs whose timings are comparable: a drill of an RDS snapshot is not compared
-        with a DynamoDB PITR drill of the same playbook."""
+        with a DynamoDB PITR drill of the same playbook, nor one runbook with another."""
         if self.kind == "drill":
             return self.kind, self.subject, self.drill_kind
-        return self.kind, None, None
+        return self.kind, self.runbook, None
 
     def step_seconds(self, name: str) -> float | None:
         for step in self.steps:
@@ -111,54 +103,42 @@ class RunRecord:
 
 
 def load_records(store: Store, kind: str | None = None) -> list[RunRecord]:
-    """Every run of `kind` (all kinds: None), oldest first."""
-    records = [record_from_run(run) for run in list_runs(store, kind, HISTORY_LIMIT)]
+    """Every run of `kind` (all kinds: None), oldest first: a finished run from the summary
+    the store wrote when it ended; a run still going or interrupted, one whose summary
+    predates step times (version 1), or one without a summary, folded from its journal."""
+    summaries = {s.run_id: s for s in store.summaries(kind, None, None, HISTORY_LIMIT)}
+    records = [record_from_summary(s) for s in summaries.values() if _complete(s)]
+    records += [record_from_run(load_run(store, run_id))
+                for run_id in store.run_ids(kind, HISTORY_LIMIT)
+                if not _complete(summaries.get(run_id))]
     return sorted(records, key=lambda r: (r.started_at, r.run_id))
 
 
+def _complete(summary: RunSummary | None) -> bool:
+    """A summary the report can use as is: written when the run ended, with its steps."""
+    return (summary is not None and summary.version >= 2
+            and summary.status in {str(status) for status in FINISHED})
+
+
 def record_from_run(run: Run) -> RunRecord:
-    data = run.measurement
+    """The run's record, by the same rules as its summary's (folded here, no store)."""
+    return replace(record_from_summary(summarise(run)), status=run.effective_status)
+
+
+def record_from_summary(summary: RunSummary) -> RunRecord:
     return RunRecord(
-        run_id=run.run_id, kind=run.kind, playbook=run.params.get("playbook"),
-        status=run.effective_status, started_at=run.started_at, ended_at=run.ended_at,
-        subject=_subject(run), drill_kind=run.params.get("kind") if run.kind == "drill" else None,
-        region=_region(run), rto=_figure(data, "rto", run.params),
-        rpo=_figure(data, "rpo", run.params),
-        verdict=data.get("verdict"), validated_at=_time(data.get("validated_at")),
-        incident_start=_time(data.get("incident_start")),
-        recovered_at=_time(data.get("recovered_at")), error=run.error,
-        trigger=run.params.get("trigger"),
-        steps=tuple(StepTiming(s.name, str(s.status), s.started_at, s.ended_at)
-                    for s in run.steps),
+        run_id=summary.run_id, kind=summary.kind, playbook=summary.playbook,
+        status=RunStatus(summary.status), started_at=summary.started_at,
+        ended_at=summary.ended_at, subject=summary.target, drill_kind=summary.drill_kind,
+        region=summary.region, rto=_figure(summary.rto), rpo=_figure(summary.rpo),
+        verdict=summary.verdict, validated_at=summary.validated_at,
+        incident_start=summary.incident_start, recovered_at=summary.recovered_at,
+        error=summary.error, trigger=summary.trigger, steps=summary.steps,
     )
 
 
-def _figure(data: dict[str, Any], name: str, params: dict[str, Any]) -> Figure | None:
-    target = data.get(f"{name}_target_seconds")
-    if target is None:
-        target = params.get(f"{name}_target_seconds")
-    if target is None and f"{name}_seconds" not in data:
+def _figure(figure: SummaryFigure) -> Figure | None:
+    """None for a kind that measures neither the figure nor has a target for it (chaos)."""
+    if figure.seconds is None and figure.target_seconds is None:
         return None
-    seconds = data.get(f"{name}_seconds")
-    met = data.get(f"{name}_met")
-    return Figure(seconds, target, None if seconds is None or met is None else bool(met))
-
-
-def _subject(run: Run) -> str | None:
-    params = run.params
-    if run.kind == "drill":
-        return params.get("target")
-    if run.kind == "failover":
-        return params.get("target_region")
-    return params.get("target")
-
-
-def _region(run: Run) -> str | None:
-    params = run.params
-    regions = params.get("target_regions") or []
-    return (params.get("target_region") or params.get("restore_region")
-            or params.get("region") or (regions[0] if regions else None))
-
-
-def _time(text: str | None) -> datetime | None:
-    return parse_iso(text) if text else None
+    return Figure(figure.seconds, figure.target_seconds, figure.met)

@@ -11,7 +11,7 @@ from drctl.core.durations import format_duration
 from drctl.report.model import Group, Report
 from drctl.report.stats import FigureStats
 
-COLUMNS = ("playbook", "kind", "runs", "pass rate", "RTO last/p50/p90/worst (target)",
+COLUMNS = ("playbook / runbook", "kind", "runs", "pass rate", "RTO last/p50/p90/worst (target)",
            "RPO last/p50/p90/worst (target)")
 
 
@@ -43,7 +43,7 @@ def render_table(console: Console, report: Report) -> None:
     for column in COLUMNS:
         table.add_column(column)
     for group in report.groups:
-        table.add_row(escape(group.playbook), group.kind, str(group.runs), pass_rate(group),
+        table.add_row(escape(group.name), group.kind, str(group.runs), pass_rate(group),
                       figures(group.rto), figures(group.rpo))
     if report.groups:
         console.print(table)
@@ -70,7 +70,7 @@ def to_markdown(report: Report) -> str:
     lines = [f"# {title(report)}", "", "| " + " | ".join(COLUMNS) + " |",
              "|" + "---|" * len(COLUMNS)]
     for group in report.groups:
-        cells = (group.playbook, group.kind, str(group.runs), pass_rate(group),
+        cells = (group.name, group.kind, str(group.runs), pass_rate(group),
                  figures(group.rto), figures(group.rpo))
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     for heading, rows in (("Misses", _misses(report)), ("Regressions", _regressions(report)),

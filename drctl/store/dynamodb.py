@@ -30,18 +30,18 @@ from drctl.aws.errors import aws_call
 from drctl.core.clock import iso, parse_iso
 from drctl.core.errors import AwsError, InvalidInput, ResourceMissing, UnknownRun
 from drctl.core.events import Event, is_lifecycle
-from drctl.core.identity import Owner
-from drctl.core.lease import Lease, next_lease, renewed_lease, same_lease
+from drctl.core.lease import Lease, same_lease
 from drctl.core.store import LockHeld, LockHolder
 from drctl.core.summary import RunSummary, summary_of
 from drctl.store.dynamodb_index import SCHEMA_VERSION, DynamoIndex
 from drctl.store.errors import NewerJournal
+from drctl.store.lease_swap import LeaseSwap
 
 CONFLICT = ("ConditionalCheckFailedException", "TransactionCanceledException")
 log = structlog.get_logger("drctl.store")
 
 
-class DynamoStore:
+class DynamoStore(LeaseSwap):
     def __init__(self, client: Any, table: str) -> None:
         self._db = client
         self.table = table
@@ -225,15 +225,6 @@ class DynamoStore:
     def lock(self, name: str) -> LockHolder | None:
         item = self._get(f"lock#{name}", "lock")
         return LockHolder.from_dict(json.loads(item["holder"]["S"])) if item else None
-
-    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime,
-                      replace: Lease | None = None) -> Lease:
-        return self._swap_lease(
-            name, lambda current: next_lease(current, name, holder, owner, ttl, now, replace))
-
-    def renew_lease(self, lease: Lease, ttl: float, now: datetime) -> Lease:
-        return self._swap_lease(lease.name,
-                                lambda current: renewed_lease(current, lease, ttl, now))
 
     def _swap_lease(self, name: str, decide: Callable[[Lease | None], Lease]) -> Lease:
         for _ in range(20):  # a conflict means another writer changed it: decide again

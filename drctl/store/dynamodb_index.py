@@ -37,7 +37,7 @@ class DynamoIndex:
         """Both copies, each a plain idempotent put: a summary is derived data that the run's
         next lifecycle event rewrites whole, so a torn pair heals without a transaction."""
         sk = f"{iso(summary.started_at)}#{summary.run_id}"
-        base = {"sk": {"S": sk}, "data": {"S": json.dumps(summary.to_dict(), sort_keys=True)},
+        base = {"sk": {"S": sk}, "data": {"S": json.dumps(summary.stored(), sort_keys=True)},
                 "kind": {"S": summary.kind}}
         if summary.playbook:
             base["playbook"] = {"S": summary.playbook}

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from drctl.core.errors import InvalidInput, UnknownRun
 from drctl.core.events import Event, is_lifecycle
-from drctl.core.identity import Owner
-from drctl.core.lease import Lease, next_lease, renewed_lease, same_lease
+from drctl.core.lease import Lease, same_lease
 from drctl.core.store import LockHeld, LockHolder
 from drctl.core.summary import RunSummary, summary_of
+from drctl.store.lease_swap import LeaseSwap
 
 
-class MemoryStore:
+class MemoryStore(LeaseSwap):
     def __init__(self) -> None:
         self._events: dict[str, list[Event]] = {}
         self._locks: dict[str, LockHolder] = {}
@@ -91,19 +92,11 @@ class MemoryStore:
         with self._lock:
             return self._locks.get(name)
 
-    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime,
-                      replace: Lease | None = None) -> Lease:
+    def _swap_lease(self, name: str, decide: Callable[[Lease | None], Lease]) -> Lease:
         with self._lock:
-            lease = next_lease(self._leases.get(name), name, holder, owner, ttl, now,
-                               replace)
+            lease = decide(self._leases.get(name))
             self._leases[name] = lease
             return lease
-
-    def renew_lease(self, lease: Lease, ttl: float, now: datetime) -> Lease:
-        with self._lock:
-            renewed = renewed_lease(self._leases.get(lease.name), lease, ttl, now)
-            self._leases[lease.name] = renewed
-            return renewed
 
     def release_lease(self, lease: Lease) -> bool:
         with self._lock:

@@ -18,11 +18,11 @@ from pathlib import Path
 from drctl.core.clock import iso
 from drctl.core.errors import InvalidInput, UnknownRun
 from drctl.core.events import Event, is_lifecycle
-from drctl.core.identity import Owner
-from drctl.core.lease import Lease, next_lease, renewed_lease, same_lease
+from drctl.core.lease import Lease, same_lease
 from drctl.core.store import LockHeld, LockHolder
 from drctl.core.summary import RunSummary
 from drctl.store.errors import CorruptJournal
+from drctl.store.lease_swap import LeaseSwap
 from drctl.store.sqlite_file import connect, dumps, integrity_problem, translated
 from drctl.store.sqlite_summaries import (
     ids_with_prefix,
@@ -33,7 +33,7 @@ from drctl.store.sqlite_summaries import (
 )
 
 
-class SqliteStore:
+class SqliteStore(LeaseSwap):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db = connect(path)
@@ -144,15 +144,6 @@ class SqliteStore:
         with self._locked() as db:
             row = db.execute("SELECT holder FROM locks WHERE name = ?", (name,)).fetchone()
         return LockHolder.from_dict(json.loads(row[0])) if row else None
-
-    def acquire_lease(self, name: str, holder: str, owner: Owner, ttl: float, now: datetime,
-                      replace: Lease | None = None) -> Lease:
-        return self._swap_lease(
-            name, lambda current: next_lease(current, name, holder, owner, ttl, now, replace))
-
-    def renew_lease(self, lease: Lease, ttl: float, now: datetime) -> Lease:
-        return self._swap_lease(lease.name,
-                                lambda current: renewed_lease(current, lease, ttl, now))
 
     def _swap_lease(self, name: str, decide: Callable[[Lease | None], Lease]) -> Lease:
         """Read, decide and write in one IMMEDIATE transaction: every writer is serialised."""

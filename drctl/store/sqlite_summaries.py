@@ -33,7 +33,7 @@ def write_summary(db: sqlite3.Connection, summary: RunSummary) -> None:
     db.execute(
         "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?)",
         (summary.run_id, summary.kind, iso(summary.started_at), summary.playbook,
-         dumps(summary.to_dict())),
+         dumps(summary.stored())),
     )
 
 

@@ -114,6 +114,13 @@ class JournalBuilder:
         self._execute(run_id, steps, lambda run: {"verdict": verdict})
         return run_id
 
+    def runbook(self, runbook_id: str, takes: float = 5.0, fails: bool = False) -> str:
+        """A runbook run as `start_runbook` journals it: no playbook, its runbook as target."""
+        run_id = self.engine.start("runbook", {"runbook": runbook_id, "title": runbook_id,
+                                               "target": runbook_id})
+        self._execute(run_id, [TimedStep("step-1", takes, fail=fails)], lambda run: {})
+        return run_id
+
     def _execute(self, run_id: str, steps: list[TimedStep], measure: Any) -> None:
         self.started[run_id] = self.engine.store.events(run_id)[0].at
         with contextlib.suppress(DrctlError):  # a failing run is part of the journal too

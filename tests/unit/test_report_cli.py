@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -77,12 +82,64 @@ def test_playbook_file_or_name(state_dir: Path) -> None:
     (["--playbook", "roadtrp"], "the journal has: roadtrip"),
     (["--regression-margin", "soon"], "--regression-margin"),
     (["--out", "/nonexistent-dir/r.html"], "--out /nonexistent-dir/r.html"),
+    (["--json", "--format", "md"], "--json and --format md ask for two formats: give one"),
+    (["--since", "-5d"], "--since '-5d': a duration counts back from now and takes no sign: "
+                         "--since 5d"),
+    (["--since", "5x"], "--since '5x': give a duration back from now (30d, 12h, 90m, 1d12h) "
+                        "or an ISO 8601 time with a UTC offset (2026-11-01T00:00:00Z)"),
+    (["--since", "99999999d"], "reaches back before the year 1"),
 ])
 def test_bad_input_exits_2(state_dir: Path, args: list[str], message: str) -> None:
     code, out, exc = run(state_dir, *args)
     assert code == 2
     assert message in str(exc)
     assert out == ""
+
+
+def test_json_with_format_json_is_no_conflict(state_dir: Path) -> None:
+    code, out, _ = run(state_dir, *SINCE, "--json", "--format", "json")
+    assert code == 0 and json.loads(out)["groups"]
+
+
+def interrupted(state: Path, *args: str, blocked_in: str) -> subprocess.CompletedProcess[str]:
+    """`drctl report` in its own process, sent SIGINT once it is blocked in the kernel
+    (`blocked_in`, its /proc wchan): the report is being written, not yet done."""
+    proc = subprocess.Popen([sys.executable, "-m", "drctl", "--state-dir", str(state), "report",
+                             *SINCE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{proc.pid}/wchan").read_text() != blocked_in:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc")
+def test_ctrl_c_while_printing_says_the_report_is_incomplete(state_dir: Path) -> None:
+    done = interrupted(state_dir, "--format", "html", blocked_in="anon_pipe_write")
+    assert done.returncode == 130
+    assert done.stderr.strip().splitlines() == [
+        "error: interrupted: the report is incomplete (a report changes nothing: run it "
+        "again)"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc")
+def test_ctrl_c_while_writing_a_file_leaves_no_file(state_dir: Path, tmp_path: Path) -> None:
+    """The file is written beside its name first; that one is a FIFO here, so the write
+    blocks until the signal comes."""
+    out = tmp_path / "report.html"
+    os.mkfifo(tmp_path / ".report.html.partial")
+    done = interrupted(state_dir, "--format", "html", "--out", str(out),
+                       blocked_in="wait_for_partner")
+    assert done.returncode == 130
+    assert f"interrupted: {out} was not written" in done.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def show(state: Path, *args: str) -> tuple[int, str, BaseException | None]:

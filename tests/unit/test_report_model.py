@@ -209,3 +209,28 @@ def test_run_html_keeps_its_commands_apart(journal: Journal) -> None:
     summary = summarize(records[0], records, NOW)
     first, second = summary.commands
     assert f"<code>{first}</code> or <code>{second}</code>" in run_html(summary)
+
+
+def test_runbook_runs_are_grouped_per_runbook() -> None:
+    """A runbook run names no playbook: its runs are grouped (and compared for regressions)
+    per runbook, not lumped under "-"."""
+    from drctl.report.text import to_markdown
+
+    store, clock = MemoryStore(), FakeClock(T0)
+    build = JournalBuilder(Engine(store, clock), clock)
+    for takes in (5, 5, 5, 30):
+        build.runbook("ddb-pitr-restore", takes=takes)
+        build.runbook("rds-failover", takes=60)
+    failed = build.runbook("rds-failover", fails=True)
+
+    rep = report(store)
+
+    assert [(g.name, g.runs, g.passed) for g in rep.groups] == \
+        [("runbook ddb-pitr-restore", 4, 4), ("runbook rds-failover", 5, 4)]
+    pitr, rds = rep.groups
+    assert [r.message for r in pitr.regressions] == ["step-1 took 30 s, p50 of the last 3 runs 5 s"]
+    assert rds.regressions == () and [m.run_id for m in rds.misses] == [failed]
+    data = report_to_dict(rep)["groups"]
+    assert [(g["playbook"], g["runbook"], g["kind"]) for g in data] == \
+        [(None, "ddb-pitr-restore", "runbook"), (None, "rds-failover", "runbook")]
+    assert "| runbook rds-failover | runbook | 5 | 80% (4/5) |" in to_markdown(rep)

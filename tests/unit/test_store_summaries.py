@@ -162,3 +162,30 @@ def test_prefix_lookup_is_bounded_and_in_id_order(store: Store) -> None:
     assert resolve(store, "fo-11") == "fo-11"
     with pytest.raises(UnknownRun, match="ambiguous"):
         resolve(store, "fo-")
+
+
+def test_a_finished_summary_keeps_what_a_report_reads(store: Store) -> None:
+    """Version 2: step times, drill kind, the region it ended in and the measured times, so
+    `drctl report` never folds a finished run's journal. Not in `runs list --json`."""
+    params = {"playbook": "roadtrip", "target": "rds:roadtrip-db", "kind": "snapshot",
+              "region": "us-east-1", "restore_region": "us-west-2"}
+    store.append(Event("dr-1", "run_started", T0, data={"kind": "drill", "params": params,
+                                                        "user": "ana", "host": "h", "pid": 1}))
+    for step, minute in (("restore", 0), ("validate", 2)):
+        store.append(Event("dr-1", "step_started", T0 + timedelta(minutes=minute), step,
+                           {"index": 1, "total": 2, "attempt": 1}))
+        store.append(Event("dr-1", "step_succeeded", T0 + timedelta(minutes=minute + 2), step,
+                           {"output": {}}))
+    end(store, "dr-1", minutes=4, measurement={
+        **MEASURED, "validated_at": "2026-01-01T12:04:00Z",
+        "incident_start": "2026-01-01T12:00:00Z"})
+
+    summary = only(store)
+
+    assert (summary.version, summary.drill_kind, summary.region) == \
+        (2, "snapshot", "us-west-2")
+    assert [(s.name, s.status, s.seconds) for s in summary.steps] == \
+        [("restore", "succeeded", 120.0), ("validate", "succeeded", 120.0)]
+    assert summary.validated_at == summary.ended_at == T0 + timedelta(minutes=4)
+    assert (summary.incident_start, summary.recovered_at) == (T0, None)
+    assert "steps" not in summary.to_dict() and "steps" in summary.stored()
