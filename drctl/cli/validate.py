@@ -5,9 +5,10 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
+from drctl.cli.app import DEFAULT_PLAYBOOK
 from drctl.cli.options import JsonOpt, app_of
 from drctl.cli.render import print_json
-from drctl.core.errors import PlaybookError
+from drctl.core.errors import InvalidInput, PlaybookError
 from drctl.drill.live import check_drill_data
 from drctl.failover.live import check_live
 from drctl.playbook.loader import load_playbook, locate
@@ -15,7 +16,12 @@ from drctl.playbook.loader import load_playbook, locate
 
 def validate(
     ctx: typer.Context,
-    playbook: str = typer.Argument("playbooks/roadtrip.yaml", help="Playbook to check."),
+    playbook_arg: str | None = typer.Argument(
+        None, metavar="PLAYBOOK", show_default=False,
+        help="Playbook to check (or --playbook, as every other command takes it).  "
+             f"[default: {DEFAULT_PLAYBOOK}]"),
+    playbook_opt: str | None = typer.Option(None, "--playbook", "-p", metavar="FILE",
+                                            help="The same as the PLAYBOOK argument."),
     offline: bool = typer.Option(False, "--offline", help="Check the file only, not AWS."),
     json_out: bool = JsonOpt,
 ) -> None:
@@ -23,6 +29,7 @@ def validate(
     it names exists in AWS. Exit 2 on any problem."""
     app = app_of(ctx)
     app.json_output = json_out
+    playbook = _one_playbook(playbook_arg, playbook_opt)
     book = load_playbook(playbook)
     problems = [] if offline else (check_live(book, app.aws, app.clock.now())
                                    + check_drill_data(book, app.aws))
@@ -41,3 +48,10 @@ def validate(
         checked = "schema" if offline else "schema and live resources"
         app.console.print(Text.assemble(("✓ ", "green"),
                                         f"{playbook}: {book.name} is valid ({checked})"))
+
+
+def _one_playbook(argument: str | None, option: str | None) -> str:
+    if argument is not None and option is not None and argument != option:
+        raise InvalidInput(f"two playbooks given ({argument} and --playbook {option}): "
+                           "validate checks one", hint=f"drctl validate --playbook {option}")
+    return argument or option or DEFAULT_PLAYBOOK

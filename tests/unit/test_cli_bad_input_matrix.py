@@ -73,7 +73,7 @@ def test_an_unknown_option_is_a_usage_error(capsys, path, opts) -> None:
 
 
 @pytest.mark.parametrize("argv", [["report", "--regression-factor", "0.5"],
-                                  ["validate", "--playbook", "big.yaml"],
+                                  ["validate", "--playbok", "big.yaml"],
                                   ["report", "--kind", "drill", "--no-such-option"],
                                   ["runs", "show", "--format", "md", "--no-such-option"]])
 def test_the_usage_hint_names_the_command_not_option_values(capsys, argv) -> None:

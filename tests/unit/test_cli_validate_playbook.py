@@ -1,0 +1,39 @@
+"""`drctl validate` takes the playbook as every other command does (--playbook), or as its
+argument; two different ones are refused with a hint that works."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from drctl.cli.main import run
+
+ROADTRIP = Path(__file__).parents[2] / "playbooks" / "roadtrip.yaml"
+
+
+@pytest.fixture()
+def playbook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DRCTL_STATE_DIR", str(tmp_path / "state"))
+    copy = tmp_path / "mine.yaml"
+    shutil.copy(ROADTRIP, copy)
+    return copy
+
+
+@pytest.mark.parametrize("form", [["--playbook"], ["-p"], []])
+def test_the_option_and_the_argument_check_the_same_file(
+        playbook: Path, form: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["validate", "--offline", *form, str(playbook)]) == 0
+    assert f"{playbook}: roadtrip is valid" in capsys.readouterr().out
+
+
+def test_two_different_playbooks_are_refused_and_the_hint_works(
+        playbook: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["validate", "--offline", "other.yaml", "--playbook", str(playbook)]) == 2
+    err = capsys.readouterr().err
+    assert "two playbooks given" in err
+    hint = err.split("hint: ", 1)[1].strip()
+    assert hint == f"drctl validate --playbook {playbook}"
+    assert run([*hint.split()[1:], "--offline"]) == 0
