@@ -70,7 +70,11 @@ class RunbookRenderer:
     def _on_step_succeeded(self, event: Event) -> None:
         step_id = event.step or ""
         took = format_duration(self._took(event))
-        if event.data.get("skip_reason"):
+        marked = event.data.get("marked_done_by")
+        if marked:
+            self._say(f"  [green]✓[/] {escape(step_id)} marked done by "
+                      f"{escape(str(marked.get('user')))} (not run again)")
+        elif event.data.get("skip_reason"):
             self._say(f"  ↷ {escape(step_id)} skipped: {escape(event.data['skip_reason'])}")
         else:
             outputs = event.data.get("output") or {}
@@ -101,8 +105,6 @@ class RunbookRenderer:
 
     def _took(self, event: Event) -> float:
         return (event.at - self._step_start.get(event.step or "", event.at)).total_seconds()
-
-
 
 
 def render_plan(console: Console, runbook: Runbook, plan: list[PlannedStep]) -> None:

@@ -33,6 +33,8 @@ from drctl.runbook.sequence import CALL, NAME, RunbookSequence, Walk
 from drctl.store.base import load_run
 
 KIND = "runbook"
+# On a step_succeeded a person journaled at resume (`--done`): who said it had happened.
+MARKED_DONE_BY = "marked_done_by"
 
 
 @dataclass
@@ -90,9 +92,11 @@ def resume_runbook(run_id: str, deps: RunbookDeps, engine: Engine, *,
         raise InvalidInput(f"no step {', '.join(sorted(unknown))} in runbook {runbook.meta.id}")
     _may_run_again(run, runbook, rerun | done, deps.operator)
     engine.resume(run.run_id)
+    marker = deps.person().to_dict() if done else {}
     for step_id in sorted(done):
         engine.emit(run.run_id, "step_succeeded", step_id, output={}, skipped_apply=True,
-                    skip_reason="marked done by the operator at resume")
+                    skip_reason="marked done by the operator at resume",
+                    **{MARKED_DONE_BY: marker})
     return _execute(runbook, dict(run.params["values"]), deps, engine, run.run_id)
 
 

@@ -7,7 +7,7 @@ parses the value, and when it is one output expression that expression is evalua
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
@@ -18,10 +18,20 @@ from drctl.core.errors import InvalidInput
 Reference = tuple[str, ...]
 
 
+class _KeysFirst(SandboxedEnvironment):
+    """`steps.x.outputs.items` is the output named `items`, not the dict's method: in a
+    runbook, a dot reads data (an output or param may be named items, keys, values, get)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 class Templates:
     def __init__(self) -> None:
-        self._env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                                         keep_trailing_newline=True)
+        self._env = _KeysFirst(undefined=StrictUndefined, autoescape=False,
+                               keep_trailing_newline=True)
 
     def render(self, value: Any, context: dict[str, Any]) -> Any:
         """Render every string inside `value` (dicts and lists walked). InvalidInput on an

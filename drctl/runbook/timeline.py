@@ -15,7 +15,7 @@ from drctl.core.clock import iso
 from drctl.core.errors import InvalidInput
 from drctl.core.events import Event
 from drctl.core.run import Run
-from drctl.runbook.runner import KIND
+from drctl.runbook.runner import KIND, MARKED_DONE_BY
 from drctl.runbook.sequence import CALL, CONTINUED, NAME, RETRY
 
 
@@ -69,20 +69,36 @@ def _apply(entry: Entry, event: Event, owner: str, started: dict[str, datetime])
         entry.status, entry.by, entry.started_at = "running", owner, iso(event.at)
         started[entry.step] = event.at
     elif event.type == "step_succeeded":
-        entry.status = "skipped" if data.get("skip_reason") else "succeeded"
-        entry.outputs = dict(data.get("output") or {})
-        if data.get("skip_reason"):
-            entry.notes.append(str(data["skip_reason"]))
-        _ended(entry, event, started)
-        who = entry.outputs.get("acknowledged_by") or entry.outputs.get("approved_by")
-        if isinstance(who, dict):
-            entry.by = f"{who.get('user')} ({who.get('aws')})"
+        _succeeded(entry, event, started)
     elif event.type == "step_failed":
         entry.status = "failed"
         entry.notes.append(f"error: {data.get('error')}")
         _ended(entry, event, started)
     else:
         _note(entry, event)
+
+
+def _succeeded(entry: Entry, event: Event, started: dict[str, datetime]) -> None:
+    """A step done: run, skipped by its `skip_if`, or marked done by a person at resume (it
+    had happened before the crash: succeeded, by that person, never shown as skipped)."""
+    data = event.data
+    marked = data.get(MARKED_DONE_BY)
+    entry.status = "skipped" if data.get("skip_reason") and not marked else "succeeded"
+    entry.outputs = dict(data.get("output") or {})
+    if marked:
+        entry.by = _person(marked)
+        entry.notes.append(f"marked done by {entry.by} at resume (it had happened; "
+                           "not run again)")
+    elif data.get("skip_reason"):
+        entry.notes.append(str(data["skip_reason"]))
+    _ended(entry, event, started)
+    who = entry.outputs.get("acknowledged_by") or entry.outputs.get("approved_by")
+    if isinstance(who, dict):
+        entry.by = _person(who)
+
+
+def _person(data: Any) -> str:
+    return f"{data.get('user')} ({data.get('aws')})" if isinstance(data, dict) else str(data)
 
 
 def _note(entry: Entry, event: Event) -> None:
@@ -101,10 +117,10 @@ def _note(entry: Entry, event: Event) -> None:
         note = f": {data['note']}" if data.get("note") else ""
         entry.notes.append(f"acknowledged by {by.get('user')} via {data.get('via')}{note}")
     elif event.type in ("approval_granted", "approval_rejected"):
-        by = data.get("by") or {}
+        entry.by = _person(data.get("by") or {})  # the person who decided, not the executor
         verb = "approved" if event.type == "approval_granted" else "rejected"
         reason = f": {data['reason']}" if data.get("reason") else ""
-        entry.notes.append(f"{verb} by {by.get('user')} ({by.get('aws')}){reason}")
+        entry.notes.append(f"{verb} by {entry.by}{reason}")
     elif event.type == "runbook_subrun":
         sub = data.get("sub_run") or {}
         entry.notes.append(f"sub-run {sub.get('run_id')} ({sub.get('kind')}) "
