@@ -9,12 +9,14 @@ a command's module only when that command is resolved to run (or to show its own
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import typer
 from typer._click.core import Context as _ClickContext
+from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
@@ -75,8 +77,20 @@ class LazyGroup(TyperGroup):
         self._resolving = True
         try:
             return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            _suggest(exc, args[0] if args else "", self.list_commands(ctx))
+            raise
         finally:
             self._resolving = False
+
+
+def _suggest(exc: UsageError, typo: str, names: list[str]) -> None:
+    """typer suggests only from the commands it holds, not the table's: say `runbook` for
+    `runbok` (a suggestion, never the typo, so the usage hint stays a working command)."""
+    matches = difflib.get_close_matches(typo, names)
+    if matches and "Did you mean" not in exc.message:
+        exc.message = f"{exc.message.rstrip('.')}. Did you mean " \
+                      f"{', '.join(repr(m) for m in matches)}?"
 
 
 def lazy_group(table: list[Lazy]) -> type[LazyGroup]:

@@ -256,12 +256,17 @@ def timeline(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="The runbook run (a unique prefix is enough)."),
     fmt: str = typer.Option("md", "--format", "-f", help="md, json or csv."),
+    json_out: bool = typer.Option(False, "--json", help="The same as --format json."),
 ) -> None:
     """For the post-mortem: each step, who ran or acknowledged it, when, how long, its
     outputs and notes, and RTO/RPO when the runbook measures them."""
     if fmt not in ("md", "json", "csv"):
         raise InvalidInput(f"--format {fmt!r}: use md, json or csv")
+    if json_out and fmt not in ("md", "json"):
+        raise InvalidInput(f"--json and --format {fmt}: give one of them")
+    fmt = "json" if json_out else fmt
     app = app_of(ctx)
+    app.json_output = fmt == "json"
     run = load_run(app.store, run_id)
     view = build_timeline(run, app.store.events(run.run_id))
     if fmt == "json":
@@ -278,6 +283,8 @@ def export(
                             "(schemaVersion 0.3)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write here (.yaml/.yml as "
                                     "YAML, else JSON) instead of stdout."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON document on stdout: the "
+                                  "SSM document, or with --out what was written where."),
 ) -> None:
     """Turn a runbook into an AWS Systems Manager Automation document.
 
@@ -288,6 +295,8 @@ def export(
     """
     if fmt != "ssm":
         raise InvalidInput(f"--format {fmt!r}: the export format is ssm")
+    app = app_of(ctx)
+    app.json_output = json_out
     document = export_ssm(load_runbook(path))
     as_yaml = out is not None and out.suffix in (".yaml", ".yml")
     text = yaml.safe_dump(document, sort_keys=False) if as_yaml else \
@@ -299,4 +308,7 @@ def export(
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"{out}: cannot write: {exc.strerror}") from None
-    app_of(ctx).console.print(f"wrote {escape(str(out))} ({len(document['mainSteps'])} steps)")
+    if json_out:
+        print_json({"path": str(out), "format": "ssm", "steps": len(document["mainSteps"])})
+    else:
+        app.console.print(f"wrote {escape(str(out))} ({len(document['mainSteps'])} steps)")

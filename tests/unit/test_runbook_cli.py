@@ -150,3 +150,70 @@ def test_run_unattended_is_one_call_for_a_scheduler(tmp_path: Path,
     run = load_run(app_.store, run_id)
     assert run.status is RunStatus.INTERRUPTED and "controller shutdown" in str(run.error)
     assert not list(tmp_path.glob("*.log"))  # stopped before its first step
+
+
+def through_main(capsys: pytest.CaptureFixture[str], state: Path, *argv: str
+                 ) -> tuple[int, str, str]:
+    """drctl as a user runs it (drctl.cli.main.run: errors mapped to codes and documents)."""
+    from drctl.cli.main import run as drctl
+
+    code = drctl(["--state-dir", str(state), *argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_timeline_and_export_take_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "t.md"
+    path.write_text(RUNBOOK.replace("action: manual", "action: sleep\nduration: 1s"))
+    code, out, _ = through_main(capsys, tmp_path / "state", "runbook", "run", str(path),
+                                "--json", "--param", "table=pois")
+    run_id = json.loads(out)["run_id"]
+    code, out, _ = through_main(capsys, tmp_path / "state", "runbook", "timeline", run_id,
+                                "--json")
+    assert code == 0 and [e["step"] for e in json.loads(out)["entries"]] == ["touch", "look"]
+    code, out, _ = through_main(capsys, tmp_path / "state", "runbook", "timeline", run_id,
+                                "--json", "--format", "csv")
+    assert code == 2 and json.loads(out)["exit_code"] == 2
+    shipped = str(ROOT / "runbooks" / "ddb-pitr-restore.md")
+    code, out, _ = through_main(capsys, tmp_path / "state", "runbook", "export", shipped,
+                                "--format", "ssm", "--json")
+    assert code == 0 and json.loads(out)["schemaVersion"] == "0.3"
+    written = tmp_path / "doc.yaml"
+    code, out, _ = through_main(capsys, tmp_path / "state", "runbook", "export", shipped,
+                                "--format", "ssm", "--json", "--out", str(written))
+    assert code == 0 and json.loads(out)["path"] == str(written) and written.is_file()
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["runbook", "timeline", "no-such-run", "--json"], 2),
+    (["runbook", "export", "missing.md", "--format", "ssm", "--json"], 2),
+    (["runbook", "export", "{shipped}/chaos-gameday.md", "--format", "ssm", "--json"], 2),
+    (["runbook", "run", "missing.md", "--json"], 2),
+    (["runbook", "resume", "no-such-run", "--json"], 2),
+    (["runbook", "ack", "no-such-run", "--json"], 2),
+    (["runbook", "list", "--dir", "no-such-dir", "--json"], 2),
+    (["runbook", "lint", "--playbook", "no-such.yaml", "--json"], 2),
+])
+def test_with_json_an_error_is_one_json_document_on_stdout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        argv: list[str], code: int) -> None:
+    monkeypatch.chdir(tmp_path)
+    argv = [a.replace("{shipped}", str(ROOT / "runbooks")) for a in argv]
+    got, out, err = through_main(capsys, tmp_path / "state", *argv)
+    document = json.loads(out)  # exactly one document: json.loads refuses two
+    assert got == code and document["exit_code"] == code and document["error"]
+    assert document["error"] in " ".join(err.split()) or "error:" in err  # people read stderr
+
+
+def test_a_typo_in_a_command_gets_a_hint_that_works(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    code, _, err = through_main(capsys, tmp_path / "state", "runbok", "list", "--help")
+    assert code == 2 and "Did you mean 'runbook'" in err
+    hint = err.split("hint: see `", 1)[1].split("`", 1)[0]
+    assert "runbok" not in hint
+    assert through_main(capsys, tmp_path / "state", *hint.split()[1:])[0] == 0  # it works
+    code, _, err = through_main(capsys, tmp_path / "state", "runbook", "lsit")
+    assert code == 2 and "hint: see `drctl runbook --help`" in err
