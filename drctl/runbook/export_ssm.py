@@ -101,7 +101,7 @@ def _step(step: RunStep, convert: _Converter) -> dict[str, Any]:
     if outputs:
         out["outputs"] = outputs
     if spec.timeout is not None:
-        out["timeoutSeconds"] = int(spec.timeout)
+        out["timeoutSeconds"] = _whole_seconds(spec.timeout, "timeout")
     if spec.retry.attempts > 1:
         out["maxAttempts"] = spec.retry.attempts
     out["onFailure"] = {"abort": "Abort", "continue": "Continue"}.get(
@@ -134,8 +134,14 @@ def _action(spec: StepBase, convert: _Converter
     if isinstance(spec, Manual):
         return "aws:pause", {}, []
     if isinstance(spec, Sleep):
-        return "aws:sleep", {"Duration": f"PT{int(spec.duration)}S"}, []
+        return "aws:sleep", {"Duration": f"PT{_whole_seconds(spec.duration, 'duration')}S"}, []
     raise NotExportable("no SSM Automation equivalent")
+
+
+def _whole_seconds(value: float | str, name: str) -> int:
+    if isinstance(value, str):
+        raise NotExportable(f"a templated {name} ({value}) has no SSM equivalent")
+    return int(value)
 
 
 def _api_inputs(spec: AwsCall, convert: _Converter) -> dict[str, Any]:

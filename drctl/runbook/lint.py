@@ -19,8 +19,8 @@ import yaml
 from drctl.aws.generic import check_operation
 from drctl.core.errors import InvalidInput
 from drctl.runbook.actions.aws import AwsCall, is_read_only
-from drctl.runbook.load import parse_runbook
-from drctl.runbook.model import Runbook, RunStep
+from drctl.runbook.load import Block, Parsed, parse_runbook
+from drctl.runbook.model import ON_FAILURE, TEMPLATED_DURATIONS, Runbook, RunStep
 from drctl.runbook.params import coerce
 from drctl.runbook.source import Problem
 from drctl.runbook.templates import Templates, strings
@@ -41,16 +41,30 @@ class LintReport:
 
 def lint_runbook(path: Path, today: date | None = None,
                  scheduled: bool = False) -> LintReport:
-    """Every problem of the runbook at `path`. InvalidInput only when it cannot be read at all
-    (missing, or neither Markdown nor YAML). `scheduled`: the controller runs it unattended."""
-    runbook, source = parse_runbook(path)
-    report = LintReport(path, runbook, list(source.problems))
-    if runbook is not None:
-        checks = _Checks(runbook, report.problems)
-        checks.run(today or date.today())
-        if scheduled:
-            checks.unattended()
-    return report
+    """Every problem of the runbook at `path`, in file order. InvalidInput only when it cannot
+    be read at all (missing, or neither Markdown nor YAML). `scheduled`: the controller runs
+    it unattended. A step with errors of its own is still checked against the others."""
+    parsed = parse_runbook(path)
+    problems = list(parsed.source.problems)
+    checks = _Checks(path, parsed.runbook, parsed.blocks, problems, _allows_shell(parsed))
+    checks.run(today or date.today())
+    if scheduled:
+        checks.unattended()
+    problems.sort(key=_line)  # stable: problems on one line keep the order they were found
+    return LintReport(path, parsed.runbook, problems)
+
+
+def _line(problem: Problem) -> int:
+    number = problem.location.rsplit(":", 1)[-1]
+    return int(number) if number.isdigit() else 0
+
+
+def _allows_shell(parsed: Parsed) -> bool:
+    if parsed.runbook is not None:
+        return parsed.runbook.meta.allow_shell
+    front = parsed.source.front
+    return isinstance(front.data, dict) and front.data.get("allow_shell") is True \
+        if front else False
 
 
 def scheduled_runbooks(playbook: Path) -> set[Path]:
@@ -68,33 +82,39 @@ def scheduled_runbooks(playbook: Path) -> set[Path]:
 
 
 class _Checks:
-    def __init__(self, runbook: Runbook, problems: list[Problem]) -> None:
-        self.runbook, self.problems = runbook, problems
+    def __init__(self, path: Path, runbook: Runbook | None, blocks: list[Block],
+                 problems: list[Problem], allow_shell: bool) -> None:
+        self.path, self.runbook, self.blocks = path, runbook, blocks
+        self.problems, self.allow_shell = problems, allow_shell
         self.templates = Templates()
 
     def add(self, line: int, message: str, severity: str = "error") -> None:
-        self.problems.append(Problem(f"{self.runbook.path}:{line}", message, severity))
+        self.problems.append(Problem(f"{self.path}:{line}", message, severity))
 
     def run(self, today: date) -> None:
-        self._freshness(today)
-        self._param_defaults()
-        seen: dict[str, RunStep] = {}
-        for step in self.runbook.steps:
-            if step.id in seen:
-                self.add(step.line, f"duplicate step id {step.id!r} (first at line "
-                         f"{seen[step.id].line})")
-            seen.setdefault(step.id, step)
-            self._step(step, seen)
+        if self.runbook is not None:
+            self._freshness(today)
+            self._param_defaults()
+        seen: dict[str, Block] = {}
+        for block in self.blocks:
+            if block.id is not None and block.id in seen:
+                self.add(block.line, f"duplicate step id {block.id!r} (first at line "
+                         f"{seen[block.id].line})")
+            self._block(block, seen)
+            if block.id is not None:
+                seen.setdefault(block.id, block)
         self._gotos()
-        self._measures()
+        if self.runbook is not None:
+            self._measures(self.runbook)
 
     def unattended(self) -> None:
-        for step in self.runbook.steps:
-            if step.spec.action in PEOPLE:
-                self.add(step.line, f"step {step.id} is `{step.spec.action}`, but the "
+        for block in self.blocks:
+            if block.raw.get("action") in PEOPLE:
+                self.add(block.line, f"step {block.id} is `{block.raw['action']}`, but the "
                          "controller schedules this runbook: nobody is there to answer")
 
     def _freshness(self, today: date) -> None:
+        assert self.runbook is not None
         validated = self.runbook.meta.last_validated
         if validated is None:
             self.add(1, "no last_validated date: when was this runbook last run for real?",
@@ -105,6 +125,7 @@ class _Checks:
                      "warning")
 
     def _param_defaults(self) -> None:
+        assert self.runbook is not None
         for name, spec in self.runbook.meta.params.items():
             if not spec.required and spec.default is not None:
                 try:
@@ -112,48 +133,50 @@ class _Checks:
                 except InvalidInput as exc:
                     self.add(1, f"default of {exc.message}")
 
-    def _step(self, step: RunStep, earlier: dict[str, RunStep]) -> None:
-        spec = step.spec
-        if spec.action == "shell" and not self.runbook.meta.allow_shell:
-            self.add(step.line, f"step {step.id} is a shell step but the front matter does "
+    def _block(self, block: Block, earlier: dict[str, Block]) -> None:
+        if block.raw.get("action") == "shell" and not self.allow_shell:
+            self.add(block.line, f"step {block.id} is a shell step but the front matter does "
                      "not say `allow_shell: true`")
+        spec = block.step.spec if block.step is not None else None
         if isinstance(spec, AwsCall):
-            self._aws(step, spec)
-        for name, text in self._templated(step):
-            self._references(step, name, text, earlier)
+            self._aws(block, spec)
+        for name, text in self._templated(block):
+            self._references(block, name, text, earlier)
 
-    def _aws(self, step: RunStep, spec: AwsCall) -> None:
+    def _aws(self, block: Block, spec: AwsCall) -> None:
         try:
             check_operation(spec.service, spec.api)
         except InvalidInput as exc:
-            self.add(step.line, f"step {step.id}: {exc.message}")
+            self.add(block.line, f"step {block.id}: {exc.message}")
         if spec.action != "aws.call" and not is_read_only(spec.api):
-            self.add(step.line, f"step {step.id}: {spec.action} repeats its call, so it must "
+            self.add(block.line, f"step {block.id}: {spec.action} repeats its call, so it must "
                      f"be a read-only API (Describe…, Get…, List…), not {spec.api}")
 
-    def _templated(self, step: RunStep) -> list[tuple[str, str]]:
-        found = [(name, text) for name in step.spec.TEMPLATED
-                 for _, text in strings(step.raw.get(name))]
-        if step.spec.skip_if:
-            found.append(("skip_if", step.spec.skip_if))
+    def _templated(self, block: Block) -> list[tuple[str, str]]:
+        model = block.model
+        names = (*(model.TEMPLATED if model else ()), *TEMPLATED_DURATIONS, "skip_if")
+        found = [(name, text) for name in dict.fromkeys(names)
+                 for _, text in strings(block.raw.get(name))]
         return [(name, text) for name, text in found if "{" in text]
 
-    def _references(self, step: RunStep, name: str, text: str,
-                    earlier: dict[str, RunStep]) -> None:
+    def _references(self, block: Block, name: str, text: str,
+                    earlier: dict[str, Block]) -> None:
         try:
             refs = self.templates.references(text)
         except InvalidInput as exc:
-            self.add(step.line, f"step {step.id} {name}: {exc.message}")
+            self.add(block.line, f"step {block.id} {name}: {exc.message}")
             return
         for ref in refs:
-            problem = self._unresolved(ref, step, earlier)
+            problem = self._unresolved(ref, block, earlier)
             if problem:
-                self.add(step.line, f"step {step.id} {name}: {'.'.join(ref)}: {problem}")
+                self.add(block.line, f"step {block.id} {name}: {'.'.join(ref)}: {problem}")
 
-    def _unresolved(self, ref: tuple[str, ...], step: RunStep,
-                    earlier: dict[str, RunStep]) -> str | None:
+    def _unresolved(self, ref: tuple[str, ...], block: Block,
+                    earlier: dict[str, Block]) -> str | None:
         root = ref[0]
         if root == "params":
+            if self.runbook is None:
+                return None  # the front matter is broken (reported): no params to judge
             if len(ref) > 1 and ref[1] not in self.runbook.meta.params:
                 return f"no param {ref[1]!r} in the front matter"
             return None
@@ -166,31 +189,33 @@ class _Checks:
                 return f"a step id with '-' is written steps['{dashed}'].outputs.<name>"
             return "write steps.<id>.outputs.<name>" if len(ref) >= 2 else None
         other = earlier.get(ref[1])
-        if other is None or other is step:
+        if other is None or other is block:
             return f"no step {ref[1]!r} before this one"
-        known = set(other.spec.outputs) | set(other.spec.BUILTIN_OUTPUTS)
+        known = other.outputs()
         if ref[3] not in known:
             return f"step {ref[1]} has no output {ref[3]!r} (it has: " \
                    f"{', '.join(sorted(known)) or 'none'})"
         return None
 
     def _gotos(self) -> None:
-        order = {step.id: i for i, step in enumerate(self.runbook.steps)}
-        for index, step in enumerate(self.runbook.steps):
-            target = step.spec.goto
+        """Read from every block as written: a goto in a step with other errors is checked."""
+        order = {b.id: i for i, b in enumerate(self.blocks) if b.id is not None}
+        for index, block in enumerate(self.blocks):
+            match = ON_FAILURE.match(str(block.raw.get("on_failure", "")))
+            target = match.group("target") if match else None
             if target is None:
                 continue
             if target not in order:
-                self.add(step.line, f"step {step.id}: on_failure goto:{target}: no such step")
+                self.add(block.line, f"step {block.id}: on_failure goto:{target}: no such step")
             elif order[target] <= index:
-                self.add(step.line, f"step {step.id}: on_failure goto:{target}: goto jumps "
+                self.add(block.line, f"step {block.id}: on_failure goto:{target}: goto jumps "
                          "forward only (a loop could run forever)")
 
-    def _measures(self) -> None:
-        measures = self.runbook.meta.measures
+    def _measures(self, runbook: Runbook) -> None:
+        measures = runbook.meta.measures
         if measures is None:
             return
-        ids = {step.id: step for step in self.runbook.steps}
+        ids = {step.id: step for step in runbook.steps}
         wanted: list[tuple[str, Any]] = [("recovery", measures.recovery),
                                          ("incident_start", measures.incident_start)]
         if measures.recovery_point:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -9,22 +10,64 @@ from pydantic import BaseModel, ValidationError
 
 from drctl.core.errors import InvalidInput
 from drctl.runbook.actions.registry import action_model, unknown_action
-from drctl.runbook.model import FrontMatter, Runbook, RunStep
+from drctl.runbook.model import FrontMatter, Runbook, RunStep, StepBase
 from drctl.runbook.source import Part, Problem, Source, read_source
 from drctl.runbook.yamlsrc import line_of
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse_runbook(path: Path) -> tuple[Runbook | None, Source]:
-    """The runbook (None when its front matter is unusable) and the source with every
-    problem of the file's structure and types (lint adds the cross-step checks)."""
+@dataclass(frozen=True)
+class Block:
+    """One step block as written, valid or not (`step` is None when it has errors of its own):
+    lint's cross-step checks see every block, so one error never hides another."""
+
+    line: int  # 1-based, the block's first line
+    raw: dict[str, Any]
+    step: RunStep | None
+
+    @property
+    def id(self) -> str | None:
+        value = self.raw.get("id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def model(self) -> type[StepBase] | None:
+        return action_model(self.raw.get("action"))
+
+    def outputs(self) -> set[str]:
+        """The outputs later templates may read (declared, and the action's own)."""
+        if self.step is not None:
+            spec = self.step.spec
+            return set(spec.outputs) | set(spec.BUILTIN_OUTPUTS)
+        declared = self.raw.get("outputs")
+        model = self.model
+        return {str(k) for k in (declared if isinstance(declared, dict) else {})} | \
+            set(model.BUILTIN_OUTPUTS if model else ())
+
+
+@dataclass(frozen=True)
+class Parsed:
+    runbook: Runbook | None  # None when the front matter is unusable
+    source: Source
+    blocks: list[Block]
+
+
+def parse_runbook(path: Path) -> Parsed:
+    """The runbook, every block as written, and the source with every problem of the file's
+    structure and types (lint adds the cross-step checks)."""
     source = read_source(path)
     meta = _front(source)
-    steps = [step for part in source.blocks if (step := _step(source, part)) is not None]
-    if meta is None:
-        return None, source
-    return Runbook(path, meta, steps, source.intro), source
+    blocks = [_block(source, part) for part in source.blocks]
+    steps = [b.step for b in blocks if b.step is not None]
+    runbook = None if meta is None else Runbook(path, meta, steps, source.intro)
+    return Parsed(runbook, source, blocks)
+
+
+def _block(source: Source, part: Part) -> Block:
+    line = part.offset + line_of(part.root, ()) + 1
+    raw = dict(part.data) if isinstance(part.data, dict) else {}
+    return Block(line, raw, _step(source, part))
 
 
 def load_runbook(path: str | Path) -> Runbook:

@@ -16,6 +16,8 @@ from jsonpath_ng import parse as jsonpath_parse
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from drctl.core.durations import parse_duration
+from drctl.core.errors import InvalidInput
 from drctl.playbook.schema import Channel, Duration, Targets
 
 if TYPE_CHECKING:
@@ -41,6 +43,36 @@ def check_selector(text: str) -> str:
 
 Selector = Annotated[str, BeforeValidator(lambda v: check_selector(str(v)))]
 
+# Durations a step may take from a template (`timeout: "{{ params.wait }}"`): kept as text
+# until the step runs, then rendered and checked like any duration (a bad one fails the step).
+TEMPLATED_DURATIONS = ("timeout", "interval", "duration")
+
+
+def duration_seconds(value: object) -> float:
+    """Seconds of a duration (`90s`, `15m`, a number). ValueError naming the accepted forms."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"not a duration: {value!r} (use 90s, 15m, 1h)")
+    found = parse_duration(value)
+    if found < 0:
+        raise ValueError(f"a duration is not negative (got {value!r})")
+    return found
+
+
+def _duration_or_template(value: object) -> float | str:
+    if isinstance(value, str) and "{{" in value:
+        return value
+    return duration_seconds(value)
+
+
+TemplatedDuration = Annotated[float | str, BeforeValidator(_duration_or_template)]
+
+
+def seconds(value: float | str) -> float:
+    """A rendered duration's seconds. InvalidInput for one still a template (not rendered)."""
+    if isinstance(value, str):
+        raise InvalidInput(f"duration {value!r} is a template that was not rendered")
+    return value
+
 
 class Retry(Model):
     attempts: int = Field(1, ge=1, le=100, description="total attempts, the first included")
@@ -56,7 +88,7 @@ class StepBase(Model):
     id: str = Field(pattern=ID_PATTERN)
     action: str
     title: str = ""
-    timeout: Duration | None = None
+    timeout: TemplatedDuration | None = None
     retry: Retry = Field(default_factory=lambda: Retry.model_validate({}))
     on_failure: str = "abort"
     skip_if: str | None = None

@@ -18,18 +18,20 @@ import httpx
 from drctl.aws.estate import Aws
 from drctl.core.engine import Engine
 from drctl.core.errors import InvalidInput, NotConfirmed
+from drctl.core.events import Event
 from drctl.core.operator import Operator
 from drctl.core.run import Run, RunStatus, StepStatus
 from drctl.core.step import StepContext
 from drctl.failover.approval import Person
 from drctl.notify.base import Channel
 from drctl.playbook.schema import Targets
-from drctl.runbook.actions.base import ActionEnv
+from drctl.runbook.actions.base import ActionEnv, CallTimedOut, Deadline
 from drctl.runbook.load import load_runbook
 from drctl.runbook.measure import measure_runbook
-from drctl.runbook.model import Runbook, RunStep
+from drctl.runbook.model import TEMPLATED_DURATIONS, Runbook, RunStep, duration_seconds
 from drctl.runbook.params import resolve_params
 from drctl.runbook.sequence import CALL, NAME, RunbookSequence, Walk
+from drctl.runbook.templates import Templates
 from drctl.store.base import load_run
 
 KIND = "runbook"
@@ -64,6 +66,7 @@ def start_runbook(runbook: Runbook, given: dict[str, Any], deps: RunbookDeps,
                   engine: Engine) -> Run:
     """Type the params (InvalidInput before anything runs), start the run, execute it."""
     values = resolve_params(runbook, given)
+    check_param_durations(runbook, values)
     run_id = engine.start(KIND, {
         "runbook": runbook.meta.id, "title": runbook.meta.title,
         "runbook_path": str(runbook.path.resolve()), "values": values,
@@ -71,6 +74,24 @@ def start_runbook(runbook: Runbook, given: dict[str, Any], deps: RunbookDeps,
         "allow_self_approval": runbook.meta.approval.allow_self_approval,
         "target": runbook.meta.id})
     return _execute(runbook, values, deps, engine, run_id)
+
+
+def check_param_durations(runbook: Runbook, values: dict[str, Any]) -> None:
+    """Durations templated from params alone are checked before the run starts (InvalidInput,
+    nothing run: `--param wait=soon`); those reading step outputs when their step runs."""
+    templates = Templates()
+    for step in runbook.steps:
+        for name in TEMPLATED_DURATIONS:
+            text = getattr(step.spec, name, None)
+            if not isinstance(text, str) or \
+                    any(ref[0] != "params" for ref in templates.references(text)):
+                continue
+            rendered = templates.render(text, {"params": values})
+            try:
+                duration_seconds(rendered)
+            except ValueError as exc:
+                raise InvalidInput(f"step {step.id}: {name} {text} rendered {rendered!r}: "
+                                   f"{exc}") from None
 
 
 def resume_runbook(run_id: str, deps: RunbookDeps, engine: Engine, *,
@@ -90,7 +111,8 @@ def resume_runbook(run_id: str, deps: RunbookDeps, engine: Engine, *,
     unknown = (rerun | done) - {s.id for s in runbook.steps}
     if unknown:
         raise InvalidInput(f"no step {', '.join(sorted(unknown))} in runbook {runbook.meta.id}")
-    _may_run_again(run, runbook, rerun | done, deps.operator)
+    uncertain = _timed_out_calls(run, engine.store.events(run.run_id))
+    _may_run_again(run, runbook, rerun | done, deps.operator, uncertain)
     engine.resume(run.run_id)
     marker = deps.person().to_dict() if done else {}
     for step_id in sorted(done):
@@ -116,13 +138,22 @@ def _same_steps(run: Run, runbook: Runbook) -> None:
                  f"`drctl runbook run {runbook.path}`")
 
 
-def _may_run_again(run: Run, runbook: Runbook, decided: set[str], operator: Operator) -> None:
-    """A step journaled as started but never as ended may or may not have happened: it runs
-    again when it is read-only or guarded by `skip_if`, or when a person says so. Checked
-    before the run is touched, so a refusal leaves it as it was (NotConfirmed, exit 3)."""
+def _timed_out_calls(run: Run, events: list[Event]) -> set[str]:
+    """Steps that failed last because a call that changes things got no answer in time."""
+    last = {e.step: e.data.get("error_type") for e in events if e.type == "step_failed"}
+    return {r.name for r in run.steps if r.status is StepStatus.FAILED
+            and last.get(r.name) == CallTimedOut.__name__}
+
+
+def _may_run_again(run: Run, runbook: Runbook, decided: set[str], operator: Operator,
+                   uncertain: set[str]) -> None:
+    """A step journaled as started but never as ended (or whose call timed out) may or may
+    not have happened: it runs again when it is read-only or guarded by `skip_if`, or when a
+    person says so. Checked before the run is touched, so a refusal leaves it as it was
+    (NotConfirmed, exit 3)."""
     for record in run.steps:
-        if record.status is not StepStatus.RUNNING or record.name == NAME \
-                or record.name in decided:
+        unknown = record.status is StepStatus.RUNNING or record.name in uncertain
+        if not unknown or record.name == NAME or record.name in decided:
             continue
         step = runbook.step(record.name).spec
         if not step.mutating or step.skip_if:
@@ -142,8 +173,8 @@ def _execute(runbook: Runbook, values: dict[str, Any], deps: RunbookDeps, engine
              run_id: str) -> Run:
     walk = Walk(values)
 
-    def make_env(ctx: StepContext, step: RunStep) -> ActionEnv:
-        return _env(runbook, deps, ctx, step)
+    def make_env(ctx: StepContext, step: RunStep, deadline: Deadline) -> ActionEnv:
+        return _env(runbook, deps, ctx, step, deadline)
 
     measures = runbook.meta.measures
     measure = None if measures is None else (
@@ -152,7 +183,8 @@ def _execute(runbook: Runbook, values: dict[str, Any], deps: RunbookDeps, engine
     return engine.execute(run_id, [sequence], measure=measure)
 
 
-def _env(runbook: Runbook, deps: RunbookDeps, ctx: StepContext, step: RunStep) -> ActionEnv:
+def _env(runbook: Runbook, deps: RunbookDeps, ctx: StepContext, step: RunStep,
+         deadline: Deadline) -> ActionEnv:
     def announce(call: dict[str, Any]) -> None:
         if ctx.journal is not None:
             ctx.journal.emit(CALL, step=step.id, **call)
@@ -161,5 +193,5 @@ def _env(runbook: Runbook, deps: RunbookDeps, ctx: StepContext, step: RunStep) -
         aws=deps.aws, ctx=ctx, operator=deps.operator, channels=deps.channels(runbook),
         caller=deps.caller, person=deps.person, runbook_title=runbook.meta.title,
         allow_shell=runbook.meta.allow_shell, approval_timeout=runbook.meta.approval.timeout,
-        drctl=deps.drctl, env=deps.env, step_id=step.id, timeout=step.spec.timeout,
+        drctl=deps.drctl, env=deps.env, step_id=step.id, deadline=deadline,
         announce=announce, http=deps.http)

@@ -18,12 +18,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from drctl.core.errors import DrctlError, InvalidInput, NotConfirmed
+from drctl.core.errors import DrctlError, InvalidInput, NotConfirmed, StepFailed
 from drctl.core.events import Event
 from drctl.core.run import Run, StepRecord, StepStatus
 from drctl.core.step import Change, StepContext, StepPolicy
-from drctl.runbook.actions.base import ActionEnv
-from drctl.runbook.model import Runbook, RunStep, StepBase
+from drctl.runbook.actions.base import ActionEnv, CallTimedOut, Deadline
+from drctl.runbook.model import TEMPLATED_DURATIONS, Runbook, RunStep, StepBase, seconds
 from drctl.runbook.select import outputs as select_outputs
 from drctl.runbook.templates import Templates
 
@@ -48,7 +48,7 @@ class Walk:
 def render_step(spec: StepBase, templates: Templates, context: dict[str, Any]) -> StepBase:
     """The step with its templated fields rendered (and checked again by its model)."""
     data = spec.model_dump(by_alias=True, exclude_unset=True)
-    for name in spec.TEMPLATED:
+    for name in (*spec.TEMPLATED, *TEMPLATED_DURATIONS):
         if name in data:
             data[name] = templates.render(data[name], context)
     try:
@@ -65,7 +65,7 @@ class RunbookSequence:
     policy = StepPolicy()
 
     def __init__(self, runbook: Runbook, walk: Walk,
-                 make_env: Callable[[StepContext, RunStep], ActionEnv]) -> None:
+                 make_env: Callable[[StepContext, RunStep, Deadline], ActionEnv]) -> None:
         self.runbook, self.walk, self.make_env = runbook, walk, make_env
         self.templates = Templates()
 
@@ -130,20 +130,27 @@ class RunbookSequence:
         return {**builtin, **declared}, None
 
     def _attempts(self, ctx: StepContext, step: RunStep, spec: StepBase) -> Any:
+        """Every attempt within the step's one timeout (it bounds the retries too)."""
         assert ctx.journal is not None
-        env = self.make_env(ctx, step)
-        attempts = spec.retry.attempts
+        timeout = None if spec.timeout is None else seconds(spec.timeout)
+        deadline = Deadline.start(ctx.clock, timeout)
+        env = self.make_env(ctx, step, deadline)
+        attempts, delay = spec.retry.attempts, spec.retry.delay
         for attempt in range(1, attempts + 1):
             try:
                 return spec.execute(env)
-            except NotConfirmed:
-                raise  # a person said no: asking again is not a retry
+            except (NotConfirmed, CallTimedOut):
+                raise  # a person said no, or a change may have happened: never retried
             except DrctlError as exc:
                 if attempt == attempts:
                     raise
+                if deadline.at is not None and deadline.left(0.0) <= delay:
+                    raise StepFailed(f"{exc} (no time for attempt {attempt + 1} of {attempts} "
+                                     f"within the step's timeout {deadline.describe()})") \
+                        from None
                 ctx.journal.emit(RETRY, step=step.id, attempt=attempt, error=str(exc),
-                                 delay=spec.retry.delay)
-                ctx.clock.sleep(spec.retry.delay)
+                                 delay=delay)
+                ctx.clock.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _after_failure(self, ctx: StepContext, step: RunStep, index: int,

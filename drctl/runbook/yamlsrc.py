@@ -47,12 +47,24 @@ def load_yaml(text: str) -> YamlDoc:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlProblem(f"not valid YAML: {exc.problem or exc}", mark.line if mark else 0) \
-            from None
+        raise _problem(exc) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"not valid YAML: {exc}", 0) from None
     return YamlDoc(data, root)
+
+
+# Constructs PyYAML notices are unclosed only at the next token, often a line or more later:
+# the line that opened one (a quote, `[`, `{`) is where the fix goes.
+_UNCLOSED = {"quoted scalar": "a quote", "flow sequence": "a [", "flow mapping": "a {"}
+
+
+def _problem(exc: yaml.MarkedYAMLError) -> YamlProblem:
+    context, mark = exc.context or "", exc.problem_mark or exc.context_mark
+    opened = next((v for k, v in _UNCLOSED.items() if context.endswith(k)), None)
+    if exc.context_mark is not None and opened:
+        return YamlProblem(f"not valid YAML: {opened} opened on this line is not closed "
+                           f"({exc.problem})", exc.context_mark.line)
+    return YamlProblem(f"not valid YAML: {exc.problem or exc}", mark.line if mark else 0)
 
 
 def line_of(root: yaml.Node | None, path: tuple[Any, ...]) -> int:

@@ -188,3 +188,64 @@ def test_measures_name_steps_and_outputs_that_exist(tmp_path: Path) -> None:
         f"{path}:1: error: measures.recovery: no step 'nope'",
         f"{path}:{line_of(path, 'id: a')}: error: measures read steps.a.outputs.restored_at, "
         "but step a has no such output"]
+
+
+@pytest.mark.parametrize(("block", "opened"), [
+    ("id: b\naction: sleep\nduration: 1s\ntitle: \"unterminated", "title: \"unt"),
+    ("id: b\naction: sleep\nduration: [1s\non_failure: continue", "duration: [1s"),
+    ("id: b\naction: sleep\nduration: 1s\nretry: {attempts: 2\non_failure: continue",
+     "retry: {"),
+])
+def test_bad_yaml_names_the_line_that_opened_what_is_not_closed(
+        tmp_path: Path, block: str, opened: str) -> None:
+    path = write(tmp_path, SLEEP.format(id="a"), block)
+    [problem] = problems(path)
+    assert problem.startswith(f"{path}:{line_of(path, opened)}: error: not valid YAML"), problem
+    assert "is not closed" in problem
+
+
+def test_bad_yaml_in_the_front_matter_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("---\nid: t\ntitle: T\nparams:\n  x: {type: string, default: a\n"
+                    "  y: {type: string}\n---\n```drctl\nid: a\naction: sleep\n"
+                    "duration: 1s\n```\n")
+    [problem] = problems(path)
+    assert problem.startswith(f"{path}:5: error: not valid YAML: a {{ opened"), problem
+
+
+def test_a_missing_goto_is_reported_beside_the_steps_other_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, SLEEP.format(id="a"),
+                 "id: b\naction: sleep\nduration: forever\ncolour: red\non_failure: goto:nowhere")
+    found = problems(path)
+    step = line_of(path, "id: b")
+    assert f"{path}:{step}: error: step b: on_failure goto:nowhere: no such step" in found
+    assert f"{path}:{line_of(path, 'colour')}: error: colour: unknown field" in found
+    assert any("not a duration: 'forever'" in p for p in found)
+
+
+def test_a_broken_front_matter_does_not_hide_the_steps_problems(tmp_path: Path) -> None:
+    path = write(tmp_path, SLEEP.format(id="a"), SLEEP.format(id="a"),
+                 "id: c\naction: sleep\nduration: 1s\non_failure: goto:nowhere",
+                 extra="colour: red\n")
+    found = problems(path)
+    assert found[0] == f"{path}:{line_of(path, 'colour')}: error: colour: unknown field"
+    assert any(f":{line_of(path, 'id: a', 2)}: error: duplicate step id 'a'" in p for p in found)
+    assert any("goto:nowhere: no such step" in p for p in found)
+
+
+def test_a_later_step_may_read_an_earlier_broken_steps_outputs(tmp_path: Path) -> None:
+    """Only the broken step is reported: no false 'no step a before this one'."""
+    path = write(tmp_path, "id: a\naction: aws.call\nservice: ecs\napi: ListClusters\n"
+                 "region: us-east-1\ncolour: red\noutputs: {arns: $.clusterArns}",
+                 "id: b\naction: sleep\nduration: 1s\nskip_if: '{{ steps.a.outputs.arns }}'")
+    assert problems(path) == [f"{path}:{line_of(path, 'colour')}: error: colour: unknown field"]
+
+
+def test_templated_durations_are_checked_like_any_template(tmp_path: Path) -> None:
+    path = write(tmp_path, "id: a\naction: sleep\nduration: '{{ params.count }}s'\n"
+                 "timeout: '{{ params.wait }}'")
+    [problem] = problems(path)
+    assert "step a timeout: params.wait: no param 'wait'" in problem
+    assert problems(write(tmp_path, "id: a\naction: sleep\nduration: soon", name="b.md")) == [
+        f"{tmp_path / 'b.md'}:{line_of(tmp_path / 'b.md', 'soon')}: error: duration: not a "
+        "duration: 'soon' (use a number with a unit: 250ms, 90s, 15m, 1h, 1h30m)"]

@@ -8,8 +8,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from drctl.core.errors import StepFailed
-from drctl.runbook.actions.base import ActionEnv
-from drctl.runbook.model import Duration, Model, Selector, StepBase
+from drctl.runbook.actions.base import ActionEnv, within
+from drctl.runbook.model import Model, Selector, StepBase, TemplatedDuration, seconds
 from drctl.runbook.select import MISSING, select
 
 # API name prefixes that only read: a step calling one may be re-run or run in a dry run.
@@ -38,10 +38,13 @@ class AwsCall(StepBase):
         return f"{self.service} {self.api} in {self.region}"
 
     def call(self, env: ActionEnv) -> dict[str, Any]:
+        """The call, bounded by the step's timeout."""
         if self.mutating:
             env.announce({"service": self.service, "api": self.api, "region": self.region,
                           "args": self.args, "caller": env.caller()})
-        return env.aws.api().call(self.service, self.api, self.region, self.args)
+        return within(env, lambda: env.aws.api().call(self.service, self.api, self.region,
+                                                      self.args),
+                      self.describe(), self.mutating)
 
     def execute(self, env: ActionEnv) -> Any:
         return self.call(env)
@@ -87,8 +90,8 @@ class AwsWait(AwsCall):
 
     action: Literal["aws.wait"] = "aws.wait"  # type: ignore[assignment]
     until: Condition
-    interval: Duration = 5.0
-    timeout: Duration | None = 600.0
+    interval: TemplatedDuration = 5.0
+    timeout: TemplatedDuration | None = 600.0
 
     @property
     def mutating(self) -> bool:
@@ -102,7 +105,7 @@ class AwsWait(AwsCall):
             last = self.call(env)
             return self.until.holds(last)[0]
 
-        env.ctx.wait_until(check, timeout=self.timeout or 600.0, interval=self.interval,
+        env.ctx.wait_until(check, timeout=env.left(600.0), interval=seconds(self.interval),
                            what=f"{self.describe()}: {self.until.describe()}")
         return last
 

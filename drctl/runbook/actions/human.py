@@ -70,7 +70,7 @@ class Manual(StepBase):
         journal = env.ctx.journal
         assert journal is not None
         journal.emit("run_waiting", reason="manual", step=self.id)
-        timeout = self.timeout or DEFAULT_MANUAL_TIMEOUT
+        timeout = env.left(DEFAULT_MANUAL_TIMEOUT)
         _announce(env, self, timeout)
         env.ctx.report(f"waiting for a person: `drctl runbook ack {env.ctx.run_id} "
                        f"--note …` once step {self.id} is done")
@@ -116,6 +116,6 @@ class Approve(StepBase):
         what = f"runbook {env.runbook_title}, step {self.id}"
         if self.summary:
             what += f" ({self.summary})"
-        return wait_for_approval(env.ctx, env.person(),
-                                 self.timeout or env.approval_timeout, env.channels,
+        return wait_for_approval(env.ctx, env.person(), env.left(env.approval_timeout),
+                                 env.channels,
                                  target="", step=self.id, what=what)

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from drctl.core.errors import StepFailed
 from drctl.runbook.actions.base import ActionEnv
-from drctl.runbook.model import Duration, StepBase
+from drctl.runbook.model import StepBase, TemplatedDuration, seconds
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -35,7 +35,7 @@ class Http(StepBase):
     def execute(self, env: ActionEnv) -> Any:
         client = env.http or httpx.Client()
         try:
-            response = client.request(self.method, self.url, timeout=self.timeout or 30.0)
+            response = client.request(self.method, self.url, timeout=env.left(30.0))
         except httpx.HTTPError as exc:
             raise StepFailed(f"{self.describe()}: {type(exc).__name__}: {exc}") from None
         if response.status_code != self.expect_status:
@@ -51,17 +51,20 @@ class Http(StepBase):
 
 class Sleep(StepBase):
     action: Literal["sleep"] = "sleep"
-    duration: Duration
+    duration: TemplatedDuration
 
     @property
     def mutating(self) -> bool:
         return False
 
     def describe(self) -> str:
-        return f"sleep {self.duration:g}s"
+        wanted = self.duration
+        return f"sleep {wanted}" if isinstance(wanted, str) else f"sleep {wanted:g}s"
 
     def execute(self, env: ActionEnv) -> Any:
-        start = env.ctx.now()
-        while (left := self.duration - (env.ctx.now() - start).total_seconds()) > 0:
+        wanted, start = seconds(self.duration), env.ctx.now()
+        while (left := wanted - (env.ctx.now() - start).total_seconds()) > 0:
+            env.left(0.0)  # a sleep longer than the step's timeout fails when it runs out
+            env.ctx.interrupt.check()
             env.ctx.clock.sleep(min(1.0, left))  # short naps: an interruption is seen soon
-        return {"slept_seconds": self.duration}
+        return {"slept_seconds": wanted}

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from drctl.core.errors import InvalidInput, StepFailed
-from drctl.runbook.actions.base import ActionEnv
+from drctl.runbook.actions.base import ActionEnv, say_seconds
 from drctl.runbook.model import StepBase
 
 # drctl commands that only read: a step running one may be re-run safely.
@@ -35,12 +35,15 @@ Word = Annotated[str, BeforeValidator(_word)]
 
 
 def run_process(argv: list[str], env: ActionEnv, what: str) -> subprocess.CompletedProcess[str]:
-    timeout = env.timeout or 3600.0
+    timeout = env.left(3600.0)
     try:
         return subprocess.run(argv, env=env.env or None, stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise StepFailed(f"{what} did not finish within {timeout:g}s (stopped)") from None
+        bound = f"the step's timeout ({env.deadline.describe()})" \
+            if env.deadline is not None and env.deadline.at is not None \
+            else say_seconds(timeout)
+        raise StepFailed(f"{what} did not finish within {bound} (stopped)") from None
     except OSError as exc:
         raise StepFailed(f"{what} could not start: {exc.strerror}") from None
 
