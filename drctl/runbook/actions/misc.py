@@ -34,8 +34,13 @@ class Http(StepBase):
 
     def execute(self, env: ActionEnv) -> Any:
         client = env.http or httpx.Client()
+        limit = env.left(30.0)
         try:
-            response = client.request(self.method, self.url, timeout=env.left(30.0))
+            response = client.request(self.method, self.url, timeout=limit)
+        except httpx.TimeoutException:
+            bound = "30s" if env.deadline is None or env.deadline.at is None \
+                else f"the step's timeout ({env.deadline.describe()})"
+            raise StepFailed(f"{self.describe()}: no answer within {bound}") from None
         except httpx.HTTPError as exc:
             raise StepFailed(f"{self.describe()}: {type(exc).__name__}: {exc}") from None
         if response.status_code != self.expect_status:
