@@ -4,9 +4,12 @@ Mapping: aws.call -> aws:executeAwsApi, aws.wait -> aws:waitForAwsResourceProper
 aws.assert (equals/in) -> aws:assertAwsResourceProperty, approve -> aws:approve (approvers
 from an `Approvers` document parameter), manual -> aws:pause, sleep -> aws:sleep; params ->
 `parameters`; `{{ params.x }}` -> `{{ x }}` and `{{ steps.s.outputs.o }}` -> `{{ s.o }}`;
-outputs -> `outputs` selectors, typed from the API's response shape. A step with no SSM
-equivalent refuses the whole export (InvalidInput, naming every such step): nothing partial
-is ever written.
+outputs -> `outputs` selectors, typed from the API's response shape. SSM calls every API in
+the region the automation runs in, so the runbook's region becomes a first step asserting it
+(`drctl-region-check`); each step's description carries its title and what the runbook says
+of it (a manual step's instructions, an approval's summary, an API step's region). A step
+with no SSM equivalent refuses the whole export (InvalidInput, naming every such step):
+nothing partial is ever written.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from drctl.runbook.actions.misc import Sleep
 from drctl.runbook.model import Runbook, RunStep, StepBase
 from drctl.runbook.templates import Templates, path_of
 
+REGION_CHECK = "drctl-region-check"
 PARAM_TYPES = {"string": "String", "integer": "Integer", "boolean": "Boolean",
                "list": "StringList"}
 APPROVERS = "Approvers"
@@ -38,6 +42,9 @@ def export_ssm(runbook: Runbook) -> dict[str, Any]:
     problems: list[str] = []
     parameters = _parameters(runbook, problems)
     steps = []
+    guard = _region_guard(runbook, converter)
+    if guard is not None:
+        steps.append(guard)
     for step in runbook.steps:
         try:
             steps.append(_step(step, converter))
@@ -52,11 +59,33 @@ def export_ssm(runbook: Runbook) -> dict[str, Any]:
     if any(s.spec.action == "approve" for s in runbook.steps):
         parameters[APPROVERS] = {"type": "StringList", "description": "IAM users or roles "
                                  "who may approve the approve steps"}
+    guarded = f" Its first step, {REGION_CHECK}, stops it in any other region." \
+        if guard is not None else ""
     return {"schemaVersion": "0.3",
             "description": f"{runbook.meta.title} (exported by drctl from runbook "
                            f"{runbook.meta.id}). Start it in {region}: SSM makes every API "
-                           "call in the region the automation runs in.",
+                           f"call in the region the automation runs in.{guarded}",
             "parameters": parameters, "mainSteps": steps}
+
+
+def _region_guard(runbook: Runbook, convert: _Converter) -> dict[str, Any] | None:
+    """SSM has no region per call: the runbook's region becomes a first step asserting the
+    automation runs there (the region EC2 answers in), so a start elsewhere fails at once
+    instead of acting on another region's resources."""
+    regions = {s.spec.region for s in runbook.steps if isinstance(s.spec, AwsCall)}
+    if len(regions) != 1:
+        return None  # none to check, or several (refused by _one_region)
+    try:
+        wanted = convert.value(next(iter(regions)))
+    except NotExportable:
+        return None  # the region's template is refused with the step that uses it
+    return {"name": REGION_CHECK, "action": "aws:assertAwsResourceProperty",
+            "description": f"The automation runs in {wanted}, the region the runbook's "
+                           "steps act in.",
+            "inputs": {"Service": "ec2", "Api": "DescribeAvailabilityZones",
+                       "PropertySelector": "$.AvailabilityZones[0].RegionName",
+                       "DesiredValues": [str(wanted)]},
+            "onFailure": "Abort"}
 
 
 def _one_region(runbook: Runbook, problems: list[str]) -> str:
@@ -96,8 +125,9 @@ def _step(step: RunStep, convert: _Converter) -> dict[str, Any]:
         raise NotExportable("skip_if has no SSM equivalent")
     action, inputs, outputs = _action(spec, convert)
     out: dict[str, Any] = {"name": spec.id, "action": action, "inputs": inputs}
-    if spec.title:
-        out["description"] = spec.title
+    description = _description(spec, convert)
+    if description:
+        out["description"] = description
     if outputs:
         out["outputs"] = outputs
     if spec.timeout is not None:
@@ -107,6 +137,27 @@ def _step(step: RunStep, convert: _Converter) -> dict[str, Any]:
     out["onFailure"] = {"abort": "Abort", "continue": "Continue"}.get(
         spec.on_failure, f"step:{spec.goto}")
     return out
+
+
+def _description(spec: StepBase, convert: _Converter) -> str:
+    """The step's title, and what the runbook says of it: where an API step acts, what a
+    person reads at a manual step (aws:pause has no input for it) or an approval."""
+    said = ""
+    if isinstance(spec, Manual):
+        said = _as_text(spec.instructions, convert)
+    elif isinstance(spec, Approve):
+        said = _as_text(spec.summary, convert)
+    elif isinstance(spec, AwsCall):
+        said = f"{spec.service} {spec.api} in {_as_text(spec.region, convert)}"
+    return "\n\n".join(part for part in (spec.title, said) if part)
+
+
+def _as_text(value: str, convert: _Converter) -> str:
+    """In SSM's template syntax where it converts; prose for a person stays as written."""
+    try:
+        return str(convert.value(value))
+    except NotExportable:
+        return value
 
 
 def _action(spec: StepBase, convert: _Converter

@@ -77,10 +77,10 @@ def load_runbook(path: str | Path) -> Runbook:
     report = lint_runbook(Path(path))
     errors = [p for p in report.problems if p.severity == "error"]
     if errors or report.runbook is None:
-        more = f" (and {len(errors) - 1} more: `drctl runbook lint {path}`)" \
-            if len(errors) > 1 else ""
+        more = f"{len(errors) - 1} more problem(s): `drctl runbook lint {path}`" \
+            if len(errors) > 1 else None
         first = f"{errors[0].location}: {errors[0].message}" if errors else f"{path}: not a runbook"
-        raise InvalidInput(f"{first}{more}")
+        raise InvalidInput(first, hint=more)
     return report.runbook
 
 

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from drctl.aws.clients import ClientFactory
+from drctl.core.events import Event
 from drctl.core.run import Run, RunStatus, StepStatus
 from drctl.sandbox import manager
 from drctl.sandbox.manager import SandboxInfo
@@ -33,6 +34,15 @@ def newest_run(cli: Cli) -> Run | None:
     try:
         ids = store.run_ids("runbook", 1)
         return load_run(store, ids[0]) if ids else None
+    finally:
+        store.close()
+
+
+def events_of(cli: Cli, run_id: str) -> list[Event]:
+    """The run's journal, as written (the test oracle)."""
+    store = SqliteStore(cli.state_dir / "journal.db")
+    try:
+        return store.events(run_id)
     finally:
         store.close()
 

@@ -47,7 +47,8 @@ def check_document(document: dict[str, Any], runbook_path: Path) -> None:
     """The document against SSM's rules and against the runbook it came from."""
     runbook = load_runbook(runbook_path)
     assert document["schemaVersion"] == "0.3"
-    steps = document["mainSteps"]
+    guard, *steps = document["mainSteps"]
+    check_region_guard(guard, runbook)
     assert [s["name"] for s in steps] == [s.id for s in runbook.steps]
     for step, source in zip(steps, runbook.steps, strict=True):
         assert step["action"] == MAPPING[source.spec.action]
@@ -63,6 +64,38 @@ def check_document(document: dict[str, Any], runbook_path: Path) -> None:
                                                         "StringList"), spec
 
 
+def check_region_guard(guard: dict[str, Any], runbook: Any) -> None:
+    """SSM makes every call in the region it runs in: the first step asserts it is the
+    runbook's (every AWS step of an exportable runbook names the same one)."""
+    [region] = {s.spec.region for s in runbook.steps if hasattr(s.spec, "region")}
+    wanted = region.replace("params.", "")  # "{{ params.region }}" is SSM's "{{ region }}"
+    assert guard["name"] == "drctl-region-check"
+    assert guard["action"] == "aws:assertAwsResourceProperty"
+    assert guard["inputs"] == {"Service": "ec2", "Api": "DescribeAvailabilityZones",
+                               "PropertySelector": "$.AvailabilityZones[0].RegionName",
+                               "DesiredValues": [wanted]}
+
+
+def test_a_literal_region_is_checked_and_every_step_says_where_and_what(tmp_path: Path
+                                                                         ) -> None:
+    path = tmp_path / "x.md"
+    path.write_text("---\nid: x\ntitle: X\nparams:\n  t: {type: string, default: a}\n---\n"
+                    "```drctl\nid: look\ntitle: Look\naction: aws.call\nservice: ecs\n"
+                    "api: ListClusters\nregion: us-west-2\n```\n"
+                    "```drctl\nid: hand\naction: manual\ninstructions: 'Drain {{ params.t }} "
+                    "by hand'\n```\n"
+                    "```drctl\nid: ok\naction: approve\n"
+                    "summary: 'go on with {{ params.t }}'\n```\n")
+    document = export_ssm(load_runbook(path))
+    check_document(document, path)
+    steps = {s["name"]: s for s in document["mainSteps"]}
+    assert steps["drctl-region-check"]["inputs"]["DesiredValues"] == ["us-west-2"]
+    assert "Start it in us-west-2" in document["description"]
+    assert steps["look"]["description"] == "Look\n\necs ListClusters in us-west-2"
+    assert steps["hand"]["description"] == "Drain {{ t }} by hand"  # aws:pause has no input
+    assert "go on with {{ t }}" in steps["ok"]["description"]
+
+
 def test_the_shipped_pitr_runbook_exports_step_for_step() -> None:
     path = ROOT / "runbooks" / "ddb-pitr-restore.md"
     document = export_ssm(load_runbook(path))
@@ -75,6 +108,8 @@ def test_the_shipped_pitr_runbook_exports_step_for_step() -> None:
     assert "{{ describe-restored.restore_point }}" in announce
     types = {o["Name"]: o["Type"] for o in steps["describe-restored"]["outputs"]}
     assert types == {"restore_point": "String", "item_count": "Integer"}
+    assert steps["restore"]["inputs"]["RestoreDateTime"] == "{{ restore_to }}"
+    assert "as it was at {{ restore_to }}" in steps["confirm-point"]["description"]
 
 
 def test_steps_ssm_cannot_express_are_all_named(tmp_path: Path) -> None:
