@@ -19,7 +19,7 @@ from drctl.cli.after_run import after_run
 from drctl.cli.app import Application
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
-from drctl.core.errors import Blocked, DrctlError
+from drctl.core.errors import Blocked, DrctlError, NotConfirmed
 from drctl.playbook.loader import load_playbook
 
 if TYPE_CHECKING:
@@ -58,8 +58,12 @@ def run(
 
     app = app_of(ctx)
     app.json_output = json_out
-    loaded = load_chaos_experiment(experiment, var, var_file)
-    deps = ChaosDeps(app.aws, load_playbook(playbook), app.store_url, app.profile)
+    try:
+        loaded = load_chaos_experiment(experiment, var, var_file)
+        deps = ChaosDeps(app.aws, load_playbook(playbook), app.store_url, app.profile)
+    except KeyboardInterrupt as exc:  # still loading: nothing has run
+        raise NotConfirmed(f"stopped ({getattr(exc, 'reason', '') or 'Ctrl-C'}) before the "
+                           "experiment started; nothing was run") from None
     if dry_run:
         _show_plan(app, plan_chaos(loaded, deps, app.store, app.clock.now(),
                                      app.identity).to_dict())

@@ -58,8 +58,9 @@ app = typer.Typer(
     name="drctl",
     cls=lazy_group(COMMANDS),
     help="Disaster recovery and chaos engineering for AWS: failovers, drills, chaos, runbooks.\n\n"
-    "Exit codes: 0 done · 1 failed · 2 invalid input · 3 not confirmed · 4 blocked · "
-    "130 interrupted (Ctrl-C; the run is journaled).",
+    "Exit codes: 0 done · 1 failed · 2 invalid input · 3 not confirmed, or stopped with "
+    "nothing left to resume (a drill cleaned up, an experiment rolled back) · 4 blocked · "
+    "130 interrupted, a run left to resume or abort (a failover, a runbook).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",

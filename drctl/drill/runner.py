@@ -89,6 +89,10 @@ def _one_drill(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, engine: E
         failures.append(exc)
         ran = load_run(engine.store, exc.run_id) if exc.run_id else None
         return ran, isinstance(exc, DrillInterrupted)
+    except KeyboardInterrupt as exc:  # a stop between drills: this one had not started
+        failures.append(DrillInterrupted(f"stopped ({_reason(exc)}) before drill {spec.name} "
+                                         f"({spec.kind}) started; nothing was created for it"))
+        return None, True
 
 
 def run_drill(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, engine: Engine) -> Run:

@@ -8,7 +8,9 @@ alone tables that merely look like drill tables.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -218,4 +220,38 @@ def test_sigterm_while_drctl_is_still_starting_is_a_clean_stop(cli: Cli) -> None
     assert process.returncode == 3, err
     assert "stopped (SIGTERM) while drctl was starting; nothing was started" in err
     assert "Traceback" not in err
+    assert cli.json("runs", "list") == []
+
+
+def talks_to(pid: int, port: int) -> bool:
+    """Has the process a TCP connection to 127.0.0.1:`port` (an AWS call to the sandbox)?"""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            inodes.add(os.readlink(fd))
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return any(int(row[2].split(":")[1], 16) == port and f"socket:[{row[9]}]" in inodes
+               for row in rows)
+
+
+def test_sigterm_during_the_preflight_creates_nothing_and_exits_3(
+    cli: Cli, sandbox: SandboxInfo, slow: Callable[[], None]
+) -> None:
+    """The preflight reads AWS (here 2 s a call) before any drill's run exists: a stop
+    there is the operator's stop like any other (exit 3), not 130 'the run is journaled'."""
+    manager.set_faults(sandbox.state_dir, latency_ms=2000)  # `slow` puts it back
+    port = int(sandbox.endpoint_url.rsplit(":", 1)[1].split("/")[0])
+    process = cli.spawn("drill", "--kind", "pitr", "--target", "dynamodb:roadtrip-pois")
+    deadline = time.monotonic() + 60
+    while not talks_to(process.pid, port):  # its first AWS call: the preflight's
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
+
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    slow()
+
+    assert process.returncode == 3, out + err
+    assert "drill stopped (SIGTERM) before it started; nothing was created" in err, out + err
     assert cli.json("runs", "list") == []
