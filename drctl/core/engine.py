@@ -1,7 +1,9 @@
 """The engine: runs Steps in order for every kind of Run, journaling before and after each.
 
 The store write is the commit point and must succeed; other subscribers (console, logs,
-notifier) are told afterwards and a failing one is logged, never fatal.
+notifier) are told afterwards and a failing one is logged, never fatal. Every event is checked
+against the journal's vocabulary (drctl/core/vocabulary.py) before it is written. How a step
+runs is drctl/core/step_runner.py; how a run ends, drctl/core/ending.py.
 """
 
 from __future__ import annotations
@@ -14,22 +16,27 @@ from typing import Any
 import structlog
 
 from drctl.core.clock import Clock
-from drctl.core.errors import AwsError, DrctlError, InvalidInput, NotConfirmed
+from drctl.core.ending import ENDINGS, INTERRUPTED, ending, interrupted_reason
+from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.events import JOURNAL_VERSION, Event
 from drctl.core.identity import Identity
-from drctl.core.interrupt import CTRL_C, Interrupted, Interruption
+from drctl.core.interrupt import Interruption
 from drctl.core.keeper import RunLeases
 from drctl.core.lease import LeaseLost
-from drctl.core.run import Run, RunStatus, StepStatus
+from drctl.core.measured import Measured
+from drctl.core.run import Run, RunStatus
 from drctl.core.step import Step, StepContext
+from drctl.core.step_runner import StepRunner
 from drctl.core.store import Store, load_run
+from drctl.core.vocabulary import checked_event
+
+__all__ = ["INTERRUPTED", "Engine", "Subscriber", "interrupted_reason", "new_run_id",
+           "run_locks"]
 
 Subscriber = Callable[[Event], None]
-INTERRUPTED = "interrupted by the operator (Ctrl-C)"
 # A run's process renews the run's lease while it works on it; another host sees the run
 # `interrupted` this long after that process died.
 RUN_LEASE_TTL = 30.0
-ENDINGS = frozenset({"run_finished", "run_interrupted"})
 log = structlog.get_logger("drctl.engine")
 
 
@@ -42,13 +49,6 @@ def run_locks(run: Run) -> list[str]:
     """The locks a run names in its parameters (`lock`, `locks`): freed when it is aborted."""
     named = [run.params.get("lock"), *(run.params.get("locks") or [])]
     return [str(name) for name in named if name]
-
-
-def interrupted_reason(exc: BaseException) -> str:
-    """What the journal says about a stop: Ctrl-C keeps its words; other sources are named."""
-    if isinstance(exc, Interrupted) and exc.reason != CTRL_C:
-        return f"interrupted ({exc.reason})"
-    return INTERRUPTED
 
 
 class Engine:
@@ -69,11 +69,12 @@ class Engine:
         self.interrupt = interrupt or Interruption()
         self.identity = identity or Identity.of_this_process()
         self.leases = RunLeases(store, clock, self.identity, lease_ttl)
+        self.steps = StepRunner(self.emit, clock, self.interrupt, self.leases)
 
     def emit(self, run_id: str, type_: str, step: str | None = None, **data: Any) -> Event:
         """Journal the event (the commit point: a store error propagates), then tell every
         subscriber (a failing one is logged, never fatal)."""
-        event = Event(run_id, type_, self.clock.now(), step, data)
+        event = checked_event(run_id, type_, self.clock.now(), step, data)
         if event.journaled:
             event = self.store.append(event)
         if type_ in ENDINGS:
@@ -138,7 +139,7 @@ class Engine:
 
     def execute(
         self, run_id: str, steps: Sequence[Step], *, always: Sequence[Step] = (),
-        measure: Callable[[Run], dict[str, Any]] | None = None,
+        measure: Callable[[Run], Measured] | None = None,
     ) -> Run:
         """Run `steps` from the first one not already succeeded, then `always` (cleanup steps
         that run whatever happened), then journal `measure(run)` and the end. Returns the Run.
@@ -153,12 +154,12 @@ class Engine:
             ctx = StepContext(run_id, self.clock, run.facts(),
                               journal=_RunJournal(self, run_id), interrupt=self.interrupt)
             total = len(steps) + len(always)
-            failure = self._run_steps(ctx, run, steps, total)
+            failure = self.steps.run_pending(ctx, run, steps, total)
             if isinstance(failure, LeaseLost):  # another process owns the run (and journal)
                 self.leases.let_go(run_id, release=False)
                 raise failure
             with self.interrupt.shielded():  # cleanup, measurement and the end are not cut
-                cleaned = self._run_always(ctx, always, len(steps), total)
+                cleaned = self.steps.run_always(ctx, always, len(steps), total)
                 failure = failure or cleaned
                 measured = self._measure(run_id, measure)  # measured whatever happened
                 failure = failure or measured
@@ -167,46 +168,19 @@ class Engine:
             raise failure
         return load_run(self.store, run_id)
 
-    def _run_steps(self, ctx: StepContext, run: Run, steps: Sequence[Step], total: int
-                   ) -> BaseException | None:
-        try:
-            for index, step in enumerate(steps, start=1):
-                if run.step(step.name).status is StepStatus.SUCCEEDED:
-                    continue
-                self.interrupt.check()
-                lost = self.leases.lost(run.run_id)
-                if lost is not None:
-                    raise lost
-                ctx.facts.update(self._run_step(ctx, step, index, total))
-        except (DrctlError, KeyboardInterrupt) as exc:
-            return exc
-        return None
-
-    def _measure(self, run_id: str, measure: Callable[[Run], dict[str, Any]] | None
+    def _measure(self, run_id: str, measure: Callable[[Run], Measured] | None
                  ) -> DrctlError | None:
         """Journal the measurement; a measurement that cannot be made or written is a
         failure of the run (never a run left open), returned to be the run's error."""
         if measure is None:
             return None
         try:
-            self.emit(run_id, "run_measured", measurement=measure(load_run(self.store, run_id)))
+            measured = measure(load_run(self.store, run_id))
+            self.emit(run_id, "run_measured", measurement=measured.to_dict())
         except Exception as exc:
             log.exception("measurement_failed", run_id=run_id)
             return DrctlError(f"could not measure the run: {exc}")
         return None
-
-    def _run_always(self, ctx: StepContext, steps: Sequence[Step], done: int, total: int
-                    ) -> BaseException | None:
-        """Run every step; the first failure is returned, not raised (the next still runs).
-        Shielded: a stop requested now does not cut a cleanup short."""
-        first: BaseException | None = None
-        with self.interrupt.shielded():
-            for index, step in enumerate(steps, start=done + 1):
-                try:
-                    ctx.facts.update(self._run_step(ctx, step, index, total))
-                except (DrctlError, KeyboardInterrupt) as exc:
-                    first = first or exc
-        return first
 
     def _end(self, run_id: str, failure: BaseException | None, cleaned_up: bool) -> None:
         """The one place a run's end is decided. If even that cannot be journaled (the store
@@ -223,57 +197,8 @@ class Engine:
                      ) -> None:
         if isinstance(failure, DrctlError):
             failure.run_id = run_id
-        if failure is None:
-            self.emit(run_id, "run_finished", status=str(RunStatus.SUCCEEDED))
-        elif isinstance(failure, KeyboardInterrupt) and not cleaned_up:
-            self.emit(run_id, "run_interrupted", reason=interrupted_reason(failure))
-        elif isinstance(failure, KeyboardInterrupt):
-            self.emit(run_id, "run_finished", status=str(RunStatus.ABORTED),
-                      error=f"{interrupted_reason(failure)}; cleaned up")
-        elif isinstance(failure, NotConfirmed):
-            self.emit(run_id, "run_finished", status=str(RunStatus.ABORTED), error=str(failure))
-        else:
-            self.emit(run_id, "run_finished", status=str(RunStatus.FAILED),
-                      error=str(failure) or repr(failure))
-
-    def _run_step(self, ctx: StepContext, step: Step, index: int, total: int) -> dict[str, Any]:
-        ctx.report = self._reporter(ctx.run_id, step.name)
-        attempt = 0
-        while True:
-            attempt += 1
-            self.emit(ctx.run_id, "step_started", step.name, index=index, total=total,
-                      attempt=attempt)
-            try:
-                already = step.verify(ctx)
-                output = {} if already else step.apply(ctx)
-            except AwsError as exc:
-                self._fail(ctx, step, exc)
-                if attempt > step.policy.retries:
-                    raise
-                self.clock.sleep(step.policy.retry_delay * attempt)
-                continue
-            except (DrctlError, KeyboardInterrupt) as exc:
-                self._fail(ctx, step, exc)
-                raise
-            except Exception as exc:
-                self._fail(ctx, step, exc)
-                raise DrctlError(f"step {step.name} crashed: {exc!r}") from exc
-            self.emit(ctx.run_id, "step_succeeded", step.name, output=output,
-                      skipped_apply=already)
-            return output
-
-    def _fail(self, ctx: StepContext, step: Step, exc: BaseException) -> None:
-        message = str(exc) or type(exc).__name__
-        if isinstance(exc, KeyboardInterrupt):
-            message = interrupted_reason(exc)
-        self.emit(ctx.run_id, "step_failed", step.name, error=message,
-                  error_type=type(exc).__name__)
-
-    def _reporter(self, run_id: str, step: str) -> Callable[[str], None]:
-        def report(message: str) -> None:
-            self.emit(run_id, "step_progress", step, message=message)
-
-        return report
+        type_, data = ending(failure, cleaned_up)
+        self.emit(run_id, type_, **data)
 
 
 class _RunJournal:

@@ -22,14 +22,24 @@ be absent). `run_*` types are lifecycle events: each refreshes the run's summary
     approval_granted   yes?   by {user, host, aws?}, reason?
     approval_rejected  yes?   by {user, host, aws?}, reason?
     manual_acked       yes    by, via, note?
-    runbook_subrun     yes    run_id, kind, status, ...
+    runbook_subrun     yes    sub_run {run_id, kind, status, error, rto/rpo, verdict}
+    runbook_call       yes    service, api, region, args, caller       (a mutating AWS call)
+    runbook_retry      yes    attempt, error, delay
+    runbook_continued  yes    next, on_failure                          (past a failed step)
+
+Every event written goes through `checked_event` (the engine's `emit`, and the one writer outside
+it, `drctl runbook ack`): an unknown type, or a known one lacking a required field, is a bug in
+the writer and is refused before it reaches the journal (`BadEvent`, exit 1). Reading is lenient:
+an event type from a newer drctl is kept, not judged.
 """
 
 # No `from __future__ import annotations`: TypedDict reads NotRequired[...] at class creation.
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
 
-from drctl.core.errors import InvalidInput
+from drctl.core.errors import DrctlError
+from drctl.core.events import Event
 
 
 class EventType(StrEnum):
@@ -48,6 +58,9 @@ class EventType(StrEnum):
     APPROVAL_REJECTED = "approval_rejected"
     MANUAL_ACKED = "manual_acked"
     RUNBOOK_SUBRUN = "runbook_subrun"
+    RUNBOOK_CALL = "runbook_call"
+    RUNBOOK_RETRY = "runbook_retry"
+    RUNBOOK_CONTINUED = "runbook_continued"
 
 
 class RunStarted(TypedDict):
@@ -127,9 +140,26 @@ class ManualAcked(TypedDict):
 
 
 class RunbookSubrun(TypedDict):
-    run_id: str
-    kind: str
-    status: str
+    sub_run: dict[str, Any]
+
+
+class RunbookCall(TypedDict):
+    service: str
+    api: str
+    region: str | None
+    args: dict[str, Any]
+    caller: NotRequired[Any]
+
+
+class RunbookRetry(TypedDict):
+    attempt: int
+    error: str
+    delay: NotRequired[float]
+
+
+class RunbookContinued(TypedDict):
+    next: str | None
+    on_failure: NotRequired[str]
 
 
 PAYLOADS: dict[EventType, type] = {
@@ -140,8 +170,14 @@ PAYLOADS: dict[EventType, type] = {
     EventType.STEP_PROGRESS: StepProgress, EventType.STEP_SUCCEEDED: StepSucceeded,
     EventType.STEP_FAILED: StepFailed, EventType.APPROVAL_GRANTED: Decision,
     EventType.APPROVAL_REJECTED: Decision, EventType.MANUAL_ACKED: ManualAcked,
-    EventType.RUNBOOK_SUBRUN: RunbookSubrun,
+    EventType.RUNBOOK_SUBRUN: RunbookSubrun, EventType.RUNBOOK_CALL: RunbookCall,
+    EventType.RUNBOOK_RETRY: RunbookRetry, EventType.RUNBOOK_CONTINUED: RunbookContinued,
 }
+
+
+class BadEvent(DrctlError):
+    """drctl tried to journal an event its vocabulary does not allow: a bug in the writer,
+    refused before anything reaches the journal."""
 
 
 def missing_fields(type_: str, data: dict[str, Any]) -> list[str]:
@@ -156,7 +192,20 @@ def missing_fields(type_: str, data: dict[str, Any]) -> list[str]:
 
 
 def check_payload(type_: str, data: dict[str, Any]) -> None:
-    """InvalidInput when a known event type lacks a required field."""
+    """BadEvent when `type_` is not in the vocabulary, or lacks a required field. For writes
+    only: what this drctl journals, it must know."""
+    try:
+        EventType(type_)
+    except ValueError:
+        raise BadEvent(f"{type_!r} is not an event type of the journal "
+                       "(drctl/core/vocabulary.py)") from None
     missing = missing_fields(type_, data)
     if missing:
-        raise InvalidInput(f"a {type_} event needs {', '.join(missing)}")
+        raise BadEvent(f"a {type_} event needs {', '.join(missing)}")
+
+
+def checked_event(run_id: str, type_: str, at: datetime, step: str | None,
+                  data: dict[str, Any]) -> Event:
+    """The event to write, once its type and payload are checked (`check_payload`)."""
+    check_payload(type_, data)
+    return Event(run_id, type_, at, step, data)

@@ -8,48 +8,76 @@ found in the restored copy -- the effective recovery point -- is reported next t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from drctl.core.clock import iso, parse_iso
 from drctl.core.durations import format_duration
-from drctl.core.measurement import RpoReading, measure_recovery
+from drctl.core.measurement import Measurement, RpoReading, measure_recovery
 from drctl.drill.resources import DrillState
 from drctl.drill.spec import DrillSpec
 
 
-def drill_measurement(spec: DrillSpec, state: DrillState) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DrillFigures:
+    """What a drill journals in `run_measured`: RTO/RPO against its targets, and the times,
+    restore points, resources, validation and cleanup they were judged from."""
+
+    recovery: Measurement
+    target: str
+    drill_kind: str
+    drill_started_at: datetime
+    restore_started_at: datetime | None
+    available_at: datetime | None
+    validated_at: datetime | None
+    requested_restore_point: str | None
+    restore_point: datetime | None
+    effective_restore_point: str | None
+    effective_rpo_seconds: float | None
+    copy_seconds: float | None
+    restored: list[dict[str, str]]
+    validation: dict[str, Any] | None
+    cleanup: dict[str, Any] | None
+    rpo_verdict: str
+    # False too when the drill never got to judge them: nothing was proven recoverable.
+    targets_met: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.recovery.to_dict(),
+            "target": self.target, "drill_kind": self.drill_kind,
+            "drill_started_at": iso(self.drill_started_at),
+            "restore_started_at": iso(self.restore_started_at),
+            "available_at": iso(self.available_at), "validated_at": iso(self.validated_at),
+            "requested_restore_point": self.requested_restore_point,
+            "restore_point": iso(self.restore_point),
+            "effective_restore_point": self.effective_restore_point,
+            "effective_rpo_seconds": self.effective_rpo_seconds,
+            "copy_seconds": self.copy_seconds, "restored": self.restored,
+            "validation": self.validation, "cleanup": self.cleanup,
+            "rpo_verdict": self.rpo_verdict, "targets_met": self.targets_met,
+        }
+
+
+def drill_measurement(spec: DrillSpec, state: DrillState) -> DrillFigures:
     rpo = None
     if state.restore_point is not None:
         seconds = round(max(0.0, (state.started_at - state.restore_point).total_seconds()), 3)
         rpo = RpoReading(seconds, state.restore_point_source or spec.kind,
                          reference=iso(state.restore_point))
-    measurement = measure_recovery(
+    recovery = measure_recovery(
         incident_start=state.restore_started_at, incident_start_source="restore start",
         recovered_at=state.validated_at, rpo=rpo,
         rto_target=spec.rto_target, rpo_target=spec.rpo_target,
     )
-    data = measurement.to_dict()
     effective = (state.validation or {}).get("effective_restore_point")
-    data.update({
-        "target": spec.name,
-        "drill_kind": spec.kind,
-        "drill_started_at": iso(state.started_at),
-        "restore_started_at": iso(state.restore_started_at),
-        "available_at": iso(state.available_at),
-        "validated_at": iso(state.validated_at),
-        "requested_restore_point": _requested(spec, state),
-        "restore_point": iso(state.restore_point),
-        "effective_restore_point": effective,
-        "effective_rpo_seconds": _age(state, effective),
-        "copy_seconds": state.copy_seconds,
-        "restored": [r.to_dict() for r in state.resources],
-        "validation": state.validation,
-        "cleanup": state.cleanup,
-        "rpo_verdict": rpo_verdict(spec, data["rpo_seconds"]),
-        # False too when the drill never got to judge them: nothing was proven recoverable.
-        "targets_met": bool(state.targets_met),
-    })
-    return data
+    return DrillFigures(
+        recovery, spec.name, spec.kind, state.started_at, state.restore_started_at,
+        state.available_at, state.validated_at, _requested(spec, state), state.restore_point,
+        effective, _age(state, effective), state.copy_seconds,
+        [r.to_dict() for r in state.resources], state.validation, state.cleanup,
+        rpo_verdict(spec, rpo.seconds if rpo else None), bool(state.targets_met))
 
 
 def rpo_verdict(spec: DrillSpec, rpo_seconds: float | None) -> str:

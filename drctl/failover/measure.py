@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from drctl.core.clock import parse_iso
@@ -9,10 +10,22 @@ from drctl.core.measurement import Measurement, RpoReading, measure_recovery
 from drctl.playbook.schema import Playbook
 
 
-def failover_measurement(playbook: Playbook, facts: dict[str, Any]) -> dict[str, Any]:
-    """The run's figures, with each data store's RPO (the run's is the worst store's)."""
-    return {**measurement_from_facts(playbook, facts).to_dict(),
-            "rpo_stores": facts.get("rpo_stores") or []}
+@dataclass(frozen=True)
+class FailoverFigures:
+    """What a failover journals in `run_measured`: RTO/RPO against the targets, and each data
+    store's RPO (the run's is the worst store's)."""
+
+    recovery: Measurement
+    rpo_stores: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.recovery.to_dict(), "rpo_stores": self.rpo_stores}
+
+
+def failover_measurement(playbook: Playbook, facts: dict[str, Any]) -> FailoverFigures:
+    """The run's figures, from the facts its steps journaled."""
+    return FailoverFigures(measurement_from_facts(playbook, facts),
+                           list(facts.get("rpo_stores") or []))
 
 
 def measurement_from_facts(playbook: Playbook, facts: dict[str, Any]) -> Measurement:

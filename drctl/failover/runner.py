@@ -15,7 +15,7 @@ from drctl.failover import lock
 from drctl.failover.confirm import Confirm
 from drctl.failover.detect import Detect
 from drctl.failover.dns import active_regions, read_records
-from drctl.failover.measure import failover_measurement
+from drctl.failover.measure import FailoverFigures, failover_measurement
 from drctl.failover.notify import Notify
 from drctl.failover.preflight import Check, preflight
 from drctl.failover.scale_secondary import ScaleSecondary
@@ -156,7 +156,7 @@ def resume_failover(
 
 
 def _execute(spec: FailoverSpec, deps: FailoverDeps, engine: Engine, run_id: str) -> Run:
-    def measure(run: Run) -> dict[str, Any]:
+    def measure(run: Run) -> FailoverFigures:
         return failover_measurement(spec.playbook, run.facts())
 
     try:

@@ -6,6 +6,7 @@ from drctl.core.clock import Clock
 from drctl.core.errors import InvalidInput
 from drctl.core.events import Event
 from drctl.core.run import StepStatus
+from drctl.core.vocabulary import checked_event
 from drctl.failover.approval import Person
 from drctl.runbook.actions.human import ACKED, find_ack
 from drctl.runbook.runner import KIND
@@ -26,6 +27,6 @@ def acknowledge(store: Store, clock: Clock, run_id: str, person: Person, note: s
             or find_ack(events, step) is not None):
         raise InvalidInput(f"run {run.run_id} is not waiting at a manual step (status "
                            f"{status})", hint=f"see `drctl runbook timeline {run.run_id}`")
-    return store.append(Event(run.run_id, ACKED, clock.now(), step=step,
-                              data={"by": person.to_dict(), "note": note,
-                                    "via": "drctl runbook ack"}))
+    return store.append(checked_event(run.run_id, ACKED, clock.now(), step,
+                                      {"by": person.to_dict(), "note": note,
+                                       "via": "drctl runbook ack"}))

@@ -53,6 +53,16 @@ class FakeStep:
         return self.calls.count(f"apply:{self.name}")
 
 
+@dataclass(frozen=True)
+class Figures:
+    """A measurement (drctl/core/measured.py) whose document a test sets."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
 def process_running(pid: int) -> bool:
     """The process exists and is not a zombie waiting to be reaped (by init, after a kill)."""
     from pathlib import Path

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from drctl.chaos.runner import ChaosFigures
 from drctl.core.clock import FakeClock, iso
 from drctl.core.engine import Engine
 from drctl.core.errors import DrctlError, StepFailed
@@ -77,7 +78,7 @@ class JournalBuilder:
                                                 "target_region": target,
                                                 "failed_region": "us-east-1"})
         self._execute(run_id, steps, lambda run: measurement_from_facts(
-            self.playbook, run.facts()).to_dict())
+            self.playbook, run.facts()))
         return run_id
 
     def drill(self, target: str, kind: str, restore: float, validates: bool = True,
@@ -111,7 +112,7 @@ class JournalBuilder:
         steps = [TimedStep("steady-state before", 1.0),
                  TimedStep("method: stop-tasks", 4.0, fail=not passes)]
         verdict = "passed" if passes else "deviated"
-        self._execute(run_id, steps, lambda run: {"verdict": verdict})
+        self._execute(run_id, steps, lambda run: ChaosFigures(verdict, "", None, True, None))
         return run_id
 
     def runbook(self, runbook_id: str, takes: float = 5.0, fails: bool = False) -> str:

@@ -3,8 +3,6 @@ journaled like any other, and the run ends exactly once."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from drctl.core.clock import FakeClock
@@ -12,14 +10,14 @@ from drctl.core.engine import Engine
 from drctl.core.errors import StepFailed
 from drctl.core.run import RunStatus, StepStatus
 from drctl.store.base import Store, load_run
-from tests.unit.helpers import FakeStep
+from tests.unit.helpers import FakeStep, Figures
 
 
 def run_with(store: Store, clock: FakeClock, steps: list[FakeStep], cleanup: FakeStep
              ) -> tuple[str, BaseException | None]:
     engine = Engine(store, clock)
     run_id = engine.start("drill", {"target": "dynamodb:t"})
-    measured: dict[str, Any] = {"rto_seconds": None, "validation": {"passed": False}}
+    measured = Figures({"rto_seconds": None, "validation": {"passed": False}})
     try:
         engine.execute(run_id, steps, always=[cleanup], measure=lambda _run: measured)
     except (StepFailed, KeyboardInterrupt) as exc:
