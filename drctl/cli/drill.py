@@ -89,7 +89,7 @@ def drill(
 def _run(app: Application, playbook: str, options: DrillOptions) -> DrillOutcome:
     book = load_playbook(playbook)
     specs = select_drills(book, options)
-    deps = DrillDeps(app.aws, app.clock, run_command)
+    deps = DrillDeps(app.aws, app.clock, run_command, app.http)
     ready, refused = preflight_drills(specs, deps)
     if not ready:
         raise refused[0] if len(refused) == 1 else InvalidInput(

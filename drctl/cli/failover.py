@@ -40,8 +40,8 @@ def _deps(app: Application, playbook: Playbook) -> FailoverDeps:
     return FailoverDeps(
         aws=app.aws, clock=app.clock, operator=ConsoleOperator(),
         channels=lambda target: build_channels(playbook.notify, app.aws, target, env,
-                                               console=_plain(app)),
-        history=lambda: failover_history(app),
+                                               console=_plain(app), http=app.http),
+        history=lambda: failover_history(app), http=app.http,
     )
 
 

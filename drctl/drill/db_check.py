@@ -23,8 +23,8 @@ from drctl.playbook.schema import ValidationHook
 
 
 def check_instance(source: DbProfile, restored: DbProfile, recorded: dict[str, Any] | None,
-                   hook: ValidationHook | None, region: str, run_hook: HookRunner
-                   ) -> dict[str, Any]:
+                   hook: ValidationHook | None, region: str, run_hook: HookRunner,
+                   http: httpx.Client | None = None) -> dict[str, Any]:
     """The validation record: `passed`, `problems`, the compared `attributes`, the hook's.
 
     A snapshot restore must match what the snapshot recorded (`recorded`: engine, version,
@@ -43,7 +43,7 @@ def check_instance(source: DbProfile, restored: DbProfile, recorded: dict[str, A
         problems.append(f"instance status is {restored.status}, not available")
     hook_result = None
     if hook is not None:
-        hook_result = _run(hook, restored, region, run_hook)
+        hook_result = _run(hook, restored, region, run_hook, http)
         if not hook_result["passed"]:
             problems.append(f"validation hook failed: {hook_result['detail']}")
     today = source.comparable()
@@ -55,7 +55,8 @@ def check_instance(source: DbProfile, restored: DbProfile, recorded: dict[str, A
             "hook": hook_result, "data_checked": hook is not None}
 
 
-def _run(hook: ValidationHook, db: DbProfile, region: str, run_hook: HookRunner
+def _run(hook: ValidationHook, db: DbProfile, region: str, run_hook: HookRunner,
+         http: httpx.Client | None,
          ) -> dict[str, Any]:
     values = {"address": db.address or "", "port": str(db.port or ""),
               "instance": db.identifier}
@@ -68,7 +69,8 @@ def _run(hook: ValidationHook, db: DbProfile, region: str, run_hook: HookRunner
     assert hook.http is not None
     url = hook.http.format(**values)
     try:
-        status = httpx.get(url, timeout=hook.timeout).status_code
+        get = http.get if http is not None else httpx.get
+        status = get(url, timeout=hook.timeout).status_code
     except httpx.HTTPError as exc:
         return {"http": url, "passed": False, "detail": f"{type(exc).__name__}: {exc}"}
     return {"http": url, "passed": status == hook.expect_status, "status": status,

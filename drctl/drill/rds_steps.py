@@ -127,7 +127,7 @@ class ValidateInstance(_DbStep):
         ctx.report(f"comparing {self.target} with {self._restored_from()}")
         result = check_instance(source, restored, self._recorded(),
                                 self.spec.target.validation.hook, self.spec.restore_region,
-                                self.deps.run_hook)
+                                self.deps.run_hook, self.deps.http)
         self.state.validation = result
         if not result["passed"]:
             raise StepFailed("validation failed: " + "; ".join(result["problems"]))

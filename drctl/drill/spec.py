@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import httpx
+
 from drctl.aws.estate import Aws
 from drctl.core.clock import Clock, iso
 from drctl.core.errors import InvalidInput
@@ -72,6 +74,7 @@ class DrillDeps:
     aws: Aws
     clock: Clock
     run_hook: HookRunner
+    http: httpx.Client | None = None  # HTTP validation hooks; None: a client of their own
 
 
 def select_drills(playbook: Playbook, options: DrillOptions) -> list[DrillSpec]:

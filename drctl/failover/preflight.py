@@ -92,8 +92,8 @@ def _alarms_ok(spec: FailoverSpec, deps: FailoverDeps) -> Check:
 
 
 def _app_healthy(spec: FailoverSpec, deps: FailoverDeps) -> Check:
-    failures = [f for f in (run_check(c, spec.endpoint) for c in spec.playbook.smoke_tests.checks)
-                if f]
+    checks = spec.playbook.smoke_tests.checks
+    failures = [f for f in (run_check(c, spec.endpoint, deps.http) for c in checks) if f]
     return Check("target_app_healthy", not failures, "; ".join(failures) or "smoke checks pass")
 
 

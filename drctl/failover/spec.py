@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import httpx
+
 from drctl.aws.estate import Aws
 from drctl.core.clock import Clock
 from drctl.core.operator import Operator
@@ -57,3 +59,6 @@ class FailoverDeps:
     # Who executes the run, for approvals (default: this OS user and AWS caller). The
     # controller is not a person: any person may approve the failover it opens.
     executor: Person | None = None
+    # Smoke tests and the pre-flight's health check go through it (a test injects one with
+    # httpx.MockTransport; the CLI passes its application's client).
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10.0))

@@ -1,13 +1,22 @@
-"""Step 3, switch_dns: every record of the playbook moved in one Route53 change batch."""
+"""Step 3, switch_dns: every record of the playbook moved in one Route53 change batch.
+
+The switch is the cut: from it the target region stops receiving replication from the old one
+(in a switchover the old region is still up, and its writers may go on writing after it). So
+the RPO of every data store is read here, as soon as the change is INSYNC -- what had reached
+the target region by the cut, against what the old region had written by then -- not at the
+first smoke pass, which can come minutes later.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from drctl.core.clock import iso
+from drctl.core.clock import iso, parse_iso
 from drctl.core.step import Change, StepContext, StepPolicy
 from drctl.failover.base import FailoverStep
 from drctl.failover.dns import RecordChange, read_records, switch_changes
+from drctl.failover.rpo_stores import notes_of, read_stores, worst
 
 
 class SwitchDns(FailoverStep):
@@ -48,12 +57,27 @@ class SwitchDns(FailoverStep):
         ctx.wait_until(lambda: r53.change_in_sync(change_id),
                        timeout=self.spec.playbook.dns.timeout, interval=2.0,
                        what=f"Route53 change {change_id} to be INSYNC")
+        switched_at = ctx.now()
         return {
             "dns_change_id": change_id,
-            "dns_switched_at": iso(ctx.now()),
+            "dns_switched_at": iso(switched_at),
+            **self._rpo_at_cut(ctx, switched_at),
             "dns_changes": [
                 {"record": c.record, "set_identifier": c.set_identifier,
                  "before": c.before, "after": c.after}
                 for c in changes
             ],
         }
+
+    def _rpo_at_cut(self, ctx: StepContext, cut: datetime) -> dict[str, Any]:
+        """Each data store's RPO, and the run's (the worst store's), read at the cut."""
+        text = ctx.facts.get("incident_start")
+        stores = read_stores(
+            self.spec.playbook.rpo, self.deps.aws, self.spec.failed_region,
+            self.spec.target_region, parse_iso(text) if text else cut, cut, self.spec.replica)
+        rpo = worst(stores)
+        ctx.report(f"RPO at the cut: {rpo.seconds:g}s ({rpo.source})" if rpo
+                   else "RPO at the cut: not measured")
+        return {"rpo": rpo.to_dict() if rpo else None, "rpo_read_at": iso(ctx.now()),
+                "rpo_stores": [store.to_dict() for store in stores],
+                "rpo_notes": notes_of(stores)}

@@ -39,8 +39,10 @@ class WebhookChannel:
     """POSTs a Slack Block Kit message (`{"text", "blocks"}`, see drctl/notify/slack.py);
     Mattermost and Teams read its `text`. The URL is a secret: never shown."""
 
-    def __init__(self, url: str, env_name: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, env_name: str, timeout: float = 10.0,
+                 http: httpx.Client | None = None) -> None:
         self._url, self._env_name, self._timeout = url, env_name, timeout
+        self._post = http.post if http is not None else httpx.post
 
     @property
     def name(self) -> str:
@@ -48,10 +50,7 @@ class WebhookChannel:
 
     def send(self, note: Notification) -> str:
         try:
-            response = httpx.post(
-                self._url, json=block_kit(note),
-                timeout=self._timeout,
-            )
+            response = self._post(self._url, json=block_kit(note), timeout=self._timeout)
         except httpx.HTTPError as exc:
             # httpx messages can embed the URL; say only what kind of failure it was.
             raise RuntimeError(f"webhook request failed ({type(exc).__name__})") from None
@@ -75,9 +74,10 @@ class ConsoleChannel:
 
 def build_channels(
     configs: list[schema.Channel], aws: Aws, region: str, env: dict[str, str],
-    console: Callable[[str], Any] | None = None,
+    console: Callable[[str], Any] | None = None, http: httpx.Client | None = None,
 ) -> tuple[list[Channel], list[str]]:
-    """Channels for notifying through `region`, and notes on channels skipped (unset webhook)."""
+    """Channels for notifying through `region`, and notes on channels skipped (unset webhook).
+    Webhooks post through `http` (the host's client) when given."""
     channels: list[Channel] = []
     skipped: list[str] = []
     for config in configs:
@@ -86,7 +86,7 @@ def build_channels(
         elif config.webhook:
             url = env.get(config.webhook.url_env, "")
             if url:
-                channels.append(WebhookChannel(url, config.webhook.url_env))
+                channels.append(WebhookChannel(url, config.webhook.url_env, http=http))
             elif config.webhook.required:
                 raise InvalidInput(f"webhook channel needs ${config.webhook.url_env} to be set")
             else:

@@ -1,0 +1,140 @@
+"""A small two-region estate on the fake `Aws` (drctl/aws/fake.py), and the playbook for it.
+
+us-east-1 is the primary: DNS weight 100, the database `app-db`; us-west-2 the standby: weight 0,
+its ECS services at 1 task, the worker group at 1, `app-db-replica` replicating from us-east-1.
+Each region's app writes a heartbeat (`app-heartbeats`, key writer=<region>); the copy of
+us-east-1's heartbeat in us-west-2 is `lag` seconds behind. HTTP goes through an
+`httpx.MockTransport` whose answers a test scripts (`Web`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+
+from drctl.aws.autoscaling import GroupState
+from drctl.aws.cloudwatch import AlarmState
+from drctl.aws.ecs import ServiceState
+from drctl.aws.fake import FakeAws, FakeEstate
+from drctl.aws.rds import DbInstance
+from drctl.core.clock import FakeClock
+from drctl.core.operator import ScriptedOperator
+from drctl.failover.spec import FailoverDeps
+from drctl.notify.channels import build_channels
+from drctl.playbook.loader import load_playbook
+from drctl.playbook.schema import Playbook
+
+PLAYBOOK = """\
+version: 1
+name: app
+targets: {rto: 1h, rpo: 15m}
+regions:
+  us-east-1: {role: primary, endpoint: "http://east.app.test"}
+  us-west-2: {role: secondary, endpoint: "http://west.app.test"}
+detection:
+  alarms: ["app-5xx-{region}"]
+confirmation: {mode: prompt, timeout: 15m}
+dns:
+  zone: app.test
+  records: [{name: api.app.test, type: CNAME, routing: weighted}]
+  weight: 100
+  timeout: 1m
+scale:
+  timeout: 5m
+  ecs: [{cluster: app, services: {api: 4, worker: 2}}]
+  autoscaling: [{group: app-workers, desired: 3}]
+  rds_promote:
+    replicas: {us-west-2: app-db-replica}
+smoke_tests:
+  timeout: 1m
+  interval: 2s
+  checks: [{name: health, url: "{endpoint}/health", expect_status: 200}]
+rpo:
+  database:
+    - heartbeat:
+        table: app-heartbeats
+        key: {writer: "{failed_region}"}
+        timestamp_attribute: written_at
+notify:
+  - sns: {topic: app-notifications}
+"""
+EAST, WEST = "us-east-1", "us-west-2"
+HEARTBEATS = "app-heartbeats"
+
+
+def playbook(tmp_path: Path) -> Playbook:
+    path = tmp_path / "app.yaml"
+    path.write_text(PLAYBOOK)
+    return load_playbook(path, env={})
+
+
+def _record(region: str, weight: int) -> dict[str, object]:
+    return {"Name": "api.app.test.", "Type": "CNAME", "SetIdentifier": region,
+            "Weight": weight, "TTL": 60,
+            "ResourceRecords": [{"Value": f"{region.split('-')[1]}.app.test"}]}
+
+
+def estate(now: datetime, lag: float = 4.0) -> FakeEstate:
+    """The estate as it stands before a failover from us-east-1 to us-west-2, at `now`."""
+    written = now - timedelta(seconds=1)
+    services = {name: ServiceState(name, 1, 1, 0, 1) for name in ("api", "worker")}
+    return FakeEstate(
+        zones={"app.test": "Z1"},
+        records={"Z1": [_record(EAST, 100), _record(WEST, 0)]},
+        alarms={EAST: [AlarmState("app-5xx-us-east-1", "OK", now - timedelta(hours=1), "")],
+                WEST: [AlarmState("app-5xx-us-west-2", "OK", now - timedelta(hours=1), "")]},
+        datapoints={(WEST, "AWS/RDS", "ReplicaLag"): (lag, now - timedelta(seconds=30))},
+        services={(WEST, "app"): services},
+        groups={WEST: {"app-workers": GroupState("app-workers", 1, 1, 10, 1)}},
+        databases={EAST: {"app-db": _db(EAST, "app-db", None)},
+                   WEST: {"app-db-replica": _db(WEST, "app-db-replica",
+                                                "arn:aws:rds:us-east-1:123456789012:db:app-db")}},
+        items={(EAST, HEARTBEATS): [heartbeat(EAST, written)],
+               (WEST, HEARTBEATS): [heartbeat(EAST, written - timedelta(seconds=lag)),
+                                    heartbeat(WEST, written)]},
+        table_keys={HEARTBEATS: ("writer",)},
+        topics={WEST: ["app-notifications"], EAST: ["app-notifications"]},
+    )
+
+
+def heartbeat(writer: str, at: datetime) -> dict[str, object]:
+    return {"writer": writer, "written_at": Decimal(str(at.timestamp()))}
+
+
+def _db(region: str, ident: str, source: str | None) -> DbInstance:
+    return DbInstance(ident, "available", "postgres", source, (),
+                      f"arn:aws:rds:{region}:123456789012:db:{ident}")
+
+
+@dataclass
+class Web:
+    """The regional apps over HTTP: `status[host]` answers /health (a list is used up one
+    answer per request, its last one then stays)."""
+
+    status: dict[str, list[int]] = field(default_factory=lambda: {
+        "east.app.test": [200], "west.app.test": [200]})
+    requests: list[str] = field(default_factory=list)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(str(request.url))
+        answers = self.status[request.url.host]
+        code = answers.pop(0) if len(answers) > 1 else answers[0]
+        return httpx.Response(code, text="ok" if code == 200 else "down")
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(self.handler))
+
+
+def deps(aws: FakeAws, clock: FakeClock, web: Web, playbook: Playbook,
+         operator: ScriptedOperator | None = None,
+         history: Callable[[], list] | None = None) -> FailoverDeps:
+    http = web.client()
+    return FailoverDeps(
+        aws=aws, clock=clock, operator=operator or ScriptedOperator(interactive=False),
+        channels=lambda region: build_channels(playbook.notify, aws, region, {}, http=http),
+        history=history or (lambda: []), http=http)
