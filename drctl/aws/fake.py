@@ -23,30 +23,19 @@ from typing import Any
 from drctl.aws.autoscaling import AutoScaling, GroupState
 from drctl.aws.cloudwatch import AlarmState, CloudWatch
 from drctl.aws.dynamodb import DynamoDb
+from drctl.aws.dynamodb_restore import DynamoDbRestore
 from drctl.aws.ecs import Ecs, ServiceState
 from drctl.aws.estate import Aws
+from drctl.aws.fake_tables import FakeDynamoDbRestore, FakeTables
 from drctl.aws.generic import GenericApi
+from drctl.aws.not_faked import NoClient, NotFaked
 from drctl.aws.rds import DbInstance, Rds
 from drctl.aws.route53 import RecordSet, Route53
 from drctl.aws.sns import Sns
 from drctl.aws.sts import Sts
 from drctl.core.errors import ResourceMissing
 
-
-class NotFaked(NotImplementedError):
-    """The fake does not model this call: extend drctl/aws/fake.py, or use the sandbox. Not an
-    AwsError on purpose: code that tolerates AWS errors (an unreadable failed region) must not
-    take a gap in the fake for one -- it crashes the step, loudly."""
-
-
-class _NoClient:
-    """What a fake adapter holds as its boto3 client: every call is refused, by name."""
-
-    def __init__(self, service: str) -> None:
-        self._service = service
-
-    def __getattr__(self, name: str) -> Any:
-        raise NotFaked(f"FakeAws does not fake {self._service}.{name}")
+__all__ = ["FakeAws", "FakeEstate", "NotFaked"]
 
 
 @dataclass
@@ -62,6 +51,7 @@ class FakeEstate:
     databases: dict[str, dict[str, DbInstance]] = field(default_factory=dict)
     items: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     table_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)     # default ("pk",)
+    tables: FakeTables = field(default_factory=lambda: FakeTables())        # drills' tables
     topics: dict[str, list[str]] = field(default_factory=dict)               # region -> names
     published: list[tuple[str, str, str]] = field(default_factory=list)      # arn, subject, text
     caller: str = "arn:aws:iam::123456789012:user/fake-operator"
@@ -107,6 +97,9 @@ class FakeAws(Aws):
     def dynamodb(self, region: str) -> DynamoDb:
         return FakeDynamoDb(self.estate, region)
 
+    def dynamodb_restore(self, region: str) -> DynamoDbRestore:
+        return FakeDynamoDbRestore(self.estate.tables, region, self.estate.did)
+
     def sns(self, region: str) -> Sns:
         return FakeSns(self.estate, region)
 
@@ -119,7 +112,7 @@ class FakeAws(Aws):
 
 class FakeRoute53(Route53):
     def __init__(self, estate: FakeEstate) -> None:
-        super().__init__(_NoClient("route53"))
+        super().__init__(NoClient("route53"))
         self.estate = estate
 
     def zone_id(self, zone: str) -> str:
@@ -161,7 +154,7 @@ def _record_set(rr: dict[str, Any]) -> RecordSet:
 
 class FakeCloudWatch(CloudWatch):
     def __init__(self, estate: FakeEstate, region: str) -> None:
-        super().__init__(_NoClient("cloudwatch"), region)
+        super().__init__(NoClient("cloudwatch"), region)
         self.estate = estate
 
     def alarms(self, names: list[str]) -> list[AlarmState]:
@@ -176,7 +169,7 @@ class FakeCloudWatch(CloudWatch):
 
 class FakeEcs(Ecs):
     def __init__(self, estate: FakeEstate, region: str) -> None:
-        super().__init__(_NoClient("ecs"), region)
+        super().__init__(NoClient("ecs"), region)
         self.estate = estate
 
     def services(self, cluster: str, names: list[str]) -> dict[str, ServiceState]:
@@ -195,7 +188,7 @@ class FakeEcs(Ecs):
 
 class FakeAutoScaling(AutoScaling):
     def __init__(self, estate: FakeEstate, region: str) -> None:
-        super().__init__(_NoClient("autoscaling"), region)
+        super().__init__(NoClient("autoscaling"), region)
         self.estate = estate
 
     def groups(self, names: list[str]) -> dict[str, GroupState]:
@@ -216,7 +209,7 @@ class FakeAutoScaling(AutoScaling):
 
 class FakeRds(Rds):
     def __init__(self, estate: FakeEstate, region: str) -> None:
-        super().__init__(_NoClient("rds"), region)
+        super().__init__(NoClient("rds"), region)
         self.estate = estate
 
     def instance(self, identifier: str) -> DbInstance:
@@ -233,7 +226,7 @@ class FakeRds(Rds):
 
 class FakeDynamoDb(DynamoDb):
     def __init__(self, estate: FakeEstate, region: str) -> None:
-        super().__init__(_NoClient("dynamodb"), region)
+        super().__init__(NoClient("dynamodb"), region)
         self.estate = estate
 
     def get_item(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
@@ -249,7 +242,7 @@ class FakeDynamoDb(DynamoDb):
 
 class FakeSns(Sns):
     def __init__(self, estate: FakeEstate, region: str) -> None:
-        super().__init__(_NoClient("sns"), region)
+        super().__init__(NoClient("sns"), region)
         self.estate = estate
 
     def topic_arn(self, topic: str) -> str:
@@ -266,7 +259,7 @@ class FakeSns(Sns):
 
 class FakeSts(Sts):
     def __init__(self, estate: FakeEstate) -> None:
-        super().__init__(_NoClient("sts"))
+        super().__init__(NoClient("sts"))
         self.estate = estate
 
     def caller_arn(self) -> str:

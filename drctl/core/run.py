@@ -46,6 +46,10 @@ class StepRecord:
     output: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     already_done: bool = False  # verify() found it done: nothing was applied
+    # What the step established, journaled whether it then succeeded or not (`step_facts`):
+    # what a kind recomputes its figures from (a drill's state). Not in to_dict: its
+    # figures are, in the run's measurement.
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def duration_seconds(self) -> float | None:
@@ -201,6 +205,8 @@ def _apply(run: Run, event: Event) -> None:
         record.status = StepStatus.FAILED
         record.ended_at = event.at
         record.error = data.get("error")
+    elif event.type == "step_facts" and event.step:
+        run.step(event.step).facts.update(data.get("facts", {}))
     elif event.type == "run_waiting":
         run.status = RunStatus.WAITING
     elif event.type == "run_resumed":

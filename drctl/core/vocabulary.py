@@ -19,6 +19,7 @@ be absent). `run_*` types are lifecycle events: each refreshes the run's summary
     step_progress      yes    message                                  (not journaled)
     step_succeeded     yes    output, skipped_apply
     step_failed        yes    error, error_type, changed?, checks?
+    step_facts         yes    facts (what the step established, journaled even if it fails)
     approval_granted   yes?   by {user, host, aws?}, reason?
     approval_rejected  yes?   by {user, host, aws?}, reason?
     manual_acked       yes    by, via, note?
@@ -54,6 +55,7 @@ class EventType(StrEnum):
     STEP_PROGRESS = "step_progress"
     STEP_SUCCEEDED = "step_succeeded"
     STEP_FAILED = "step_failed"
+    STEP_FACTS = "step_facts"
     APPROVAL_GRANTED = "approval_granted"
     APPROVAL_REJECTED = "approval_rejected"
     MANUAL_ACKED = "manual_acked"
@@ -128,6 +130,10 @@ class StepFailed(TypedDict):
     checks: NotRequired[list[dict[str, Any]]]
 
 
+class StepFacts(TypedDict):
+    facts: dict[str, Any]
+
+
 class Decision(TypedDict):
     by: dict[str, Any]
     reason: NotRequired[str]
@@ -168,7 +174,8 @@ PAYLOADS: dict[EventType, type] = {
     EventType.RUN_RECOVERY: RunRecovery, EventType.RUN_MEASURED: RunMeasured,
     EventType.RUN_FINISHED: RunFinished, EventType.STEP_STARTED: StepStarted,
     EventType.STEP_PROGRESS: StepProgress, EventType.STEP_SUCCEEDED: StepSucceeded,
-    EventType.STEP_FAILED: StepFailed, EventType.APPROVAL_GRANTED: Decision,
+    EventType.STEP_FAILED: StepFailed, EventType.STEP_FACTS: StepFacts,
+    EventType.APPROVAL_GRANTED: Decision,
     EventType.APPROVAL_REJECTED: Decision, EventType.MANUAL_ACKED: ManualAcked,
     EventType.RUNBOOK_SUBRUN: RunbookSubrun, EventType.RUNBOOK_CALL: RunbookCall,
     EventType.RUNBOOK_RETRY: RunbookRetry, EventType.RUNBOOK_CONTINUED: RunbookContinued,

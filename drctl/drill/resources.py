@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from drctl.core.clock import iso, parse_iso
+
 MANAGED_BY_TAG = "drctl:managed-by"
 MANAGED_BY = "drctl-drill"
 RUN_TAG = "drctl:drill"
@@ -52,14 +54,24 @@ class Resource:
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> Resource:
+        return cls(data["type"], data["region"], data["name"])
+
     def describe(self) -> str:
         return f"{self.type} {self.name} ({self.region})"
 
 
+TIMES = ("started_at", "requested_restore_point", "restore_point", "restore_started_at",
+         "available_at", "validated_at")
+
+
 @dataclass
 class DrillState:
-    """What the steps of one drill know, in this process: the measurement is read from it even
-    when a step failed (a failed step journals only its error)."""
+    """What the steps of one drill know. Each step journals what it changed of it (a
+    `step_facts` event, drctl/drill/journaled.py) -- a failed step too -- so the drill's figures
+    are recomputed from the journal (`from_facts`), not taken from this process's memory.
+    """
 
     started_at: datetime
     resources: list[Resource] = field(default_factory=list)
@@ -80,3 +92,17 @@ class DrillState:
 
     def restored(self, type_: str) -> Resource | None:
         return next((r for r in self.resources if r.type == type_), None)
+
+    def to_facts(self) -> dict[str, Any]:
+        """The state as journaled: times as ISO 8601, resources as dicts."""
+        facts = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        facts.update({name: iso(getattr(self, name)) for name in TIMES})
+        facts["resources"] = [r.to_dict() for r in self.resources]
+        return facts
+
+    @classmethod
+    def from_facts(cls, facts: dict[str, Any]) -> DrillState:
+        known = {k: v for k, v in facts.items() if k in cls.__dataclass_fields__}
+        known.update({k: parse_iso(v) if v else None for k, v in known.items() if k in TIMES})
+        known["resources"] = [Resource.from_dict(r) for r in known.get("resources") or []]
+        return cls(**known)

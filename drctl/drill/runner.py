@@ -19,6 +19,7 @@ from drctl.core.run import Run
 from drctl.core.step import Change, Step, StepContext, StepPolicy
 from drctl.drill import dynamodb_steps, rds_steps, s3_steps
 from drctl.drill.cleanup import Cleanup
+from drctl.drill.journaled import journaled, state_from_journal
 from drctl.drill.measure import drill_measurement
 from drctl.drill.preflight import RecoveryPoint, preflight
 from drctl.drill.resources import DrillState, drill_name
@@ -100,23 +101,26 @@ def run_drill(spec: DrillSpec, point: RecoveryPoint, deps: DrillDeps, engine: En
     DrillInterrupted once the drill has cleaned up."""
     run_id = new_run_id("drill", deps.clock)
     state = DrillState(started_at=deps.clock.now())
-    steps = build_steps(spec, point, deps, state, run_id)
+    # Cleanup last: the engine's `always` step (run whatever happened).
+    steps = journaled([*build_steps(spec, point, deps, state, run_id),
+                       Cleanup(deps.aws, state, run_id)], state)
     params = {**spec.params(), "recovery_point": _describe(point),
               "drill_resource": drill_name(spec.target.resource, run_id)}
     # One disruptive run per playbook (drctl/core/exclusive.py): a drill restoring while an
     # experiment degrades the estate would measure the experiment. Blocked: nothing is started.
     with exclusive_run(engine.store, spec.playbook, run_id, engine.clock, engine.identity):
-        return _execute(spec, steps, state, run_id, params, deps, engine)
+        return _execute(spec, steps, run_id, params, engine)
 
 
-def _execute(spec: DrillSpec, steps: list[Step], state: DrillState, run_id: str,
-             params: dict[str, Any], deps: DrillDeps, engine: Engine) -> Run:
+def _execute(spec: DrillSpec, steps: list[Step], run_id: str, params: dict[str, Any],
+             engine: Engine) -> Run:
     engine.start("drill", params, run_id=run_id)
     # Cleanup runs whatever happened (a failed validation, Ctrl-C, SIGTERM): the engine's
-    # `always` steps; a SIGKILL skips it, which is what `drctl drill cleanup` is for.
+    # `always` steps; a SIGKILL skips it, which is what `drctl drill cleanup` is for. The
+    # figures are recomputed from what the steps journaled, not from this process's memory.
     try:
-        return engine.execute(run_id, steps, always=[Cleanup(deps.aws, state, run_id)],
-                              measure=lambda _run: drill_measurement(spec, state))
+        return engine.execute(run_id, steps[:-1], always=steps[-1:],
+                              measure=lambda run: drill_measurement(spec, state_from_journal(run)))
     except KeyboardInterrupt as exc:
         stopped = DrillInterrupted(f"drill {spec.name} ({spec.kind}) stopped "
                                    f"({_reason(exc)}); its resources were cleaned up")

@@ -19,10 +19,12 @@ import httpx
 
 from drctl.aws.autoscaling import GroupState
 from drctl.aws.cloudwatch import AlarmState
+from drctl.aws.dynamodb_restore import PitrWindow, TableBackup
 from drctl.aws.ecs import ServiceState
 from drctl.aws.fake import FakeAws, FakeEstate
+from drctl.aws.fake_tables import FakeTables
 from drctl.aws.rds import DbInstance
-from drctl.core.clock import FakeClock
+from drctl.core.clock import FakeClock, iso
 from drctl.core.operator import ScriptedOperator
 from drctl.failover.spec import FailoverDeps
 from drctl.notify.channels import build_channels
@@ -62,6 +64,14 @@ rpo:
         timestamp_attribute: written_at
 notify:
   - sns: {topic: app-notifications}
+drills:
+  targets:
+    - target: dynamodb:app-pois
+      region: us-east-1
+      kinds: [pitr, snapshot]
+      validation:
+        timestamp_attribute: updated_at
+        sample_keys: [{poi_id: poi-001}]
 """
 EAST, WEST = "us-east-1", "us-west-2"
 HEARTBEATS = "app-heartbeats"
@@ -100,6 +110,21 @@ def estate(now: datetime, lag: float = 4.0) -> FakeEstate:
         table_keys={HEARTBEATS: ("writer",)},
         topics={WEST: ["app-notifications"], EAST: ["app-notifications"]},
     )
+
+
+def pois(tables: FakeTables, now: datetime) -> None:
+    """us-east-1's `app-pois`: PITR restorable up to 5 minutes ago, a backup 2 hours old, and
+    items written 3 h, 1 h and 1 min ago (the newest after the latest restorable time)."""
+    table = tables.create(EAST, "app-pois", ("poi_id",), now - timedelta(days=30), PitrWindow(
+        True, now - timedelta(days=7), now - timedelta(minutes=5)))
+    for poi, age in (("poi-001", timedelta(hours=3)), ("poi-002", timedelta(hours=1)),
+                     ("poi-003", timedelta(minutes=1))):
+        written = now - age
+        table.versions.append((written, {"poi_id": {"S": poi},
+                                         "updated_at": {"S": iso(written)}}))
+    backup_at = now - timedelta(hours=2)
+    table.backups.append(TableBackup("arn:aws:dynamodb:us-east-1:123456789012:table/app-pois/"
+                                     "backup/b1", "nightly", backup_at, "AVAILABLE"))
 
 
 def heartbeat(writer: str, at: datetime) -> dict[str, object]:

@@ -7,26 +7,34 @@ import inspect
 
 import pytest
 
-from drctl.aws import fake
+from drctl.aws import fake, fake_tables
 from drctl.aws.estate import Aws
 from drctl.aws.fake import FakeAws, NotFaked
 
+FAKES = (fake.__name__, fake_tables.__name__)
+
 
 def fake_adapters() -> list[type]:
-    return [cls for _, cls in inspect.getmembers(fake, inspect.isclass)
-            if cls.__module__ == fake.__name__ and cls.__name__.startswith("Fake")
-            and cls not in (FakeAws, fake.FakeEstate)]
+    """Every fake adapter: a class of the fake modules whose base is a real adapter."""
+    found = [cls for module in (fake, fake_tables)
+             for _, cls in inspect.getmembers(module, inspect.isclass)
+             if cls.__module__ == module.__name__ and cls is not FakeAws]
+    return [cls for cls in found if cls.__mro__[1].__module__.startswith("drctl.aws.")
+            and cls.__mro__[1].__module__ not in FAKES]
 
 
 @pytest.mark.parametrize("cls", fake_adapters(), ids=lambda c: c.__name__)
 def test_every_faked_method_has_the_real_adapters_signature(cls: type) -> None:
     real = cls.__mro__[1]
-    assert real.__module__.startswith("drctl.aws.") and real.__module__ != fake.__name__
     for name, method in vars(cls).items():
         if name.startswith("_") or not callable(method):
             continue
         assert hasattr(real, name), f"{cls.__name__}.{name} fakes nothing the real one has"
         assert inspect.signature(method) == inspect.signature(getattr(real, name)), name
+
+
+def test_every_adapter_the_fake_aws_hands_out_is_checked_here() -> None:
+    assert len(fake_adapters()) == 9
 
 
 def test_fake_aws_is_an_aws_and_hands_out_fake_adapters() -> None:
