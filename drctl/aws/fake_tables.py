@@ -118,8 +118,13 @@ class FakeDynamoDbRestore(DynamoDbRestore):
         self.did("dynamodb.delete_table")
         return self.fake.tables.pop((self.region, name), None) is not None
 
-    def items(self, table: str) -> Iterator[Item]:
-        yield from self._table(table).items()
+    def items(self, table: str, segment: tuple[int, int] | None = None) -> Iterator[Item]:
+        """Every item, or every `total`-th from `index` on for segment `(index, total)`."""
+        found = self._table(table).items()
+        yield from found if segment is None else found[segment[0]::segment[1]]
+
+    def item_count(self, table: str) -> int:
+        return len(self._table(table).items())
 
     def get_item(self, table: str, key: Item) -> Item | None:
         return next((i for i in self._table(table).items()
