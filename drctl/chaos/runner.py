@@ -74,6 +74,9 @@ def run_chaos(experiment: ChaosExperiment, deps: ChaosDeps, engine: Engine) -> C
                                       deps.aws, engine.clock.now())
             if preflight.passed:
                 preflight = _hold_the_playbook(held, preflight, experiment, deps, engine, run_id)
+            # A stop asked for by now (a host shutting down as the run began): nothing runs,
+            # rather than an experiment process started only to be stopped.
+            engine.interrupt.check()
         except KeyboardInterrupt as exc:  # stopped before anything ran
             engine.emit(run_id, "step_failed", PREFLIGHT, error=str(exc) or "stopped",
                         error_type="Interrupted")
