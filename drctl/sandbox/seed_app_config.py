@@ -11,12 +11,16 @@ from drctl.aws.clients import ClientFactory
 from drctl.sandbox import estate
 
 # A minimal image manifest: ECR stores what it is given; the digest is what a pull resolves.
+# moto derives the digest from the layers alone, so a layerless manifest would resolve to the
+# digest of nothing -- the same as any other layerless image, and a different image pushed
+# under the tag would look identical. One layer gives the image a digest of its own.
 _MANIFEST = json.dumps({
     "schemaVersion": 2,
     "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
     "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1469,
                "digest": "sha256:" + "5" * 64},
-    "layers": [],
+    "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "size": 2048, "digest": "sha256:" + "a" * 64}],
 })
 
 

@@ -3,11 +3,13 @@ image. Exit 4, each missing thing named with where it comes from, nothing change
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
+from drctl.aws.clients import ClientFactory
 from drctl.sandbox import manager
 from tests.e2e.helpers import Cli, estate_snapshot
 
@@ -21,6 +23,7 @@ def test_missing_secret_parameter_and_image_refuse_the_failover(sandbox, aws,
     checks = {c["name"]: c for c in plan["preflight"]}
     assert checks["secrets_in_target"]["ok"] and checks["parameters_in_target"]["ok"]
     assert checks["images_in_target"]["detail"] == "1 image(s) present"
+    _a_different_image_under_the_tag_refuses_the_failover(cli, aws)
 
     aws.client("secretsmanager", "us-east-1").remove_regions_from_replication(
         SecretId="roadtrip/api", RemoveReplicaRegions=["us-west-2"])
@@ -37,4 +40,31 @@ def test_missing_secret_parameter_and_image_refuse_the_failover(sandbox, aws,
     assert ("parameter /roadtrip/config/feature-flags is missing in us-west-2 (copy it from "
             "us-east-1") in error
     assert "image roadtrip-api:stable (roadtrip-api:1) is missing in us-west-2's ECR" in error
+    assert estate_snapshot(aws) == before
+
+
+def _a_different_image_under_the_tag_refuses_the_failover(cli: Cli, aws: ClientFactory) -> None:
+    """`stable` in us-west-2 re-pointed at another image (another layer): the digests differ,
+    and the failover is refused naming both -- the seeded image has a digest of its own, not
+    the digest of nothing every layerless image shares in moto."""
+    digests = {r: aws.client("ecr", r).describe_images(
+        repositoryName="roadtrip-api", imageIds=[{"imageTag": "stable"}]
+    )["imageDetails"][0]["imageDigest"] for r in ("us-east-1", "us-west-2")}
+    assert digests["us-east-1"] == digests["us-west-2"] != "sha256:" + hashlib.sha256().hexdigest()
+    other = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
+                   "digest": "sha256:" + "6" * 64},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 9, "digest": "sha256:" + "7" * 64}]})
+    pushed = aws.client("ecr", "us-west-2").put_image(
+        repositoryName="roadtrip-api", imageManifest=other, imageTag="stable")
+    before = estate_snapshot(aws)
+
+    refused = cli("failover", "--region", "us-west-2", "--yes", "--json")
+
+    assert refused.returncode == 4, refused.stderr
+    assert (f"image roadtrip-api:stable is {pushed['image']['imageId']['imageDigest']} in "
+            f"us-west-2 but {digests['us-east-1']} in us-east-1: the tag points at a different "
+            "image") in json.loads(refused.stdout)["error"]
     assert estate_snapshot(aws) == before
