@@ -3,7 +3,7 @@ pre-flight), and the versions of a prefix (drills)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,7 @@ class ObjectVersion:
     delete_marker: bool = False
     size: int = 0
     etag: str = ""
+    listed_at: datetime | None = None   # when its page of the listing was asked for
 
 
 @dataclass(frozen=True)
@@ -91,18 +92,26 @@ class S3:
         return Replication(config.get("Role", ""),
                            tuple(_rule(r) for r in config.get("Rules", [])))
 
-    def versions(self, bucket: str, prefix: str = "") -> Iterator[ObjectVersion]:
-        """Every version and delete marker under `prefix`, page by page."""
+    def versions(self, bucket: str, prefix: str = "",
+                 clock: Callable[[], datetime] | None = None) -> Iterator[ObjectVersion]:
+        """Every version and delete marker under `prefix`, page by page; with `clock`, each
+        stamped with when its page was asked for: a listing of a busy bucket is a moving
+        picture, and a page shows the bucket as it was when asked (a slow answer, on a loaded
+        server, is no newer for arriving late)."""
         with aws_call(f"list object versions of s3://{bucket}/{prefix}", self.region):
-            pages = self._client.get_paginator("list_object_versions").paginate(
-                Bucket=bucket, Prefix=prefix)
-            for page in pages:
+            pages = iter(self._client.get_paginator("list_object_versions").paginate(
+                Bucket=bucket, Prefix=prefix))
+            while True:
+                at = clock() if clock else None
+                page = next(pages, None)
+                if page is None:
+                    return
                 for v in page.get("Versions", []):
                     yield ObjectVersion(v["Key"], v["VersionId"], v["LastModified"],
-                                        v["IsLatest"], False, int(v["Size"]), v["ETag"])
+                                        v["IsLatest"], False, int(v["Size"]), v["ETag"], at)
                 for m in page.get("DeleteMarkers", []):
                     yield ObjectVersion(m["Key"], m["VersionId"], m["LastModified"],
-                                        m["IsLatest"], True)
+                                        m["IsLatest"], True, listed_at=at)
 
     def read(self, bucket: str, key: str, version_id: str | None = None) -> bytes:
         extra = {"VersionId": version_id} if version_id else {}

@@ -2,8 +2,9 @@
 
 RTO = restore start -> restored resource available and its data validated (None when validation
 did not pass: an unvalidated restore has not recovered anything). RPO = drill start - the restore
-point actually used (a snapshot's creation time, or the PITR time AWS reports). The newest data
-found in the restored copy -- the effective recovery point -- is reported next to it.
+point actually used (a snapshot's creation time, or the PITR time AWS reports); a replica check
+measures from when it read the source instead (`rpo_measured_at`). The newest data found in the
+restored copy -- the effective recovery point -- is reported next to it.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class DrillFigures:
 def drill_measurement(spec: DrillSpec, state: DrillState) -> DrillFigures:
     rpo = None
     if state.restore_point is not None:
-        seconds = round(max(0.0, (state.started_at - state.restore_point).total_seconds()), 3)
+        reference = state.rpo_measured_at or state.started_at
+        seconds = round(max(0.0, (reference - state.restore_point).total_seconds()), 3)
         rpo = RpoReading(seconds, state.restore_point_source or spec.kind,
                          reference=iso(state.restore_point))
     recovery = measure_recovery(

@@ -78,6 +78,7 @@ class DrillState:
     requested_restore_point: datetime | None = None
     restore_point: datetime | None = None
     restore_point_source: str | None = None
+    rpo_measured_at: datetime | None = None  # the RPO's reference, when not the drill start
     restore_started_at: datetime | None = None
     available_at: datetime | None = None
     validated_at: datetime | None = None

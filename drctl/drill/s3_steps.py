@@ -8,7 +8,6 @@ it is created, and tagged right after, so cleanup finds it either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from drctl.drill.s3_versions import (
     Restored,
     check_replica,
     check_versions,
+    current_objects,
     sha256,
     versions_as_of,
 )
@@ -107,9 +107,11 @@ class ValidateVersions(_BucketStep):
 
 class CheckReplica(_BucketStep):
     """Every current source object older than the allowed lag (`validation.replica_lag`, else
-    the drill's RPO target) is in
-    the replica bucket as the same version; newer ones are in flight, not judged. The recovery
-    point is the oldest source write the replica lacks (none: the check's start)."""
+    the drill's RPO target) is in the replica bucket as the same version; newer ones are in
+    flight, not judged. The recovery point is the oldest source write the replica lacked when
+    read (none: the moment it was read), and the RPO its age at that moment -- how far behind
+    the replica was, as a failover's S3 RPO measures it; not its age at the drill's start,
+    which a write still in flight can postdate."""
 
     name = "validate"
 
@@ -118,12 +120,15 @@ class CheckReplica(_BucketStep):
         self.state.restore_started_at = ctx.now()
         allowed = self.spec.target.validation.replica_lag or self.spec.rpo_target
         self._wait_for_a_judgeable_object(ctx, s3, allowed)
-        start = ctx.now()
-        source = _current(s3.versions(self.bucket, self.spec.prefix))
-        replica = _current(s3.versions(replica_bucket, self.spec.prefix))
-        result = check_replica(source, replica, start, allowed)
+        # The replica first, each page stamped with when it arrived, then the source: a key's
+        # lag is judged against when that key of the replica was read.
+        replica = list(s3.versions(replica_bucket, self.spec.prefix, clock=ctx.now))
+        read_at = ctx.now()
+        result = check_replica(s3.versions(self.bucket, self.spec.prefix), replica, read_at,
+                               allowed)
         self.state.validation = {**result.to_dict(), "replica_bucket": replica_bucket}
-        self.state.restore_point = result.complete_until or start
+        self.state.restore_point = result.complete_until or read_at
+        self.state.rpo_measured_at = result.read_at or read_at
         self.state.restore_point_source = f"s3:replica:{replica_bucket}"
         if not result.passed:
             raise StepFailed("replica check failed: " + "; ".join(result.problems))
@@ -135,7 +140,7 @@ class CheckReplica(_BucketStep):
     def _wait_for_a_judgeable_object(self, ctx: StepContext, s3: S3, allowed: float) -> None:
         """Only objects older than the allowed lag can be judged: when every object is newer
         (a young bucket), wait until the oldest is old enough -- at most the lag itself."""
-        source = _current(s3.versions(self.bucket, self.spec.prefix))
+        source = current_objects(s3.versions(self.bucket, self.spec.prefix))
         oldest = min((v.last_modified for v in source.values()), default=None)
         if oldest is None:
             return
@@ -143,10 +148,6 @@ class CheckReplica(_BucketStep):
         if wait > 0:
             ctx.report(f"waiting {wait:.0f}s for an object older than the allowed lag")
             ctx.clock.sleep(min(wait, allowed + 1.0))
-
-
-def _current(versions: Iterable[ObjectVersion]) -> dict[str, ObjectVersion]:
-    return {v.key: v for v in versions if v.is_latest and not v.delete_marker}
 
 
 def steps_for(spec: DrillSpec, deps: DrillDeps, point: RecoveryPoint, state: DrillState,

@@ -106,22 +106,26 @@ class ReplicaCheck:
     in_flight: int                    # newer ones: not judged
     missing: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)   # replica holds another version
-    complete_until: datetime | None = None           # oldest source write the replica lacks
+    complete_until: datetime | None = None   # the source write the replica lacked longest
+    read_at: datetime | None = None          # when the replica was read, for that write
     problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "s3-replica", **asdict(self), "complete_until": iso(self.complete_until)}
+        return {"type": "s3-replica", **asdict(self), "complete_until": iso(self.complete_until),
+                "read_at": iso(self.read_at)}
 
 
-def check_replica(source: dict[str, ObjectVersion], replica: dict[str, ObjectVersion],
+def check_replica(source: Iterable[ObjectVersion], replica: Iterable[ObjectVersion],
                   now: datetime, allowed_lag: float, limit: int = 10) -> ReplicaCheck:
-    """The replica's current objects against the source's (both key -> current version)."""
-    lacking = {k: v for k, v in source.items()
-               if k not in replica or replica[k].version_id != v.version_id}
-    judged = {k: v for k, v in source.items()
-              if (now - v.last_modified).total_seconds() >= allowed_lag}
-    missing = sorted(k for k in judged if k in lacking and k not in replica)
-    stale = sorted(k for k in judged if k in lacking and k in replica)
+    """The replica's current objects against the source's, from both buckets' version
+    listings (delete markers included), the replica's read first. `now`: when the replica
+    listing ended (the read time of a version without a `listed_at`)."""
+    source, replica = list(source), list(replica)
+    src, rep = current_objects(source), current_objects(replica)
+    lacking = {k for k, v in src.items() if k not in rep or rep[k].version_id != v.version_id}
+    judged = {k for k, v in src.items() if (now - v.last_modified).total_seconds() >= allowed_lag}
+    missing = sorted(k for k in judged & lacking if k not in rep)
+    stale = sorted(k for k in judged & lacking if k in rep)
     problems = []
     if not judged:
         problems.append("nothing to check: no source object is older than the allowed lag")
@@ -130,6 +134,40 @@ def check_replica(source: dict[str, ObjectVersion], replica: dict[str, ObjectVer
                         "from the replica")
     if stale:
         problems.append(f"{len(stale)} replica object(s) are an older version than the source's")
-    oldest = min((v.last_modified for v in lacking.values()), default=None)
-    return ReplicaCheck(not problems, len(judged), len(source) - len(judged), missing[:limit],
-                        stale[:limit], oldest, problems)
+    until, read_at = most_behind(source, replica, now) or (None, None)
+    return ReplicaCheck(not problems, len(judged), len(src) - len(judged), missing[:limit],
+                        stale[:limit], until, read_at, problems)
+
+
+def current_objects(versions: Iterable[ObjectVersion]) -> dict[str, ObjectVersion]:
+    """Key -> its current version, for the keys whose newest entry is not a delete marker."""
+    return {v.key: v for v in versions if v.is_latest and not v.delete_marker}
+
+
+def most_behind(source: list[ObjectVersion], replica: list[ObjectVersion],
+                now: datetime) -> tuple[datetime, datetime] | None:
+    """(the oldest source write the replica lacked, when that key of the replica was read)
+    for the key whose replica was furthest behind when read; None when nothing was lacking.
+
+    Of each key, a write is lacking when the replica does not hold it, it is newer than the
+    replica's newest entry of the key (superseded versions are not what the replica serves)
+    and it was made by the time that key's page of the replica listing arrived -- a listing
+    of a busy bucket is a moving picture, so each key is judged against its own read time."""
+    held: dict[str, set[str]] = {}
+    newest: dict[str, ObjectVersion] = {}
+    for v in replica:
+        held.setdefault(v.key, set()).add(v.version_id)
+        if v.key not in newest or v.last_modified > newest[v.key].last_modified:
+            newest[v.key] = v
+    # A key's versions come newest first and may span pages: its newest entry's page is when
+    # the replica's state of that key was seen.
+    read = {k: v.listed_at or now for k, v in newest.items()}
+    oldest: dict[str, datetime] = {}
+    for v in source:
+        at = read.get(v.key, now)
+        if v.last_modified <= at and v.version_id not in held.get(v.key, set()) and (
+                v.key not in newest or v.last_modified >= newest[v.key].last_modified):
+            oldest[v.key] = min(oldest.get(v.key, v.last_modified), v.last_modified)
+    ages = {k: (read.get(k, now) - lm, lm, read.get(k, now)) for k, lm in oldest.items()}
+    worst = max(ages.values(), default=None)
+    return (worst[1], worst[2]) if worst else None
