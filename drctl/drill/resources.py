@@ -62,8 +62,8 @@ class Resource:
         return f"{self.type} {self.name} ({self.region})"
 
 
-TIMES = ("started_at", "requested_restore_point", "restore_point", "restore_started_at",
-         "available_at", "validated_at")
+TIMES = ("started_at", "requested_restore_point", "restore_point", "rpo_measured_at",
+         "restore_started_at", "available_at", "validated_at")
 
 
 @dataclass

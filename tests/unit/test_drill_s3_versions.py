@@ -3,6 +3,7 @@ how the restored objects are judged, and what a replica check calls missing or s
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 
@@ -113,5 +114,6 @@ def test_a_replica_drill_measures_its_rpo_when_it_read_the_replica_not_at_the_dr
     spec = DrillSpec(target, "replica", None, 0.0, 3600.0, 900.0, "roadtrip")
     state = DrillState(started_at=T0, restore_point=T0 + timedelta(seconds=1),
                        rpo_measured_at=T0 + timedelta(seconds=6))
+    journaled = DrillState.from_facts(json.loads(json.dumps(state.to_facts())))
 
-    assert drill_measurement(spec, state)["rpo_seconds"] == 5.0
+    assert drill_measurement(spec, journaled).to_dict()["rpo_seconds"] == 5.0
