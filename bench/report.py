@@ -2,8 +2,10 @@
 
 The journal is made through the real engine on a fake clock (700 failovers, 200 drills, 100
 chaos experiments, one every 6 hours), then read the way `drctl report` reads it. Rows: the
-view-model alone, each renderer on top of it, and the whole CLI in a fresh process (its CPU
-time includes importing drctl). Wall and CPU seconds: on a busy machine read the CPU column.
+view-model alone (from the run summaries, as `drctl report` reads; and, for comparison, by
+folding every run's journal, as it read before summaries), each renderer on top of it, and
+the whole CLI in a fresh process (its CPU time includes importing drctl). Wall and CPU
+seconds: on a busy machine read the CPU column.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from bench.common import median, table, write_result
 from drctl.core.clock import FakeClock
 from drctl.core.engine import Engine
 from drctl.report.export import report_to_dict
-from drctl.report.model import Filters, Report, report_from_store
+from drctl.report.model import Filters, Report, build_report, report_from_store
+from drctl.report.records import HISTORY_LIMIT, record_from_run
 from drctl.report.text import render_table, to_markdown
+from drctl.store.base import list_runs
 from drctl.store.sqlite import SqliteStore
 from tests.unit.helpers import T0
 from tests.unit.report_journal import JournalBuilder
@@ -90,9 +94,17 @@ def main(argv: list[str]) -> int:
         def view() -> Report:
             return report_from_store(store, now, filters)
 
+        def folded() -> Report:
+            history = sorted((record_from_run(run) for run in list_runs(store, None,
+                                                                       HISTORY_LIMIT)),
+                             key=lambda r: (r.started_at, r.run_id))
+            return build_report(history, now, filters)
+
         report = view()
         assert sum(g.runs + g.unfinished for g in report.groups) == RUNS
+        assert folded() == report  # the summaries give the very same report
         timings = [("view-model (read + compute)", timed(view, rounds)),
+                   ("  the same, folding every journal", timed(folded, rounds)),
                 ("+ table", timed(lambda: render_table(Console(file=io.StringIO()),
                                                        view()), rounds)),
                 ("+ json", timed(lambda: json.dumps(report_to_dict(view())), rounds)),

@@ -13,7 +13,6 @@ from drctl.cli.output import write_output
 from drctl.core.durations import parse_duration
 from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.operator_time import parse_operator_time
-from drctl.playbook.loader import load_playbook
 from drctl.report.model import Filters, Report, report_from_store
 from drctl.report.regressions import RegressionRule
 
@@ -126,6 +125,8 @@ def _playbook_name(value: str | None) -> str | None:
     """A YAML file names its playbook; anything else is taken as the name itself."""
     if value is None or not value.endswith((".yaml", ".yml")):
         return value
+    from drctl.playbook.loader import load_playbook  # its schema is slow to import: only here
+
     return load_playbook(value).name
 
 
