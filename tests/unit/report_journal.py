@@ -119,7 +119,7 @@ class JournalBuilder:
         """A runbook run as `start_runbook` journals it: no playbook, its runbook as target."""
         run_id = self.engine.start("runbook", {"runbook": runbook_id, "title": runbook_id,
                                                "target": runbook_id})
-        self._execute(run_id, [TimedStep("step-1", takes, fail=fails)], lambda run: {})
+        self._execute(run_id, [TimedStep("step-1", takes, fail=fails)], None)  # measures none
         return run_id
 
     def _execute(self, run_id: str, steps: list[TimedStep], measure: Any) -> None:
