@@ -87,6 +87,7 @@ def render_run(console: Console, run: Run, errors_shown: Collection[str] = ()) -
         table.add_row(step.name, str(step.status), iso(step.started_at) or "-",
                       format_duration(step.duration_seconds))
     console.print(table)
+    render_changes(console, run)
     if run.error and run.error not in errors_shown:
         console.print(f"[red]error:[/] {escape(run.error)}", soft_wrap=True)
     for key in ("changed", "resume", "roll_back"):
@@ -94,6 +95,25 @@ def render_run(console: Console, run: Run, errors_shown: Collection[str] = ()) -
             console.print(f"  {escape(run.recovery[key])}")
     if "rto_seconds" in data:
         render_targets(console, data)
+
+
+# A large estate changes hundreds of services: the first few here, all of them in --json.
+CHANGES_SHOWN = 8
+
+
+def render_changes(console: Console, run: Run) -> None:
+    """What the run changed in the estate, as journaled (`changes`)."""
+    if not run.changes:
+        return
+    console.print(f"changes made ({len(run.changes)}):")
+    for change in run.changes[:CHANGES_SHOWN]:
+        where = f" in {change['region']}" if change.get("region") else ""
+        unsure = "" if change["status"] == "applied" else " (started; outcome not journaled)"
+        console.print(f"  {change['step']}: {change['action']} {change['target']}{where}: "
+                      f"{change['before']} -> {change['after']}{unsure}", markup=False)
+    if len(run.changes) > CHANGES_SHOWN:
+        console.print(f"  … and {len(run.changes) - CHANGES_SHOWN} more: "
+                      f"`drctl runs show {run.run_id} --json`", markup=False)
 
 
 def render_targets(console: Console, data: dict[str, Any]) -> None:

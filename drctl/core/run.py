@@ -84,6 +84,10 @@ class Run:
     measurement: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     recovery: dict[str, Any] = field(default_factory=dict)  # what changed, how to get out
+    # Every change made to the estate, in order, as journaled: step, at, action, target,
+    # region, before, after, status (`started`: the call may or may not have been made, the
+    # process died; `applied`). Kept across resumes and crashes.
+    changes: list[dict[str, Any]] = field(default_factory=list)
     # Is its process alive? Decided when loaded (`judge_liveness`), never when serialised:
     # True/False known (its pid on this host, or its lease), None when nothing can tell.
     live: bool | None = None
@@ -155,6 +159,7 @@ class Run:
         }
         if self.recovery:
             data["recovery"] = self.recovery
+        data["changes"] = [dict(change) for change in self.changes]
         if self.unfinished and self.lease is not None:
             data["lease_expires_at"] = iso(self.lease.expires_at)
         for key in ("playbook", "target_region", "failed_region", "target", "trigger",
@@ -219,6 +224,8 @@ def _apply(run: Run, event: Event) -> None:
         run.error = data.get("reason")
     elif event.type == "run_recovery":
         run.recovery = dict(data)
+    elif event.type in ("change_started", "change_applied"):
+        _record_change(run, event)
     elif event.type == "run_measured":
         run.measurement = dict(data.get("measurement", {}))
     elif event.type == "run_finished":
@@ -226,6 +233,17 @@ def _apply(run: Run, event: Event) -> None:
         run.ended_at = event.at
         run.error = data.get("error")
 
+
+
+def _record_change(run: Run, event: Event) -> None:
+    entry = {"step": event.step, "at": iso(event.at), **event.data,
+             "status": "applied" if event.type == "change_applied" else "started"}
+    same = ("step", "action", "target", "region", "before", "after")
+    for change in reversed(run.changes):
+        if change["status"] == "started" and all(change[k] == entry[k] for k in same):
+            change.update(entry)  # its outcome, at its time
+            return
+    run.changes.append(entry)
 
 
 def judge_liveness(run: Run, identity: Identity, lease: Lease | None, now: datetime) -> Run:

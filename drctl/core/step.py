@@ -63,6 +63,14 @@ class StepContext:
     def now(self) -> datetime:
         return self.clock.now()
 
+    def record_change(self, change: Change, applied: bool = True) -> None:
+        """Journal a change the step is about to make (`applied=False`: `change_started`) or
+        has just made (`change_applied`): the record of what a run changed must survive a
+        crash at any point."""
+        if self.journal is not None:
+            self.journal.emit("change_applied" if applied else "change_started",
+                              **change.to_dict())
+
     def wait_until(
         self, check: Callable[[], bool], *, timeout: float, interval: float, what: str
     ) -> float:

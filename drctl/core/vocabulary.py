@@ -20,6 +20,8 @@ be absent). `run_*` types are lifecycle events: each refreshes the run's summary
     step_succeeded     yes    output, skipped_apply
     step_failed        yes    error, error_type, changed?, checks?
     step_facts         yes    facts (what the step established, journaled even if it fails)
+    change_started     yes    action, target, region, before, after   (about to be made)
+    change_applied     yes    action, target, region, before, after   (AWS accepted it)
     approval_granted   yes?   by {user, host, aws?}, reason?
     approval_rejected  yes?   by {user, host, aws?}, reason?
     manual_acked       yes    by, via, note?
@@ -56,6 +58,8 @@ class EventType(StrEnum):
     STEP_SUCCEEDED = "step_succeeded"
     STEP_FAILED = "step_failed"
     STEP_FACTS = "step_facts"
+    CHANGE_STARTED = "change_started"
+    CHANGE_APPLIED = "change_applied"
     APPROVAL_GRANTED = "approval_granted"
     APPROVAL_REJECTED = "approval_rejected"
     MANUAL_ACKED = "manual_acked"
@@ -134,6 +138,19 @@ class StepFacts(TypedDict):
     facts: dict[str, Any]
 
 
+class ChangeApplied(TypedDict):
+    """A change to the estate: `change_started` just before the call that makes it, and
+    `change_applied` once AWS accepted it. A crash in between leaves it `started` (made or
+    not: a resume finds out), and never unrecorded; a resumed step's output would not say it,
+    since the step then finds it done."""
+
+    action: str
+    target: str
+    region: str | None
+    before: Any
+    after: Any
+
+
 class Decision(TypedDict):
     by: dict[str, Any]
     reason: NotRequired[str]
@@ -175,6 +192,7 @@ PAYLOADS: dict[EventType, type] = {
     EventType.RUN_FINISHED: RunFinished, EventType.STEP_STARTED: StepStarted,
     EventType.STEP_PROGRESS: StepProgress, EventType.STEP_SUCCEEDED: StepSucceeded,
     EventType.STEP_FAILED: StepFailed, EventType.STEP_FACTS: StepFacts,
+    EventType.CHANGE_STARTED: ChangeApplied, EventType.CHANGE_APPLIED: ChangeApplied,
     EventType.APPROVAL_GRANTED: Decision,
     EventType.APPROVAL_REJECTED: Decision, EventType.MANUAL_ACKED: ManualAcked,
     EventType.RUNBOOK_SUBRUN: RunbookSubrun, EventType.RUNBOOK_CALL: RunbookCall,

@@ -8,7 +8,7 @@ groups' healthy in-service instances at capacity, the replica a standalone avail
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -54,9 +54,11 @@ class ScaleSecondary(FailoverStep):
         for a in todo:
             change = a.change
             ctx.report(f"{change.action} {change.target}: {change.before} -> {change.after}")
+        for a in todo:
+            ctx.record_change(a.change, applied=False)
         with ThreadPoolExecutor(max_workers=max(1, min(len(todo), MAX_PARALLEL))) as pool:
-            for future in [pool.submit(self._apply_one, ctx, a) for a in todo]:
-                future.result()  # re-raises the first failure
+            futures = [(a, pool.submit(self._apply_one, ctx, a)) for a in todo]
+            _journal_each(ctx, futures)
         waited = ctx.wait_until(self._at_capacity,
                                 timeout=self.spec.playbook.scale.timeout, interval=POLL_INTERVAL,
                                 what=f"capacity in {self.region} to be stable")
@@ -65,6 +67,7 @@ class ScaleSecondary(FailoverStep):
 
     @staticmethod
     def _apply_one(ctx: StepContext, action: Action) -> None:
+        # On a worker thread: reports only; the journal is written from the step's thread.
         action.run()
         ctx.report(f"applied: {action.change.action} {action.change.target}")
 
@@ -172,3 +175,18 @@ class ScaleSecondary(FailoverStep):
         except ResourceMissing:
             return False  # a failback replica not created yet
         return not db.is_replica and db.status == "available"
+
+
+def _journal_each(ctx: StepContext, futures: list[tuple[Action, Future[None]]]) -> None:
+    """Journal every change that was made (desired counts before/after, the promotion), in
+    order, then re-raise the first failure: what succeeded beside a failed call is on record."""
+    first: BaseException | None = None
+    for action, future in futures:
+        try:
+            future.result()
+        except Exception as exc:
+            first = first or exc
+            continue
+        ctx.record_change(action.change)
+    if first is not None:
+        raise first

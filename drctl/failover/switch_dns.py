@@ -33,7 +33,9 @@ class SwitchDns(FailoverStep):
         return zone_id, changes
 
     def plan(self, ctx: StepContext) -> list[Change]:
-        _, changes = self._changes()
+        return self.plan_of(self._changes()[1])
+
+    def plan_of(self, changes: list[RecordChange]) -> list[Change]:
         # Route53 is global: the set identifier names the region a record points at; the
         # change itself is made in no region (region None).
         return [
@@ -49,10 +51,14 @@ class SwitchDns(FailoverStep):
     def apply(self, ctx: StepContext) -> dict[str, Any]:
         zone_id, changes = self._changes()
         r53 = self.deps.aws.route53()
+        for change in self.plan_of(changes):
+            ctx.record_change(change, applied=False)
         change_id = r53.upsert(
             zone_id, [c.new_record for c in changes],
             comment=f"drctl {ctx.run_id}: traffic to {self.spec.target_region}",
         )
+        for change in self.plan_of(changes):
+            ctx.record_change(change)
         ctx.report(f"change {change_id} submitted; waiting for INSYNC")
         ctx.wait_until(lambda: r53.change_in_sync(change_id),
                        timeout=self.spec.playbook.dns.timeout, interval=2.0,

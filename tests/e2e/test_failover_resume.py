@@ -22,6 +22,16 @@ AFTER_FAILOVER = {
     "asg:us-west-2": 4,
     "replica_source": None,
 }
+# What the failover changes, as the journal must record it whatever the crash (issue 8 item 22).
+CHANGES = {
+    ("switch_dns", "api.roadcopilot.com [us-east-1]"): (100, 0),
+    ("switch_dns", "api.roadcopilot.com [us-west-2]"): (0, 100),
+    ("scale_secondary", "roadtrip/api"): (1, 6),
+    ("scale_secondary", "roadtrip/voice"): (1, 3),
+    ("scale_secondary", "roadtrip/poi-sync"): (1, 2),
+    ("scale_secondary", "roadtrip-workers"): (1, 4),
+    ("scale_secondary", "roadtrip-db-replica"): ("replica", "standalone"),
+}
 CRASH_POINTS = [f"step_succeeded:{step}" for step in STEPS] + [
     "step_started:switch_dns",
     "step_progress:scale_secondary:applied",  # some scaling actions done, others maybe not
@@ -63,6 +73,13 @@ def test_sigkill_at_each_boundary_then_resume(
     assert [(s["name"], s["status"]) for s in run["steps"]] == [(s, "succeeded") for s in STEPS]
     assert [r["run_id"] for r in cli.json("runs", "list")] == [run_id]
     assert estate_snapshot(aws) == AFTER_FAILOVER
+    # Every change is on record once, with its counts before and after, across the crash: a
+    # change in flight when the process died stays `started` (its outcome was not journaled).
+    assert {(c["step"], c["target"]): (c["before"], c["after"])
+            for c in run["changes"]} == CHANGES
+    assert len(run["changes"]) == len(CHANGES)
+    in_flight = [c for c in run["changes"] if c["status"] != "applied"]
+    assert in_flight == [] or crash_at == "step_progress:scale_secondary:applied"
     # RTO still runs from the original incident start, across the crash.
     incident = parse_iso(run["incident_start"])
     assert abs((incident - parse_iso(outage)).total_seconds()) <= 1.0
