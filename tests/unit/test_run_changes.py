@@ -4,7 +4,7 @@ the two, a failure beside them or a resume after them never loses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -25,7 +25,7 @@ class Scaler:
     name: str = "scale_secondary"
     services: tuple[str, ...] = ("api", "voice")
     fail_at: str | None = None
-    policy: StepPolicy = StepPolicy()
+    policy: StepPolicy = field(default_factory=StepPolicy)
 
     def plan(self, ctx: StepContext) -> list[Change]:
         return [Change(self.name, "scale ECS service", f"roadtrip/{s}", "us-west-2", 1, 6)
