@@ -15,11 +15,14 @@ from drctl.cli.app import Application
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
 from drctl.core.crashpoints import crash_subscriber
+from drctl.core.durations import parse_duration
 from drctl.core.engine import Engine, Subscriber
 from drctl.core.errors import Blocked, DrctlError, InvalidInput
 from drctl.core.operator import ConsoleOperator
 from drctl.core.operator_time import parse_operator_time
 from drctl.core.run import Run
+from drctl.failover.catch_up import wait_hint
+from drctl.failover.preflight import only_lag_blocks
 from drctl.failover.reprotect import resolve_reprotect, run_reprotect
 from drctl.failover.runner import (
     FailoverPlan,
@@ -70,6 +73,18 @@ def _incident_start(text: str | None, now: datetime) -> datetime | None:
                                max_age=INCIDENT_MAX_AGE)
 
 
+def _wait(text: str | None) -> float:
+    if text is None:
+        return 0.0
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise InvalidInput(f"--wait-for-replication: {exc}") from None
+    if seconds <= 0:
+        raise InvalidInput(f"--wait-for-replication must be more than zero, not {text!r}")
+    return seconds
+
+
 def failover(
     ctx: typer.Context,
     region: str | None = typer.Option(
@@ -85,6 +100,11 @@ def failover(
                                help="Fail over despite failed pre-flight checks (journaled)."),
     approval: bool = typer.Option(False, "--approval",
                                   help="Wait for a second person's `drctl approve`."),
+    wait_replication: str | None = typer.Option(
+        None, "--wait-for-replication", metavar="DURATION",
+        help="A planned switch (the old region is up) blocked only by replication lag waits "
+             "up to DURATION (e.g. 10m) for it to catch up, then switches. At a terminal the "
+             "wait is offered."),
     takeover: bool = typer.Option(
         False, "--takeover",
         help="With --resume: the run's process was on another host that is gone; take over."),
@@ -103,8 +123,8 @@ def failover(
     app = app_of(ctx)
     app.json_output = json_out
     started = _incident_start(incident_start, app.clock.now())
-    options = FailoverOptions(yes=yes, incident_start=started,
-                              force=force, approval=approval, takeover=takeover)
+    options = FailoverOptions(yes=yes, incident_start=started, force=force, approval=approval,
+                              takeover=takeover, wait_replication=_wait(wait_replication))
     if (region is None) == (resume is None):
         raise InvalidInput("give exactly one of --region TARGET or --resume RUN_ID")
     engine = _engine(app)
@@ -183,10 +203,13 @@ def _show_plan(app: Application, spec: FailoverSpec, deps: FailoverDeps, active:
         _print_plan(app, spec, result)
     blocking = [c for c in result.preflight if c.blocks(spec.options.force)]
     if blocking:
+        waiting = wait_hint(spec, spec.playbook.confirmation.timeout) \
+            if only_lag_blocks(blocking) else None
         raise Blocked("a failover now would be blocked by pre-flight: "
                       + "; ".join(f"{c.name}: {c.detail}" for c in blocking),
-                      hint=next((c.hint for c in blocking if c.hint),
-                                "fix the target region first (or fail over with --force)"))
+                      hint=waiting or next((c.hint for c in blocking if c.hint),
+                                           "fix the target region first (or fail over with "
+                                           "--force)"))
 
 
 def _print_plan(app: Application, spec: FailoverSpec, result: FailoverPlan) -> None:

@@ -13,7 +13,9 @@ from drctl.core.errors import Blocked, NotConfirmed
 from drctl.core.step import StepContext
 from drctl.failover.approval import current_person, wait_for_approval
 from drctl.failover.base import FailoverStep
-from drctl.failover.preflight import Check, preflight
+from drctl.failover.catch_up import catch_up, wait_hint, wait_offered
+from drctl.failover.preflight import Check, only_lag_blocks, preflight
+from drctl.failover.spec import FailoverSpec
 
 
 class Confirm(FailoverStep):
@@ -36,14 +38,22 @@ class Confirm(FailoverStep):
             mark = "ok" if check.ok else ("WARNING" if check.severity == "advisory" else "FAILED")
             ctx.report(f"pre-flight {check.name}: {mark} ({check.detail})")
         blocking = [c for c in checks if c.blocks(self.spec.options.force)]
+        waited: dict[str, Any] = {}
+        if only_lag_blocks(blocking):  # a planned switch: the old region is up and writing
+            wait = wait_offered(self.spec, self.deps, blocking)
+            if wait > 0:
+                seconds, fresh = catch_up(ctx, self.spec, self.deps, wait)
+                by_name = {c.name: c for c in fresh}
+                checks = [by_name.get(c.name, c) for c in checks]
+                blocking, waited = [], {"waited_for_replication_seconds": round(seconds, 3)}
         if blocking:
             raise Blocked("pre-flight failed: " + "; ".join(f"{c.name}: {c.detail}"
                                                             for c in blocking),
-                          hint=_way_out(blocking))
+                          hint=_way_out(blocking, self.spec))
         overridden = [c for c in checks if not c.ok and c.severity == "normal"]
         warnings = [c.detail for c in checks if not c.ok and c.severity == "advisory"]
         return {"preflight": [c.to_dict() for c in checks], "forced": bool(overridden),
-                "preflight_warnings": warnings}
+                "preflight_warnings": warnings, **waited}
 
     def _operator(self) -> str:
         target = self.spec.target_region
@@ -62,8 +72,10 @@ class Confirm(FailoverStep):
         return "operator (typed the target region)"
 
 
-def _way_out(blocking: list[Check]) -> str:
+def _way_out(blocking: list[Check], spec: FailoverSpec) -> str:
     hard = [c.hint for c in blocking if c.severity == "hard" and c.hint]
     if hard:
         return "; ".join(hard) + " (--force does not override this)"
+    if only_lag_blocks(blocking):
+        return wait_hint(spec, spec.playbook.confirmation.timeout)
     return "fix the target region, or pass --force to fail over anyway"

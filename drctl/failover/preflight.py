@@ -72,6 +72,24 @@ def preflight(spec: FailoverSpec, deps: FailoverDeps) -> list[Check]:
 LAG_CHECKS = ("replication_lag", "database_lag")
 
 
+def lag_checks(spec: FailoverSpec, deps: FailoverDeps) -> list[Check]:
+    """The replication-lag checks alone, read again (a planned switch waiting for them)."""
+    found = []
+    for check in (_replication_lag, _database_lag):
+        try:
+            result = check(spec, deps)
+        except DrctlError as exc:
+            result = Check(check.__name__.strip("_"), False, f"could not check: {exc}")
+        if result is not None:
+            found.append(result)
+    return found
+
+
+def only_lag_blocks(blocking: list[Check]) -> bool:
+    """What blocks is replication lag alone: waiting may clear it."""
+    return bool(blocking) and all(c.name in LAG_CHECKS for c in blocking)
+
+
 def failed_region_down(spec: FailoverSpec, deps: FailoverDeps) -> bool:
     """A real outage: a detection alarm of the region being left fires, or it cannot be read.
     Otherwise this is a planned switch, and the old region is still up and writing."""

@@ -24,6 +24,9 @@ class FailoverOptions:
     force: bool = False          # fail over despite failed pre-flight checks (journaled)
     approval: bool = False       # require a second person even if the playbook does not
     takeover: bool = False       # resume a run whose process on another host is gone
+    # A planned switch whose replication lags beyond the RPO target waits this long for it to
+    # catch up (0: it does not wait; at a terminal the operator is offered the wait).
+    wait_replication: float = 0.0
 
 
 @dataclass(frozen=True)
