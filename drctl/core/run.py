@@ -232,6 +232,8 @@ def _apply(run: Run, event: Event) -> None:
         run.status = RunStatus(data["status"])
         run.ended_at = event.at
         run.error = data.get("error")
+        if run.status is RunStatus.SUCCEEDED:
+            run.recovery = {}  # journaled while it changed things, in case it stopped
 
 
 

@@ -18,6 +18,7 @@ from drctl.failover.dns import active_regions, read_records
 from drctl.failover.measure import FailoverFigures, failover_measurement
 from drctl.failover.notify import Notify
 from drctl.failover.preflight import Check, preflight
+from drctl.failover.recovery_keeper import RecoveryKeeper
 from drctl.failover.scale_secondary import ScaleSecondary
 from drctl.failover.smoke_test import SmokeTest
 from drctl.failover.spec import FailoverDeps, FailoverOptions, FailoverSpec
@@ -159,6 +160,10 @@ def _execute(spec: FailoverSpec, deps: FailoverDeps, engine: Engine, run_id: str
     def measure(run: Run) -> FailoverFigures:
         return failover_measurement(spec.playbook, run.facts())
 
+    keeper = RecoveryKeeper(engine, run_id, lambda run: recovery_advice(run, spec))
+    engine.subscribers.insert(0, keeper)  # before a crash rehearsal's subscriber
+    if load_run(engine.store, run_id).changes:
+        keeper.journal()  # resumed after changes: the advice stands until the run ends
     try:
         return engine.execute(run_id, build_steps(spec, deps), measure=measure)
     except DrctlError as exc:
@@ -168,6 +173,8 @@ def _execute(spec: FailoverSpec, deps: FailoverDeps, engine: Engine, run_id: str
             exc.hint = exc.hint or f"{recovery['changed']}. {recovery['resume']}; " \
                                    f"{recovery['roll_back']}"
         raise
+    finally:
+        engine.subscribers.remove(keeper)
 
 
 def recovery_advice(run: Run, spec: FailoverSpec) -> dict[str, str] | None:

@@ -58,6 +58,12 @@ def test_sigkill_at_each_boundary_then_resume(
     [listed] = cli.json("runs", "list")
     assert listed["status"] == "interrupted"
     run_id = listed["run_id"]
+    # Killed, it could not write advice as it died: a run that had changed something carries
+    # the advice journaled when it changed it, and its resume command (issue 8 item 22).
+    killed = cli.json("runs", "show", run_id)
+    assert bool(killed.get("recovery")) == bool(killed["changes"]), killed
+    if killed["changes"]:
+        assert f"drctl failover --resume {run_id}" in killed["recovery"]["resume"]
 
     # A new failover is refused while that one is unfinished, naming it and the ways out.
     again = cli("failover", "--region", "us-west-2", "--yes")
@@ -70,6 +76,7 @@ def test_sigkill_at_each_boundary_then_resume(
     run = json.loads(resumed.stdout)
 
     assert run["run_id"] == run_id and run["status"] == "succeeded"
+    assert "recovery" not in run  # a run that ended well needs no way out
     assert [(s["name"], s["status"]) for s in run["steps"]] == [(s, "succeeded") for s in STEPS]
     assert [r["run_id"] for r in cli.json("runs", "list")] == [run_id]
     assert estate_snapshot(aws) == AFTER_FAILOVER
