@@ -34,6 +34,16 @@ DEFAULT_PLAYBOOK = "playbooks/roadtrip.yaml"
 HTTP_TIMEOUT = 10.0
 
 
+@dataclass(frozen=True)
+class Collaborators:
+    """Collaborators a host hands in instead of the ones App would build (the in-process CLI
+    tests: the fake Aws, an httpx MockTransport client, a fake clock)."""
+
+    aws: Aws | None = None
+    http: httpx.Client | None = None
+    clock: Clock | None = None
+
+
 @dataclass
 class App:
     state_dir: Path
@@ -51,6 +61,15 @@ class App:
     ) -> Self:
         chosen = state_dir or os.environ.get("DRCTL_STATE_DIR") or DEFAULT_STATE_DIR
         return cls(Path(chosen), profile, state_url)
+
+    def use(self, given: Collaborators) -> None:
+        """Take `given`'s collaborators in place of building them."""
+        if given.aws is not None:
+            self.__dict__["aws"] = given.aws  # what the cached property would have built
+        if given.http is not None:
+            self.__dict__["http"] = given.http
+        if given.clock is not None:
+            self.clock = given.clock
 
     @property
     def store_url(self) -> str:

@@ -28,7 +28,7 @@ from drctl.aws.ecs import Ecs, ServiceState
 from drctl.aws.estate import Aws
 from drctl.aws.fake_tables import FakeDynamoDbRestore, FakeTables
 from drctl.aws.generic import GenericApi
-from drctl.aws.not_faked import NoClient, NotFaked
+from drctl.aws.not_faked import NoClient, NoFactory, NotFaked
 from drctl.aws.rds import DbInstance, Rds
 from drctl.aws.route53 import RecordSet, Route53
 from drctl.aws.sns import Sns
@@ -78,6 +78,7 @@ class FakeEstate:
 class FakeAws(Aws):
     def __init__(self, estate: FakeEstate | None = None) -> None:  # no boto3 session
         self.estate = estate or FakeEstate()
+        self.factory = NoFactory()
 
     def route53(self) -> Route53:
         return FakeRoute53(self.estate)

@@ -11,6 +11,7 @@ import typer
 from drctl.cli.lazy import Lazy, lazy_group
 
 if TYPE_CHECKING:
+    from drctl.app import Collaborators
     from drctl.cli.failure import Failure, TrackedStdout
     from drctl.core.interrupt import StopRequest
 
@@ -102,7 +103,10 @@ def root(
     from drctl.core.errors import NotConfirmed
 
     configure_logging(verbose, json_lines=log_json)
+    given = ctx.obj
     ctx.obj = Application.from_options(state_dir, profile, state)
+    if given is not None:
+        ctx.obj.use(given)
     # Signals become stop requests for the whole command (drctl/core/interrupt.py).
     ctx.with_resource(stops_from_signals(ctx.obj.interrupt, held=_still_stopping))
     stopped = early_signals.take()  # while drctl was starting: nothing has begun
@@ -122,8 +126,9 @@ def main() -> None:
     sys.exit(run(sys.argv[1:]))
 
 
-def run(argv: list[str]) -> int:
-    """Run drctl with `argv`; returns the exit code. Never lets a traceback reach the user."""
+def run(argv: list[str], given: Collaborators | None = None) -> int:
+    """Run drctl with `argv`; returns the exit code. Never lets a traceback reach the user.
+    `given`: collaborators to use instead of building them (in-process tests with fakes)."""
     from drctl.cli.failure import EXIT_INTERRUPTED, Failure, TrackedStdout, wants_json
     from drctl.core.errors import DrctlError
 
@@ -131,7 +136,7 @@ def run(argv: list[str]) -> int:
     stdout = TrackedStdout(sys.stdout)
     sys.stdout = stdout
     try:
-        result = app(args=argv, prog_name="drctl", standalone_mode=False)
+        result = app(args=argv, prog_name="drctl", standalone_mode=False, obj=given)
     except DrctlError as exc:
         return _fail(Failure(exc.message, exc.hint, exc.exit_code), json_out, stdout)
     except typer.Abort:
