@@ -158,15 +158,23 @@ class Engine:
             if isinstance(failure, LeaseLost):  # another process owns the run (and journal)
                 self.leases.let_go(run_id, release=False)
                 raise failure
-            with self.interrupt.shielded():  # cleanup, measurement and the end are not cut
-                cleaned = self.steps.run_always(ctx, always, len(steps), total)
-                failure = failure or cleaned
-                measured = self._measure(run_id, measure)  # measured whatever happened
-                failure = failure or measured
-                self._end(run_id, failure, cleaned_up=bool(always) and cleaned is None)
+            failure = self._conclude(ctx, failure, always, len(steps), total, measure)
         if failure is not None:
             raise failure
         return load_run(self.store, run_id)
+
+    def _conclude(self, ctx: StepContext, failure: BaseException | None,
+                  always: Sequence[Step], done: int, total: int,
+                  measure: Callable[[Run], Measured] | None) -> BaseException | None:
+        """Cleanup, measurement and the end, none cut short by a stop; returns the run's
+        failure (the first of the steps', the cleanup's, the measurement's)."""
+        with self.interrupt.shielded():
+            cleaned = self.steps.run_always(ctx, always, done, total)
+            failure = failure or cleaned
+            measured = self._measure(ctx.run_id, measure)  # measured whatever happened
+            failure = failure or measured
+            self._end(ctx.run_id, failure, cleaned_up=bool(always) and cleaned is None)
+        return failure
 
     def _measure(self, run_id: str, measure: Callable[[Run], Measured] | None
                  ) -> DrctlError | None:

@@ -70,23 +70,27 @@ class StepRunner:
             self.emit(ctx.run_id, "step_started", step.name, index=index, total=total,
                       attempt=attempt)
             try:
-                already = step.verify(ctx)
-                output = {} if already else step.apply(ctx)
-            except AwsError as exc:
-                self._failed(ctx, step, exc)
+                output, already = self._attempt(ctx, step)
+            except AwsError:
                 if attempt > step.policy.retries:
                     raise
                 self.clock.sleep(step.policy.retry_delay * attempt)
                 continue
-            except (DrctlError, KeyboardInterrupt) as exc:
-                self._failed(ctx, step, exc)
-                raise
-            except Exception as exc:
-                self._failed(ctx, step, exc)
-                raise DrctlError(f"step {step.name} crashed: {exc!r}") from exc
             self.emit(ctx.run_id, "step_succeeded", step.name, output=output,
                       skipped_apply=already)
             return output
+
+    def _attempt(self, ctx: StepContext, step: Step) -> tuple[dict[str, Any], bool]:
+        """(output, already done) of one try; a failure is journaled, then raised."""
+        try:
+            already = step.verify(ctx)
+            return ({} if already else step.apply(ctx)), already
+        except (DrctlError, KeyboardInterrupt) as exc:
+            self._failed(ctx, step, exc)
+            raise
+        except Exception as exc:
+            self._failed(ctx, step, exc)
+            raise DrctlError(f"step {step.name} crashed: {exc!r}") from exc
 
     def _failed(self, ctx: StepContext, step: Step, exc: BaseException) -> None:
         self.emit(ctx.run_id, "step_failed", step.name, error=failure_message(exc),
