@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from drctl.cli.failure import EXIT_INTERRUPTED
 from drctl.cli.options import app_of
 from drctl.cli.output import write_output
 from drctl.core.durations import parse_duration
@@ -33,8 +32,8 @@ def report(
                                         "its name, or its YAML file."),
     fmt: str | None = typer.Option(None, "--format", "-f", help="table (the default), json, "
                                    "md or html."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of "
-                                    "stdout (html: one self-contained file)."),
+    out: Path | None = typer.Option(None, "--out", "-o", metavar="FILE", help="Write to this "
+                                    "file instead of stdout (html: one self-contained file)."),
     factor: float = typer.Option(2.0, "--regression-factor", min=1.0, help="Flag a run (or "
                                  "step) slower than this many times the p50 of the previous "
                                  "runs of its kind ..."),
@@ -53,7 +52,7 @@ def report(
     * `drctl report --since 90d --kind drill --format md --out drills.md`
     * `drctl report --format html --out report.html` (charts inline; no network needed)
 
-    Exit codes: 0 done, 2 invalid input, 130 interrupted (Ctrl-C: nothing was written).
+    Exit codes: 0 done, 2 invalid input, 3 stopped (Ctrl-C, SIGTERM: no file written).
     """
     app = app_of(ctx)
     fmt = _format(fmt, json_out)
@@ -66,18 +65,20 @@ def report(
         result = report_from_store(app.store, now, filters, rule)
         _check_playbook(result, filters)
         write_output(app.console, result, fmt, out)
-    except KeyboardInterrupt:  # a report is no run: nothing to journal, resume or abort
-        raise ReportInterrupted(out) from None
+    except KeyboardInterrupt as exc:  # a report is no run: nothing to resume or abort
+        raise ReportStopped(getattr(exc, "reason", "Ctrl-C"), out) from None
 
 
-class ReportInterrupted(DrctlError):
-    """Ctrl-C (or SIGTERM) while reading or rendering: not the "run is journaled" of a run."""
+class ReportStopped(DrctlError):
+    """Ctrl-C, SIGTERM or SIGHUP while reading or rendering. Exit 3, as every stop that leaves
+    nothing to resume (README, Exit codes) -- not 'aborted at a prompt'."""
 
-    exit_code = EXIT_INTERRUPTED
+    exit_code = 3
 
-    def __init__(self, out: Path | None) -> None:
+    def __init__(self, reason: str, out: Path | None) -> None:
         lost = f"{out} was not written" if out else "the report is incomplete"
-        super().__init__(f"interrupted: {lost} (a report changes nothing: run it again)")
+        super().__init__(f"stopped ({reason}): {lost}; a report changes nothing, run it "
+                         "again")
 
 
 def _format(fmt: str | None, json_out: bool) -> str:
