@@ -72,7 +72,7 @@ def run(ctx: typer.Context, name: str = NameArg, playbook: list[str] = Playbooks
     app.json_output = json_out
     served = load_served(playbook)
     job = manual.find_job(served.jobs, name)
-    context = RunContext(app.aws, app.store_url, app.profile, served.playbooks)
+    context = RunContext.of(app, served.playbooks)
     renderer = ProgressRenderer(app.console)
     result = manual.run_now(job, runners(context)[job.schedule.kind], ScheduleState(app.store),
                             app.engine([]), [renderer])

@@ -13,7 +13,7 @@ import structlog
 from drctl.app import App
 from drctl.aws.estate import Aws
 from drctl.controller.canary import Canary, Lag, ServingRegion
-from drctl.controller.daemon import Daemon, MainThreadQueue, Parts, Status
+from drctl.controller.daemon import Daemon, Parts, Status
 from drctl.controller.events import AlarmTopicListener
 from drctl.controller.execute import EngineOptions, LogEvents, RunExecutor
 from drctl.controller.health import HealthServer
@@ -62,22 +62,21 @@ class Controller:
 
 def build_controller(served: Served, app: App, options: ControllerOptions) -> Controller:
     """The controller over `app`'s store, AWS, clock, identity and interruption port."""
-    state, clock, who = ScheduleState(app.store), app.clock, claimant(app.identity)
+    state = ScheduleState(app.store, orphan_after=timedelta(seconds=options.lease_ttl / 2))
+    clock, who = app.clock, claimant(app.identity)
     metrics = ControllerMetrics()
-    main_queue = MainThreadQueue()
     extra: list[Subscriber] = [MetricsEvents(metrics), after_runs(app, served)]
     executor = RunExecutor(
-        app.store, clock, state, runners(RunContext(app.aws, app.store_url, app.profile,
-                                                    served.playbooks)),
-        options.workers, on_main_thread=main_queue.submit,
-        engine_options=EngineOptions(app.interrupt, app.identity), subscribers=extra)
+        app.store, clock, state, runners(RunContext.of(app, served.playbooks)),
+        options.workers, engine_options=EngineOptions(app.interrupt, app.identity),
+        subscribers=extra)
     watch_ctx = WatchContext(app.aws, app.store, clock, state, who, executor.engine_options,
                              executor.submit, lambda name: [LogEvents(name), *extra])
     leadership = Leadership(app.store, lease_name(served), who, options.lease_ttl)
     parts = Parts(
         Scheduler(served.jobs, state, executor, clock, who,
                   busy=lambda: disruptive_holders(app.store, served)), executor, clock,
-        Status(clock.now(), problems=list(served.problems)), main_queue,
+        Status(clock.now(), problems=list(served.problems)),
         [AlarmWatch(loaded, watch_ctx) for loaded in served.playbooks.values()
          if loaded.playbook.controller.watch],
         leadership, metrics, lambda: take_over(served.playbooks, watch_ctx),

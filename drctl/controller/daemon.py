@@ -2,13 +2,12 @@
 
 The host (the `drctl controller` command) owns the signals: it calls `request_stop()` on
 SIGTERM/SIGINT. Then no new run starts, the runs in progress finish (and are journaled), and
-`run()` returns. Work that must run on the main thread (chaos: its experiment process is driven
-with signals) is queued to it; everything else runs on worker threads.
+`run()` returns. Runs of every kind execute on worker threads and are stopped through the
+interruption port (chaos too: its experiment process is relayed from any thread).
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,6 @@ from drctl.core.clock import Clock, iso
 
 log = structlog.get_logger("drctl.controller")
 
-Work = Callable[[], None]
 # The loop looks at least this often (pauses, the lease, /healthz's freshness).
 MAX_WAIT = timedelta(seconds=5)
 
@@ -42,24 +40,6 @@ class Status:
     stopping: bool = False
 
 
-class MainThreadQueue:
-    """Runs handed to the main thread, one at a time (the loop runs on its own thread then)."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[Work] = queue.Queue()
-
-    def submit(self, work: Work) -> None:
-        self._queue.put(work)
-
-    def serve(self, until: threading.Event) -> None:
-        while not (until.is_set() and self._queue.empty()):
-            try:
-                work = self._queue.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            work()
-
-
 @dataclass
 class Parts:
     """What the loop drives; built by drctl/controller/build.py."""
@@ -68,7 +48,6 @@ class Parts:
     executor: RunExecutor
     clock: Clock
     status: Status
-    main_queue: MainThreadQueue | None = None
     watches: list[AlarmWatch] = field(default_factory=list)
     leadership: Leadership | None = None           # None: a controller alone on its store
     metrics: ControllerMetrics | None = None
@@ -82,7 +61,6 @@ class Daemon:
         self.status = parts.status
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._loop_done = threading.Event()
 
     def request_stop(self, reason: str) -> None:
         if not self._stop.is_set():
@@ -150,15 +128,7 @@ class Daemon:
 
     def run(self, once: bool = False) -> None:
         """Tick until a stop is requested (or once), then let the runs in progress end."""
-        main_queue = self.parts.main_queue
-        if main_queue is None:
-            self._loop(once)
-        else:
-            loop = threading.Thread(target=self._loop, args=(once,), name="drctl-tick",
-                                    daemon=True)
-            loop.start()
-            main_queue.serve(self._loop_done)
-            loop.join()
+        self._loop(once)
 
     def _loop(self, once: bool) -> None:
         try:
@@ -173,8 +143,7 @@ class Daemon:
             log.exception("controller_loop_crashed")
             raise
         finally:
-            self.parts.scheduler.flush()
             self.parts.executor.shutdown(wait=True)  # no new runs; the ones in progress end
+            self.parts.scheduler.flush()             # every claimed fire is journaled now
             if self.parts.leadership is not None:
                 self.parts.leadership.release()
-            self._loop_done.set()

@@ -10,23 +10,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import structlog
 
-from drctl.controller.state import LastRun, ScheduleState
+from drctl.controller.state import FireTakenOver, LastRun, ScheduleState
 from drctl.controller.tick import Fire, Job, Missed
 from drctl.core.clock import Clock, iso
-from drctl.core.engine import Engine, Subscriber
+from drctl.core.engine import Engine, Subscriber, new_run_id
 from drctl.core.events import Event
 from drctl.core.identity import Identity
 from drctl.core.interrupt import Interruption
 from drctl.core.run import RunStatus
-from drctl.store.base import Store
+from drctl.store.base import LockHolder, Store
 
 log = structlog.get_logger("drctl.controller")
-MAIN_THREAD_KINDS = frozenset({"chaos"})
 
 
 @dataclass(frozen=True)
@@ -48,18 +48,49 @@ class EngineOptions:
     identity: Identity | None = None
 
 
+@dataclass
+class FireClaims:
+    """The claims of one fire (its own first, then its coalesced fires'), to settle on the run
+    that handles them just before that run is journaled."""
+
+    state: ScheduleState
+    holders: tuple[LockHolder, ...]
+    on_settled: Callable[[], None] = lambda: None
+    lost: list[str] = field(default_factory=list)   # coalesced fire times taken over meanwhile
+
+    def settle(self, run_id: str, now: datetime) -> None:
+        """FireTakenOver when the fire's own claim was taken over: do not journal anything."""
+        first, *older = self.holders
+        self.state.settle(first, run_id, now)
+        for holder in older:
+            try:
+                self.state.settle(holder, run_id, now)
+            except FireTakenOver:
+                self.lost.append(holder.name.rpartition("@")[2])
+        self.on_settled()
+
+
 class TriggeredEngine(Engine):
-    """The engine of a scheduled run: every run it starts carries the fire that caused it."""
+    """The engine of a scheduled run: every run it starts carries the fire that caused it. The
+    first one settles the fire's claims (drctl/controller/state.py) before it is journaled."""
 
     def __init__(self, store: Store, clock: Clock, trigger: dict[str, Any],
                  subscribers: Sequence[Subscriber] = (),
-                 options: EngineOptions = EngineOptions()) -> None:
+                 options: EngineOptions = EngineOptions(),
+                 claims: FireClaims | None = None) -> None:
         super().__init__(store, clock, subscribers, interrupt=options.interrupt,
                          identity=options.identity)
         self.trigger = trigger
+        self.claims = claims
         self.run_ids: list[str] = []
 
     def start(self, kind: str, params: dict[str, Any], run_id: str | None = None) -> str:
+        run_id = run_id or new_run_id(kind, self.clock)
+        if self.claims is not None:
+            claims, self.claims = self.claims, None
+            claims.settle(run_id, self.clock.now())
+            self.trigger = {**self.trigger, "coalesced": [
+                t for t in self.trigger.get("coalesced", []) if t not in claims.lost]}
         run_id = super().start(kind, {**params, "trigger": self.trigger}, run_id)
         self.run_ids.append(run_id)
         return run_id
@@ -106,21 +137,18 @@ class RunExecutor:
 
     def __init__(self, store: Store, clock: Clock, state: ScheduleState,
                  runners: dict[str, Runner], workers: int = 4,
-                 on_main_thread: Callable[[Callable[[], None]], None] | None = None,
                  engine_options: EngineOptions = EngineOptions(),
                  subscribers: Sequence[Subscriber] = ()) -> None:
         self.store, self.clock, self.state = store, clock, state
         self.engine_options = engine_options
         self.subscribers = list(subscribers)   # besides the log: metrics
         self.runners = runners
-        # Until chaos takes the interruption port, its experiment process is driven with
-        # signals, which only the main thread may set up: the daemon runs those there.
-        self._on_main_thread = on_main_thread
         self._closed = False
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="drctl-run")
         self._lock = threading.Lock()
         self._running: dict[str, str] = {}   # job key -> what runs
         self._busy: dict[str, str] = {}      # playbook -> disruptive job key
+        self._unsettled: dict[str, list[datetime]] = {}  # job key -> fires not yet journaled
         self.futures: list[Future[None]] = []
 
     def busy(self) -> dict[str, str]:
@@ -131,15 +159,17 @@ class RunExecutor:
         with self._lock:
             return dict(self._running)
 
+    def unsettled(self) -> dict[str, datetime]:
+        with self._lock:
+            return {key: min(times) for key, times in self._unsettled.items() if times}
+
     def start(self, fire: Fire) -> None:
         with self._lock:
             self._running[fire.job.key] = iso(fire.fire_time) or ""
+            self._unsettled.setdefault(fire.job.key, []).append(fire.fire_time)
             if fire.job.schedule.disruptive:
                 self._busy[fire.job.playbook] = fire.job.key
-        if self._on_main_thread is not None and fire.job.schedule.kind in MAIN_THREAD_KINDS:
-            self._on_main_thread(lambda: self._run_unless_closed(fire))
-        else:
-            self.futures.append(self._pool.submit(self._run_unless_closed, fire))
+        self.futures.append(self._pool.submit(self._run_unless_closed, fire))
 
     def submit(self, work: Callable[[], None]) -> None:
         """Other work of the controller (a failover the watch opens) on a worker thread."""
@@ -147,18 +177,23 @@ class RunExecutor:
             self.futures.append(self._pool.submit(work))
 
     def skip(self, fire: Fire) -> None:
-        engine = self._engine(fire)
-        run_id = journal_verdict(engine, fire.job, "skipped", fire.skip_reason or "")
-        self._record(fire, RunResult(run_id, "skipped", fire.skip_reason or ""))
+        self._verdict(fire, "skipped", fire.skip_reason or "")
 
     def missed(self, missed: Missed) -> None:
-        fire = Fire(missed.job, missed.last, missed.last)
+        fire = Fire(missed.job, missed.last, missed.last, claims=missed.claims)
         reason = (f"{missed.count} fire(s) from {iso(missed.first)} to {iso(missed.last)} "
                   f"found later than the misfire grace ({missed.job.schedule.misfire_grace:g}s)")
-        engine = self._engine(fire)
-        run_id = journal_verdict(engine, missed.job, "missed", reason)
-        self._record(fire, RunResult(run_id, "missed", reason))
+        run_id = self._verdict(fire, "missed", reason)
         log.warning("fires_missed", schedule=missed.job.key, run_id=run_id, count=missed.count)
+
+    def _verdict(self, fire: Fire, verdict: str, reason: str) -> str | None:
+        try:
+            run_id = journal_verdict(self._engine(fire), fire.job, verdict, reason)
+        except FireTakenOver as exc:
+            log.info("fire_taken_over_elsewhere", schedule=fire.job.key, detail=str(exc))
+            return None
+        self._record(fire, RunResult(run_id, verdict, reason))
+        return run_id
 
     def shutdown(self, wait: bool = True) -> None:
         """No new runs; with `wait`, return when the runs in progress have ended."""
@@ -172,21 +207,27 @@ class RunExecutor:
         with self._lock:  # claimed but not started: say so rather than lose it
             self._running.pop(fire.job.key, None)
             self._busy.pop(fire.job.playbook, None)
-        skipped = Fire(fire.job, fire.fire_time, fire.due_at, fire.coalesced,
-                       "the controller was stopping before the run could start")
-        self.skip(skipped)
+        try:
+            self.skip(replace(fire, skip_reason="the controller was stopping before the run "
+                                                "could start"))
+        finally:
+            self._settled(fire)
 
-    def _run(self, fire: Fire) -> RunResult:
+    def _run(self, fire: Fire) -> RunResult | None:
         engine = self._engine(fire)
         bound = structlog.contextvars.bound_contextvars(schedule=fire.job.key)
         try:
             with bound:
                 result = self.runners[fire.job.schedule.kind](fire, engine)
+        except FireTakenOver as exc:  # another controller runs it: nothing to record here
+            log.info("fire_taken_over_elsewhere", schedule=fire.job.key, detail=str(exc))
+            return None
         except Exception as exc:  # a runner bug must not take the controller down
             log.exception("scheduled_run_crashed", schedule=fire.job.key)
             result = RunResult(engine.run_ids[-1] if engine.run_ids else None, "failed",
                                f"{type(exc).__name__}: {exc}")
         finally:
+            self._settled(fire)
             with self._lock:
                 self._running.pop(fire.job.key, None)
                 if self._busy.get(fire.job.playbook) == fire.job.key:
@@ -194,9 +235,21 @@ class RunExecutor:
         self._record(fire, result)
         return result
 
+    def _settled(self, fire: Fire) -> None:
+        """The fire's run is journaled (or never will be by this controller)."""
+        with self._lock:
+            times = self._unsettled.get(fire.job.key, [])
+            if fire.fire_time in times:
+                times.remove(fire.fire_time)
+            if not times:
+                self._unsettled.pop(fire.job.key, None)
+
     def _engine(self, fire: Fire) -> TriggeredEngine:
+        claims = FireClaims(self.state, fire.claims, lambda: self._settled(fire)) \
+            if fire.claims else None
         return TriggeredEngine(self.store, self.clock, trigger_of(fire),
-                               [LogEvents(fire.job.key), *self.subscribers], self.engine_options)
+                               [LogEvents(fire.job.key), *self.subscribers], self.engine_options,
+                               claims)
 
     def _record(self, fire: Fire, result: RunResult) -> None:
         log.info("scheduled_run_ended", schedule=fire.job.key, run_id=result.run_id,

@@ -1,7 +1,8 @@
 """The playbooks one controller serves: `--playbook` repeated, or a directory of them.
 
 A playbook that does not load, or a schedule that cannot run as written (its experiment file is
-missing, runbooks not available), is reported and left out; the others go on.
+missing; its runbook does not load, waits for a person, or is not given the params it needs), is
+reported and left out; the others go on.
 """
 
 from __future__ import annotations
@@ -76,5 +77,28 @@ def schedule_problem(loaded: LoadedPlaybook, schedule: Schedule) -> str | None:
         if importlib.util.find_spec("chaoslib") is None:
             return "chaos experiments need chaostoolkit-lib: pip install 'drctl[chaos]'"
     if schedule.runbook is not None:
-        return "runbook schedules are not supported by this drctl yet"
+        return runbook_problem(loaded.resolve(schedule.runbook), schedule)
+    return None
+
+
+def runbook_problem(path: Path, schedule: Schedule) -> str | None:
+    """Why the runbook cannot run unattended with the schedule's params, or None. (The run
+    checks it again: the file may change while the controller runs.)"""
+    if not path.is_file():
+        return f"runbook {path} does not exist (paths are relative to the playbook's file)"
+    if importlib.util.find_spec("markdown_it") is None:
+        return "runbooks need the runbook extra: pip install 'drctl[runbook]'"
+    from drctl.runbook.lint import PEOPLE
+    from drctl.runbook.load import load_runbook
+    from drctl.runbook.params import resolve_params
+
+    try:
+        runbook = load_runbook(path)
+        resolve_params(runbook, dict(schedule.params))
+    except InvalidInput as exc:
+        return exc.message
+    people = [s.id for s in runbook.steps if s.spec.action in PEOPLE]
+    if people:
+        return (f"runbook {runbook.meta.id} waits for a person at {', '.join(people)}: a "
+                "schedule runs it unattended (run it with `drctl runbook run`)")
     return None

@@ -6,7 +6,7 @@ belong to the daemon; this is one synchronous step, so tests drive it with a fak
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -33,6 +33,10 @@ class Executor(Protocol):
     def skip(self, fire: Fire) -> None: ...
 
     def missed(self, missed: Missed) -> None: ...
+
+    def unsettled(self) -> dict[str, datetime]:
+        """Job key -> the earliest fire handed to `start` whose run is not journaled yet."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,11 @@ class Scheduler:
 
     def flush(self, now: datetime | None = None, limit: int | None = None) -> None:
         """Write the cursors that moved (`limit` at a time while ticking, so 1,000 new schedules
-        do not stall one tick; all of them when the controller stops)."""
-        for key in list(self._dirty)[:limit]:
+        do not stall one tick; all of them when the controller stops). A cursor stays unsaved
+        while a fire before it is claimed but not journaled: should this controller die now,
+        the next leader must still look at that fire (and take its claim over)."""
+        held = self.executor.unsettled()
+        for key in [k for k in self._dirty if k not in held][:limit]:
             self.state.save_cursor(key, self._dirty.pop(key))
         self._flushed_at = now or self.clock.now()
 
@@ -99,15 +106,17 @@ class Scheduler:
         return states
 
     def _fire(self, fire: Fire, now: datetime, report: TickReport) -> bool:
-        if not self.state.claim(fire.job.key, fire.fire_time, self.who, now):
+        claim = self.state.claim_or_take_over(fire.job.key, fire.fire_time, self.who, now)
+        if claim is None:
             log.info("fire_claimed_elsewhere", schedule=fire.job.key,
                      fire_time=iso(fire.fire_time))
             return False
         # The older fires it coalesces are claimed too: one that another controller (or this
         # one before a restart, its cursor not yet written) already ran is not counted again.
-        ours = tuple(t for t in fire.coalesced
-                     if self.state.claim(fire.job.key, t, self.who, now))
-        fire = Fire(fire.job, fire.fire_time, fire.due_at, ours, fire.skip_reason)
+        older = [(t, self.state.claim_or_take_over(fire.job.key, t, self.who, now))
+                 for t in fire.coalesced]
+        fire = replace(fire, coalesced=tuple(t for t, held in older if held),
+                       claims=(claim, *(held for _, held in older if held)))
         if fire.skip_reason is None:
             report.started.append(fire)
             self.executor.start(fire)
@@ -118,8 +127,10 @@ class Scheduler:
 
     def _missed(self, missed: Missed, now: datetime, report: TickReport) -> bool:
         # Claimed by its last fire time: two controllers journal one `missed` record, not two.
-        if not self.state.claim(missed.job.key, missed.last, self.who, now):
+        claim = self.state.claim_or_take_over(missed.job.key, missed.last, self.who, now)
+        if claim is None:
             return False
+        missed = replace(missed, claims=(claim,))
         report.missed.append(missed)
         self.executor.missed(missed)
         return True

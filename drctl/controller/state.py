@@ -7,15 +7,22 @@
                                             controllers that both see a fire, one runs it
 
 The claim is the truth; the cursor only saves re-reading fires that are already claimed. A
-controller that dies between claiming a fire and moving the cursor finds the claim taken after
-its restart and does not run the fire again.
+claim is `pending:<controller>` until its run is journaled, then names the run (`settle`, a
+compare-and-swap from the pending claim). So a claim never stands for a fire nobody handles:
+another controller's claim older than `orphan_after` whose run is not journaled (its controller
+died between claiming and journaling) is taken over by the next controller that sees the fire,
+and should the first one still be alive, only the one whose settle succeeds runs it. A
+controller that dies after journaling finds the claim settled after its restart and does not
+run the fire again.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+import structlog
 
 from drctl.controller.tick import JobState
 from drctl.core.clock import iso, parse_iso
@@ -24,7 +31,17 @@ from drctl.core.identity import Owner
 from drctl.store.base import LockHeld, LockHolder, Store
 
 CURSOR, PAUSED, LAST = "schedule.cursor:", "schedule.paused:", "schedule.last:"
-CLAIM = "schedule-fire:"
+CLAIM, PENDING = "schedule-fire:", "pending:"
+# A new leader sees a dead leader's claims no sooner than 2/3 of the lease TTL after they were
+# written (the controller sets half its TTL). A settled claim's run is journaled by the very
+# next write of the same thread, so a live controller never leaves it missing this long.
+ORPHAN_AFTER = timedelta(seconds=5)
+log = structlog.get_logger("drctl.controller")
+
+
+class FireTakenOver(Exception):
+    """Settling found the claim taken over: another controller runs this fire, this one must
+    not. Not a DrctlError, so no runner mistakes it for a failed run."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +72,21 @@ class LastRun:
     detail: str = ""
 
 
+def _ms(when: datetime) -> datetime:
+    """The time as the store keeps it (milliseconds), so a claim compares equal when read."""
+    return parse_iso(iso(when) or "")
+
+
+def _holder(key: str, fire_time: datetime, run_id: str, who: Claimant, now: datetime
+            ) -> LockHolder:
+    return LockHolder(f"{CLAIM}{key}@{iso(fire_time)}", run_id, who.owner.user, who.owner.host,
+                      who.owner.pid, _ms(now))
+
+
 class ScheduleState:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, orphan_after: timedelta = ORPHAN_AFTER) -> None:
         self.store = store
+        self.orphan_after = orphan_after
 
     def job_state(self, key: str) -> JobState:
         return JobState(self.cursor(key), self.paused(key) is not None)
@@ -69,16 +98,52 @@ class ScheduleState:
     def save_cursor(self, key: str, cursor: datetime) -> None:
         self.store.put_setting(CURSOR + key, iso(cursor))
 
-    def claim(self, key: str, fire_time: datetime, who: Claimant, now: datetime) -> bool:
-        """Take the fire for this controller. False when another controller (or this one,
-        before a restart) already took it."""
-        holder = LockHolder(f"{CLAIM}{key}@{iso(fire_time)}", who.id, who.owner.user,
-                            who.owner.host, who.owner.pid, now)
+    def claim(self, key: str, fire_time: datetime, who: Claimant, now: datetime
+              ) -> LockHolder | None:
+        """Take the fire for this controller (pending). None when another controller (or this
+        one, before a restart) already took it."""
         try:
-            self.store.acquire_lock(holder)
+            return self.store.acquire_lock(_holder(key, fire_time, PENDING + who.id, who, now))
         except LockHeld:
+            return None
+
+    def claim_or_take_over(self, key: str, fire_time: datetime, who: Claimant, now: datetime
+                           ) -> LockHolder | None:
+        """Claim the fire, or take over the claim of a controller that never journaled it."""
+        mine = _holder(key, fire_time, PENDING + who.id, who, now)
+        try:
+            return self.store.acquire_lock(mine)
+        except LockHeld as held:
+            previous = held.holder
+        if not self._orphaned(previous, who, now):
+            return None
+        try:
+            self.store.acquire_lock(mine, replace=previous)
+        except LockHeld:
+            return None
+        log.warning("fire_taken_over", schedule=key, fire_time=iso(fire_time),
+                    was=previous.describe())
+        return mine
+
+    def settle(self, claim: LockHolder, run_id: str, now: datetime) -> None:
+        """The claim now names the run about to be journaled. FireTakenOver if another
+        controller took the claim over meanwhile (then it runs the fire, not this one)."""
+        settled = LockHolder(claim.name, run_id, claim.user, claim.host, claim.pid,
+                             _ms(now))
+        try:
+            self.store.acquire_lock(settled, replace=claim)
+        except LockHeld as held:
+            raise FireTakenOver(f"{claim.name} was taken over: {held.holder.describe()}"
+                                ) from None
+
+    def _orphaned(self, holder: LockHolder, who: Claimant, now: datetime) -> bool:
+        """Another controller's claim whose run is not journaled, and old enough that its
+        controller is gone. (Were it alive after all, settling lets only one of the two run.)"""
+        if holder.run_id == PENDING + who.id or now - holder.acquired_at < self.orphan_after:
             return False
-        return True
+        if holder.run_id.startswith(PENDING):
+            return True
+        return holder.run_id not in self.store.ids_with_prefix(holder.run_id, 1)
 
     def claimed_by(self, key: str, fire_time: datetime) -> LockHolder | None:
         return self.store.lock(f"{CLAIM}{key}@{iso(fire_time)}")

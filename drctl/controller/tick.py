@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 
 from drctl.controller.triggers import Trigger, fires_after, jitter_delay, next_fire, trigger_for
+from drctl.core.store import LockHolder
 from drctl.playbook.schedules import Schedule
 
 # Fires looked at per schedule per tick: a controller down for a day behind `every: 1s` catches
@@ -63,6 +64,9 @@ class Fire:
     due_at: datetime                       # nominal + jitter
     coalesced: tuple[datetime, ...] = ()   # older fires within the grace, folded into this one
     skip_reason: str | None = None         # journal as `skipped`, do not run
+    # The store's claims on it (this fire's first, then its coalesced ones'), settled when its
+    # run is journaled; set by the scheduler, never by `tick`.
+    claims: tuple[LockHolder, ...] = field(default=(), compare=False, repr=False)
 
     def lateness(self, now: datetime) -> float:
         return (now - self.due_at).total_seconds()
@@ -74,6 +78,7 @@ class Missed:
     first: datetime
     last: datetime
     count: int
+    claims: tuple[LockHolder, ...] = field(default=(), compare=False, repr=False)  # `last`'s
 
 
 @dataclass(frozen=True)

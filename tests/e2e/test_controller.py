@@ -22,6 +22,7 @@ from drctl.sandbox.manager import SandboxInfo
 from drctl.store.base import list_runs
 from drctl.store.sqlite import SqliteStore
 from tests.e2e.helpers import PLAYBOOK, Cli, wait_until
+from tests.unit.helpers import process_running
 
 pytestmark = pytest.mark.e2e
 
@@ -145,3 +146,39 @@ def test_schedule_list_shows_the_last_result_and_schedule_run_goes_through_the_g
     listed = cli_.json("schedule", "list", "--playbook", chaos)
     (entry,) = listed["schedules"]
     assert entry["last"]["run_id"] == run["run_id"] and entry["last"]["result"] == "skipped"
+
+
+LONG_EXPERIMENT = {
+    "title": "long command", "description": "runs until stopped; its rollback leaves a mark",
+    "configuration": {"aws_region": "us-west-2"},
+    "method": [{"type": "action", "name": "long-command", "provider": {
+        "type": "process", "path": "sh", "arguments": ["-c", "sleep 60 & echo $! > {pid}; wait"]}}],
+    "rollbacks": [{"type": "action", "name": "mark-rolled-back", "provider": {
+        "type": "process", "path": "sh", "arguments": ["-c", "touch {mark}"]}}],
+}
+
+
+def test_sigterm_stops_a_scheduled_experiment_with_its_rollbacks_and_exits_0(
+        cli_: Cli, tmp_path: Path, controllers: Callable[..., subprocess.Popen[str]]) -> None:
+    """Chaos runs on a worker thread like every scheduled run; the controller's stop reaches its
+    experiment process through the interruption port."""
+    pidfile, mark = tmp_path / "sleep.pid", tmp_path / "rolled-back"
+    text = json.dumps(LONG_EXPERIMENT).replace("{pid}", str(pidfile)).replace(
+        "{mark}", str(mark))
+    (tmp_path / "long.json").write_text(text, encoding="utf-8")
+    book = tmp_path / "long.yaml"
+    book.write_text(game_day_playbook("game-long", """\
+  - name: long
+    every: 2s
+    chaos: long.json"""), encoding="utf-8")
+    process = controllers("--playbook", str(book))
+    wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 60,
+               "the scheduled experiment's long command to start")
+    code, stderr = stop(process)
+    assert code == 0, stderr[-2000:]
+    (run,) = [r for r in runs_of(cli_) if r.kind == "chaos" and r.measurement.get(
+        "verdict") != "skipped"]
+    assert (run.measurement["verdict"], run.measurement["stopped_by"]) == ("aborted", "operator")
+    assert "SIGTERM" in run.measurement["verdict_reason"]
+    assert mark.exists(), "the rollback did not run"
+    assert not process_running(int(pidfile.read_text())), "the experiment's `sleep` outlived it"

@@ -70,13 +70,11 @@ def started(sandbox: SandboxInfo, tmp_path: Path) -> Iterator[list[subprocess.Po
     for process in processes:  # each by its pid, whatever the test did
         if process.poll() is None:
             process.kill()
-        process.communicate(timeout=30)
+        _, stderr = process.communicate(timeout=30)
+        # Kept with the test's tmp_path: what each controller did, when a run needs reading.
+        (tmp_path / f"controller-{process.pid}.log").write_text(stderr or "", encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect, issue 11: under heavy load a fire of the killed leader's last seconds was "
-    "neither run, coalesced nor journaled as missed (a silent gap seen once in a full run at "
-    "load ~20); duplicates are still asserted. Remove this mark with the fix."))
 def test_sigkill_the_leader_and_the_other_leads_without_a_duplicate_or_a_silent_gap(
         sandbox: SandboxInfo, aws: ClientFactory, tmp_path: Path, state_url: str,
         started: list[subprocess.Popen[str]]) -> None:
@@ -143,7 +141,9 @@ def assert_every_fire_handled_once(runs: list[Run]) -> None:
     missed = [r for r in runs if r.measurement.get("verdict") == "missed"]
     expected = int((times[-1] - times[0]).total_seconds() // EVERY) + 1
     gaps = expected - len(times)
-    assert gaps == 0 or missed, (gaps, sorted(handled))  # a gap is journaled as missed
+    shown = sorted((r.params["trigger"]["fire_time"], r.params["trigger"].get("coalesced"),
+                    r.owner.get("pid"), str(r.effective_status)) for r in runs)
+    assert gaps == 0 or missed, (gaps, shown)  # a gap is journaled as missed
 
 
 def assert_metrics_match(text: str, runs: list[Run], pid: int) -> None:

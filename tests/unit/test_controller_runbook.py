@@ -1,0 +1,105 @@
+"""`runbook:` schedules: served when the runbook can run unattended with the schedule's params,
+run through `drctl.runbook.service.run_unattended` with the fire's trigger, reported and left
+out otherwise (a missing file, a step that waits for a person, a param it does not take)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drctl.app import App
+from drctl.controller.execute import RunExecutor
+from drctl.controller.playbooks import load_served
+from drctl.controller.runners import RunContext, runners
+from drctl.controller.scheduler import Scheduler
+from drctl.controller.state import ScheduleState
+from drctl.core.clock import FakeClock
+from drctl.core.run import RunStatus
+from drctl.store.base import list_runs
+from tests.unit.helpers import T0
+from tests.unit.test_controller_scheduler import ME, settle
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNBOOK = """\
+---
+id: nightly-check
+title: Nightly check
+owner: sre
+last_validated: 2026-11-30
+allow_shell: true
+notify: []
+params:
+  table: {type: string, description: the table checked}
+---
+# Nightly check
+
+```drctl
+id: settle
+title: Let the estate settle
+action: sleep
+duration: 2s
+```
+
+```drctl
+id: mark
+title: Leave a mark naming the table
+action: shell
+command: ["sh", "-c", "echo {{ params.table }} > {mark}"]
+```
+"""
+
+
+def playbook_with(tmp_path: Path, schedule: str, runbook: str = RUNBOOK) -> Path:
+    (tmp_path / "nightly.md").write_text(runbook.replace("{mark}", str(tmp_path / "mark")),
+                                         encoding="utf-8")
+    text = (ROOT / "playbooks" / "roadtrip.yaml").read_text(encoding="utf-8")
+    start, end = text.index("schedules:\n"), text.index("# Restore drills")
+    path = tmp_path / "book.yaml"
+    path.write_text(f"{text[:start]}schedules:\n{schedule}\n{text[end:]}", encoding="utf-8")
+    return path
+
+
+NIGHTLY = """\
+  - name: nightly
+    every: 5s
+    runbook: nightly.md
+    params: {table: roadtrip-pois}"""
+
+
+def test_a_runbook_schedule_runs_the_runbook_unattended_with_its_params_and_trigger(
+        tmp_path: Path) -> None:
+    served = load_served([str(playbook_with(tmp_path, NIGHTLY))])
+    assert served.problems == [] and [j.key for j in served.jobs] == ["roadtrip/nightly"]
+    app, clock = App(tmp_path / "state"), FakeClock(T0)
+    app.clock = clock
+    state = ScheduleState(app.store)
+    executor = RunExecutor(app.store, clock, state, runners(RunContext.of(app, served.playbooks)))
+    scheduler = Scheduler(served.jobs, state, executor, clock, ME)
+    scheduler.run_tick()
+    clock.advance(5)
+    assert len(scheduler.run_tick().started) == 1
+    settle(executor)
+    (run,) = list_runs(app.store, "runbook")
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert run.params["runbook"] == "nightly-check"
+    assert run.params["values"] == {"table": "roadtrip-pois"}
+    assert run.params["trigger"]["schedule"] == "nightly"
+    assert run.params["trigger"]["fire_time"] == "2026-01-01T12:00:05.000Z"
+    assert (tmp_path / "mark").read_text().strip() == "roadtrip-pois"
+    last = state.last("roadtrip/nightly")
+    assert last is not None and (last.run_id, last.result) == (run.run_id, "passed")
+
+
+@pytest.mark.parametrize(("schedule", "runbook", "problem"), [
+    (NIGHTLY.replace("nightly.md", "gone.md"), RUNBOOK, "gone.md does not exist"),
+    (NIGHTLY.replace("table: roadtrip-pois", "tabel: x"), RUNBOOK, "unknown param 'tabel'"),
+    (NIGHTLY, RUNBOOK.replace("action: sleep\nduration: 2s", "action: manual\n"
+                              "instructions: look"), "waits for a person at settle"),
+])
+def test_a_runbook_schedule_that_cannot_run_unattended_is_reported_and_not_served(
+        tmp_path: Path, schedule: str, runbook: str, problem: str) -> None:
+    served = load_served([str(playbook_with(tmp_path, schedule, runbook))])
+    assert served.jobs == []
+    (reported,) = served.problems
+    assert "schedule 'nightly'" in reported and problem in reported
