@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -177,14 +177,28 @@ class RunExecutor:
             self.futures.append(self._pool.submit(work))
 
     def skip(self, fire: Fire) -> None:
-        self._verdict(fire, "skipped", fire.skip_reason or "")
+        self._journal_later(fire, "skipped", fire.skip_reason or "")
 
     def missed(self, missed: Missed) -> None:
         fire = Fire(missed.job, missed.last, missed.last, claims=missed.claims)
         reason = (f"{missed.count} fire(s) from {iso(missed.first)} to {iso(missed.last)} "
                   f"found later than the misfire grace ({missed.job.schedule.misfire_grace:g}s)")
-        run_id = self._verdict(fire, "missed", reason)
-        log.warning("fires_missed", schedule=missed.job.key, run_id=run_id, count=missed.count)
+        log.warning("fires_missed", schedule=missed.job.key, count=missed.count)
+        self._journal_later(fire, "missed", reason)
+
+    def _journal_later(self, fire: Fire, verdict: str, reason: str) -> None:
+        """A refusal is a run too, journaled on a worker thread: its writes (and what its
+        subscribers publish) must not hold up the tick that renews the leader lease."""
+        with self._lock:
+            self._unsettled.setdefault(fire.job.key, []).append(fire.fire_time)
+
+        def journal() -> None:
+            try:
+                self._verdict(fire, verdict, reason)
+            finally:
+                self._settled(fire)
+
+        self.futures.append(self._pool.submit(journal))
 
     def _verdict(self, fire: Fire, verdict: str, reason: str) -> str | None:
         try:
@@ -208,8 +222,8 @@ class RunExecutor:
             self._running.pop(fire.job.key, None)
             self._busy.pop(fire.job.playbook, None)
         try:
-            self.skip(replace(fire, skip_reason="the controller was stopping before the run "
-                                                "could start"))
+            self._verdict(fire, "skipped", "the controller was stopping before the run could "
+                                           "start")
         finally:
             self._settled(fire)
 

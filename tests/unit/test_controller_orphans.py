@@ -87,8 +87,9 @@ def test_a_dead_controllers_fire_beyond_the_grace_is_journaled_missed() -> None:
     short = [job(every="10s", misfire_grace="3s")]
     killed_after_claiming(store, clock, short)
     clock.advance(6)
-    second, _ = controller(store, clock, short, ran, OTHER)
+    second, executor = controller(store, clock, short, ran, OTHER)
     report = second.run_tick()
+    settle(executor)
     assert report.started == [] and [m.last for m in report.missed] == [
         T0 + timedelta(seconds=10)]
     (run,) = list_runs(store, "chaos")

@@ -4,6 +4,7 @@ skipped or missed fire is a journaled run with its trigger; a pause is honoured.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from drctl.controller.execute import RunExecutor, RunResult
@@ -96,10 +97,11 @@ def test_after_a_restart_fires_missed_within_the_grace_run_once() -> None:
 
 def test_fires_beyond_the_grace_are_journaled_as_missed() -> None:
     store, clock, ran = MemoryStore(), FakeClock(T0), Ran()
-    scheduler, _ = controller(store, clock, [job(every="1m", misfire_grace="10s")], ran)
+    scheduler, executor = controller(store, clock, [job(every="1m", misfire_grace="10s")], ran)
     scheduler.run_tick()
     clock.advance(3 * 60 + 30)
     report = scheduler.run_tick()
+    settle(executor)
     assert report.started == [] and report.missed[0].count == 3
     (run,) = list_runs(store, "chaos")
     assert run.status is RunStatus.ABORTED
@@ -130,10 +132,11 @@ def test_two_controllers_on_one_store_run_each_fire_once() -> None:
 def test_a_refused_fire_is_a_journaled_skipped_run_with_the_reason() -> None:
     store, clock, ran = MemoryStore(), FakeClock(T0), Ran()
     blocked = job(blocked_windows=[{"start": "11:00", "end": "13:00", "reason": "freeze"}])
-    scheduler, _ = controller(store, clock, [blocked], ran)
+    scheduler, executor = controller(store, clock, [blocked], ran)
     scheduler.run_tick()
     clock.advance(5)
     report = scheduler.run_tick()
+    settle(executor)
     assert report.started == [] and len(report.skipped) == 1 and ran.fires == []
     (run,) = list_runs(store, "chaos")
     assert run.measurement == {"verdict": "skipped", "verdict_reason": run.error}
@@ -184,3 +187,27 @@ def test_fires_already_run_are_not_coalesced_again_after_a_takeover() -> None:
     settle(ex_b)
     assert fire.fire_time == T0 + timedelta(seconds=15) and fire.coalesced == ()
     assert len(ran.fires) == 3
+
+
+def test_a_refusal_is_journaled_on_a_worker_not_on_the_tick_that_renews_the_lease() -> None:
+    store, clock, ran = MemoryStore(), FakeClock(T0), Ran()
+    entered, gate = threading.Event(), threading.Event()
+
+    def slow_publisher(_event: object) -> None:
+        entered.set()
+        gate.wait(30)
+
+    state = ScheduleState(store)
+    blocked = job(blocked_windows=[{"start": "11:00", "end": "13:00", "reason": "freeze"}])
+    executor = RunExecutor(store, clock, state, {"chaos": ran}, workers=1,
+                           subscribers=[slow_publisher])
+    scheduler = Scheduler([blocked], state, executor, clock, ME)
+    scheduler.run_tick()
+    clock.advance(5)
+    assert len(scheduler.run_tick().skipped) == 1   # returned while the refusal is journaled
+    assert entered.wait(10)
+    (run,) = list_runs(store, "chaos")
+    assert not run.status.finished
+    gate.set()
+    settle(executor)
+    assert list_runs(store, "chaos")[0].status is RunStatus.ABORTED
