@@ -30,6 +30,17 @@ class Sns:
                                               Endpoint=queue_arn)
         return str(response["SubscriptionArn"])
 
+    def subscriptions_of(self, topic_arn: str, endpoint: str) -> list[str]:
+        """The ARNs of `topic_arn`'s subscriptions delivering to `endpoint`."""
+        found = []
+        with aws_call(f"list subscriptions of {topic_arn}", self.region):
+            pages = self._client.get_paginator("list_subscriptions_by_topic").paginate(
+                TopicArn=topic_arn)
+            for page in pages:
+                found += [str(s["SubscriptionArn"]) for s in page["Subscriptions"]
+                          if s.get("Endpoint") == endpoint]
+        return found
+
     def unsubscribe(self, subscription_arn: str) -> None:
         with aws_call("unsubscribe", self.region):
             self._client.unsubscribe(SubscriptionArn=subscription_arn)

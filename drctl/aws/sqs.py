@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from drctl.aws.errors import aws_call
+from drctl.core.errors import AwsError
+
+GONE = ("NonExistentQueue", "QueueDoesNotExist")  # the query and the JSON protocol's codes
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    url: str
+    arn: str
+    created_at: datetime
+    tags: dict[str, str]
 
 
 class Sqs:
@@ -13,10 +26,12 @@ class Sqs:
         self._client = client
         self.region = region
 
-    def create_queue_for_topic(self, name: str, topic_arn: str) -> tuple[str, str]:
-        """Create (or find) queue `name`, allowing `topic_arn` to send to it: (url, arn)."""
+    def create_queue_for_topic(self, name: str, topic_arn: str,
+                               tags: dict[str, str] | None = None) -> tuple[str, str]:
+        """Create (or find) queue `name` with `tags`, allowing `topic_arn` to send to it:
+        (url, arn)."""
         with aws_call(f"create queue {name}", self.region):
-            url = str(self._client.create_queue(QueueName=name)["QueueUrl"])
+            url = str(self._client.create_queue(QueueName=name, tags=tags or {})["QueueUrl"])
             arn = str(self._client.get_queue_attributes(
                 QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
             policy = {"Version": "2012-10-17", "Statement": [{
@@ -41,3 +56,26 @@ class Sqs:
     def delete_queue(self, url: str) -> None:
         with aws_call("delete queue", self.region):
             self._client.delete_queue(QueueUrl=url)
+
+    def queues(self, prefix: str) -> list[QueueInfo]:
+        """Every queue whose name starts with `prefix`, with its ARN, creation time and tags
+        (a queue deleted meanwhile is left out)."""
+        with aws_call(f"list queues {prefix}*", self.region):
+            urls = self._client.list_queues(QueueNamePrefix=prefix).get("QueueUrls", [])
+        found = []
+        for url in urls:
+            try:
+                found.append(self._info(str(url)))
+            except AwsError as exc:
+                if not any(code in (exc.code or "") for code in GONE):
+                    raise
+        return found
+
+    def _info(self, url: str) -> QueueInfo:
+        with aws_call(f"describe queue {url}", self.region):
+            attributes = self._client.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["QueueArn", "CreatedTimestamp"])["Attributes"]
+            tags = self._client.list_queue_tags(QueueUrl=url).get("Tags", {})
+        # AWS sends whole seconds; moto a fraction: float reads both.
+        created = datetime.fromtimestamp(float(attributes["CreatedTimestamp"]), UTC)
+        return QueueInfo(url, str(attributes["QueueArn"]), created, dict(tags))

@@ -59,8 +59,7 @@ def controller(
     built = build_controller(served, app, options)
     if built.health is not None:
         built.health.start()
-    for listener in built.listeners:
-        listener.start()
+    built.start_listeners()
     log.info("controller_started", playbooks=sorted(served.playbooks),
              schedules=[job.key for job in served.jobs], store=app.store_url, once=once,
              listen="{}:{}".format(*built.health.address) if built.health else None)
@@ -68,8 +67,7 @@ def controller(
     try:
         built.daemon.run(once=once)
     finally:
-        for listener in built.listeners:
-            listener.stop()
+        built.stop_listeners()
         if built.health is not None:
             built.health.stop()
         log.info("controller_stopped")

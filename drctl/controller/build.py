@@ -14,10 +14,10 @@ from drctl.app import App
 from drctl.aws.estate import Aws
 from drctl.controller.canary import Canary, Lag, ServingRegion
 from drctl.controller.daemon import Daemon, Parts, Status
-from drctl.controller.events import AlarmTopicListener
+from drctl.controller.events import AlarmTopicListener, Sweep, sweep_stale_queues
 from drctl.controller.execute import EngineOptions, LogEvents, RunExecutor
 from drctl.controller.health import HealthServer
-from drctl.controller.leader import Leadership
+from drctl.controller.leader import Leadership, Presence
 from drctl.controller.metrics import ControllerMetrics, MetricsEvents
 from drctl.controller.playbooks import Served
 from drctl.controller.runners import RunContext, runners
@@ -58,6 +58,22 @@ class Controller:
     daemon: Daemon
     health: HealthServer | None
     listeners: list[AlarmTopicListener]
+    sweep: Sweep | None = None
+
+    def start_listeners(self) -> None:
+        """Say this controller is alive, delete the alarm queues dead controllers left, then
+        subscribe this controller's own."""
+        parts = self.daemon.parts
+        if parts.presence is not None:
+            parts.presence.step(parts.clock.now())
+        for listener in self.listeners:
+            if self.sweep is not None:
+                sweep_stale_queues(listener.playbook, self.sweep, parts.clock.now())
+            listener.start()
+
+    def stop_listeners(self) -> None:
+        for listener in self.listeners:
+            listener.stop()
 
 
 def build_controller(served: Served, app: App, options: ControllerOptions) -> Controller:
@@ -82,14 +98,16 @@ def build_controller(served: Served, app: App, options: ControllerOptions) -> Co
         leadership, metrics, lambda: take_over(served.playbooks, watch_ctx),
         [Canary(loaded.playbook, app.aws, ServingRegion(loaded.playbook, app.aws), clock)
          for loaded in served.playbooks.values() if loaded.playbook.controller.canary.enabled])
+    parts.presence = Presence(app.store, who, options.lease_ttl)
     daemon = Daemon(parts)
     listeners = [listener(watch, daemon, app.aws, who) for watch in parts.watches
                  if watch.loaded.playbook.detection.topic]
+    sweep = Sweep(app.aws, app.store, who.id, timedelta(seconds=options.lease_ttl))
     health = None
     if options.listen is not None:
         health = HealthServer(options.listen, lambda: healthz(daemon, served.jobs, state),
                               lambda: scrape(metrics, served.jobs, state, clock.now()))
-    return Controller(daemon, health, listeners)
+    return Controller(daemon, health, listeners, sweep)
 
 
 def listener(watch: AlarmWatch, daemon: Daemon, aws: Aws, who: Claimant) -> AlarmTopicListener:

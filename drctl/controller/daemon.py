@@ -17,7 +17,7 @@ import structlog
 
 from drctl.controller.canary import Canary
 from drctl.controller.execute import RunExecutor
-from drctl.controller.leader import Leadership
+from drctl.controller.leader import Leadership, Presence
 from drctl.controller.metrics import ControllerMetrics
 from drctl.controller.scheduler import Scheduler, TickReport
 from drctl.controller.watch import AlarmWatch
@@ -53,6 +53,7 @@ class Parts:
     metrics: ControllerMetrics | None = None
     on_elected: Callable[[], None] | None = None   # on becoming leader (interrupted runs)
     canaries: list[Canary] = field(default_factory=list)
+    presence: Presence | None = None               # this controller's liveness, for others
 
 
 class Daemon:
@@ -78,6 +79,8 @@ class Daemon:
         """One round: the lease, then (leading) the schedules and the due alarm watches.
         Returns when to wake up next."""
         now = self.parts.clock.now()
+        if self.parts.presence is not None:
+            self.parts.presence.step(now)
         leading = self._lead(now)
         self.status.last_tick_at = now
         wakeups = [now + MAX_WAIT]
@@ -147,3 +150,5 @@ class Daemon:
             self.parts.scheduler.flush()             # every claimed fire is journaled now
             if self.parts.leadership is not None:
                 self.parts.leadership.release()
+            if self.parts.presence is not None:
+                self.parts.presence.release()

@@ -4,6 +4,12 @@
 The alarms publish their notifications to that topic themselves (their AlarmActions and
 OKActions); the controller never edits an alarm. Polling stays as the fallback: a queue that
 cannot be set up, or a lost message, only costs the latency of one poll interval.
+
+A queue is tagged with its controller and topic. A controller stopped cleanly deletes its own;
+one SIGKILLed cannot, so every controller, as it starts, deletes the queues (and their topic
+subscriptions) of controllers that are gone: tagged with another controller whose presence
+lease (drctl/controller/leader.py) is absent or expired, and older than that lease's TTL (so a
+controller starting at the same moment, its lease not yet seen, keeps its queue).
 """
 
 from __future__ import annotations
@@ -12,16 +18,22 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import structlog
 
 from drctl.aws.estate import Aws
+from drctl.aws.sqs import QueueInfo
 from drctl.controller.detect import watched_alarms
+from drctl.controller.leader import controller_alive
 from drctl.core.errors import DrctlError
+from drctl.core.store import Store
 from drctl.playbook.schema import Playbook
 
 log = structlog.get_logger("drctl.controller")
 QUEUE_PREFIX = "drctl-controller-"
+OWNER_TAG, TOPIC_TAG = "drctl:controller", "drctl:topic"
 
 
 class AlarmTopicListener:
@@ -33,6 +45,7 @@ class AlarmTopicListener:
         # One queue per controller and playbook: two listeners never take each other's messages.
         owner = f"{controller_id}/{playbook.name}".encode()
         self.queue = QUEUE_PREFIX + hashlib.sha256(owner).hexdigest()[:16]
+        self.controller_id = controller_id
         self.on_event = on_event
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -64,7 +77,8 @@ class AlarmTopicListener:
 
     def _subscribe(self, region: str) -> str:
         topic = self.aws.sns(region).topic_arn(str(self.playbook.detection.topic))
-        url, arn = self.aws.sqs(region).create_queue_for_topic(self.queue, topic)
+        url, arn = self.aws.sqs(region).create_queue_for_topic(
+            self.queue, topic, {OWNER_TAG: self.controller_id, TOPIC_TAG: topic})
         subscription = self.aws.sns(region).subscribe_queue(topic, arn)
         self._owned.append((region, url, subscription))
         log.info("alarm_topic_subscribed", playbook=self.playbook.name, region=region,
@@ -95,3 +109,44 @@ def alarm_change(body: str) -> tuple[str | None, str | None]:
         return message.get("AlarmName"), message.get("NewStateValue")
     except (ValueError, KeyError, TypeError, AttributeError):
         return None, None
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What a starting controller needs to tell a dead controller's queue from a live one's."""
+
+    aws: Aws
+    store: Store
+    me: str               # this controller's id: its own queues are never swept
+    ttl: timedelta        # the presence lease's TTL
+
+
+def sweep_stale_queues(playbook: Playbook, sweep: Sweep, now: datetime) -> list[str]:
+    """Delete the alarm queues gone controllers left in `playbook`'s regions, with their topic
+    subscriptions; return their URLs. A region that cannot be read is logged and skipped."""
+    deleted: list[str] = []
+    for region in playbook.regions:
+        try:
+            queues = sweep.aws.sqs(region).queues(QUEUE_PREFIX)
+            deleted += [q.url for q in queues if _stale(q, sweep, now)
+                        and _delete(q, region, sweep.aws)]
+        except DrctlError as exc:
+            log.warning("alarm_queue_sweep_failed", region=region, error=str(exc))
+    return deleted
+
+
+def _stale(queue: QueueInfo, sweep: Sweep, now: datetime) -> bool:
+    owner = queue.tags.get(OWNER_TAG)
+    if owner is None or owner == sweep.me or now - queue.created_at < sweep.ttl:
+        return False  # not ours to judge (untagged), ours, or perhaps just being set up
+    return not controller_alive(sweep.store, owner, now)
+
+
+def _delete(queue: QueueInfo, region: str, aws: Aws) -> bool:
+    topic = queue.tags.get(TOPIC_TAG)
+    for subscription in aws.sns(region).subscriptions_of(topic, queue.arn) if topic else []:
+        aws.sns(region).unsubscribe(subscription)
+    aws.sqs(region).delete_queue(queue.url)
+    log.warning("stale_alarm_queue_deleted", region=region, queue=queue.url,
+                controller=queue.tags.get(OWNER_TAG))
+    return True

@@ -79,3 +79,41 @@ class Leadership:
         seen = self._seen
         return LeaderView(self.leading, seen.holder if seen else None,
                           seen.expires_at if seen else None)
+
+
+PRESENCE = "controller-alive:"
+
+
+class Presence:
+    """This controller's own lease, renewed as it ticks, leader or not: how a controller
+    starting up tells what a dead controller left behind (its alarm queues) from what a live
+    one uses."""
+
+    def __init__(self, store: Store, who: Claimant, ttl: float) -> None:
+        self.store, self.who, self.ttl = store, who, ttl
+        self._lease: Lease | None = None
+
+    def step(self, now: datetime) -> None:
+        lease = self._lease
+        if lease is not None and now < lease.expires_at - timedelta(seconds=2 * self.ttl / 3):
+            return
+        try:
+            self._lease = (self.store.renew_lease(lease, self.ttl, now) if lease else
+                           self.store.acquire_lease(PRESENCE + self.who.id, self.who.id,
+                                                    self.who.owner, self.ttl, now))
+        except DrctlError as exc:  # lost or unreadable: acquire again next time
+            log.error("presence_not_renewed", controller=self.who.id, error=str(exc))
+            self._lease = None
+
+    def release(self) -> None:
+        if self._lease is not None:
+            try:
+                self.store.release_lease(self._lease)
+            except DrctlError as exc:
+                log.error("presence_release_failed", controller=self.who.id, error=str(exc))
+            self._lease = None
+
+
+def controller_alive(store: Store, controller_id: str, now: datetime) -> bool:
+    lease = store.lease(PRESENCE + controller_id)
+    return lease is not None and not lease.expired(now)
