@@ -10,6 +10,7 @@ from drctl.aws.errors import aws_call
 from drctl.core.errors import ResourceMissing
 
 FEW_NAMES = 3  # up to this many names, list each from its start; beyond, read the zone once
+HEALTHY_SHARE = 0.18  # Route53: healthy when more than 18 % of its checkers say so
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,13 @@ class Route53:
         with aws_call("get change"):
             status = self._client.get_change(Id=change_id)["ChangeInfo"]["Status"]
         return bool(status == "INSYNC")
+
+    def health_check_healthy(self, check_id: str) -> bool:
+        """Route53's own verdict on a health check: healthy when more than 18 % of its
+        checkers last reported success (how Route53 decides for DNS failover)."""
+        with aws_call(f"get health check status {check_id}"):
+            observations = self._client.get_health_check_status(
+                HealthCheckId=check_id)["HealthCheckObservations"]
+        passing = [o for o in observations
+                   if str(o.get("StatusReport", {}).get("Status", "")).startswith("Success")]
+        return bool(observations) and len(passing) / len(observations) > HEALTHY_SHARE

@@ -110,10 +110,17 @@ class ServingRegion:
         self.playbook = playbook
         self.aws = aws
         self.last = ""
+        self._found: dict[str, dict] = {}
 
     def region(self) -> str:
         _, found = read_records(self.aws.route53(), self.playbook.dns, list(self.playbook.regions))
+        self._found = found
         first = self.playbook.dns.records[0]
         active = active_regions(first, found[first.name])
         self.last = active[0] if len(active) == 1 else self.playbook.primary_region
         return self.last
+
+    def health_checks(self, region: str) -> list[str]:
+        """The Route53 health checks on the playbook's records for `region`, as last read."""
+        sets = [by_region[region] for by_region in self._found.values() if region in by_region]
+        return [str(rs.raw["HealthCheckId"]) for rs in sets if rs.raw.get("HealthCheckId")]

@@ -3,6 +3,11 @@
 The criteria hold since an alarm *transition* (CloudWatch's own timestamp), not since the
 controller happened to look, so a controller started in the middle of an incident waits only
 what is left of `for`, and the detection latency is measured from data AWS recorded.
+
+When the region's alarms cannot be read at all (its CloudWatch API is down with it), the
+alarms say nothing: then the region's Route53 health checks -- every one on the playbook's
+records for that region -- all failing count as the outage signal, held since the controller
+first saw both (there is no AWS timestamp for "unreadable"), with the same `for`.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ class Detection:
     alarms: tuple[str, ...]  # those in ALARM
     holds_since: datetime    # the alarm transition from which the criteria hold
     met_at: datetime         # holds_since + `for`: when the failover was due
+    signal: str = "alarms"   # or "alarms unreadable, health checks failing"
+    failing_checks: tuple[str, ...] = ()
 
     def to_dict(self, opened_at: datetime) -> dict[str, Any]:
-        return {"region": self.region, "alarms": list(self.alarms),
+        return {"region": self.region, "signal": self.signal, "alarms": list(self.alarms),
+                "failing_health_checks": list(self.failing_checks),
                 "alarm_transition_at": iso(self.holds_since), "criteria_met_at": iso(self.met_at),
                 "opened_at": iso(opened_at),
                 "latency_seconds": round((opened_at - self.met_at).total_seconds(), 3),
@@ -63,3 +71,20 @@ def evaluate(playbook: Playbook, region: str, states: list[AlarmState], now: dat
         return None, met_at
     firing = tuple(s.name for s in states if s.state == ALARM)
     return Detection(playbook.name, region, firing, since, met_at), None
+
+
+BLIND = "alarms unreadable, health checks failing"
+
+
+def evaluate_blind(playbook: Playbook, region: str, since: datetime | None,
+                   checks: dict[str, bool], now: datetime
+                   ) -> tuple[Detection | None, datetime | None]:
+    """`evaluate` for a region whose alarms cannot be read: `checks` are its Route53 health
+    checks (id -> healthy); `since` when the watch first saw the alarms unreadable and every
+    check failing (None: not both). No health check at all is no signal."""
+    if since is None or not checks or any(checks.values()):
+        return None, None
+    met_at = since + timedelta(seconds=playbook.detection.failover.for_)
+    if now < met_at:
+        return None, met_at
+    return Detection(playbook.name, region, (), since, met_at, BLIND, tuple(sorted(checks))), None

@@ -19,7 +19,7 @@ import structlog
 
 from drctl.aws.estate import Aws
 from drctl.controller.canary import ServingRegion
-from drctl.controller.detect import Detection, evaluate, watched_alarms
+from drctl.controller.detect import BLIND, Detection, evaluate, evaluate_blind, watched_alarms
 from drctl.controller.execute import EngineOptions
 from drctl.controller.runners import LoadedPlaybook
 from drctl.controller.state import Claimant, ScheduleState
@@ -81,6 +81,7 @@ class AlarmWatch:
         self.interval = timedelta(seconds=loaded.playbook.controller.poll_interval)
         self.next_poll: datetime | None = None
         self.serving = ServingRegion(loaded.playbook, ctx.aws)
+        self._blind_since: datetime | None = None  # alarms unreadable, health checks failing
 
     def poll_now(self) -> None:
         """The next round polls this watch whatever its interval (an alarm event came)."""
@@ -91,17 +92,42 @@ class AlarmWatch:
         wake = now + self.interval
         try:
             serving = self.serving.region()
-            states = self.ctx.aws.cloudwatch(serving).alarms(
-                watched_alarms(self.loaded.playbook, serving))
         except DrctlError as exc:
             log.warning("alarm_watch_cannot_read", playbook=self.loaded.playbook.name,
                         error=str(exc))
             return wake
-        detection, due = evaluate(self.loaded.playbook, serving, states, now)
+        try:
+            states = self.ctx.aws.cloudwatch(serving).alarms(
+                watched_alarms(self.loaded.playbook, serving))
+        except DrctlError as exc:
+            detection, due = self._blind(serving, now, exc)
+        else:
+            self._blind_since = None
+            detection, due = evaluate(self.loaded.playbook, serving, states, now)
         if detection is not None:
             self._open(detection, now)
         self.next_poll = min(wake, due) if due else wake
         return self.next_poll
+
+    def _blind(self, region: str, now: datetime, exc: DrctlError
+               ) -> tuple[Detection | None, datetime | None]:
+        """The alarms cannot be read: the region's Route53 health checks decide."""
+        checks: dict[str, bool] = {}
+        try:
+            route53 = self.ctx.aws.route53()
+            checks = {check: route53.health_check_healthy(check)
+                      for check in self.serving.health_checks(region)}
+        except DrctlError as unreadable:
+            log.warning("health_checks_unreadable", region=region, error=str(unreadable))
+        failing = bool(checks) and not any(checks.values())
+        if not failing:
+            self._blind_since = None
+        elif self._blind_since is None:
+            self._blind_since = now
+        log.warning("alarm_watch_cannot_read", playbook=self.loaded.playbook.name,
+                    region=region, error=str(exc), health_checks=checks,
+                    outage_signal_since=iso(self._blind_since))
+        return evaluate_blind(self.loaded.playbook, region, self._blind_since, checks, now)
 
     def _open(self, detection: Detection, now: datetime) -> None:
         key = f"{detection.playbook}/failover"
@@ -116,7 +142,10 @@ class AlarmWatch:
         playbook = self.loaded.playbook
         target = next(r for r in playbook.regions if r != detection.region)
         # A controller has no terminal: `prompt` waits for `drctl approve` like `approval`.
-        options = FailoverOptions(approval=playbook.confirmation.mode != "none")
+        # Without readable alarms the incident began when the controller saw the signal.
+        options = FailoverOptions(
+            approval=playbook.confirmation.mode != "none",
+            incident_start=detection.holds_since if detection.signal == BLIND else None)
         engine = DetectionEngine(self.ctx.store, self.ctx.clock, detection,
                                  self.ctx.subscribers(f"{playbook.name}/failover"),
                                  self.ctx.engine_options)
