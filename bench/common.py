@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,3 +88,40 @@ def sandbox(estate_size: int = 0, replication_lag: float = 5.0) -> Iterator[Sand
             yield Sandbox(state_dir, env, manager.ground_truth(state_dir))
         finally:
             manager.stop(state_dir)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def roadtrip_with(path: Path, schedules: str = "", controller: str = "",
+                  edit: Sequence[tuple[str, str]] = ()) -> Path:
+    """playbooks/roadtrip.yaml written to `path` with `schedules` (YAML list entries) instead of
+    its own, an optional `controller:` mapping, and plain text replacements `edit`."""
+    text = (ROOT / "playbooks" / "roadtrip.yaml").read_text(encoding="utf-8")
+    start, end = text.index("schedules:\n"), text.index("# Restore drills")
+    settings = f"controller: {controller}\n" if controller else ""
+    listed = f"schedules:\n{schedules}\n" if schedules else ""
+    text = f"{text[:start]}{settings}{listed}\n{text[end:]}"
+    for old, new in edit:
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@contextmanager
+def running_controller(args: Sequence[str], env: dict[str, str] | None = None
+                       ) -> Iterator[subprocess.Popen[str]]:
+    """`drctl ARGS controller …` started, yielded once it leads, its log drained (a full pipe
+    would stall the controller being measured), always stopped (SIGTERM) by its pid."""
+    process = subprocess.Popen([sys.executable, "-m", "drctl", *args], env=env, cwd=ROOT,
+                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "leader_elected" in line:
+                break
+        threading.Thread(target=process.stderr.read, daemon=True).start()
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)

@@ -11,15 +11,14 @@
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import median, table, write_result
+from bench.common import median, roadtrip_with, running_controller, table, write_result
 from drctl.controller.scheduler import Scheduler
 from drctl.controller.state import Claimant, ScheduleState
 from drctl.controller.tick import Fire, Job, Missed
@@ -29,7 +28,6 @@ from drctl.playbook.schedules import Schedule
 from drctl.store.sqlite import SqliteStore
 
 SCHEDULES = 1000
-ROOT = Path(__file__).resolve().parents[1]
 
 
 class Recorder:
@@ -50,6 +48,9 @@ class Recorder:
 
     def missed(self, missed: Missed) -> None:
         return
+
+    def unsettled(self) -> dict[str, datetime]:
+        return {}
 
 
 def jobs() -> list[Job]:
@@ -76,31 +77,16 @@ def lateness(seconds: float) -> list[float]:
 
 def idle_rss_mb() -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        playbook = Path(tmp) / "many.yaml"
-        text = (ROOT / "playbooks" / "roadtrip.yaml").read_text(encoding="utf-8")
-        start, end = text.index("schedules:\n"), text.index("# Restore drills")
         entries = "".join(f"  - {{name: s{i}, cron: '{i % 60} * * * *', drill: "
                           f"{{target: 'dynamodb:roadtrip-pois'}}}}\n" for i in range(SCHEDULES))
-        playbook.write_text(f"{text[:start]}controller: {{watch: false, canary: {{enabled: "
-                            f"false}}}}\nschedules:\n{entries}\n{text[end:]}", encoding="utf-8")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "drctl", "--state-dir", tmp, "controller", "--playbook",
-             str(playbook)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-            cwd=ROOT)
-        try:
-            assert process.stderr is not None
-            for line in process.stderr:
-                if "leader_elected" in line:
-                    break
-            threading.Thread(target=process.stderr.read, daemon=True).start()
+        playbook = roadtrip_with(Path(tmp) / "many.yaml", entries,
+                                 "{watch: false, canary: {enabled: false}}")
+        with running_controller(["--state-dir", tmp, "controller", "--playbook",
+                                 str(playbook)]) as process:
             time.sleep(3)  # a few idle ticks
             status = Path(f"/proc/{process.pid}/status").read_text()
             line = next(ln for ln in status.splitlines() if ln.startswith("VmRSS"))
-            rss_kb = int(line.split()[1])
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-    return rss_kb / 1024
+    return int(line.split()[1]) / 1024
 
 
 def main(argv: list[str]) -> int:

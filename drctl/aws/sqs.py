@@ -42,16 +42,20 @@ class Sqs:
                                               Attributes={"Policy": json.dumps(policy)})
         return url, arn
 
-    def receive(self, url: str, wait: int) -> list[str]:
-        """Message bodies (deleted once read); waits up to `wait` seconds for the first."""
+    def receive(self, url: str, wait: int) -> list[tuple[str, str]]:
+        """(body, receipt handle) of up to 10 messages; waits up to `wait` seconds for the
+        first. Delete them with `delete` once handled."""
         with aws_call("receive messages", self.region):
             got = self._client.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
                                                WaitTimeSeconds=wait)
-            messages = got.get("Messages", [])
-            for message in messages:
-                self._client.delete_message(QueueUrl=url,
-                                            ReceiptHandle=message["ReceiptHandle"])
-        return [str(m["Body"]) for m in messages]
+        return [(str(m["Body"]), str(m["ReceiptHandle"])) for m in got.get("Messages", [])]
+
+    def delete(self, url: str, receipts: list[str]) -> None:
+        """Delete handled messages, in one call."""
+        if receipts:
+            with aws_call("delete messages", self.region):
+                self._client.delete_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": r} for i, r in enumerate(receipts)])
 
     def delete_queue(self, url: str) -> None:
         with aws_call("delete queue", self.region):

@@ -86,9 +86,9 @@ class Daemon:
         wakeups = [now + MAX_WAIT]
         if self.parts.leadership is not None:
             wakeups.append(now + self.parts.leadership.renew_every)
-        if leading:
-            wakeups.append(self._schedules())
+        if leading:  # the watches first: an alarm event must not wait for the schedules
             wakeups += [self._watch(watch, now) for watch in self.parts.watches]
+            wakeups.append(self._schedules())
             wakeups += [self._beat(canary, now) for canary in self.parts.canaries]
         return min(wakeups)
 

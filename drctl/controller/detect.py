@@ -32,15 +32,23 @@ class Detection:
     met_at: datetime         # holds_since + `for`: when the failover was due
     signal: str = "alarms"   # or "alarms unreadable, health checks failing"
     failing_checks: tuple[str, ...] = ()
+    decided_at: datetime | None = None  # when the watch saw it and claimed the incident
 
     def to_dict(self, opened_at: datetime) -> dict[str, Any]:
-        return {"region": self.region, "signal": self.signal, "alarms": list(self.alarms),
-                "failing_health_checks": list(self.failing_checks),
-                "alarm_transition_at": iso(self.holds_since), "criteria_met_at": iso(self.met_at),
-                "opened_at": iso(opened_at),
-                "latency_seconds": round((opened_at - self.met_at).total_seconds(), 3),
-                "since_transition_seconds": round(
-                    (opened_at - self.holds_since).total_seconds(), 3)}
+        decided = self.decided_at or opened_at
+        return {
+            # Where the latency went: the watch seeing the criteria met, then the failover's
+            # own start (its lock, the target, reading every resource it will touch).
+            "decided_at": iso(decided),
+            "decision_seconds": round((decided - self.met_at).total_seconds(), 3),
+            "opening_seconds": round((opened_at - decided).total_seconds(), 3),
+            "region": self.region, "signal": self.signal, "alarms": list(self.alarms),
+            "failing_health_checks": list(self.failing_checks),
+            "alarm_transition_at": iso(self.holds_since), "criteria_met_at": iso(self.met_at),
+            "opened_at": iso(opened_at),
+            "latency_seconds": round((opened_at - self.met_at).total_seconds(), 3),
+            "since_transition_seconds": round(
+                (opened_at - self.holds_since).total_seconds(), 3)}
 
 
 def watched_alarms(playbook: Playbook, region: str) -> list[str]:

@@ -94,12 +94,17 @@ class AlarmTopicListener:
                 log.warning("alarm_queue_unreadable", region=region, error=str(exc))
                 self._stop.wait(5)
                 continue
-            for body in bodies:
+            # Acted on first, deleted after: the deletion's round trip is not in the latency.
+            for body, _ in bodies:
                 name, state = alarm_change(body)
                 if name in watched:
                     log.info("alarm_event", playbook=self.playbook.name, alarm=name,
                              state=state)
                     self.on_event()
+            try:
+                self.aws.sqs(region).delete(url, [receipt for _, receipt in bodies])
+            except DrctlError as exc:  # read again later: a duplicate event is harmless
+                log.warning("alarm_queue_delete_failed", region=region, error=str(exc))
 
 
 def alarm_change(body: str) -> tuple[str | None, str | None]:

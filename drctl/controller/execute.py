@@ -145,6 +145,9 @@ class RunExecutor:
         self.runners = runners
         self._closed = False
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="drctl-run")
+        # Failovers (opened or resumed) get threads of their own: one never waits for a
+        # worker behind scheduled drills.
+        self._failovers = ThreadPoolExecutor(2, thread_name_prefix="drctl-failover")
         self._lock = threading.Lock()
         self._running: dict[str, str] = {}   # job key -> what runs
         self._busy: dict[str, str] = {}      # playbook -> disruptive job key
@@ -172,9 +175,9 @@ class RunExecutor:
         self.futures.append(self._pool.submit(self._run_unless_closed, fire))
 
     def submit(self, work: Callable[[], None]) -> None:
-        """Other work of the controller (a failover the watch opens) on a worker thread."""
+        """A failover the watch opens (or a new leader resumes), on a thread of its own."""
         if not self._closed:
-            self.futures.append(self._pool.submit(work))
+            self.futures.append(self._failovers.submit(work))
 
     def skip(self, fire: Fire) -> None:
         self._journal_later(fire, "skipped", fire.skip_reason or "")
@@ -213,6 +216,7 @@ class RunExecutor:
         """No new runs; with `wait`, return when the runs in progress have ended."""
         self._closed = True
         self._pool.shutdown(wait=wait)  # a queued fire still ends as a journaled refusal
+        self._failovers.shutdown(wait=wait)
 
     def _run_unless_closed(self, fire: Fire) -> None:
         if not self._closed:

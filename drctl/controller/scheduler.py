@@ -15,10 +15,11 @@ import structlog
 from drctl.controller.state import Claimant, ScheduleState
 from drctl.controller.tick import Fire, Job, JobState, Missed, tick
 from drctl.core.clock import Clock, iso
+from drctl.core.store import LockHolder
 
 log = structlog.get_logger("drctl.controller")
+Claims = dict[tuple[str, datetime], LockHolder | None]
 CURSOR_FLUSH = timedelta(seconds=10)
-FLUSH_BATCH = 100
 
 
 class Executor(Protocol):
@@ -58,65 +59,85 @@ class Scheduler:
         self.clock = clock
         self.who = who
         self._store_busy = busy or dict  # e.g. the store's disruptive-run locks
-        # Cursors are kept here and written in batches: the claims are the truth, so a cursor
-        # that lags after a crash only costs re-reading claimed fires (fsyncs cost ~10 ms each).
+        # Cursors are kept here and written together every CURSOR_FLUSH: the claims are the
+        # truth, so a cursor that lags after a crash only costs re-reading claimed fires.
         self._cursors: dict[str, datetime | None] = {}
         self._dirty: dict[str, datetime] = {}
         self._paused: set[str] = set()
+        self._pauses_version: str | None = None
+        self._pauses_read = False
+        self._next_due: dict[str, datetime] = {}   # job key -> when it is next due
         self._flushed_at: datetime | None = None
 
     def run_tick(self) -> TickReport:
         now = self.clock.now()
-        plan = tick(now, self.jobs, self._states(), {**self._store_busy(),
-                                                     **self.executor.busy()})
-        report = TickReport(now, [], [], [], 0, plan.next_wakeup)
-        lost = sum(not self._missed(m, now, report) for m in plan.missed)
-        lost += sum(not self._fire(f, now, report) for f in plan.fires)
+        self._read_pauses()
+        # Only the schedules due by now are looked at; the others wake up when they are due.
+        due = [job for job in self.jobs if self._next_due.get(job.key, now) <= now]
+        plan = tick(now, due, self._states(due), {**self._store_busy(),
+                                                  **self.executor.busy()})
+        self._next_due.update(plan.wakeups)
+        next_wakeup = min([plan.next_wakeup, *self._next_due.values()])
+        report = TickReport(now, [], [], [], 0, next_wakeup)
+        claims = self.state.claim_all([(f.job.key, f.fire_time) for f in plan.fires]
+                                      + [(m.job.key, m.last) for m in plan.missed], self.who, now)
+        lost = sum(not self._missed(m, claims, report) for m in plan.missed)
+        lost += sum(not self._fire(f, claims, now, report) for f in plan.fires)
         self._cursors.update(plan.cursors)
         self._dirty.update(plan.cursors)
         if self._flushed_at is None or now - self._flushed_at >= CURSOR_FLUSH:
-            self.flush(now, limit=FLUSH_BATCH)
-        return TickReport(now, report.started, report.skipped, report.missed, lost,
-                          plan.next_wakeup)
+            self.flush(now)
+        return TickReport(now, report.started, report.skipped, report.missed, lost, next_wakeup)
 
-    def flush(self, now: datetime | None = None, limit: int | None = None) -> None:
-        """Write the cursors that moved (`limit` at a time while ticking, so 1,000 new schedules
-        do not stall one tick; all of them when the controller stops). A cursor stays unsaved
-        while a fire before it is claimed but not journaled: should this controller die now,
-        the next leader must still look at that fire (and take its claim over)."""
+    def flush(self, now: datetime | None = None) -> None:
+        """Write the cursors that moved, in one store write. A cursor stays unsaved while a fire
+        before it is claimed but not journaled: should this controller die now, the next
+        leader must still look at that fire (and take its claim over)."""
         held = self.executor.unsettled()
-        for key in [k for k in self._dirty if k not in held][:limit]:
-            self.state.save_cursor(key, self._dirty.pop(key))
+        ready = {key: self._dirty.pop(key) for key in list(self._dirty) if key not in held}
+        if ready:
+            self.state.save_cursors(ready)
         self._flushed_at = now or self.clock.now()
 
     def forget(self) -> None:
         """Read every cursor from the store again (on becoming leader: another one led)."""
         self.flush()
         self._cursors.clear()
+        self._next_due.clear()
 
-    def _states(self) -> dict[str, JobState]:
+    def _read_pauses(self) -> None:
+        """Read every schedule's pause when one changed (a single read otherwise). A resumed
+        schedule's cursor is read again: its resume moved it."""
+        version = self.state.pauses_version()
+        if self._pauses_read and version == self._pauses_version:
+            return
+        paused = {job.key for job in self.jobs if self.state.paused(job.key) is not None}
+        for key in self._paused ^ paused:
+            self._cursors.pop(key, None)
+            self._next_due.pop(key, None)
+        self._paused, self._pauses_version, self._pauses_read = paused, version, True
+
+    def _states(self, jobs: list[Job]) -> dict[str, JobState]:
         states = {}
-        for job in self.jobs:
-            paused = self.state.paused(job.key) is not None
-            resumed = job.key in self._paused and not paused  # its resume moved the cursor
-            if job.key not in self._cursors or resumed:
+        for job in jobs:
+            if job.key not in self._cursors:
                 self._cursors[job.key] = self.state.cursor(job.key)
-            (self._paused.add if paused else self._paused.discard)(job.key)
-            states[job.key] = JobState(self._cursors[job.key], paused)
+            states[job.key] = JobState(self._cursors[job.key], job.key in self._paused)
         return states
 
-    def _fire(self, fire: Fire, now: datetime, report: TickReport) -> bool:
-        claim = self.state.claim_or_take_over(fire.job.key, fire.fire_time, self.who, now)
+    def _fire(self, fire: Fire, claims: Claims, now: datetime, report: TickReport) -> bool:
+        claim = claims[(fire.job.key, fire.fire_time)]
         if claim is None:
             log.info("fire_claimed_elsewhere", schedule=fire.job.key,
                      fire_time=iso(fire.fire_time))
             return False
-        # The older fires it coalesces are claimed too: one that another controller (or this
-        # one before a restart, its cursor not yet written) already ran is not counted again.
-        older = [(t, self.state.claim_or_take_over(fire.job.key, t, self.who, now))
-                 for t in fire.coalesced]
-        fire = replace(fire, coalesced=tuple(t for t, held in older if held),
-                       claims=(claim, *(held for _, held in older if held)))
+        # The older fires it coalesces are claimed too (only once its own claim is won): one
+        # that another controller (or this one before a restart) already ran is not counted.
+        older = self.state.claim_all([(fire.job.key, t) for t in fire.coalesced], self.who,
+                                     now) if fire.coalesced else {}
+        ours = [(t, held) for (_, t), held in older.items() if held is not None]
+        fire = replace(fire, coalesced=tuple(t for t, _ in ours),
+                       claims=(claim, *(held for _, held in ours)))
         if fire.skip_reason is None:
             report.started.append(fire)
             self.executor.start(fire)
@@ -125,9 +146,9 @@ class Scheduler:
             self.executor.skip(fire)
         return True
 
-    def _missed(self, missed: Missed, now: datetime, report: TickReport) -> bool:
+    def _missed(self, missed: Missed, claims: Claims, report: TickReport) -> bool:
         # Claimed by its last fire time: two controllers journal one `missed` record, not two.
-        claim = self.state.claim_or_take_over(missed.job.key, missed.last, self.who, now)
+        claim = claims[(missed.job.key, missed.last)]
         if claim is None:
             return False
         missed = replace(missed, claims=(claim,))

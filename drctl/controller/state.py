@@ -3,6 +3,7 @@
     schedule.cursor:<key>   the newest nominal fire handled (run, skipped or missed)
     schedule.paused:<key>   who paused it, when and why (absent: not paused)
     schedule.last:<key>     the newest fire's run id, fire time and result
+    schedule.pauses         changed by every pause and resume (a version)
     lock schedule-fire:<key>@<fire time>   the claim: a conditional write, so of two
                                             controllers that both see a fire, one runs it
 
@@ -19,6 +20,7 @@ run the fire again.
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +33,9 @@ from drctl.core.identity import Owner
 from drctl.store.base import LockHeld, LockHolder, Store
 
 CURSOR, PAUSED, LAST = "schedule.cursor:", "schedule.paused:", "schedule.last:"
+# Changed by every pause and resume: one read per tick tells a controller whether to read the
+# schedules' pause records again (1,000 reads a tick otherwise).
+PAUSES = "schedule.pauses"
 CLAIM, PENDING = "schedule-fire:", "pending:"
 # A new leader sees a dead leader's claims no sooner than 2/3 of the lease TTL after they were
 # written (the controller sets half its TTL). A settled claim's run is journaled by the very
@@ -96,7 +101,11 @@ class ScheduleState:
         return parse_iso(raw) if raw else None
 
     def save_cursor(self, key: str, cursor: datetime) -> None:
-        self.store.put_setting(CURSOR + key, iso(cursor))
+        self.save_cursors({key: cursor})
+
+    def save_cursors(self, cursors: dict[str, datetime]) -> None:
+        """Several cursors in one store write."""
+        self.store.put_settings({CURSOR + key: iso(c) for key, c in cursors.items()})
 
     def claim(self, key: str, fire_time: datetime, who: Claimant, now: datetime
               ) -> LockHolder | None:
@@ -110,19 +119,28 @@ class ScheduleState:
     def claim_or_take_over(self, key: str, fire_time: datetime, who: Claimant, now: datetime
                            ) -> LockHolder | None:
         """Claim the fire, or take over the claim of a controller that never journaled it."""
-        mine = _holder(key, fire_time, PENDING + who.id, who, now)
-        try:
-            return self.store.acquire_lock(mine)
-        except LockHeld as held:
-            previous = held.holder
-        if not self._orphaned(previous, who, now):
+        return self.claim_all([(key, fire_time)], who, now)[(key, fire_time)]
+
+    def claim_all(self, fires: list[tuple[str, datetime]], who: Claimant, now: datetime
+                  ) -> dict[tuple[str, datetime], LockHolder | None]:
+        """`claim_or_take_over` for each (key, fire time), the free ones in one store write."""
+        mine = {fire: _holder(fire[0], fire[1], PENDING + who.id, who, now) for fire in fires}
+        if not mine:
+            return {}
+        taken = {h.name for h in self.store.acquire_free_locks(list(mine.values()))}
+        return {fire: holder if holder.name in taken else self._take_over(holder, who, now)
+                for fire, holder in mine.items()}
+
+    def _take_over(self, mine: LockHolder, who: Claimant, now: datetime) -> LockHolder | None:
+        previous = self.store.lock(mine.name)
+        if previous is not None and not self._orphaned(previous, who, now):
             return None
         try:
             self.store.acquire_lock(mine, replace=previous)
         except LockHeld:
             return None
-        log.warning("fire_taken_over", schedule=key, fire_time=iso(fire_time),
-                    was=previous.describe())
+        if previous is not None:
+            log.warning("fire_taken_over", claim=mine.name, was=previous.describe())
         return mine
 
     def settle(self, claim: LockHolder, run_id: str, now: datetime) -> None:
@@ -153,6 +171,7 @@ class ScheduleState:
             raise InvalidInput("pausing a schedule needs a --reason")
         pause = Pause(who.user, who.host, reason.strip(), iso(now) or "")
         self.store.put_setting(PAUSED + key, json.dumps(asdict(pause)))
+        self.store.put_setting(PAUSES, secrets.token_hex(4))
         return pause
 
     def resume(self, key: str, now: datetime) -> Pause | None:
@@ -161,7 +180,11 @@ class ScheduleState:
         if previous is not None:
             self.save_cursor(key, now)
             self.store.put_setting(PAUSED + key, None)
+            self.store.put_setting(PAUSES, secrets.token_hex(4))
         return previous
+
+    def pauses_version(self) -> str | None:
+        return self.store.get_setting(PAUSES)
 
     def paused(self, key: str) -> Pause | None:
         raw = self.store.get_setting(PAUSED + key)

@@ -87,6 +87,7 @@ class TickPlan:
     missed: list[Missed]
     cursors: dict[str, datetime]  # job key -> new cursor, only where it moved
     next_wakeup: datetime
+    wakeups: dict[str, datetime] = field(default_factory=dict)  # job key -> its own next due
 
 
 def tick(now: datetime, jobs: list[Job], state: Mapping[str, JobState],
@@ -94,7 +95,6 @@ def tick(now: datetime, jobs: list[Job], state: Mapping[str, JobState],
     """Decide this tick. `busy`: playbook -> the disruptive run it has in progress."""
     busy = dict(busy or {})
     plan = TickPlan([], [], {}, now + MAX_SLEEP)
-    wakeups = [plan.next_wakeup]
     for job in jobs:
         job_state = state.get(job.key, JobState())
         if job_state.paused:
@@ -103,8 +103,9 @@ def tick(now: datetime, jobs: list[Job], state: Mapping[str, JobState],
         cursor = _handle_due(now, job, cursor, plan, busy)
         if cursor != job_state.cursor:
             plan.cursors[job.key] = cursor
-        wakeups.append(_wakeup(now, job, cursor))
-    return TickPlan(plan.fires, plan.missed, plan.cursors, min(wakeups))
+        plan.wakeups[job.key] = _wakeup(now, job, cursor)
+    return TickPlan(plan.fires, plan.missed, plan.cursors,
+                    min([plan.next_wakeup, *plan.wakeups.values()]), plan.wakeups)
 
 
 def _handle_due(now: datetime, job: Job, cursor: datetime, plan: TickPlan,

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 
 from drctl.aws.estate import Aws
-from drctl.controller.canary import ServingRegion
+from drctl.controller.canary import REFRESH, ServingRegion
 from drctl.controller.detect import BLIND, Detection, evaluate, evaluate_blind, watched_alarms
 from drctl.controller.execute import EngineOptions
 from drctl.controller.runners import LoadedPlaybook
@@ -82,6 +82,7 @@ class AlarmWatch:
         self.next_poll: datetime | None = None
         self.serving = ServingRegion(loaded.playbook, ctx.aws)
         self._blind_since: datetime | None = None  # alarms unreadable, health checks failing
+        self._serving_until: datetime | None = None
 
     def poll_now(self) -> None:
         """The next round polls this watch whatever its interval (an alarm event came)."""
@@ -91,7 +92,7 @@ class AlarmWatch:
         """Look once; open a failover if due. Returns when to look next."""
         wake = now + self.interval
         try:
-            serving = self.serving.region()
+            serving = self._serving_region(now)
         except DrctlError as exc:
             log.warning("alarm_watch_cannot_read", playbook=self.loaded.playbook.name,
                         error=str(exc))
@@ -108,6 +109,14 @@ class AlarmWatch:
             self._open(detection, now)
         self.next_poll = min(wake, due) if due else wake
         return self.next_poll
+
+    def _serving_region(self, now: datetime) -> str:
+        """Route53 is read again every REFRESH, not at every poll: an alarm event's poll then
+        costs one call (DescribeAlarms), and traffic moves only with a failover."""
+        if self._serving_until is None or now >= self._serving_until or not self.serving.last:
+            self.serving.region()
+            self._serving_until = now + REFRESH
+        return self.serving.last
 
     def _blind(self, region: str, now: datetime, exc: DrctlError
                ) -> tuple[Detection | None, datetime | None]:
@@ -133,6 +142,7 @@ class AlarmWatch:
         key = f"{detection.playbook}/failover"
         if not self.ctx.state.claim(key, detection.holds_since, self.ctx.who, now):
             return  # this incident was already opened (here, or by another controller)
+        detection = replace(detection, decided_at=self.ctx.clock.now())
         log.warning("failover_criteria_met", playbook=detection.playbook,
                     region=detection.region, alarms=list(detection.alarms),
                     alarm_transition_at=iso(detection.holds_since))

@@ -22,14 +22,18 @@ backend.
   lock is free, or when it is held by exactly `replace` (compare-and-swap: a resumed run takes
   its own lock over from the holder it observed, so of two resumes only one can), and raises
   `LockHeld` naming the holder otherwise. `release_lock(name, run_id)` frees it only for its
-  holder. Exactly one of many concurrent acquirers wins.
+  holder. Exactly one of many concurrent acquirers wins. `acquire_free_locks(holders)` takes
+  each of the named locks that is free and returns those it took (each one atomically, as
+  `acquire_lock`; SQLite: all in one transaction, so a controller's claims of one tick cost
+  one durable write, not one each).
 - `acquire_lease` / `renew_lease` / `release_lease` / `lease`: see drctl/core/lease.py.
 - `get_setting(key)` / `put_setting(key, value)` keep small named values (the chaos kill switch);
-  `None` deletes.
+  `None` deletes. `put_settings(values)` writes several (SQLite: in one transaction).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -90,6 +94,8 @@ class Store(Protocol):
     def acquire_lock(self, holder: LockHolder, replace: LockHolder | None = None
                      ) -> LockHolder: ...
 
+    def acquire_free_locks(self, holders: Sequence[LockHolder]) -> list[LockHolder]: ...
+
     def release_lock(self, name: str, run_id: str) -> bool: ...
 
     def lock(self, name: str) -> LockHolder | None: ...
@@ -106,6 +112,8 @@ class Store(Protocol):
     def get_setting(self, key: str) -> str | None: ...
 
     def put_setting(self, key: str, value: str | None) -> None: ...
+
+    def put_settings(self, values: Mapping[str, str | None]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -156,3 +164,14 @@ def resolve(store: Store, prefix: str) -> str:
     if not matches:
         raise UnknownRun(f"no run {prefix!r}", hint="see `drctl runs list`")
     raise UnknownRun(f"run id prefix {prefix!r} is ambiguous: {', '.join(matches[:5])}")
+
+
+def acquire_each(store: Store, holders: Sequence[LockHolder]) -> list[LockHolder]:
+    """`acquire_free_locks` as a loop of `acquire_lock` (for a backend with no cheaper way)."""
+    taken = []
+    for holder in holders:
+        try:
+            taken.append(store.acquire_lock(holder))
+        except LockHeld:
+            continue
+    return taken

@@ -20,7 +20,7 @@ again. `drctl store create-table` (or `create_table`) makes the table.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ from drctl.core.clock import iso, parse_iso
 from drctl.core.errors import AwsError, InvalidInput, ResourceMissing, UnknownRun
 from drctl.core.events import Event, is_lifecycle
 from drctl.core.lease import Lease, same_lease
-from drctl.core.store import LockHeld, LockHolder
+from drctl.core.store import LockHeld, LockHolder, acquire_each
 from drctl.core.summary import RunSummary, summary_of
 from drctl.store.dynamodb_index import SCHEMA_VERSION, DynamoIndex
 from drctl.store.errors import NewerJournal
@@ -208,6 +208,9 @@ class DynamoStore(LeaseSwap):
             raise LockHeld(current) from None
         return holder
 
+    def acquire_free_locks(self, holders: Sequence[LockHolder]) -> list[LockHolder]:
+        return acquire_each(self, holders)  # conditional puts: no cheaper partial batch
+
     def release_lock(self, name: str, run_id: str) -> bool:
         try:
             with aws_call(f"release lock {name}"):
@@ -278,6 +281,10 @@ class DynamoStore(LeaseSwap):
                 self._db.delete_item(TableName=self.table, Key=keys)
             else:
                 self._db.put_item(TableName=self.table, Item={**keys, "value": {"S": value}})
+
+    def put_settings(self, values: Mapping[str, str | None]) -> None:
+        for key, value in values.items():
+            self.put_setting(key, value)
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         with aws_call(f"read {pk}"):

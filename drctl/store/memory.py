@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from drctl.core.errors import InvalidInput, UnknownRun
@@ -80,6 +80,12 @@ class MemoryStore(LeaseSwap):
             self._locks[holder.name] = holder
             return holder
 
+    def acquire_free_locks(self, holders: Sequence[LockHolder]) -> list[LockHolder]:
+        with self._lock:
+            free = [h for h in holders if h.name not in self._locks]
+            self._locks.update({h.name: h for h in free})
+            return free
+
     def release_lock(self, name: str, run_id: str) -> bool:
         with self._lock:
             current = self._locks.get(name)
@@ -119,6 +125,10 @@ class MemoryStore(LeaseSwap):
                 self._settings.pop(key, None)
             else:
                 self._settings[key] = value
+
+    def put_settings(self, values: Mapping[str, str | None]) -> None:
+        for key, value in values.items():
+            self.put_setting(key, value)
 
     def close(self) -> None:
         pass

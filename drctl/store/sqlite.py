@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -134,6 +134,13 @@ class SqliteStore(LeaseSwap):
                        (holder.name, holder.run_id, json.dumps(holder.to_dict())))
         return holder
 
+    def acquire_free_locks(self, holders: Sequence[LockHolder]) -> list[LockHolder]:
+        with self._writing() as db:
+            taken = [h for h in holders if db.execute(
+                "INSERT OR IGNORE INTO locks VALUES (?, ?, ?)",
+                (h.name, h.run_id, json.dumps(h.to_dict()))).rowcount == 1]
+        return taken
+
     def release_lock(self, name: str, run_id: str) -> bool:
         with self._locked() as db:
             cursor = db.execute("DELETE FROM locks WHERE name = ? AND run_id = ?",
@@ -170,11 +177,15 @@ class SqliteStore(LeaseSwap):
         return str(row[0]) if row else None
 
     def put_setting(self, key: str, value: str | None) -> None:
+        self.put_settings({key: value})
+
+    def put_settings(self, values: Mapping[str, str | None]) -> None:
         with self._writing() as db:
-            if value is None:
-                db.execute("DELETE FROM settings WHERE key = ?", (key,))
-            else:
-                db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
+            for key, value in values.items():
+                if value is None:
+                    db.execute("DELETE FROM settings WHERE key = ?", (key,))
+                else:
+                    db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
 
     def close(self) -> None:
         with self._lock:

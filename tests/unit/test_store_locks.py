@@ -68,6 +68,22 @@ def test_locks_are_independent_by_name(store: Store) -> None:
         "run-1", "run-2"}
 
 
+def test_free_locks_are_taken_at_once_and_held_ones_left_to_their_holders(store: Store) -> None:
+    store.acquire_lock(holder("run-1", name="claim:b"))
+    wanted = [holder("run-2", name=f"claim:{n}") for n in "abc"]
+    taken = store.acquire_free_locks(wanted)
+    assert [h.name for h in taken] == ["claim:a", "claim:c"]
+    assert store.lock("claim:a") == wanted[0] and store.lock("claim:b") == holder(
+        "run-1", name="claim:b")
+    assert store.acquire_free_locks(wanted) == []
+
+
+def test_several_settings_are_written_and_deleted_at_once(store: Store) -> None:
+    store.put_setting("c", "old")
+    store.put_settings({"a": "1", "b": "2", "c": None})
+    assert [store.get_setting(k) for k in "abc"] == ["1", "2", None]
+
+
 def test_concurrent_acquirers_exactly_one_wins(store: Store) -> None:
     for round_ in range(10):
         name = f"failover:race-{round_}"
