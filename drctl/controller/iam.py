@@ -1,6 +1,8 @@
 """What a controller needs on top of the failover's policy: the shared store (a DynamoDB
-table), the RPO canary's writes, and the alarm topic's queue. The actions of the scheduled
-drills and experiments themselves are theirs to list (chaostoolkit-aws calls, restores)."""
+table), the RPO canary's writes, the alarm topic's queue (and deleting the queues of dead
+controllers), and Route53's health check status (the outage signal when alarms cannot be
+read). The actions of the scheduled drills, experiments and runbooks themselves are theirs to
+list (chaostoolkit-aws calls, restores, a runbook's AWS calls)."""
 
 from __future__ import annotations
 
@@ -34,10 +36,15 @@ def controller_policy(playbook: Playbook, account: str = "*",
         topic = playbook.detection.topic
         topics = [topic if topic.startswith("arn:") else f"arn:aws:sns:{r}:{account}:{topic}"
                   for r in regions]
-        extra.append(statement("AlarmTopicSubscription", ["sns:Subscribe", "sns:Unsubscribe"],
-                               topics))
+        extra.append(statement("AlarmTopicSubscription", [
+            "sns:Subscribe", "sns:Unsubscribe", "sns:ListSubscriptionsByTopic"], topics))
         extra.append(statement("AlarmQueue", [
-            "sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
-            "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:DeleteQueue"],
+            "sqs:CreateQueue", "sqs:TagQueue", "sqs:ListQueueTags", "sqs:GetQueueAttributes",
+            "sqs:SetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+            "sqs:DeleteQueue"],
             [f"arn:aws:sqs:{r}:{account}:{QUEUE_PREFIX}*" for r in regions]))
+        extra.append(statement("AlarmQueueList", ["sqs:ListQueues"], ["*"]))
+    if playbook.controller.watch:
+        extra.append(statement("OutageSignal", ["route53:GetHealthCheckStatus"],
+                               ["arn:aws:route53:::healthcheck/*"]))
     return {**policy, "Statement": [*policy["Statement"], *extra]}

@@ -75,3 +75,7 @@ def test_the_controller_policy_adds_the_store_the_canary_and_the_alarm_queue() -
     assert sids["SharedStore"]["Resource"] == ["arn:aws:dynamodb:*:123:table/drctl-state"]
     assert "arn:aws:dynamodb:us-west-2:123:table/roadtrip-heartbeats" in sids["RpoCanary"][
         "Resource"]
+    # What the queue sweep (dead controllers' queues) and the outage signal call.
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert {"sqs:ListQueues", "sqs:ListQueueTags", "sqs:TagQueue", "sns:ListSubscriptionsByTopic",
+            "route53:GetHealthCheckStatus"} <= actions
