@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -71,7 +73,7 @@ def run(ctx: typer.Context, name: str = NameArg, playbook: list[str] = Playbooks
     app = app_of(ctx)
     app.json_output = json_out
     served = load_served(playbook)
-    job = manual.find_job(served.jobs, name)
+    job = manual.find_job(served.jobs, name, listing(playbook))
     context = RunContext.of(app, served.playbooks)
     renderer = ProgressRenderer(app.console)
     result = manual.run_now(job, runners(context)[job.schedule.kind], ScheduleState(app.store),
@@ -100,7 +102,7 @@ def pause(ctx: typer.Context, name: str = NameArg,
     """Stop a schedule from firing (on every controller sharing this store) until resumed.
     Fires that fall in the pause are not caught up later."""
     app = app_of(ctx)
-    job = manual.find_job(load_served(playbook).jobs, name)
+    job = manual.find_job(load_served(playbook).jobs, name, listing(playbook))
     record, run_id = manual.pause(ScheduleState(app.store), app.engine([]), job, reason,
                                   app.clock.now())
     if json_out:
@@ -115,7 +117,7 @@ def resume(ctx: typer.Context, name: str = NameArg, playbook: list[str] = Playbo
            json_out: bool = JsonOpt) -> None:
     """Let a paused schedule fire again, from its next fire after now."""
     app = app_of(ctx)
-    job = manual.find_job(load_served(playbook).jobs, name)
+    job = manual.find_job(load_served(playbook).jobs, name, listing(playbook))
     previous, run_id = manual.resume(ScheduleState(app.store), app.engine([]), job,
                                      app.clock.now())
     if json_out:
@@ -131,3 +133,9 @@ def _last_run(last: dict[str, str]) -> str:
     if not last:
         return "-"
     return f"{last.get('run_id') or '-'}\n[dim]fired {last.get('fire_time')}[/]"
+
+
+def listing(playbook: list[str]) -> str:
+    """`drctl schedule list` for the playbooks given (a hint that lists the same schedules)."""
+    given = playbook if playbook != [DEFAULT_PLAYBOOK] else []
+    return " ".join(["drctl schedule list", *(f"--playbook {shlex.quote(p)}" for p in given)])

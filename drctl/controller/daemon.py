@@ -79,9 +79,9 @@ class Daemon:
         """One round: the lease, then (leading) the schedules and the due alarm watches.
         Returns when to wake up next."""
         now = self.parts.clock.now()
+        leading = self._lead(now)   # first: a takeover must not wait for anything else
         if self.parts.presence is not None:
             self.parts.presence.step(now)
-        leading = self._lead(now)
         self.status.last_tick_at = now
         wakeups = [now + MAX_WAIT]
         if self.parts.leadership is not None:

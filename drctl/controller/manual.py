@@ -25,15 +25,16 @@ from drctl.store.base import Store
 KIND = "schedule"
 
 
-def find_job(jobs: list[Job], name: str) -> Job:
-    """The schedule `name` (or `playbook/name`). InvalidInput naming the known ones."""
+def find_job(jobs: list[Job], name: str, listing: str = "drctl schedule list") -> Job:
+    """The schedule `name` (or `playbook/name`). InvalidInput naming the known ones, with the
+    `listing` command that shows them as a hint."""
     matches = [j for j in jobs if name in (j.schedule.name, j.key)]
     if len(matches) == 1:
         return matches[0]
     known = ", ".join(j.key for j in jobs) or "none"
     if not matches:
         raise InvalidInput(f"no schedule {name!r} (schedules: {known})",
-                           hint="see `drctl schedule list`")
+                           hint=f"see `{listing}`")
     raise InvalidInput(f"schedule name {name!r} is in several playbooks: say which, as "
                        f"PLAYBOOK/NAME ({', '.join(j.key for j in matches)})")
 

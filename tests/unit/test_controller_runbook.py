@@ -4,17 +4,21 @@ out otherwise (a missing file, a step that waits for a person, a param it does n
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from drctl.app import App
+from drctl.cli.main import app
 from drctl.controller.execute import RunExecutor
 from drctl.controller.playbooks import load_served
 from drctl.controller.runners import RunContext, runners
 from drctl.controller.scheduler import Scheduler
 from drctl.controller.state import ScheduleState
 from drctl.core.clock import FakeClock
+from drctl.core.errors import InvalidInput
 from drctl.core.run import RunStatus
 from drctl.store.base import list_runs
 from tests.unit.helpers import T0
@@ -103,3 +107,17 @@ def test_a_runbook_schedule_that_cannot_run_unattended_is_reported_and_not_serve
     assert served.jobs == []
     (reported,) = served.problems
     assert "schedule 'nightly'" in reported and problem in reported
+
+
+def test_an_unknown_schedule_hints_the_listing_of_the_playbooks_given(tmp_path: Path) -> None:
+    book = str(playbook_with(tmp_path, NIGHTLY))
+    state = str(tmp_path / "state")
+    result = CliRunner().invoke(app, ["--state-dir", state, "schedule", "run", "nosuch",
+                                      "--playbook", book])
+    assert isinstance(result.exception, InvalidInput)
+    hint = result.exception.hint or ""
+    assert hint == f"see `drctl schedule list --playbook {book}`"
+    command = hint.removeprefix("see `").removesuffix("`").split()[1:]  # after `drctl`
+    listed = CliRunner().invoke(app, ["--state-dir", state, *command, "--json"])
+    assert listed.exit_code == 0
+    assert [s["schedule"] for s in json.loads(listed.stdout)["schedules"]] == ["nightly"]
