@@ -127,15 +127,21 @@ class Scheduler:
 
     def _fire(self, fire: Fire, claims: Claims, now: datetime, report: TickReport) -> bool:
         claim = claims[(fire.job.key, fire.fire_time)]
-        if claim is None:
-            log.info("fire_claimed_elsewhere", schedule=fire.job.key,
-                     fire_time=iso(fire.fire_time))
-            return False
-        # The older fires it coalesces are claimed too (only once its own claim is won): one
-        # that another controller (or this one before a restart) already ran is not counted.
+        # The older fires it coalesces are claimed too: one that another controller (or this
+        # one before a restart) already ran is not counted again. They are looked at even when
+        # the newest was handled elsewhere: runs are journaled out of order (a drill's
+        # pre-flight outlasts the next fire's refusal), so a dead controller may have left an
+        # older one unjournaled; then the newest of those this controller wins is run instead.
         older = self.state.claim_all([(fire.job.key, t) for t in fire.coalesced], self.who,
                                      now) if fire.coalesced else {}
         ours = [(t, held) for (_, t), held in older.items() if held is not None]
+        if claim is None:
+            log.info("fire_claimed_elsewhere", schedule=fire.job.key,
+                     fire_time=iso(fire.fire_time))
+            if not ours:
+                return False
+            (newest, claim), ours = ours[-1], ours[:-1]
+            fire = replace(fire, fire_time=newest, due_at=fire.job.due_at(newest))
         fire = replace(fire, coalesced=tuple(t for t, _ in ours),
                        claims=(claim, *(held for _, held in ours)))
         if fire.skip_reason is None:

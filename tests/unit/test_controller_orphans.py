@@ -177,3 +177,26 @@ def test_a_claim_settled_a_moment_ago_is_trusted_its_run_is_being_journaled() ->
     second, _ = controller(store, clock, TEN, ran, OTHER)
     report = second.run_tick()
     assert report.started == [] and report.lost_claims == 1
+
+
+def test_an_older_unjournaled_fire_is_run_though_the_newer_one_was_journaled() -> None:
+    """Runs are journaled out of order: the dead controller's drill of 10 s was still in its
+    pre-flight when its refusal of 20 s was journaled."""
+    store, clock, ran = MemoryStore(), FakeClock(T0), Ran()
+    state = ScheduleState(store)
+    state.save_cursor("pb/s", T0)
+    clock.advance(10)
+    assert state.claim("pb/s", T0 + timedelta(seconds=10), ME, clock.now()) is not None
+    clock.advance(10)
+    later = state.claim("pb/s", T0 + timedelta(seconds=20), ME, clock.now())
+    assert later is not None
+    refusal = Engine(store, clock).start("chaos", {"trigger": {
+        "fire_time": "2026-01-01T12:00:20.000Z", "coalesced": []}})
+    state.settle(later, refusal, clock.now())
+    clock.advance(6)                                  # then it died
+    second, executor = controller(store, clock, TEN, ran, OTHER)
+    (fire,) = second.run_tick().started
+    settle(executor)
+    assert fire.fire_time == T0 + timedelta(seconds=10) and fire.coalesced == ()
+    assert handled(list_runs(store, "chaos")) == ["2026-01-01T12:00:10.000Z",
+                                                  "2026-01-01T12:00:20.000Z"]
