@@ -83,7 +83,8 @@ class Guard:
 
     def _reason(self) -> Stop | None:
         if self._operator_stop is not None and self._operator_stop.is_set():
-            return Stop("operator", "stopped by the operator (Ctrl-C)")
+            # Ctrl-C, SIGTERM, a host's shutdown: the drctl process knows which, and says so.
+            return Stop("operator", "stopped by the operator")
         try:
             switch = kill_switch.engaged(self._store)
             if switch is not None:

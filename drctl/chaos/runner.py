@@ -208,8 +208,9 @@ class StepRelay:
             self._start(f"{prefix}: {data['name']}")
 
     def _on_activity_completed(self, data: dict[str, Any]) -> None:
-        line = f"{data['type']} {data['name']}: {data['status']}"
-        detail = data.get("error") or data.get("output")
+        status = data["status"] or "interrupted before it completed"  # chaoslib: no status
+        line = f"{data['type']} {data['name']}: {status}"
+        detail = data.get("error") or (data.get("output") if data["status"] else None)
         self._progress(f"{line} — {detail}" if detail else line)
         if data["phase"] in ("method", "rollbacks"):
             # chaoslib records an activity a stop cut short with no status at all: not a success.

@@ -57,8 +57,9 @@ def drill(
 
     DynamoDB: items stamped at or before the restore point must come back identical (count and
     checksum), newer ones must not; the newest stamp restored is the effective recovery point.
-    RDS: the instance must match its source (engine, version, storage, encryption, parameter
-    group) and the playbook's validation hook must pass. RTO = restore start -> validated;
+    RDS: a snapshot restore must match what the snapshot recorded (engine, version, storage,
+    encryption and KMS key, option group; how today's source differs is shown as information)
+    and the playbook's validation hook must pass. RTO = restore start -> validated;
     RPO = drill start - restore point. Restored copies are tagged and always deleted, also on a
     validation failure, Ctrl-C or SIGTERM; after a SIGKILL, run `drctl drill cleanup`.
 
@@ -70,7 +71,8 @@ def drill(
     Exit codes: 0 every drill passed and met its RTO/RPO targets; 1 a drill failed
     (validation, AWS) or missed a target; 2 invalid input (unknown target, PITR off, --at
     without a UTC offset or outside the window, no snapshot: nothing was created for that
-    target; the healthy targets still run); 3 stopped (Ctrl-C, SIGTERM), cleaned up; 4 another
+    target; the healthy targets still run); 3 stopped (Ctrl-C, SIGTERM, SIGHUP): cleaned up,
+    or stopped before anything was created; 4 another
     disruptive run (chaos, a drill) of the playbook is in progress.
     """
     if ctx.invoked_subcommand is not None:

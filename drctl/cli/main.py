@@ -118,7 +118,8 @@ def _still_stopping(request: StopRequest) -> None:
     from rich.console import Console
 
     Console(stderr=True, highlight=False).print(
-        f"already stopping ({request.reason}): letting the cleanup finish …")
+        f"received {request.reason} (stop request {request.number}): what is running ends as "
+        "safely as it can …")
 
 
 def main() -> None:

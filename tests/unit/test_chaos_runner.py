@@ -77,3 +77,17 @@ def test_an_activity_a_stop_cut_short_is_not_a_success() -> None:
     steps = relay_run([activity("activity_started", "method", "long-action"), cut])
 
     assert steps["method: long-action"] == (StepStatus.FAILED, "interrupted before it completed")
+
+
+def test_the_progress_line_of_an_activity_a_stop_cut_short_says_so() -> None:
+    """chaoslib gives such an activity no status and no output: not `action x: None`."""
+    store, seen = MemoryStore(), []
+    engine = Engine(store, FakeClock(T0), [seen.append])
+    store.append(Event("ch-1", "run_started", T0, data={"kind": "chaos", "params": {}}))
+    relay = StepRelay(engine, "ch-1", total=5)
+    relay(*activity("activity_started", "method", "long-action"))
+    relay("activity_completed", {"phase": "method", "name": "long-action", "type": "action",
+                                 "status": None, "output": "None"})
+
+    lines = [e.data["message"] for e in seen if e.type == "step_progress"]
+    assert lines == ["action long-action: interrupted before it completed"]
