@@ -80,3 +80,12 @@ def test_an_rds_drill_shows_how_todays_source_differs_from_the_restore() -> None
     assert "source today   differs from the restore (information: a snapshot restore is " \
            "judged against what the snapshot recorded):" in out, out
     assert "allocated_storage: source today 40, restored 20" in out
+
+
+def test_drill_help_says_json_is_an_array(capsys) -> None:  # type: ignore[no-untyped-def]
+    from drctl.cli.main import run
+
+    assert run(["drill", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "Print a JSON array on stdout: one run object per drill that ran" in text, text
+    assert "JSON object on stdout" not in text
