@@ -4,6 +4,7 @@ the two, a failure beside them or a resume after them never loses."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from drctl.core.engine import Engine
 from drctl.core.errors import AwsError
 from drctl.core.run import RunStatus
 from drctl.core.step import Change, StepContext, StepPolicy
+from drctl.failover.recovery_keeper import RecoveryKeeper
 from drctl.store.base import load_run
 from drctl.store.memory import MemoryStore
 
@@ -89,3 +91,52 @@ def test_a_crash_between_call_and_record_leaves_the_change_started_not_lost(
     [record] = load_run(store, run_id).changes
     assert (record["target"], record["before"], record["after"], record["status"]) == (
         "roadtrip/api", 1, 6, "started")
+
+
+class Killed(BaseException):
+    """The process dies: nothing after this is journaled (no failure handling runs)."""
+
+
+def keeper_run(clock: FakeClock, steps: list[Any]) -> tuple[MemoryStore, str]:
+    store = MemoryStore()
+    engine = Engine(store, clock)
+    run_id = engine.start("failover", {})
+    advise = lambda run: {"changed": f"{len(run.changes)} change(s)", "resume": "r",  # noqa: E731
+                          "roll_back": "b"} if run.changes else None
+    engine.subscribers.insert(0, RecoveryKeeper(engine, run_id, advise))
+    with contextlib.suppress(Killed):
+        engine.execute(run_id, steps)
+    return store, run_id
+
+
+@dataclass
+class Dies:
+    name: str = "smoke_test"
+    policy: StepPolicy = field(default_factory=StepPolicy)
+
+    def plan(self, ctx: StepContext) -> list[Change]:
+        return []
+
+    def verify(self, ctx: StepContext) -> bool:
+        return False
+
+    def apply(self, ctx: StepContext) -> dict[str, Any]:
+        raise Killed
+
+
+def test_advice_is_journaled_as_the_run_changes_things_and_survives_a_kill(
+    clock: FakeClock
+) -> None:
+    store, run_id = keeper_run(clock, [Scaler(), Dies()])
+
+    run = load_run(store, run_id)
+    assert run.recovery == {"changed": "2 change(s)", "resume": "r", "roll_back": "b"}
+    assert [e.type for e in store.events(run_id)].count("run_recovery") == 2  # first change, done
+
+
+def test_a_run_that_succeeds_drops_its_advice(clock: FakeClock) -> None:
+    store, run_id = keeper_run(clock, [Scaler()])
+
+    run = load_run(store, run_id)
+    assert run.status is RunStatus.SUCCEEDED and run.recovery == {}
+    assert "recovery" not in run.to_dict()
