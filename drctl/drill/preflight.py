@@ -13,6 +13,7 @@ from datetime import datetime
 from drctl.core.clock import iso
 from drctl.core.errors import InvalidInput, ResourceMissing
 from drctl.drill.s3_protection import s3_protection_problem
+from drctl.drill.s3_versions import versions_as_of
 from drctl.drill.spec import DrillDeps, DrillSpec
 
 
@@ -55,7 +56,21 @@ def s3_preflight(spec: DrillSpec, deps: DrillDeps) -> RecoveryPoint:
         rule = _replication_rule(deps, spec)
         return RecoveryPoint("replica", bucket, None, snapshot=rule)
     _check_window(spec, None, deps.clock.now())
+    _something_to_restore(spec, deps, spec.at or deps.clock.now())
     return RecoveryPoint("versions", bucket, spec.at, window=(None, deps.clock.now()))
+
+
+def _something_to_restore(spec: DrillSpec, deps: DrillDeps, at: datetime) -> None:
+    """A prefix that held no object at T (a typo, a time before the first write) is bad
+    input: refused before a scratch bucket is made, not a drill that validated 0 of 0."""
+    bucket, prefix = spec.target.resource, spec.prefix
+    if versions_as_of(deps.aws.s3(spec.region).versions(bucket, prefix), at):
+        return
+    raise InvalidInput(f"no object existed under s3://{bucket}/{prefix} at {iso(at)}: a "
+                       "versions drill would have nothing to restore",
+                       hint=f"the bucket's prefixes: aws s3api list-objects-v2 --bucket "
+                            f"{bucket} --delimiter / --query 'CommonPrefixes[].Prefix' "
+                            "--output text")
 
 
 def _replication_rule(deps: DrillDeps, spec: DrillSpec) -> str:
