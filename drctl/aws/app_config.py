@@ -59,9 +59,13 @@ class AppConfig:
         return Secret(name, found.get("LastChangedDate"), found.get("PrimaryRegion"))
 
     def parameter_exists(self, name: str) -> bool:
+        return self.parameter_type(name) is not None
+
+    def parameter_type(self, name: str) -> str | None:
+        """`String`, `StringList` or `SecureString`; None when there is no such parameter."""
         found = self._none_if_absent(f"get parameter {name}",
                                      lambda: self._ssm.get_parameter(Name=name))
-        return found is not None
+        return str(found["Parameter"]["Type"]) if found else None
 
     def image_digest(self, repository: str, tag: str) -> str | None:
         """The digest `repository:tag` resolves to in this region's ECR, or None."""

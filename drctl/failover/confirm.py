@@ -78,4 +78,7 @@ def _way_out(blocking: list[Check], spec: FailoverSpec) -> str:
         return "; ".join(hard) + " (--force does not override this)"
     if only_lag_blocks(blocking):
         return wait_hint(spec, spec.playbook.confirmation.timeout)
+    hints = list(dict.fromkeys(c.hint for c in blocking if c.hint))
+    if hints:  # the checks' own ways out (a missing secret: the command that replicates it)
+        return "; ".join(hints) + "; or pass --force to fail over anyway"
     return "fix the target region, or pass --force to fail over anyway"

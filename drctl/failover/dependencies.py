@@ -27,10 +27,10 @@ class Findings:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def detail(self, what: str) -> str:
+    def detail(self, what: str, ok: str = "present") -> str:
         if self.problems:
             return "; ".join(self.problems + self.notes)
-        return "; ".join([f"{self.checked} {what} present", *self.notes])
+        return "; ".join([f"{self.checked} {what} {ok}", *self.notes])
 
 
 def check_secrets(names: list[str], aws: Aws, source: str, target: str) -> Findings:
@@ -63,9 +63,24 @@ def check_parameters(names: list[str], aws: Aws, source: str, target: str) -> Fi
     for name in names:
         found.checked += 1
         if not aws.app_config(target).parameter_exists(name):
-            found.problems.append(f"parameter {name} is missing in {target} (copy it from "
-                                  f"{source}'s SSM Parameter Store)")
+            found.problems.append(f"parameter {name} is missing in {target} "
+                                  f"({_copy_parameter(name, aws, source, target)})")
     return found
+
+
+def _copy_parameter(name: str, aws: Aws, source: str, target: str) -> str:
+    """Where the parameter should come from: the command that copies it, when the source
+    region has it (its type decides the decryption)."""
+    try:
+        kind = aws.app_config(source).parameter_type(name)
+    except DrctlError:
+        return f"copy it from {source}'s SSM Parameter Store; {source} is unreadable now"
+    if kind is None:
+        return f"it is not in {source} either: create it in both"
+    decrypt = " --with-decryption" if kind == "SecureString" else ""
+    return (f"copy it from {source}: aws ssm put-parameter --region {target} --name {name} "
+            f"--type {kind} --value \"$(aws ssm get-parameter --region {source} --name "
+            f"{name}{decrypt} --query Parameter.Value --output text)\"")
 
 
 def check_images(services: list[ServiceImages], aws: Aws, source: str,
@@ -84,19 +99,20 @@ def _check_image(uri: str, task: str, aws: Aws, source: str, target: str,
                  found: Findings) -> None:
     image = parse_ecr_image(uri)
     if image is None:
-        found.notes.append(f"{uri} ({task}) is not in ECR: not checked")
+        found.notes.append(f"{uri} (task definition {task}) is not in ECR: not checked")
         return
     if image.region != target:
         found.problems.append(f"{task} in {target} pulls {uri} from {image.region}'s "
                               f"registry: point it at {target}'s ECR")
         return
     if image.tag is None:
-        found.notes.append(f"{uri} ({task}) is pinned by digest: not checked")
+        found.notes.append(f"{uri} (task definition {task}) is pinned by digest: not checked")
         return
     digest = aws.app_config(target).image_digest(image.repository, image.tag)
     if digest is None:
-        found.problems.append(f"image {image.reference} ({task}) is missing in {target}'s "
-                              f"ECR (replicate it from {source}'s: ECR replication, or push it)")
+        found.problems.append(f"image {image.reference} (task definition {task}) is missing "
+                              f"in {target}'s ECR (replicate it from {source}'s: ECR "
+                              "replication, or push it)")
         return
     try:
         original = aws.app_config(source).image_digest(image.repository, image.tag)

@@ -177,7 +177,16 @@ def _s3_replication(spec: FailoverSpec, deps: FailoverDeps) -> Check | None:
     if not any(s.s3 for s in spec.playbook.rpo_sources):
         return None
     found = check_s3_replication(spec.playbook, deps.aws, spec.failed_region, spec.target_region)
-    return Check("s3_replication", not found.problems, found.detail("bucket(s) replicating"))
+    hint = (f"aws s3api get-bucket-replication --bucket {bucket} --region "
+            f"{spec.failed_region}" for bucket in _s3_buckets(spec))
+    return Check("s3_replication", not found.problems,
+                 found.detail("S3 source(s)", f"replicating to {spec.target_region}"),
+                 hint="; ".join(hint) if found.problems else None)
+
+
+def _s3_buckets(spec: FailoverSpec) -> list[str]:
+    return sorted({s.s3.bucket_in(spec.failed_region) for s in spec.playbook.rpo_sources
+                   if s.s3})
 
 
 def _secrets(spec: FailoverSpec, deps: FailoverDeps) -> Check | None:

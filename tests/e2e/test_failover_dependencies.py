@@ -39,7 +39,8 @@ def test_missing_secret_parameter_and_image_refuse_the_failover(sandbox, aws,
     assert "secret roadtrip/api is missing in us-west-2 (replicate it from us-east-1" in error
     assert ("parameter /roadtrip/config/feature-flags is missing in us-west-2 (copy it from "
             "us-east-1") in error
-    assert "image roadtrip-api:stable (roadtrip-api:1) is missing in us-west-2's ECR" in error
+    assert ("image roadtrip-api:stable (task definition roadtrip-api:1) is missing in "
+            "us-west-2's ECR") in error
     assert estate_snapshot(aws) == before
 
 

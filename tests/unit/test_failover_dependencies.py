@@ -10,7 +10,9 @@ from typing import Any
 from drctl.aws.app_config import Secret
 from drctl.aws.ecs import TaskImages
 from drctl.core.errors import AwsError
+from drctl.failover.confirm import _way_out
 from drctl.failover.dependencies import check_images, check_parameters, check_secrets
+from drctl.failover.preflight import Check
 from drctl.playbook.schema import ServiceImages
 from tests.unit.helpers import T0
 
@@ -19,8 +21,10 @@ EAST_URI = "123456789012.dkr.ecr.{region}.amazonaws.com/roadtrip-api:stable"
 
 class FakeConfig:
     def __init__(self, secrets: dict[str, Secret] | None = None,
-                 digests: dict[str, str] | None = None, down: bool = False) -> None:
+                 digests: dict[str, str] | None = None, down: bool = False,
+                 parameters: dict[str, str] | None = None) -> None:
         self.secrets, self.digests, self.down = secrets or {}, digests or {}, down
+        self.parameters = parameters or {}
 
     def secret(self, name: str) -> Secret | None:
         if self.down:
@@ -28,7 +32,12 @@ class FakeConfig:
         return self.secrets.get(name)
 
     def parameter_exists(self, name: str) -> bool:
-        return name in self.secrets
+        return name in self.parameters
+
+    def parameter_type(self, name: str) -> str | None:
+        if self.down:
+            raise AwsError("region down")
+        return self.parameters.get(name)
 
     def image_digest(self, repository: str, tag: str) -> str | None:
         if self.down:
@@ -80,13 +89,33 @@ def test_an_unreadable_source_leaves_existence_checked_and_says_so() -> None:
                            "with its source"]
 
 
-def test_missing_parameter_names_where_it_comes_from() -> None:
-    aws: Any = FakeAws({"west": FakeConfig()})
+def test_missing_parameter_names_the_command_that_copies_it_from_its_source() -> None:
+    aws: Any = FakeAws({"east": FakeConfig(parameters={"/roadtrip/flags": "String",
+                                                       "/roadtrip/key": "SecureString"}),
+                        "west": FakeConfig()})
+
+    found = check_parameters(["/roadtrip/flags", "/roadtrip/key", "/roadtrip/gone"], aws,
+                             "east", "west")
+
+    assert found.problems == [
+        "parameter /roadtrip/flags is missing in west (copy it from east: aws ssm put-parameter "
+        "--region west --name /roadtrip/flags --type String --value \"$(aws ssm get-parameter "
+        "--region east --name /roadtrip/flags --query Parameter.Value --output text)\")",
+        "parameter /roadtrip/key is missing in west (copy it from east: aws ssm put-parameter "
+        "--region west --name /roadtrip/key --type SecureString --value \"$(aws ssm "
+        "get-parameter --region east --name /roadtrip/key --with-decryption --query "
+        "Parameter.Value --output text)\")",
+        "parameter /roadtrip/gone is missing in west (it is not in east either: create it in "
+        "both)"]
+
+
+def test_a_missing_parameter_with_its_source_unreadable_says_so() -> None:
+    aws: Any = FakeAws({"east": FakeConfig(down=True), "west": FakeConfig()})
 
     found = check_parameters(["/roadtrip/flags"], aws, "east", "west")
 
     assert found.problems == ["parameter /roadtrip/flags is missing in west (copy it from "
-                              "east's SSM Parameter Store)"]
+                              "east's SSM Parameter Store; east is unreadable now)"]
 
 
 def test_an_image_tag_on_another_digest_is_refused() -> None:
@@ -100,7 +129,8 @@ def test_an_image_tag_on_another_digest_is_refused() -> None:
 
     assert found.problems == ["image roadtrip-api:stable is sha256:old in west but sha256:new "
                               "in east: the tag points at a different image"]
-    assert found.notes == ["nginx:1.27 (roadtrip-api:7) is not in ECR: not checked"]
+    assert found.notes == ["nginx:1.27 (task definition roadtrip-api:7) is not in ECR: not "
+                           "checked"]
 
 
 def test_a_task_pulling_from_the_failed_regions_registry_is_refused() -> None:
@@ -112,3 +142,17 @@ def test_a_task_pulling_from_the_failed_regions_registry_is_refused() -> None:
 
     assert found.problems == [f"roadtrip-api:7 in west pulls {EAST_URI.format(region='east')} "
                               "from east's registry: point it at west's ECR"]
+
+
+def test_a_refused_failover_hints_the_blocking_checks_own_ways_out() -> None:
+    # The failover's hint used to be "fix the target region" whatever blocked it.
+    hint = "put them in west (see each problem), then `drctl plan --region west`"
+    blocking = [Check("secrets_in_target", False, "secret x is missing", hint=hint),
+                Check("parameters_in_target", False, "parameter y is missing", hint=hint),
+                Check("target_app_healthy", False, "503")]
+
+    no_spec: Any = None  # read only when replication lag alone blocks
+
+    assert _way_out(blocking, no_spec) == hint + "; or pass --force to fail over anyway"
+    assert _way_out(blocking[2:], no_spec) == ("fix the target region, or pass --force to fail "
+                                               "over anyway")
