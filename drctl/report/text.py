@@ -11,6 +11,7 @@ from drctl.core.durations import format_duration
 from drctl.report.model import Group, Report
 from drctl.report.stats import FigureStats
 
+NO_RUNS = "no runs in this window (try a longer --since, or see `drctl runs list`)"
 COLUMNS = ("playbook / runbook", "kind", "runs", "pass rate", "RTO last/p50/p90/worst (target)",
            "RPO last/p50/p90/worst (target)")
 
@@ -49,7 +50,7 @@ def render_table(console: Console, report: Report) -> None:
         console.print(table)
     else:
         console.print(escape(title(report)))
-        console.print("no runs in this window (try a longer --since, or see `drctl runs list`)")
+        console.print(NO_RUNS)
     for line in findings(report):
         console.print(escape(line), soft_wrap=True)
 
@@ -67,8 +68,11 @@ def findings(report: Report) -> list[str]:
 
 
 def to_markdown(report: Report) -> str:
-    lines = [f"# {title(report)}", "", "| " + " | ".join(COLUMNS) + " |",
-             "|" + "---|" * len(COLUMNS)]
+    if not report.groups:  # an empty table under a title would read as a report with no news
+        lines = [f"# {title(report)}", "", NO_RUNS + "."]
+    else:
+        lines = [f"# {title(report)}", "", "| " + " | ".join(COLUMNS) + " |",
+                 "|" + "---|" * len(COLUMNS)]
     for group in report.groups:
         cells = (group.name, group.kind, str(group.runs), pass_rate(group),
                  figures(group.rto), figures(group.rpo))

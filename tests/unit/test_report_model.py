@@ -234,3 +234,11 @@ def test_runbook_runs_are_grouped_per_runbook() -> None:
     assert [(g["playbook"], g["runbook"], g["kind"]) for g in data] == \
         [(None, "ddb-pitr-restore", "runbook"), (None, "rds-failover", "runbook")]
     assert "| runbook rds-failover | runbook | 5 | 80% (4/5) |" in to_markdown(rep)
+
+
+def test_empty_markdown_report_says_so(journal: Journal) -> None:
+    from drctl.report.text import to_markdown
+
+    text = to_markdown(report(journal.store, since=NOW))
+    assert "no runs in this window" in text
+    assert "|---|" not in text  # no empty table that reads as a report with nothing to say
