@@ -19,19 +19,31 @@ from pathlib import Path
 from typing import Self
 
 import httpx
+import structlog
 
 from drctl.aws.clients import ClientFactory
 from drctl.aws.estate import Aws
 from drctl.core.clock import Clock, SystemClock
 from drctl.core.engine import Engine, Subscriber
+from drctl.core.errors import DrctlError
 from drctl.core.identity import Identity
 from drctl.core.interrupt import Interruption
+from drctl.playbook.loader import load_playbook
 from drctl.store.base import Store
 from drctl.store.open import open_store, store_url
 
-DEFAULT_STATE_DIR = ".drctl"
+DEFAULT_STATE_DIR = ".drctl"   # the sandbox's files, unless --state-dir says otherwise
 DEFAULT_PLAYBOOK = "playbooks/roadtrip.yaml"
 HTTP_TIMEOUT = 10.0
+log = structlog.get_logger("drctl.app")
+
+
+def default_journal_dir() -> Path:
+    """One journal per user on this machine, wherever the shell is: `$XDG_STATE_HOME/drctl`
+    (`~/.local/state/drctl`). A journal under the working directory would make an operator
+    in a new shell elsewhere start an empty one, without the runs and locks of the first."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "drctl"
 
 
 @dataclass(frozen=True)
@@ -50,17 +62,26 @@ class App:
     profile: str | None = None
     state_url: str | None = None  # dynamodb://TABLE?region=R shares runs, locks, approvals
     interrupt: Interruption = field(default_factory=Interruption)
+    # Where the SQLite journal lives: the state dir when one is given, else per user.
+    journal_dir: Path | None = None
+    # The command's playbook (None: the default one, if it is there): its `state:` names the
+    # store when neither --state nor DRCTL_STATE does.
+    playbook_path: str | None = None
     clock: Clock = field(init=False)  # a test may replace it after construction
 
     def __post_init__(self) -> None:
         self.clock = SystemClock(self.interrupt)
+        if self.journal_dir is None:
+            self.journal_dir = self.state_dir
 
     @classmethod
     def from_options(
         cls, state_dir: str | None, profile: str | None, state_url: str | None = None
     ) -> Self:
-        chosen = state_dir or os.environ.get("DRCTL_STATE_DIR") or DEFAULT_STATE_DIR
-        return cls(Path(chosen), profile, state_url)
+        chosen = state_dir or os.environ.get("DRCTL_STATE_DIR")
+        if chosen:
+            return cls(Path(chosen), profile, state_url)
+        return cls(Path(DEFAULT_STATE_DIR), profile, state_url, journal_dir=_journal_dir())
 
     def use(self, given: Collaborators) -> None:
         """Take `given`'s collaborators in place of building them."""
@@ -73,7 +94,22 @@ class App:
 
     @property
     def store_url(self) -> str:
-        return store_url(self.state_dir, self.state_url)
+        assert self.journal_dir is not None
+        return store_url(self.journal_dir, self.state_url or self.playbook_state)
+
+    @cached_property
+    def playbook_state(self) -> str | None:
+        """The shared store the playbook names (`state:`). The command's own playbook must
+        load (its errors are the command's); a default playbook that does not is ignored."""
+        path = self.playbook_path or DEFAULT_PLAYBOOK
+        if self.playbook_path is None and not Path(path).is_file():
+            return None
+        try:
+            return load_playbook(path).state
+        except DrctlError:
+            if self.playbook_path is not None:
+                raise
+            return None
 
     @cached_property
     def store(self) -> Store:
@@ -94,3 +130,16 @@ class App:
     def engine(self, subscribers: list[Subscriber]) -> Engine:
         return Engine(self.store, self.clock, subscribers, interrupt=self.interrupt,
                       identity=self.identity)
+
+
+def _journal_dir() -> Path:
+    """The default journal; a journal left in ./.drctl by an older drctl is used (with a
+    warning) rather than silently replaced by an empty one without its runs and locks."""
+    legacy = Path(DEFAULT_STATE_DIR) / "journal.db"
+    default = default_journal_dir()
+    if legacy.exists() and legacy.resolve() != (default / "journal.db").resolve():
+        log.warning("journal_in_working_directory", journal=str(legacy.resolve()),
+                    advice=f"the default journal is now {default}/journal.db: move "
+                           f"{legacy}* there, or set DRCTL_STATE_DIR")
+        return Path(DEFAULT_STATE_DIR)
+    return default

@@ -11,17 +11,20 @@ import typer
 from rich.markup import escape
 
 from drctl.cli.after_run import after_run, failover_history
-from drctl.cli.app import Application
+from drctl.cli.app import DEFAULT_PLAYBOOK, Application
+from drctl.cli.failure import RunInterrupted
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
 from drctl.core.crashpoints import crash_subscriber
 from drctl.core.durations import parse_duration
 from drctl.core.engine import Engine, Subscriber
 from drctl.core.errors import Blocked, DrctlError, InvalidInput
+from drctl.core.interrupt import Interrupted
 from drctl.core.operator import ConsoleOperator
 from drctl.core.operator_time import parse_operator_time
 from drctl.core.run import Run
 from drctl.failover.catch_up import wait_hint
+from drctl.failover.playbook_record import playbook_for_resume
 from drctl.failover.preflight import only_lag_blocks
 from drctl.failover.reprotect import resolve_reprotect, run_reprotect
 from drctl.failover.runner import (
@@ -89,7 +92,11 @@ def failover(
     ctx: typer.Context,
     region: str | None = typer.Option(
         None, "--region", "-r", help="The region to fail over TO. Required, unless --resume."),
-    playbook: str = PlaybookOpt,
+    playbook: str | None = typer.Option(
+        None, "--playbook", "-p", metavar="FILE", show_default=False,
+        help=f"Failover playbook (YAML).  [default: {DEFAULT_PLAYBOOK}; with --resume: the "
+             "run's own, recorded when it started — a copy elsewhere must have the same "
+             "content]"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Skip the operator's confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; change nothing."),
     incident_start: str | None = typer.Option(
@@ -127,15 +134,22 @@ def failover(
                               takeover=takeover, wait_replication=_wait(wait_replication))
     if (region is None) == (resume is None):
         raise InvalidInput("give exactly one of --region TARGET or --resume RUN_ID")
+    # Its `state:` names the store (a resume without --playbook: the default playbook's).
+    app.playbook_path = playbook or (DEFAULT_PLAYBOOK if resume is None else None)
     engine = _engine(app)
+    if not dry_run:
+        _local_lock_note(app)
     try:
         if resume is not None:
-            book = load_playbook(_playbook_of(app, resume))
+            resumed = load_run(app.store, resume)
+            book = load_playbook(playbook_for_resume(resumed.run_id, resumed.params, playbook))
             deps = _deps(app, book)
             engine.subscribers.append(after_run(app, book))
-            run = resume_failover(resume, deps, engine, options, load_playbook)
+            run = resume_failover(resumed.run_id, deps, engine, options, load_playbook,
+                                  playbook)
         else:
             assert region is not None
+            playbook = playbook or DEFAULT_PLAYBOOK
             book = load_playbook(playbook)
             deps = _deps(app, book)
             if dry_run:
@@ -145,15 +159,33 @@ def failover(
             engine.subscribers.append(after_run(app, book))
             run = run_failover(book, playbook, region, deps, engine, options)
     except DrctlError as exc:
-        run_id = getattr(exc, "run_id", None)
-        if json_out and run_id:
-            print_json(load_run(app.store, run_id).to_dict())
+        _print_ended(app, exc.run_id, json_out)
         raise
+    except Interrupted as stop:
+        _print_ended(app, stop.run_id, json_out)
+        raise RunInterrupted(stop) from None
     after = _reprotect_after(app, book, run)
     if json_out:
         print_json({**run.to_dict(), **({"reprotect": after} if after else {})})
     else:
         render_run(app.console, run)
+
+
+def _local_lock_note(app: Application) -> None:
+    """Say plainly that a lock in a local journal stops nobody on another machine."""
+    if app.store_url.startswith("sqlite://"):
+        journal = app.store_url.removeprefix("sqlite://")
+        app.console.print(
+            f"note: the failover lock is in the local journal {journal}: it covers this "
+            "machine only. So that operators elsewhere are refused too, name a shared store "
+            "in the playbook (state: dynamodb://TABLE?region=R) or pass --state.",
+            markup=False)
+
+
+def _print_ended(app: Application, run_id: str | None, json_out: bool) -> None:
+    """With --json, a run that ended in an error is printed: the run object, its `error`."""
+    if json_out and run_id:
+        print_json(load_run(app.store, run_id).to_dict())
 
 
 def _reprotect_after(app: Application, book: Playbook, run: Run) -> dict[str, Any] | None:
@@ -174,10 +206,6 @@ def _reprotect_after(app: Application, book: Playbook, run: Run) -> dict[str, An
     return {"ok": True, "run_id": done.run_id}
 
 
-def _playbook_of(app: Application, run_id: str) -> str:
-    return str(load_run(app.store, run_id).params.get("playbook_path", ""))
-
-
 def plan(
     ctx: typer.Context,
     region: str = typer.Option(..., "--region", "-r", help="The region to fail over TO."),
@@ -187,6 +215,7 @@ def plan(
     """Show every change a failover to REGION would make, read live. Touches nothing."""
     app = app_of(ctx)
     app.json_output = json_out
+    app.playbook_path = playbook
     book = load_playbook(playbook)
     deps = _deps(app, book)
     spec, active = resolve_spec(book, playbook, region, deps, FailoverOptions())
@@ -217,6 +246,9 @@ def _print_plan(app: Application, spec: FailoverSpec, result: FailoverPlan) -> N
     console.print(f"[bold]Failover plan[/]: {escape(spec.playbook.name)}, traffic "
                   f"{spec.failed_region} -> {spec.target_region} "
                   f"(active now: {', '.join(result.active_regions)})")
+    if spec.finishing:
+        console.print(f"  {spec.target_region} already takes the traffic but is not at "
+                      "production capacity: the failover finishes the job (DNS left as is)")
     for change in result.changes:
         where = f"in {change.region}" if change.region else "in Route53 (global)"
         console.print(f"  {change.step:16} {change.action} {escape(change.target)} "

@@ -14,8 +14,31 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.text import Text
 
+from drctl.core.errors import DrctlError
+from drctl.core.interrupt import Interrupted
+
 # Ctrl-C / SIGTERM: the convention of shells (128 + SIGINT). Documented with the others.
 EXIT_INTERRUPTED = 130
+
+
+class RunInterrupted(DrctlError):
+    """A run stopped by Ctrl-C or SIGTERM after it changed something: journaled
+    `interrupted`, to be resumed or ended; the hint names both (and what it changed)."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, stop: Interrupted) -> None:
+        run_id = stop.run_id
+        if run_id is None:
+            super().__init__(f"interrupted ({stop.reason}) before a run was journaled; "
+                             "nothing was changed")
+            return
+        super().__init__(f"interrupted ({stop.reason}): run {run_id} is journaled "
+                         "`interrupted`",
+                         hint=stop.hint or f"resume it with `drctl failover --resume {run_id}`, "
+                                           f"or end it with `drctl runs abort {run_id} "
+                                           "--reason \"…\"`")
+        self.run_id = run_id
 
 
 @dataclass(frozen=True)

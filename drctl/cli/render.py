@@ -45,6 +45,8 @@ class ProgressRenderer:
         params = event.data.get("params", {})
         target = params.get("target_region")
         what = f" to {target} (from {params.get('failed_region')})" if target else ""
+        if params.get("finishing"):
+            what += f": {target} already takes the traffic, finishing the job (DNS left as is)"
         self.console.print(f"[bold]{event.data['kind']} {event.run_id}[/]{what}")
 
     def _on_step_started(self, event: Event) -> None:

@@ -35,6 +35,7 @@ def reprotect(
     """
     app = app_of(ctx)
     app.json_output = json_out
+    app.playbook_path = playbook  # its `state:` names the store
     book = load_playbook(playbook)
     spec = resolve_reprotect(book, playbook, region, app.aws, source)
     if dry_run:

@@ -11,7 +11,9 @@ from drctl.cli.options import JsonOpt, app_of
 from drctl.cli.output import emit, render_run_summary
 from drctl.cli.render import print_json, render_run, render_runs
 from drctl.core.errors import InvalidInput
+from drctl.core.operator import ConsoleOperator
 from drctl.core.store import list_summaries, load_run
+from drctl.failover.recovery import abort_leaves, confirm_abort
 
 RUN_FORMATS = ("table", "json", "md", "html")
 
@@ -92,18 +94,33 @@ def abort(
     run_id: str = typer.Argument(..., help="Run id (a unique prefix is enough)."),
     reason: str = typer.Option(..., "--reason", help="Why; recorded in the journal."),
     force: bool = typer.Option(
-        False, "--force", help="The run's process was on another host that is gone."),
+        False, "--force", help="End it without asking: also a failover that changed the "
+                               "estate, or a run whose process was on another host that is "
+                               "gone."),
     json_out: bool = JsonOpt,
 ) -> None:
-    """End an unfinished run on purpose (e.g. an interrupted failover you will not resume).
+    """End an unfinished run on purpose (e.g. an interrupted failover you will not resume),
+    or a failed failover that still holds its playbook's lock.
 
+    A failover that already changed the estate (switched DNS, scaled) is left as it is:
+    what that leaves, and the commands that finish or roll back the job, are printed and
+    journaled; at a terminal you type `abort` to confirm, without one pass --force.
     Refused (exit 4) while the run's process is alive (its pid on this host, or a lease it
     still renews); a process on another host that holds no lease cannot be checked, so --force
     says it is gone. The run's locks and lease are released.
     """
     app = app_of(ctx)
-    run = app.engine([]).abort(run_id, reason, force=force)
+    app.json_output = json_out
+    engine = app.engine([])
+    run = engine.abortable(run_id, force=force)
+    leaves = abort_leaves(run) if run.kind == "failover" else None
+    if leaves:
+        app.console.print(f"run {run.run_id}: {leaves['changed']}; {leaves['left']}.\n"
+                          f"then: {leaves['resume']}; {leaves['roll_back']}", markup=False)
+        if not force:
+            confirm_abort(ConsoleOperator(), run, reason)
+    run = engine.abort(run.run_id, reason, force=force, leaves=leaves)
     if json_out:
         print_json(run.to_dict())
     else:
-        app.console.print(f"run {run.run_id} aborted: {reason}")
+        app.console.print(f"run {run.run_id} aborted: {reason}", markup=False)

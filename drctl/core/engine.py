@@ -114,22 +114,41 @@ class Engine:
                 self._end(run_id, exc, cleaned_up=False)
             raise
 
-    def abort(self, run_id: str, reason: str, *, force: bool = False) -> Run:
+    def abort(self, run_id: str, reason: str, *, force: bool = False,
+              leaves: dict[str, Any] | None = None) -> Run:
         """End an unfinished run on purpose (aborted, who and why journaled) and free what it
-        held: its locks and lease. InvalidInput if it already finished; Blocked while its
-        process is alive (or may be, without `force`)."""
-        run = load_run(self.store, run_id, now=self.clock.now(), identity=self.identity)
-        if run.effective_status.finished:
-            raise InvalidInput(f"run {run.run_id} already {run.effective_status}")
-        run.ensure_not_live(force)
+        held: its locks and lease. A failed run that still holds a lock (a failover that
+        failed after changing the estate) can be ended too. `leaves`, what ending it leaves
+        behind, is journaled as the run's recovery advice. InvalidInput if it already finished
+        otherwise; Blocked while its process is alive (or may be, without `force`)."""
+        run = self.abortable(run_id, force=force)
+        status = run.effective_status
         by = self.identity.user
+        if leaves:
+            self.emit(run.run_id, "run_recovery", **leaves)
+        had = f" (it had failed: {run.error})" if status is RunStatus.FAILED else ""
         self.emit(run.run_id, "run_finished", status=str(RunStatus.ABORTED),
-                  error=f"aborted by {by}: {reason}", aborted_by=by, reason=reason)
+                  error=f"aborted by {by}: {reason}{had}", aborted_by=by, reason=reason)
         for name in run_locks(run):
             self.store.release_lock(name, run.run_id)
         if run.lease is not None:
             self.store.release_lease(run.lease)
         return load_run(self.store, run.run_id)
+
+    def abortable(self, run_id: str, *, force: bool = False) -> Run:
+        """The run `abort` would end; raises as `abort` does when it cannot be ended."""
+        run = load_run(self.store, run_id, now=self.clock.now(), identity=self.identity)
+        status = run.effective_status
+        if status.finished and not (status is RunStatus.FAILED and self.held_locks(run)):
+            raise InvalidInput(f"run {run.run_id} already {status}: there is nothing to end",
+                               hint=f"see `drctl runs show {run.run_id}`")
+        run.ensure_not_live(force)
+        return run
+
+    def held_locks(self, run: Run) -> list[str]:
+        """The locks `run` names that it still holds."""
+        return [name for name in run_locks(run)
+                if (holder := self.store.lock(name)) is not None and holder.run_id == run.run_id]
 
     def note(self, kind: str, params: dict[str, Any]) -> str:
         """A run that only records an act (a kill switch engaged): started and finished."""
@@ -203,7 +222,7 @@ class Engine:
 
     def _journal_end(self, run_id: str, failure: BaseException | None, cleaned_up: bool
                      ) -> None:
-        if isinstance(failure, DrctlError):
+        if isinstance(failure, (DrctlError, Interrupted)):
             failure.run_id = run_id
         type_, data = ending(failure, cleaned_up)
         self.emit(run_id, type_, **data)

@@ -74,6 +74,8 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, request: StopRequest) -> None:
         super().__init__(f"stop requested ({request.reason})")
         self.request = request
+        self.run_id: str | None = None  # the run it stopped, once journaled
+        self.hint: str | None = None    # the ways on from there, when the run says
 
     @property
     def reason(self) -> str:
@@ -84,7 +86,10 @@ class Interruption:
     """The port. Thread-safe; requests are never withdrawn (a new port for a new run)."""
 
     def __init__(self) -> None:
-        self._changed = threading.Condition(threading.Lock())
+        # Re-entrant: a signal handler runs on the main thread between any two bytecodes, also
+        # while that thread is inside the port (a wait_for predicate, `requested`), and it
+        # records its request here; a plain Lock would deadlock the process on that Ctrl-C.
+        self._changed = threading.Condition(threading.RLock())
         self._requests: list[StopRequest] = []
         self._delivered: set[StopKind] = set()
         self._local = threading.local()

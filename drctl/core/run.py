@@ -153,7 +153,8 @@ class Run:
             "status": str(self.effective_status),
             "started_at": iso(self.started_at),
             "ended_at": iso(self.ended_at),
-            "params": self.params,
+            # The playbook's content is journaled for a resume's comparison, not shown.
+            "params": {k: v for k, v in self.params.items() if k != "playbook_text"},
             "owner": self.owner,
             "error": self.error,
         }

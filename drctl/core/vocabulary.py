@@ -12,7 +12,7 @@ be absent). `run_*` types are lifecycle events: each refreshes the run's summary
     run_resumed        -      user, host, pid, start_token?
     run_waiting        yes?   reason ("approval" | "manual" | ...), executor?
     run_interrupted    -      reason
-    run_recovery       -      changed, resume, roll_back
+    run_recovery       -      changed, resume, roll_back, failed_step?, left?
     run_measured       -      measurement (the kind's typed measurement, drctl/core/measured.py)
     run_finished       -      status, error?, aborted_by?, reason?
     step_started       yes    index, total, attempt
@@ -99,6 +99,8 @@ class RunRecovery(TypedDict):
     changed: str
     resume: str
     roll_back: str
+    failed_step: NotRequired[str]
+    left: NotRequired[str]   # an abort: the estate it leaves behind
 
 
 class RunMeasured(TypedDict):

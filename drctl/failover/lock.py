@@ -12,13 +12,13 @@ import structlog
 from drctl.core.clock import Clock, iso
 from drctl.core.errors import Blocked, UnknownRun
 from drctl.core.identity import Identity, Owner
-from drctl.core.run import Run, RunStatus, StepStatus
+from drctl.core.run import Run, RunStatus
+from drctl.failover.recovery import MUTATING_STEPS, changed_steps
 from drctl.store.base import LockHeld, LockHolder, Store, load_run
 
 log = structlog.get_logger("drctl.failover")
 
-# Steps that change the estate; a run that failed before any of them started changed nothing.
-MUTATING_STEPS = ("switch_dns", "scale_secondary")
+__all__ = ["MUTATING_STEPS", "acquire", "lock_name", "settle"]
 
 
 def lock_name(playbook: str) -> str:
@@ -71,8 +71,7 @@ def settle(store: Store, playbook: str, run_id: str) -> bool:
         run = load_run(store, run_id)
     except UnknownRun:
         return store.release_lock(lock_name(playbook), run_id)
-    touched = any(s.name in MUTATING_STEPS and s.status is not StepStatus.PENDING
-                  for s in run.steps)
+    touched = bool(changed_steps(run))
     done = run.status in (RunStatus.SUCCEEDED, RunStatus.ABORTED)
     if done or (run.status is RunStatus.FAILED and not touched):
         return store.release_lock(lock_name(playbook), run_id)

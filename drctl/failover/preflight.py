@@ -119,6 +119,10 @@ def _database_replicating(spec: FailoverSpec, deps: FailoverDeps) -> Check | Non
     status = replica_status(spec.playbook, deps.aws, spec.target_region, spec.failed_region)
     if status is None:
         return None
+    if spec.finishing and status.standalone:
+        # Traffic already goes here: the failover being finished promoted it; it is the primary.
+        return Check("database_replicating", True, f"{spec.target_region}/{status.identifier} "
+                     "is already promoted (traffic goes to it)")
     hint = None if status.ok else reprotect_hint(spec.target_region, spec.failed_region)
     return Check("database_replicating", status.ok, status.detail, "hard", hint)
 

@@ -25,6 +25,7 @@ class ReplicaStatus:
     ok: bool
     detail: str
     will_be_created: bool = False
+    standalone: bool = False
 
 
 def replica_status(playbook: Playbook, aws: Aws, region: str, source_region: str,
@@ -52,7 +53,7 @@ def _judge(db: DbInstance, region: str, source_region: str, aws: Aws) -> Replica
         return ReplicaStatus(region, db.identifier, False,
                              f"{name} is a standalone database, not a replica of {source_region}: "
                              "nothing has replicated into it since it was promoted, so promoting "
-                             "it would serve stale data")
+                             "it would serve stale data", standalone=True)
     if db.source_region != source_region:
         return ReplicaStatus(region, db.identifier, False,
                              f"{name} replicates from {db.source_region}/{db.source_identifier}, "

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from drctl.core.clock import iso, parse_iso
 from drctl.core.engine import Engine, new_run_id
-from drctl.core.errors import DrctlError, InvalidInput
-from drctl.core.run import Run, RunStatus, StepStatus
+from drctl.core.errors import DrctlError, InvalidInput, NotConfirmed
+from drctl.core.interrupt import CTRL_C, Interrupted
+from drctl.core.run import Run, RunStatus
 from drctl.core.step import Change, Step, StepContext
 from drctl.failover import lock
 from drctl.failover.confirm import Confirm
@@ -17,7 +19,9 @@ from drctl.failover.detect import Detect
 from drctl.failover.dns import active_regions, read_records
 from drctl.failover.measure import FailoverFigures, failover_measurement
 from drctl.failover.notify import Notify
+from drctl.failover.playbook_record import playbook_for_resume, record
 from drctl.failover.preflight import Check, preflight
+from drctl.failover.recovery import changed_steps, recovery_advice
 from drctl.failover.recovery_keeper import RecoveryKeeper
 from drctl.failover.scale_secondary import ScaleSecondary
 from drctl.failover.smoke_test import SmokeTest
@@ -43,6 +47,7 @@ class FailoverPlan:
             "target_region": self.spec.target_region,
             "failed_region": self.spec.failed_region,
             "active_regions": self.active_regions,
+            "finishing": self.spec.finishing,
             "steps": list(STEP_NAMES),
             "changes": [c.to_dict() for c in self.changes],
             "preflight": [c.to_dict() for c in self.preflight],
@@ -68,13 +73,27 @@ def resolve_spec(
     first = playbook.dns.records[0]
     active = active_regions(first, found[first.name])
     if active == [target]:
-        raise InvalidInput(
-            f"{target} is already the active region of {first.name}: nothing to fail over",
-            hint="to fail back, target the other region",
-        )
+        return _finishing(playbook, playbook_path, target, deps, options), active
     others = [r for r in active if r != target]
     failed = others[0] if others else playbook.primary_region
     return FailoverSpec(playbook, playbook_path, target, failed, options), active
+
+
+def _finishing(playbook: Playbook, playbook_path: str, target: str, deps: FailoverDeps,
+               options: FailoverOptions) -> FailoverSpec:
+    """TARGET already takes the traffic. If it is not at production capacity or its database
+    is not promoted (a failover ended half way), the failover finishes the job: the remaining
+    steps, DNS left as it is. Otherwise there is nothing to fail over (InvalidInput)."""
+    failed = next(r for r in playbook.regions if r != target)
+    spec = FailoverSpec(playbook, playbook_path, target, failed, options, finishing=True)
+    if not ScaleSecondary(spec, deps).unfinished():
+        name = playbook.dns.records[0].name
+        raise InvalidInput(
+            f"{target} is already the active region of {name}, at production capacity: "
+            "nothing to fail over",
+            hint=f"to fail back, target the other region: `drctl failover --region {failed} "
+                 f"--playbook {shlex.quote(playbook_path)}`")
+    return spec
 
 
 def build_steps(spec: FailoverSpec, deps: FailoverDeps) -> list[Step]:
@@ -117,9 +136,11 @@ def run_failover(
 
 def resume_failover(
     run_id: str, deps: FailoverDeps, engine: Engine, options: FailoverOptions,
-    load: Callable[[str], Playbook],
+    load: Callable[[str], Playbook], playbook: str | None = None,
 ) -> Run:
-    """Continue a failover whose process died (or that failed) from its first step not done.
+    """Continue a failover whose process died (or that failed) from its first step not done,
+    with its own playbook: `playbook` or the recorded path, refused (InvalidInput) unless its
+    content is the one the run started with.
 
     Steps verify before they apply, so one that had finished but was not journaled is not
     done twice; the incident start, and so the RTO, come from the original journal.
@@ -133,17 +154,18 @@ def resume_failover(
     observed = engine.store.lock(lock.lock_name(run.params["playbook"]))
     run.ensure_not_live(options.takeover)
     params = run.params
-    playbook = load(params["playbook_path"])
+    book = load(playbook_for_resume(run.run_id, params, playbook))
     start = params.get("incident_start_override")
     spec = FailoverSpec(
-        playbook, params["playbook_path"], params["target_region"], params["failed_region"],
+        book, params["playbook_path"], params["target_region"], params["failed_region"],
         FailoverOptions(yes=options.yes or bool(params.get("yes")),
                         incident_start=parse_iso(start) if start else options.incident_start,
                         force=options.force or bool(params.get("force")),
                         approval=options.approval or bool(params.get("approval"))),
+        finishing=bool(params.get("finishing")),
     )
     mine = observed if observed is not None and observed.run_id == run.run_id else None
-    lock.acquire(engine.store, playbook.name, run.run_id, deps.clock, engine.identity,
+    lock.acquire(engine.store, book.name, run.run_id, deps.clock, engine.identity,
                  replace=mine)
     try:
         # Under the lock, look again: another resume may have finished it in the meantime.
@@ -153,53 +175,49 @@ def resume_failover(
         engine.resume(run.run_id)
         return _execute(spec, deps, engine, run.run_id)
     finally:
-        lock.settle(engine.store, playbook.name, run.run_id)
+        lock.settle(engine.store, book.name, run.run_id)
 
 
 def _execute(spec: FailoverSpec, deps: FailoverDeps, engine: Engine, run_id: str) -> Run:
     def measure(run: Run) -> FailoverFigures:
         return failover_measurement(spec.playbook, run.facts())
 
-    keeper = RecoveryKeeper(engine, run_id, lambda run: recovery_advice(run, spec))
+    keeper = RecoveryKeeper(engine, run_id, recovery_advice)
     engine.subscribers.insert(0, keeper)  # before a crash rehearsal's subscriber
     if load_run(engine.store, run_id).changes:
         keeper.journal()  # resumed after changes: the advice stands until the run ends
     try:
         return engine.execute(run_id, build_steps(spec, deps), measure=measure)
     except DrctlError as exc:
-        recovery = recovery_advice(load_run(engine.store, run_id), spec)
-        if recovery:
-            engine.emit(run_id, "run_recovery", **recovery)
-            exc.hint = exc.hint or f"{recovery['changed']}. {recovery['resume']}; " \
-                                   f"{recovery['roll_back']}"
+        exc.hint = exc.hint or _journal_recovery(engine, run_id)
+        raise
+    except Interrupted as stop:
+        if stop.reason == CTRL_C and not changed_steps(load_run(engine.store, run_id)):
+            # Before anything changed, Ctrl-C is a "no": ended, not left to resume.
+            engine.abort(run_id, "Ctrl-C before anything changed")
+            refused = NotConfirmed("Ctrl-C before anything changed, taken as no: the run is "
+                                   "aborted and nothing was changed")
+            refused.run_id = run_id
+            raise refused from None
+        stop.hint = _journal_recovery(engine, run_id)  # journaled `interrupted`: the ways on
         raise
     finally:
         engine.subscribers.remove(keeper)
 
 
-def recovery_advice(run: Run, spec: FailoverSpec) -> dict[str, str] | None:
-    """For a run that failed after changing the estate: what changed, and the ways out."""
-    touched = [s for s in run.steps if s.name in lock.MUTATING_STEPS
-               and s.status is not StepStatus.PENDING]
-    if not touched:
+def _journal_recovery(engine: Engine, run_id: str) -> str | None:
+    """Journal the ways out of a run that changed the estate; returns them as one hint."""
+    recovery = recovery_advice(load_run(engine.store, run_id))
+    if not recovery:
         return None
-    parts = []
-    for step in touched:
-        state = "done" if step.status is StepStatus.SUCCEEDED else "partly done"
-        parts.append(f"{step.name} {state}")
-    return {
-        "failed_step": next((s.name for s in run.steps if s.status is StepStatus.FAILED), ""),
-        "changed": "already changed: " + ", ".join(parts),
-        "resume": f"fix the cause, then `drctl failover --resume {run.run_id}`",
-        "roll_back": f"or roll back: `drctl runs abort {run.run_id} --reason …`, then "
-                     f"`drctl failover --region {spec.failed_region}`",
-    }
+    engine.emit(run_id, "run_recovery", **recovery)
+    return f"{recovery['changed']}. {recovery['resume']}; {recovery['roll_back']}"
 
 
 def failover_params(spec: FailoverSpec) -> dict[str, Any]:
     return {
         "playbook": spec.playbook.name,
-        "playbook_path": spec.playbook_path,
+        **record(spec.playbook_path),  # absolute path, content hash and content
         "target_region": spec.target_region,
         "failed_region": spec.failed_region,
         "yes": spec.options.yes,
@@ -207,4 +225,5 @@ def failover_params(spec: FailoverSpec) -> dict[str, Any]:
         "approval": spec.options.approval,
         "incident_start_override": iso(spec.options.incident_start),
         "lock": lock.lock_name(spec.playbook.name),
+        "finishing": spec.finishing,
     }

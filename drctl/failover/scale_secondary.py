@@ -23,6 +23,7 @@ from drctl.playbook.schema import RdsRecreate
 # stay inside ECS's and Auto Scaling's per-account API rate limits.
 MAX_PARALLEL = 32
 POLL_INTERVAL = 1.0
+RECREATE = "create and promote read replica"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,13 @@ class ScaleSecondary(FailoverStep):
 
     def plan(self, ctx: StepContext) -> list[Change]:
         return [a.change for a in self._actions() if a.needed]
+
+    def unfinished(self) -> list[Change]:
+        """What a failover that ended half way left undone here: services below production
+        size, groups below capacity, a replica not promoted. A replica the playbook would
+        create (failback) is not counted: its absence says nothing about a past failover."""
+        return [a.change for a in self._actions()
+                if a.needed and a.change.action != RECREATE]
 
     def verify(self, ctx: StepContext) -> bool:
         return self._at_capacity()
@@ -158,7 +166,7 @@ class ScaleSecondary(FailoverStep):
         """Failback: the region's old database is stale, so replicate the current primary
         there first, wait until the replica is available, then promote it."""
         source = self.deps.aws.rds(recreate.source_region).instance(recreate.source)
-        change = Change(self.name, "create and promote read replica", ident, self.region,
+        change = Change(self.name, RECREATE, ident, self.region,
                         "absent", f"standalone (replica of {recreate.source_region}/"
                                   f"{recreate.source} first)")
 

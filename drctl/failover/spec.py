@@ -36,6 +36,8 @@ class FailoverSpec:
     target_region: str
     failed_region: str
     options: FailoverOptions = FailoverOptions()
+    # TARGET already took the traffic in a failover that ended half way: finish its job.
+    finishing: bool = False
 
     @property
     def endpoint(self) -> str:

@@ -7,6 +7,7 @@ load time (so secrets such as webhook URLs never live in the playbook).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -315,6 +316,10 @@ class Drills(Model):
     targets: list[DrillTarget] = Field(min_length=1)
 
 
+# A DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -) and the region it lives in.
+SHARED_STATE = r"^dynamodb://[A-Za-z0-9_.-]{3,255}\?region=[a-z]{2}(-[a-z]+)+-\d$"
+
+
 class Metrics(Model):
     cloudwatch: bool = Field(True, description="publish RTOSeconds, RPOSeconds and Succeeded "
                              "(namespace drctl; dimensions Playbook, Kind) when a run ends")
@@ -340,6 +345,11 @@ class Playbook(Model):
     controller: ControllerSettings = Field(
         default_factory=lambda: ControllerSettings.model_validate({}))
     metrics: Metrics = Field(default_factory=lambda: Metrics.model_validate({}))
+    state: str | None = Field(
+        None,
+        description="the store shared by everyone who runs this playbook, "
+                    "dynamodb://TABLE?region=R: its runs, locks and approvals (default: the "
+                    "local journal, whose lock covers one machine only)")
 
     @field_validator("schedules")
     @classmethod
@@ -348,6 +358,14 @@ class Playbook(Model):
         for schedule in schedules:
             check_scheduled_drill(drills.targets if drills else [], schedule)
         return unique_names(schedules)
+
+    @field_validator("state")
+    @classmethod
+    def _shared_state(cls, state: str | None) -> str | None:
+        if state is not None and not re.match(SHARED_STATE, state):
+            raise ValueError(f"{state!r}: a shared store is dynamodb://TABLE?region=REGION "
+                             "(e.g. dynamodb://drctl-team?region=us-west-2)")
+        return state
 
     @field_validator("regions")
     @classmethod

@@ -40,8 +40,7 @@ def build_deps(app: App, playbook_path: str, operator: Operator, *, explicit: bo
     playbook = optional_playbook(playbook_path, explicit)
     env = dict(os.environ)
     env["DRCTL_STATE_DIR"] = str(app.state_dir.resolve())
-    if app.state_url:
-        env["DRCTL_STATE"] = app.state_url
+    env["DRCTL_STATE"] = app.store_url  # the same journal, wherever its default lives
 
     def channels(runbook: Runbook) -> list[Channel]:
         configs = runbook.meta.notify if runbook.meta.notify is not None else (

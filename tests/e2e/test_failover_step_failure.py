@@ -56,12 +56,20 @@ def test_step_failing_midway_journals_what_changed_and_the_ways_out(
     assert "already changed" in failed.stderr and "--resume" in failed.stderr
     assert estate_snapshot(aws)["weights"] == {"us-east-1": 0, "us-west-2": 100}
 
-    # The failed run holds the playbook; fixed, it resumes to the end.
+    # The failed run holds the playbook. A resume uses the playbook it started with: a
+    # changed one is refused, showing the change.
     assert cli("failover", "--region", "us-west-2", "--yes").returncode == 4
-    fixed = tmp_path / "playbook.yaml"
-    fixed.write_text(fixed.read_text().replace("      desired: 20", "      desired: 4"))
+    changed = tmp_path / "playbook.yaml"
+    changed.write_text(changed.read_text().replace("      desired: 20", "      desired: 4"))
+    refused = cli("failover", "--resume", run["run_id"])
+    assert refused.returncode == 2, refused.stderr
+    assert "-      desired: 20" in refused.stderr and "+      desired: 4" in refused.stderr
+    changed.write_text(changed.read_text().replace("      desired: 4", "      desired: 20"))
+    # The cause fixed where it is (the group may now grow to 20), it resumes to the end.
+    aws.client("autoscaling", "us-west-2").update_auto_scaling_group(
+        AutoScalingGroupName="roadtrip-workers", MaxSize=20)
     resumed = cli("failover", "--resume", run["run_id"], "--json")
     assert resumed.returncode == 0, resumed.stderr
     final = json.loads(resumed.stdout)
     assert final["status"] == "succeeded" and "recovery" not in final
-    assert estate_snapshot(aws)["asg:us-west-2"] == 4
+    assert estate_snapshot(aws)["asg:us-west-2"] == 20

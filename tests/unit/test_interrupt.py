@@ -175,3 +175,32 @@ def test_a_signal_into_shielded_code_is_recorded_and_held() -> None:
         os.kill(os.getpid(), signal.SIGINT)
         assert port.wait(5)
     assert held == [CTRL_C] and port.requested is not None
+
+
+# A real Ctrl-C whose handler runs while the main thread is inside the port (here: holding its
+# lock, as it is while a wait_for predicate or `requested` runs). In a child process, so a
+# deadlock fails this test by its timeout instead of hanging the suite.
+SIGNAL_INSIDE_THE_PORT = """
+import os, signal
+from drctl.cli.signals import stops_from_signals
+from drctl.core.interrupt import Interrupted, Interruption
+port = Interruption()
+try:
+    with stops_from_signals(port):
+        with port._changed:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):
+                pass
+except Interrupted as stop:
+    print("stopped:", stop.reason)
+"""
+
+
+def test_ctrl_c_while_the_main_thread_is_inside_the_port_does_not_deadlock() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", SIGNAL_INSIDE_THE_PORT], capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "stopped: Ctrl-C"
