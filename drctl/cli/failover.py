@@ -160,10 +160,13 @@ def failover(
             run = run_failover(book, playbook, region, deps, engine, options)
     except DrctlError as exc:
         _print_ended(app, exc.run_id, json_out)
+        exc.hint = _with_store(app, exc.hint)
         raise
     except Interrupted as stop:
         _print_ended(app, stop.run_id, json_out)
-        raise RunInterrupted(stop) from None
+        interrupted = RunInterrupted(stop)
+        interrupted.hint = _with_store(app, interrupted.hint)
+        raise interrupted from None
     after = _reprotect_after(app, book, run)
     if json_out:
         print_json({**run.to_dict(), **({"reprotect": after} if after else {})})
@@ -180,6 +183,15 @@ def _local_lock_note(app: Application) -> None:
             "machine only. So that operators elsewhere are refused too, name a shared store "
             "in the playbook (state: dynamodb://TABLE?region=R) or pass --state.",
             markup=False)
+
+
+def _with_store(app: Application, hint: str | None) -> str | None:
+    """The commands in a hint name the store when the playbook chose it: `drctl runs abort`
+    or `approve` read no playbook, so they would look in another journal."""
+    shared = app.playbook_state if app.state_url is None else None
+    if not hint or not shared:
+        return hint
+    return hint.replace("`drctl ", f"`drctl --state '{shared}' ")
 
 
 def _print_ended(app: Application, run_id: str | None, json_out: bool) -> None:
