@@ -20,7 +20,7 @@ from drctl.core.ending import ENDINGS, INTERRUPTED, ending, interrupted_reason
 from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.events import JOURNAL_VERSION, Event
 from drctl.core.identity import Identity
-from drctl.core.interrupt import Interruption
+from drctl.core.interrupt import Interrupted, Interruption
 from drctl.core.keeper import RunLeases
 from drctl.core.lease import LeaseLost
 from drctl.core.measured import Measured
