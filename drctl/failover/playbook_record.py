@@ -20,9 +20,13 @@ DIFF_LINES = 40  # enough to see what changed; the rest is cut, with a note
 
 
 def record(path: str) -> dict[str, str]:
-    """The run parameters that identify the playbook at `path`."""
+    """The run parameters that identify the playbook at `path` (only its path when there is no
+    such file: a playbook built in memory, whose resume then cannot compare contents)."""
     where = Path(path).resolve()
-    content = where.read_bytes()
+    try:
+        content = where.read_bytes()
+    except OSError:
+        return {"playbook_path": str(where)}
     return {"playbook_path": str(where), "playbook_sha256": hashlib.sha256(content).hexdigest(),
             "playbook_text": content.decode("utf-8", errors="replace")}
 
