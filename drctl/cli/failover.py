@@ -182,7 +182,7 @@ def _local_lock_note(app: Application) -> None:
             f"note: the failover lock is in the local journal {journal}: it covers this "
             "machine only. So that operators elsewhere are refused too, name a shared store "
             "in the playbook (state: dynamodb://TABLE?region=R) or pass --state.",
-            markup=False)
+            markup=False, soft_wrap=True)
 
 
 def _with_store(app: Application, hint: str | None) -> str | None:
