@@ -116,7 +116,8 @@ def abort(
     leaves = abort_leaves(run) if run.kind == "failover" else None
     if leaves:
         app.console.print(f"run {run.run_id}: {leaves['changed']}; {leaves['left']}.\n"
-                          f"then: {leaves['resume']}; {leaves['roll_back']}", markup=False)
+                          f"then: {leaves['resume']}; {leaves['roll_back']}", markup=False,
+                          soft_wrap=True)  # commands to copy: never broken across lines
         if not force:
             confirm_abort(ConsoleOperator(), run, reason)
     run = engine.abort(run.run_id, reason, force=force, leaves=leaves)

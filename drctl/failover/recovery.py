@@ -69,8 +69,8 @@ def abort_leaves(run: Run) -> dict[str, str] | None:
     else:
         left = (f"{traffic}, which may not be at production capacity nor have its database "
                 "promoted")
-        forward = (f"finish the job: `{failover_command(run, target)}` (the remaining steps, "
-                   "DNS left as it is)")
+        forward = (f"finish the job, once what stopped it is fixed: "
+                   f"`{failover_command(run, target)}` (the remaining steps, DNS left as it is)")
     return {
         "changed": what_changed(run),
         "left": f"aborting leaves the estate as it is: {left}",
