@@ -43,7 +43,9 @@ def recovery_advice(run: Run) -> dict[str, str] | None:
         return None
     failed = str(run.params.get("failed_region"))
     return {
-        "failed_step": next((s.name for s in run.steps if s.status is StepStatus.FAILED), ""),
+        # The step it stopped in: failed, or still running when the process was stopped.
+        "failed_step": next((s.name for s in run.steps
+                             if s.status in (StepStatus.FAILED, StepStatus.RUNNING)), ""),
         "changed": what_changed(run),
         "resume": f"fix the cause, then `drctl failover --resume {run.run_id}`",
         "roll_back": f"or roll back: `drctl runs abort {run.run_id} --reason \"roll back\" "
