@@ -12,6 +12,7 @@ import yaml
 from rich.markup import escape
 
 from drctl.cli.app import DEFAULT_PLAYBOOK, Application
+from drctl.cli.failure import EXIT_INTERRUPTED
 from drctl.cli.options import JsonOpt, app_of
 from drctl.cli.render import print_json, render_run
 from drctl.cli.runbook_render import RunbookRenderer, render_plan
@@ -138,10 +139,11 @@ def _finish(app: Application, json_out: bool, work: Callable[[], Run],
     try:
         run = work()
     except KeyboardInterrupt:
-        if renderer is not None and renderer.run_id:
-            app.console.print(f"run {renderer.run_id} stopped; continue it with "
-                              f"`drctl runbook resume {renderer.run_id}`", markup=False)
-        raise
+        if renderer is None or not renderer.run_id:
+            raise
+        if json_out:
+            print_json(load_run(app.store, renderer.run_id).to_dict())
+        raise RunbookInterrupted(renderer.run_id) from None
     except DrctlError as exc:
         if json_out and exc.run_id:
             print_json(load_run(app.store, exc.run_id).to_dict())
@@ -152,6 +154,17 @@ def _finish(app: Application, json_out: bool, work: Callable[[], Run],
         print_json(run.to_dict())
     else:
         render_run(app.console, run)
+
+
+class RunbookInterrupted(DrctlError):
+    """Ctrl-C or SIGTERM during a run: journaled, to be resumed (or ended on purpose)."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"runbook run {run_id} stopped; it is journaled",
+                         hint=f"continue it with `drctl runbook resume {run_id}`, or end it "
+                              f"with `drctl runs abort {run_id} --reason 'not resuming'`")
 
 
 @runbook_app.command("run")

@@ -28,7 +28,7 @@ from drctl.runbook.templates import Templates, path_of
 
 REGION_CHECK = "drctl-region-check"
 PARAM_TYPES = {"string": "String", "integer": "Integer", "boolean": "Boolean",
-               "list": "StringList"}
+               "list": "StringList", "timestamp": "String"}
 APPROVERS = "Approvers"
 
 

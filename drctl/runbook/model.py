@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 ON_FAILURE = re.compile(r"^(abort|continue|goto:(?P<target>[A-Za-z0-9][A-Za-z0-9_-]*))$")
-ParamType = Literal["string", "integer", "number", "boolean", "list"]
+ParamType = Literal["string", "integer", "number", "boolean", "list", "timestamp"]
 
 
 class Model(BaseModel):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import difflib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
+from drctl.core.clock import iso
 from drctl.core.errors import InvalidInput
 from drctl.runbook.model import ParamSpec, Runbook
 
@@ -47,12 +49,27 @@ def resolve_params(runbook: Runbook, given: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+TIMESTAMP_FORM = "ISO 8601 with its offset, e.g. 2026-12-01T09:11:00Z"
+
+
 def coerce(name: str, spec: ParamSpec, value: Any) -> Any:
     """`value` as `spec.type`; text (from the command line) is converted, other values checked."""
     try:
         return _convert(spec.type, value)
     except (ValueError, TypeError):
-        raise InvalidInput(f"param {name}: {value!r} is not of type {spec.type}") from None
+        form = f" ({TIMESTAMP_FORM})" if spec.type == "timestamp" else ""
+        raise InvalidInput(f"param {name}: {value!r} is not of type {spec.type}{form}") \
+            from None
+
+
+def _timestamp(value: Any) -> str:
+    """A point in time as ISO 8601 UTC text (as AWS APIs take it). A time without an offset
+    is refused: 09:11 in which zone would restore the wrong data."""
+    when = value if isinstance(value, datetime) else \
+        datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        raise ValueError("no offset")
+    return iso(when.astimezone(UTC)) or ""
 
 
 def _convert(kind: str, value: Any) -> Any:
@@ -75,6 +92,8 @@ def _convert(kind: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise TypeError(kind)
         return float(value) if text is not None else value
+    if kind == "timestamp":
+        return _timestamp(value)
     return _list(value)
 
 
