@@ -71,7 +71,10 @@ class Manual(StepBase):
         assert journal is not None
         journal.emit("run_waiting", reason="manual", step=self.id)
         timeout = env.left(DEFAULT_MANUAL_TIMEOUT)
-        _announce(env, self, timeout)
+        deadline = env.deadline
+        limit = deadline.describe() if deadline is not None and deadline.at is not None \
+            else format_duration(timeout)
+        _announce(env, self, limit)
         env.ctx.report(f"waiting for a person: `drctl runbook ack {env.ctx.run_id} "
                        f"--note …` once step {self.id} is done")
         try:
@@ -79,19 +82,19 @@ class Manual(StepBase):
                                timeout=timeout, interval=1.0,
                                what=f"an acknowledgement of {self.id}")
         except StepFailed:
-            raise NotConfirmed(f"step {self.id} was not acknowledged within "
-                               f"{format_duration(timeout)}") from None
+            raise NotConfirmed(f"step {self.id} was not acknowledged within {limit}") \
+                from None
         found = find_ack(journal.events(), self.id)
         assert found is not None
         return found
 
 
-def _announce(env: ActionEnv, step: Manual, timeout: float) -> None:
+def _announce(env: ActionEnv, step: Manual, limit: str) -> None:
     run_id = env.ctx.run_id
     note = Notification(
         subject=f"[drctl] runbook {env.runbook_title} waits for a person at {step.id} ({run_id})",
         text=f"{step.instructions or step.title or step.id}\nWhen it is done: "
-             f"`drctl runbook ack {run_id} --note …` (waits up to {format_duration(timeout)}).",
+             f"`drctl runbook ack {run_id} --note …` (waits up to {limit}).",
         data={"run_id": run_id, "step": step.id, "status": str(RunStatus.WAITING)},
     )
     for channel in env.channels:
