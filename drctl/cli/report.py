@@ -59,7 +59,7 @@ def report(
     if kind is not None and kind not in KINDS:
         raise InvalidInput(f"--kind {kind!r}: use one of {', '.join(KINDS)}")
     now = app.clock.now()
-    filters = Filters(_since(since, now), kind, _playbook_name(playbook))
+    filters = Filters(_since(since, now), kind, *_playbook_scope(playbook))
     rule = RegressionRule(factor=factor, min_seconds=_margin(margin))
     try:
         result = report_from_store(app.store, now, filters, rule)
@@ -122,13 +122,15 @@ def _margin(text: str) -> float:
         raise InvalidInput(f"--regression-margin: {exc}") from None
 
 
-def _playbook_name(value: str | None) -> str | None:
-    """A YAML file names its playbook; anything else is taken as the name itself."""
+def _playbook_scope(value: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """A YAML file names its playbook and its drill targets (so one never drilled shows);
+    anything else is taken as the name itself."""
     if value is None or not value.endswith((".yaml", ".yml")):
-        return value
+        return value, ()
     from drctl.playbook.loader import load_playbook  # its schema is slow to import: only here
 
-    return load_playbook(value).name
+    book = load_playbook(value)
+    return book.name, tuple(t.target for t in (book.drills.targets if book.drills else []))
 
 
 def _check_playbook(result: Report, filters: Filters) -> None:

@@ -21,6 +21,8 @@ class Filters:
     since: datetime
     kind: str | None = None
     playbook: str | None = None
+    # The drill targets the playbook's file declares: one never drilled is listed as "never".
+    drill_targets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class RestoreAge:
 
     @property
     def sentence(self) -> str:
+        if self.last_validated_at is None and not self.failed_since:
+            return f"{self.target}: never drilled"
         if self.last_validated_at is None:
             return f"{self.target}: never restored and validated ({self.failed_since} drill(s) " \
                    "failed)"
@@ -106,7 +110,9 @@ def build_report(history: list[RunRecord], now: datetime, filters: Filters,
     groups = tuple(_group(playbook, kind, runs, regressions, runbook or None)
                    for (playbook, kind, runbook), runs in sorted(by_group.items()))
     known = frozenset(r.playbook for r in history if r.playbook)
-    return Report(now, filters, rule, groups, restore_ages(chosen, now), known)
+    ages = restore_ages(chosen, now, filters.drill_targets if filters.kind in (None, "drill")
+                        else ())
+    return Report(now, filters, rule, groups, ages, known)
 
 
 def report_from_store(store: Store, now: datetime, filters: Filters,
@@ -157,8 +163,9 @@ def _missed(name: str, figure: Figure) -> str:
             f"{format_duration(figure.target)} target")
 
 
-def restore_ages(records: list[RunRecord], now: datetime) -> tuple[RestoreAge, ...]:
-    drills: dict[str, list[RunRecord]] = defaultdict(list)
+def restore_ages(records: list[RunRecord], now: datetime,
+                 declared: tuple[str, ...] = ()) -> tuple[RestoreAge, ...]:
+    drills: defaultdict[str, list[RunRecord]] = defaultdict(list, {t: [] for t in declared})
     for record in records:
         if record.kind == "drill" and record.subject and record.finished:
             drills[record.subject].append(record)

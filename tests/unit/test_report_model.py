@@ -242,3 +242,15 @@ def test_empty_markdown_report_says_so(journal: Journal) -> None:
     text = to_markdown(report(journal.store, since=NOW))
     assert "no runs in this window" in text
     assert "|---|" not in text  # no empty table that reads as a report with nothing to say
+
+
+def test_declared_drill_target_never_drilled_is_listed(journal: Journal) -> None:
+    targets = ("s3:roadtrip-media-us-east-1", "rds:roadtrip-db")
+    rep = report(journal.store, playbook="roadtrip", drill_targets=targets)
+    ages = {a.target: a for a in rep.restore_ages}
+    assert set(ages) == {"s3:roadtrip-media-us-east-1", "rds:roadtrip-db",
+                         "dynamodb:roadtrip-pois"}
+    assert ages["s3:roadtrip-media-us-east-1"].sentence == \
+        "s3:roadtrip-media-us-east-1: never drilled"
+    assert ages["rds:roadtrip-db"].run_id == journal.ids["drill"][1]  # its drills still count
+    assert report(journal.store, kind="chaos", drill_targets=targets).restore_ages == ()
