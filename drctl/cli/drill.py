@@ -59,7 +59,11 @@ def drill(
     checksum), newer ones must not; the newest stamp restored is the effective recovery point.
     RDS: a snapshot restore must match what the snapshot recorded (engine, version, storage,
     encryption and KMS key, option group; how today's source differs is shown as information)
-    and the playbook's validation hook must pass. RTO = restore start -> validated;
+    and the playbook's validation hook must pass. S3 `versions`: the prefix as of --at (each
+    key's newest version then, delete markers honoured) into a scratch bucket, every object
+    read back against the version chosen (size, SHA-256); `replica`: the replication
+    destination holds every object older than the allowed lag (RPO: how far behind it was).
+    RTO = restore start -> validated;
     RPO = drill start - restore point. Restored copies are tagged and always deleted, also on a
     validation failure, Ctrl-C or SIGTERM; after a SIGKILL, run `drctl drill cleanup`.
 
@@ -67,12 +71,13 @@ def drill(
 
     * `drctl drill --kind pitr --target dynamodb:roadtrip-pois`
     * `drctl drill --kind snapshot --target rds:roadtrip-db --keep 30m --json`
+    * `drctl drill --kind versions --target s3:roadtrip-media-us-east-1/media/`
 
     Exit codes: 0 every drill passed and met its RTO/RPO targets; 1 a drill failed
     (validation, AWS) or missed a target; 2 invalid input (unknown target, PITR off, --at
-    without a UTC offset or outside the window, no snapshot: nothing was created for that
-    target; the healthy targets still run); 3 stopped (Ctrl-C, SIGTERM, SIGHUP): cleaned up,
-    or stopped before anything was created; 4 another
+    without a UTC offset or outside the window, no snapshot, an S3 prefix empty at --at:
+    nothing was created for that target; the healthy targets still run); 3 stopped (Ctrl-C,
+    SIGTERM, SIGHUP): cleaned up, or stopped before anything was created; 4 another
     disruptive run (chaos, a drill) of the playbook is in progress.
     """
     if ctx.invoked_subcommand is not None:

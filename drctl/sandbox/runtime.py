@@ -169,7 +169,8 @@ class EmbeddedSandbox:
             "fidelity_fixes": self.fixes,
             "s3_replication": {"pending": self.s3_replicator.pending(),
                                "delivered": self.s3_replicator.delivered,
-                               "last_cut": self.s3_replicator.last_cut},
+                               "last_cut": self.s3_replicator.last_cut,
+                               "buckets": self.s3_replicator.truth()},
             "faults": self.faults.document(),
         }
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -46,6 +47,9 @@ class S3Replicator:
         self._thread = threading.Thread(target=self._run, name="s3-replicator", daemon=True)
         self.delivered = 0
         self.last_cut: dict[str, object] | None = None
+        # Ground truth per source bucket, as the heartbeat replicator keeps for its cut: the
+        # newest version written, the newest delivered, and how many an outage or cut lost.
+        self._truth: dict[str, dict[str, float]] = {}
         conditions.on_switch(self._on_switch)
 
     def listen(self) -> None:
@@ -66,6 +70,7 @@ class S3Replicator:
             return  # a region that is down writes nothing out
         with self._lock:
             self._pending.append(written)
+            self._record(written.source_bucket, "newest_write_at", written.written_at)
 
     def pending(self) -> int:
         with self._lock:
@@ -75,8 +80,23 @@ class S3Replicator:
         """Lose what `region`'s buckets had not sent yet, as a failed region does."""
         with self._lock:
             kept = [w for w in self._pending if self._regions.get(w.source_bucket) != region]
+            for lost in (w for w in self._pending if w not in kept):
+                truth = self._truth.setdefault(lost.source_bucket, {})
+                truth["versions_lost"] = truth.get("versions_lost", 0) + 1
             dropped, self._pending = len(self._pending) - len(kept), kept
         return dropped
+
+    def truth(self) -> dict[str, dict[str, object]]:
+        """Per source bucket: newest_write_at, newest_delivered_at (ISO 8601, the versions'
+        LastModified to the microsecond) and versions_lost (by outages and cuts, in all)."""
+        with self._lock:
+            return {bucket: {k: (_iso(v) if k.endswith("_at") else int(v))
+                             for k, v in sorted(facts.items())}
+                    for bucket, facts in self._truth.items()}
+
+    def _record(self, bucket: str, fact: str, at: float) -> None:
+        facts = self._truth.setdefault(bucket, {})
+        facts[fact] = max(facts.get(fact, at), at)
 
     def apply_due(self) -> int:
         """Deliver every version whose lag has passed; returns how many were delivered."""
@@ -85,9 +105,12 @@ class S3Replicator:
             due = [w for w in self._pending if w.written_at <= cutoff and self._sendable(w)]
             self._pending = [w for w in self._pending if w not in due]
         due.sort(key=lambda w: w.written_at)
-        delivered = sum(1 for written in due if deliver(written))
-        self.delivered += delivered
-        return delivered
+        arrived = [written for written in due if deliver(written)]
+        with self._lock:
+            for written in arrived:
+                self._record(written.source_bucket, "newest_delivered_at", written.written_at)
+        self.delivered += len(arrived)
+        return len(arrived)
 
     def _sendable(self, written: VersionWritten) -> bool:
         return not self._down(written.source_bucket) and not self._down(
@@ -118,6 +141,10 @@ class S3Replicator:
                 self.apply_due()
             except Exception as exc:  # one bad round must not end replication
                 log.warning("s3_replication_round_failed", error=str(exc))
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds")
 
 
 class ReplicationLatencyPublisher(Periodic):

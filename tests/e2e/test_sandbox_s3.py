@@ -4,6 +4,7 @@ in `drctl/sandbox/fidelity_s3.py`), with the injected lag, and lose what an outa
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -61,6 +62,10 @@ def test_replication_copies_each_version_as_aws_does(aws) -> None:
     assert len(back.get("Versions", [])) == 1 and len(back["DeleteMarkers"]) == 1
 
 
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
 def test_app_writes_every_second_and_an_outage_loses_what_was_in_flight(
     sandbox, aws
 ) -> None:
@@ -82,6 +87,11 @@ def test_app_writes_every_second_and_an_outage_loses_what_was_in_flight(
         assert newest_source - newest_replica == pytest.approx(2.0, abs=1.0)
         time.sleep(1.5)
         assert _head(west, SECONDARY, key)["LastModified"].timestamp() == newest_replica
+        # The ground truth says the same, to the microsecond (S3 answers to the second).
+        bucket = manager.ground_truth(sandbox.state_dir)["s3_replication"]["buckets"][PRIMARY]
+        assert int(_epoch(bucket["newest_write_at"])) == newest_source
+        assert int(_epoch(bucket["newest_delivered_at"])) == newest_replica
+        assert bucket["versions_lost"] >= 1   # a version a second, the lag 2 s
     finally:
         manager.restore(sandbox.state_dir, "us-east-1")
 
