@@ -26,7 +26,7 @@ import structlog
 from drctl.aws.estate import Aws
 from drctl.aws.sqs import QueueInfo
 from drctl.controller.detect import watched_alarms
-from drctl.controller.leader import controller_alive
+from drctl.controller.state import controller_alive
 from drctl.core.errors import DrctlError
 from drctl.core.store import Store
 from drctl.playbook.schema import Playbook

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from drctl.controller.state import Claimant
+from drctl.controller.state import PRESENCE, Claimant
 from drctl.core.errors import DrctlError
 from drctl.core.lease import Lease, LeaseHeld, LeaseLost
 from drctl.core.store import Store
@@ -81,8 +81,6 @@ class Leadership:
                           seen.expires_at if seen else None)
 
 
-PRESENCE = "controller-alive:"
-
 
 class Presence:
     """This controller's own lease, renewed as it ticks, leader or not: how a controller
@@ -112,8 +110,3 @@ class Presence:
             except DrctlError as exc:
                 log.error("presence_release_failed", controller=self.who.id, error=str(exc))
             self._lease = None
-
-
-def controller_alive(store: Store, controller_id: str, now: datetime) -> bool:
-    lease = store.lease(PRESENCE + controller_id)
-    return lease is not None and not lease.expired(now)

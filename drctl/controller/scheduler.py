@@ -13,7 +13,7 @@ from typing import Protocol
 import structlog
 
 from drctl.controller.state import Claimant, ScheduleState
-from drctl.controller.tick import Fire, Job, JobState, Missed, tick
+from drctl.controller.tick import Fire, Job, JobState, Missed, refusal, tick
 from drctl.core.clock import Clock, iso
 from drctl.core.store import LockHolder
 
@@ -83,6 +83,7 @@ class Scheduler:
                                       + [(m.job.key, m.last) for m in plan.missed], self.who, now)
         lost = sum(not self._missed(m, claims, report) for m in plan.missed)
         lost += sum(not self._fire(f, claims, now, report) for f in plan.fires)
+        self._taken_over(now, report)
         self._cursors.update(plan.cursors)
         self._dirty.update(plan.cursors)
         if self._flushed_at is None or now - self._flushed_at >= CURSOR_FLUSH:
@@ -151,6 +152,25 @@ class Scheduler:
             report.skipped.append(fire)
             self.executor.skip(fire)
         return True
+
+    def _taken_over(self, now: datetime, report: TickReport) -> None:
+        """Fires another controller claimed and did not journal before it went: run (or
+        refused) within their grace, journaled `missed` beyond it."""
+        jobs = {job.key: job for job in self.jobs}
+        busy = {**self._store_busy(), **self.executor.busy()}
+        for key, fire_time, claim in self.state.recheck(self.who, now):
+            job = jobs.get(key)
+            if job is None:
+                continue
+            if (now - job.due_at(fire_time)).total_seconds() > job.schedule.misfire_grace:
+                missed = Missed(job, fire_time, fire_time, 1, claims=(claim,))
+                report.missed.append(missed)
+                self.executor.missed(missed)
+                continue
+            fire = refusal(now, Fire(job, fire_time, job.due_at(fire_time), claims=(claim,)),
+                           busy)
+            (report.started if fire.skip_reason is None else report.skipped).append(fire)
+            (self.executor.start if fire.skip_reason is None else self.executor.skip)(fire)
 
     def _missed(self, missed: Missed, claims: Claims, report: TickReport) -> bool:
         # Claimed by its last fire time: two controllers journal one `missed` record, not two.

@@ -10,11 +10,12 @@
 The claim is the truth; the cursor only saves re-reading fires that are already claimed. A
 claim is `pending:<controller>` until its run is journaled, then names the run (`settle`, a
 compare-and-swap from the pending claim). So a claim never stands for a fire nobody handles:
-another controller's claim older than `orphan_after` whose run is not journaled (its controller
-died between claiming and journaling) is taken over by the next controller that sees the fire,
-and should the first one still be alive, only the one whose settle succeeds runs it. A
-controller that dies after journaling finds the claim settled after its restart and does not
-run the fire again.
+another controller's pending claim is taken over once that controller is gone (its presence
+lease lapsed) -- until then it is watched and looked at again every tick -- and a settled claim
+whose run never appeared (its controller died between the two writes) once it is older than
+`orphan_after`. Should the first controller be alive after all, only the one whose settle
+succeeds runs the fire. A controller that dies after journaling finds the claim settled after
+its restart and does not run the fire again.
 """
 
 from __future__ import annotations
@@ -37,11 +38,24 @@ CURSOR, PAUSED, LAST = "schedule.cursor:", "schedule.paused:", "schedule.last:"
 # schedules' pause records again (1,000 reads a tick otherwise).
 PAUSES = "schedule.pauses"
 CLAIM, PENDING = "schedule-fire:", "pending:"
-# A new leader sees a dead leader's claims no sooner than 2/3 of the lease TTL after they were
-# written (the controller sets half its TTL). A settled claim's run is journaled by the very
-# next write of the same thread, so a live controller never leaves it missing this long.
+# A settled claim's run is journaled by the very next write of the same thread: a live
+# controller never leaves it missing this long (the controller sets half its lease TTL).
 ORPHAN_AFTER = timedelta(seconds=5)
 log = structlog.get_logger("drctl.controller")
+
+
+# A claim of another controller is one of these (`_judge`).
+JOURNALED, ORPHAN, WAIT = "journaled", "orphan", "wait"
+# A pending claim younger than this is left to its controller even without a presence lease
+# (a store shared by controllers that write none, as in the unit tests).
+MIN_AGE = timedelta(seconds=1)
+PRESENCE = "controller-alive:"
+
+
+def controller_alive(store: Store, controller_id: str, now: datetime) -> bool:
+    """Whether that controller's presence lease (drctl/controller/leader.py) is current."""
+    lease = store.lease(PRESENCE + controller_id)
+    return lease is not None and not lease.expired(now)
 
 
 class FireTakenOver(Exception):
@@ -84,14 +98,18 @@ def _ms(when: datetime) -> datetime:
 
 def _holder(key: str, fire_time: datetime, run_id: str, who: Claimant, now: datetime
             ) -> LockHolder:
-    return LockHolder(f"{CLAIM}{key}@{iso(fire_time)}", run_id, who.owner.user, who.owner.host,
-                      who.owner.pid, _ms(now))
+    return _holder_named(f"{CLAIM}{key}@{iso(fire_time)}", run_id, who, now)
+
+
+def _holder_named(name: str, run_id: str, who: Claimant, now: datetime) -> LockHolder:
+    return LockHolder(name, run_id, who.owner.user, who.owner.host, who.owner.pid, _ms(now))
 
 
 class ScheduleState:
     def __init__(self, store: Store, orphan_after: timedelta = ORPHAN_AFTER) -> None:
         self.store = store
         self.orphan_after = orphan_after
+        self.watched: set[str] = set()  # claims left to a controller that may be alive
 
     def job_state(self, key: str) -> JobState:
         return JobState(self.cursor(key), self.paused(key) is not None)
@@ -133,15 +151,33 @@ class ScheduleState:
 
     def _take_over(self, mine: LockHolder, who: Claimant, now: datetime) -> LockHolder | None:
         previous = self.store.lock(mine.name)
-        if previous is not None and not self._orphaned(previous, who, now):
+        verdict = self._judge(previous, who, now) if previous is not None else ORPHAN
+        if verdict == WAIT:  # not journaled yet by a controller that may be alive: look again
+            self.watched.add(mine.name)
+        if verdict != ORPHAN:
             return None
         try:
             self.store.acquire_lock(mine, replace=previous)
         except LockHeld:
             return None
+        self.watched.discard(mine.name)
         if previous is not None:
             log.warning("fire_taken_over", claim=mine.name, was=previous.describe())
         return mine
+
+    def recheck(self, who: Claimant, now: datetime) -> list[tuple[str, datetime, LockHolder]]:
+        """The watched claims of other controllers: each one journaled since is forgotten;
+        each one whose controller is gone now is taken over and returned as (job key, fire
+        time, this controller's claim), to be run or journaled by the caller."""
+        won = []
+        for name in list(self.watched):
+            self.watched.discard(name)
+            fresh = _holder_named(name, PENDING + who.id, who, now)
+            taken = self._take_over(fresh, who, now)
+            if taken is not None:
+                key, _, stamp = name.removeprefix(CLAIM).rpartition("@")
+                won.append((key, parse_iso(stamp), taken))
+        return won
 
     def settle(self, claim: LockHolder, run_id: str, now: datetime) -> None:
         """The claim now names the run about to be journaled. FireTakenOver if another
@@ -154,14 +190,20 @@ class ScheduleState:
             raise FireTakenOver(f"{claim.name} was taken over: {held.holder.describe()}"
                                 ) from None
 
-    def _orphaned(self, holder: LockHolder, who: Claimant, now: datetime) -> bool:
-        """Another controller's claim whose run is not journaled, and old enough that its
-        controller is gone. (Were it alive after all, settling lets only one of the two run.)"""
-        if holder.run_id == PENDING + who.id or now - holder.acquired_at < self.orphan_after:
-            return False
+    def _judge(self, holder: LockHolder, who: Claimant, now: datetime) -> str:
+        """Another controller's claim: JOURNALED (its run is), ORPHAN (not journaled, and its
+        controller is gone: its presence lease lapsed, or a settled claim's run never appeared
+        within `orphan_after`), or WAIT (not journaled yet; its controller may be alive)."""
+        age = now - holder.acquired_at
         if holder.run_id.startswith(PENDING):
-            return True
-        return holder.run_id not in self.store.ids_with_prefix(holder.run_id, 1)
+            claimant = holder.run_id.removeprefix(PENDING)
+            if claimant == who.id:
+                return JOURNALED  # this controller's own: it journals it
+            gone = age >= MIN_AGE and not controller_alive(self.store, claimant, now)
+            return ORPHAN if gone else WAIT
+        if holder.run_id in self.store.ids_with_prefix(holder.run_id, 1):
+            return JOURNALED
+        return ORPHAN if age >= self.orphan_after else WAIT
 
     def claimed_by(self, key: str, fire_time: datetime) -> LockHolder | None:
         return self.store.lock(f"{CLAIM}{key}@{iso(fire_time)}")

@@ -122,7 +122,7 @@ def _handle_due(now: datetime, job: Job, cursor: datetime, plan: TickPlan,
     if in_time:
         newest = in_time[-1]
         fire = Fire(job, newest, job.due_at(newest), tuple(in_time[:-1]))
-        plan.fires.append(_refusal(now, fire, busy))
+        plan.fires.append(refusal(now, fire, busy))
     return due[-1]
 
 
@@ -133,7 +133,7 @@ def _due(now: datetime, job: Job, cursor: datetime) -> Iterator[datetime]:
         yield fire_time
 
 
-def _refusal(now: datetime, fire: Fire, busy: dict[str, str]) -> Fire:
+def refusal(now: datetime, fire: Fire, busy: dict[str, str]) -> Fire:
     """The fire as it will be started: refused when a window or the playbook's one disruptive
     slot says no. Taking the slot here keeps a second fire of the same tick out of it."""
     schedule = fire.job.schedule
@@ -147,7 +147,7 @@ def _refusal(now: datetime, fire: Fire, busy: dict[str, str]) -> Fire:
             busy[fire.job.playbook] = f"{fire.job.key} fire at {fire.fire_time.isoformat()}"
     if reason is None:
         return fire
-    return Fire(fire.job, fire.fire_time, fire.due_at, fire.coalesced, reason)
+    return Fire(fire.job, fire.fire_time, fire.due_at, fire.coalesced, reason, fire.claims)
 
 
 def window_refusal(schedule: Schedule, now: datetime) -> str | None:

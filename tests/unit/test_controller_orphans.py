@@ -8,6 +8,7 @@ import threading
 from datetime import datetime, timedelta
 
 from drctl.controller.execute import RunExecutor
+from drctl.controller.leader import Presence
 from drctl.controller.scheduler import Scheduler
 from drctl.controller.state import PENDING, ScheduleState
 from drctl.controller.tick import Fire, Job, Missed
@@ -108,13 +109,21 @@ def test_coalesced_fires_of_a_dead_controller_are_taken_over_too() -> None:
                                                   "2026-01-01T12:00:20.000Z"]
 
 
-def test_a_young_claim_of_a_live_controller_is_left_to_it() -> None:
+def test_a_live_controllers_claim_is_left_to_it_and_taken_over_once_it_is_gone() -> None:
     store, clock, ran = MemoryStore(), FakeClock(T0), Ran()
-    killed_after_claiming(store, clock, TEN)
-    clock.advance(1)
-    second, _ = controller(store, clock, TEN, ran, OTHER)
+    presence = Presence(store, ME, 4)
+    presence.step(clock.now())
+    killed_after_claiming(store, clock, TEN)   # its claim of 10 s, presence renewed at 0 s
+    presence.step(clock.now())                 # ... and at 10 s: alive until 14 s
+    clock.advance(2)
+    second, executor = controller(store, clock, TEN, ran, OTHER)
     report = second.run_tick()
-    assert report.started == [] and report.lost_claims == 1
+    assert report.started == [] and report.lost_claims == 1   # left to it, and watched
+    clock.advance(3)                           # 15 s: its presence lapsed; it never journaled
+    (fire,) = second.run_tick().started
+    settle(executor)
+    assert fire.fire_time == T0 + timedelta(seconds=10)
+    assert handled(list_runs(store, "chaos")) == ["2026-01-01T12:00:10.000Z"]
 
 
 class Held:
