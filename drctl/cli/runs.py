@@ -79,6 +79,9 @@ def show(
         raise InvalidInput(f"--format {fmt!r}: use one of {', '.join(RUN_FORMATS)}")
     if out is not None and fmt not in ("md", "html"):
         raise InvalidInput("--out writes --format md or html")
+    if json_out and fmt in ("md", "html"):  # as `drctl report`: never silently pick one
+        raise InvalidInput(f"--json and --format {fmt} ask for two formats: give one "
+                           "(--json is --format json)")
     run = load_run(app.store, run_id)
     if json_out or fmt == "json":
         print_json(run.to_dict())

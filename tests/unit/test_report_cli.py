@@ -172,6 +172,7 @@ def test_runs_show_html_to_a_file(state_dir: Path, tmp_path: Path) -> None:
     (["fa-20260105", "--format", "pdf"], "--format 'pdf'"),
     (["fa-20260105", "--out", "x.txt"], "--out writes --format md or html"),
     (["nope", "--format", "md"], "no run 'nope'"),
+    (["fa-20260105", "--format", "md", "--json"], "--json and --format md ask for two formats"),
 ])
 def test_runs_show_bad_input(state_dir: Path, args: list[str], message: str) -> None:
     code, out, exc = show(state_dir, *args)
