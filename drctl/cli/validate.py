@@ -39,7 +39,7 @@ def validate(
                     "problems": located})
     else:
         for line in located:  # verbatim: a file name or message is never rich markup
-            app.console.print(Text.assemble(("✗ ", "red"), line))
+            app.console.print(Text.assemble(("✗ ", "red"), line), soft_wrap=True)  # one line
     if problems:  # each is listed above (or in the JSON document): not repeated here
         where = "in the JSON document" if json_out else "each listed above"
         raise PlaybookError(f"{playbook}: {len(problems)} problem(s) with the live estate "

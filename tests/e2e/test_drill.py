@@ -470,4 +470,6 @@ def test_validate_reports_a_timestamp_attribute_no_item_has_at_its_line(
     assert shown.returncode == 2
     output = shown.stdout + shown.stderr
     assert output.count(f"{playbook}:{line}:") == 1, output
+    assert any(row.startswith(f"✗ {playbook}:{line}:") and row.endswith("would check nothing")
+               for row in shown.stdout.splitlines()), shown.stdout  # one line, not wrapped
     assert f"error: {playbook}: 1 problem(s) with the live estate (each listed above)" in output
