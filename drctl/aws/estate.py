@@ -11,6 +11,7 @@ from drctl.aws.dynamodb_restore import DynamoDbRestore
 from drctl.aws.ec2 import Ec2
 from drctl.aws.ecs import Ecs
 from drctl.aws.generic import GenericApi
+from drctl.aws.iam import Iam
 from drctl.aws.rds import Rds
 from drctl.aws.rds_restore import RdsRestore
 from drctl.aws.route53 import Route53
@@ -68,6 +69,9 @@ class Aws:
 
     def sts(self) -> Sts:
         return Sts(self.factory.client("sts", ROUTE53_REGION))
+
+    def iam(self) -> Iam:
+        return Iam(self.factory.client("iam", ROUTE53_REGION))
 
     def dynamodb_restore(self, region: str) -> DynamoDbRestore:
         return DynamoDbRestore(self.factory.client("dynamodb", region), region)

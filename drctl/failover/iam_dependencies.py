@@ -22,6 +22,9 @@ def dependency_statements(playbook: Playbook, account: str = "*") -> list[Statem
                           playbook.rpo_sources if src.s3 for region in regions})
         statements.append(("CheckBucketReplication", [
             "s3:GetBucketVersioning", "s3:GetReplicationConfiguration"], buckets))
+        # The replication configuration names its role: pre-flight checks it exists for S3.
+        statements.append(("CheckReplicationRole", ["iam:GetRole"],
+                           [f"arn:aws:iam::{account}:role/*"]))
     return statements + _app_dependencies(playbook, regions, account)
 
 

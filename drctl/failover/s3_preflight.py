@@ -22,7 +22,22 @@ def replication_problems(src: S3Source, aws: Aws, source: str, target: str) -> l
     if replication is None or replication.rule_for(key, destination) is None:
         problems.append(f"no enabled replication rule of bucket {origin} ({source}) "
                         f"replicates {key} to {destination}")
+    else:
+        problems += role_problems(aws, origin, replication.role)
     return problems
+
+
+def role_problems(aws: Aws, bucket: str, role_arn: str) -> list[str]:
+    """S3 replicates as the configuration's role: a role that is gone, or that S3 may not
+    assume, leaves a rule that looks enabled and copies nothing."""
+    role = aws.iam().role(role_arn) if role_arn else None
+    if role is None:
+        return [f"the replication role {role_arn or '(none)'} of bucket {bucket} does not exist: "
+                "S3 replicates nothing without it"]
+    if "s3.amazonaws.com" not in role.trusted_services:
+        return [f"the replication role {role.name} of bucket {bucket} does not trust "
+                "s3.amazonaws.com to assume it: S3 cannot replicate as it"]
+    return []
 
 
 def check_s3_replication(playbook: Playbook, aws: Aws, source: str, target: str) -> Findings:

@@ -16,6 +16,41 @@ from tests.e2e.helpers import Cli, estate_snapshot
 pytestmark = pytest.mark.sandbox(lag=2.0)
 
 
+def test_a_replication_rule_whose_role_is_gone_or_not_for_s3_blocks_the_switch(
+        sandbox, aws, tmp_path: Path) -> None:
+    """S3 replicates as the configuration's role: without it the rule copies nothing, however
+    enabled it looks (runs before the test below, which leaves the estate in an outage)."""
+    cli = Cli(sandbox, tmp_path / "state")
+    s3 = aws.client("s3", "us-east-1")
+    original = s3.get_bucket_replication(Bucket="roadtrip-media-us-east-1")[
+        "ReplicationConfiguration"]
+    iam = aws.client("iam", "us-east-1")
+    ec2_trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    not_for_s3 = iam.create_role(RoleName="not-for-s3",
+                                 AssumeRolePolicyDocument=json.dumps(ec2_trust))["Role"]["Arn"]
+    gone = original["Role"].rsplit("/", 1)[0] + "/deleted-role"
+    try:
+        for role, expected in ((gone, "the replication role arn:aws:iam::123456789012:role/"
+                                      "deleted-role of bucket roadtrip-media-us-east-1 does not "
+                                      "exist"),
+                               (not_for_s3, "the replication role not-for-s3 of bucket "
+                                            "roadtrip-media-us-east-1 does not trust "
+                                            "s3.amazonaws.com")):
+            s3.put_bucket_replication(Bucket="roadtrip-media-us-east-1",
+                                      ReplicationConfiguration={**original, "Role": role})
+            blocked = cli("plan", "--region", "us-west-2")
+            assert blocked.returncode == 4 and expected in blocked.stdout + blocked.stderr, (
+                blocked.stdout + blocked.stderr)
+            checked = cli("validate")
+            assert checked.returncode == 2 and expected in checked.stdout, checked.stdout
+    finally:
+        s3.put_bucket_replication(Bucket="roadtrip-media-us-east-1",
+                                  ReplicationConfiguration=original)
+    assert cli("plan", "--region", "us-west-2").returncode == 0
+
+
 def test_missing_secret_parameter_and_image_refuse_the_failover(sandbox, aws,
                                                                 tmp_path: Path) -> None:
     cli = Cli(sandbox, tmp_path / "state")
