@@ -51,7 +51,7 @@ def test_webhook_secret_never_logged_and_policy_covers_every_call(
     cli = Cli(sandbox, tmp_path / "state")
     manager.outage(sandbox.state_dir, "us-east-1")
 
-    result = cli("-vv", "failover", "--region", "us-west-2", "--yes", "--json",
+    result = cli("-vv", "--log-json", "failover", "--region", "us-west-2", "--yes", "--json",
                  env={"DRCTL_WEBHOOK_URL": webhook})
     assert result.returncode == 0, result.stderr
     run = json.loads(result.stdout)
