@@ -49,7 +49,13 @@ def test_second_person_approves(make_sandbox, use_sandbox, tmp_path: Path) -> No
     executor = cli.spawn("failover", "--region", "us-west-2", "--approval", "--json",
                          env=as_user("alice"))
     run_id = wait_for_status(cli, "waiting")
-    assert any(f"drctl approve {run_id}" in m for m in inbox_messages(aws, "us-west-2"))
+    # The run is journaled as waiting before the request reaches SNS and SQS: poll the inbox.
+    seen: list[str] = []
+    deadline = time.monotonic() + 60
+    while not any(f"drctl approve {run_id}" in m for m in seen) and time.monotonic() < deadline:
+        seen += inbox_messages(aws, "us-west-2")
+        time.sleep(0.5)
+    assert any(f"drctl approve {run_id}" in m for m in seen), seen
 
     # The executor's own credentials, whatever LOGNAME/USER claim, are not a second person.
     own = cli("approve", run_id, env=as_user("bob"))
