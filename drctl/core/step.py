@@ -7,7 +7,8 @@ work twice) and `apply()` (do it and wait until done; returns facts later steps 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -70,6 +71,16 @@ class StepContext:
         if self.journal is not None:
             self.journal.emit("change_applied" if applied else "change_started",
                               **change.to_dict())
+
+    @contextmanager
+    def creating(self) -> Iterator[None]:
+        """Around a call that creates something and is not idempotent (a restore, a bucket):
+        a stop is not delivered in the middle of it. A call cut short after the request left
+        may still create the resource -- after the cleanup looked for it, so nothing would
+        delete it. The stop waits for the answer (one API call), then takes effect here."""
+        with self.interrupt.shielded():
+            yield
+        self.interrupt.check()
 
     def wait_until(
         self, check: Callable[[], bool], *, timeout: float, interval: float, what: str

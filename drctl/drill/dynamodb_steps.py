@@ -55,15 +55,16 @@ class RestoreTable(_TableStep):
         self.state.restore_started_at = ctx.now()
         self.state.created(Resource(DYNAMODB_TABLE, self.spec.region, self.target))
         ctx.report(f"restoring {self.point.source} into {self.target}")
-        if self.point.kind == "snapshot":
-            assert self.point.snapshot is not None
-            self.ddb.restore_from_backup(self.point.snapshot, self.target)
-            self.state.restore_point, source = self.point.at, f"backup:{self.point.snapshot}"
-        else:
-            self.ddb.restore_to_point_in_time(self.point.source, self.target, self.point.at)
-            source = "pitr:RestoreSummary.RestoreDateTime"
-        table = self.ddb.table(self.target)
-        self.ddb.tag(table.arn, drill_tags(self.run_id))
+        with ctx.creating():
+            if self.point.kind == "snapshot":
+                assert self.point.snapshot is not None
+                self.ddb.restore_from_backup(self.point.snapshot, self.target)
+                self.state.restore_point, source = self.point.at, f"backup:{self.point.snapshot}"
+            else:
+                self.ddb.restore_to_point_in_time(self.point.source, self.target, self.point.at)
+                source = "pitr:RestoreSummary.RestoreDateTime"
+            table = self.ddb.table(self.target)
+            self.ddb.tag(table.arn, drill_tags(self.run_id))
         if self.point.kind == "pitr":
             # The time actually used, as AWS reports it (the latest restorable time moves).
             self.state.restore_point = table.restored_to or self.point.at

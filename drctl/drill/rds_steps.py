@@ -64,8 +64,9 @@ class CopySnapshot(_DbStep):
         started = ctx.now()
         self.state.created(Resource(RDS_SNAPSHOT, self.spec.restore_region, self.copy))
         ctx.report(f"copying {self.point.snapshot} to {self.spec.restore_region}")
-        self.rds().copy_snapshot_from(self.point.snapshot, self.spec.region, self.copy,
-                                      self.spec.target.kms_key_id, drill_tags(self.run_id))
+        with ctx.creating():
+            self.rds().copy_snapshot_from(self.point.snapshot, self.spec.region, self.copy,
+                                          self.spec.target.kms_key_id, drill_tags(self.run_id))
 
         def copied() -> bool:
             found = self.rds().snapshot(self.copy)
@@ -95,12 +96,15 @@ class RestoreInstance(_DbStep):
         if self.point.kind == "pitr":
             # The latest restorable time, read just before: the point this restore gets.
             at = self.point.at or self.rds().profile(self.point.source).latest_restorable
-            self.rds().restore_to_point_in_time(self.point.source, self.target, at, size, tags)
+            with ctx.creating():
+                self.rds().restore_to_point_in_time(self.point.source, self.target, at, size,
+                                                    tags)
             self.state.restore_point, source = at, "pitr:RestoreTime"
         else:
             snapshot = self.copy if self.point.kind == "cross-region" else self.point.snapshot
             assert snapshot is not None
-            self.rds().restore_from_snapshot(snapshot, self.target, size, tags)
+            with ctx.creating():
+                self.rds().restore_from_snapshot(snapshot, self.target, size, tags)
             self.state.restore_point = self.point.at
             source = f"snapshot:{self.point.snapshot}:OriginalSnapshotCreateTime"
         self.state.restore_point_source = source

@@ -72,8 +72,9 @@ class RestoreVersions(_BucketStep):
         self.chosen.at = at
         self.chosen.versions = versions_as_of(s3.versions(self.bucket, self.spec.prefix), at)
         self.state.created(Resource(S3_BUCKET, self.spec.region, self.scratch))
-        scratch.create_bucket(self.scratch)
-        scratch.tag_bucket(self.scratch, drill_tags(self.run_id))
+        with ctx.creating():
+            scratch.create_bucket(self.scratch)
+            scratch.tag_bucket(self.scratch, drill_tags(self.run_id))
         ctx.report(f"copying {len(self.chosen.versions)} object version(s) into {self.scratch}")
         for version in self.chosen.versions.values():
             scratch.copy_version(self.bucket, version.key, version.version_id, self.scratch)

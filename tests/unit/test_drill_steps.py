@@ -119,3 +119,28 @@ def test_a_stop_during_the_wait_cleans_up_and_says_so(tmp_path: Path, estate: Fa
     assert run.status is RunStatus.ABORTED and "cleaned up" in (run.error or "")
     assert run.measurement["cleanup"]["status"] == "done"
     assert set(estate.tables.tables) == {(EAST, "app-pois")}
+
+
+def test_a_signal_during_the_restore_call_waits_for_its_answer_then_cleans_up(
+        tmp_path: Path, estate: FakeEstate) -> None:
+    """A restore request cut short after it left may still create the table -- after the
+    cleanup looked for it (seen on CI with a slow sandbox: one table left behind). So a signal
+    handler delivers nothing inside the call; the stop takes effect as it returns."""
+    engine = Engine(MemoryStore(), FakeClock(T0))
+    delivered: list[object] = []
+
+    def signal_arrives() -> None:  # what the CLI's handler does on SIGTERM
+        engine.interrupt.request_stop("SIGTERM")
+        delivered.append(engine.interrupt.deliverable())
+
+    estate.after("dynamodb.restore_to_point_in_time", signal_arrives)
+
+    stopped, _ = drill(tmp_path, estate, "pitr", engine=engine)
+
+    assert delivered == [None]  # not raised into the half-made call
+    assert isinstance(stopped, DrillInterrupted) and stopped.exit_code == 3
+    run = load_run(engine.store, stopped.run_id or "")
+    assert run.step("restore").status.value == "failed"
+    assert "interrupted" in (run.step("restore").error or "")
+    assert run.measurement["cleanup"]["status"] == "done"
+    assert set(estate.tables.tables) == {(EAST, "app-pois")}
