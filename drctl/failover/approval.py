@@ -23,7 +23,7 @@ from drctl.core.engine import Engine
 from drctl.core.errors import AwsError, Blocked, InvalidInput, NotConfirmed, StepFailed
 from drctl.core.events import Event
 from drctl.core.identity import Identity, account_name, normalise_arn
-from drctl.core.run import RunStatus, StepStatus
+from drctl.core.run import Run, RunStatus, StepStatus
 from drctl.core.step import StepContext
 from drctl.notify.base import Channel, Notification
 from drctl.store.base import load_run
@@ -113,6 +113,7 @@ def decide(
     run = load_run(store, run_id)
     waiting = [e for e in store.events(run.run_id) if e.type == "run_waiting"]
     step = waiting[-1].step or "confirm" if waiting else "confirm"
+    _not_a_manual_wait(run, waiting[-1] if waiting else None)
     if (not waiting or waiting[-1].data.get("reason") != "approval"
             or run.step(step).status is not StepStatus.RUNNING
             or run.effective_status.finished or _decision(store.events(run.run_id))):
@@ -129,6 +130,18 @@ def decide(
                       hint=f"another person approves ({allowed_by} allows it)")
     return engine.emit(run.run_id, DECISIONS[0] if approve else DECISIONS[1], step=step,
                        by=approver.to_dict(), reason=reason)
+
+
+def _not_a_manual_wait(run: Run, wait: Event | None) -> None:
+    """A runbook waiting at a `manual` step is answered with `drctl runbook ack`, by anyone:
+    an approval there would be a dead end, so say which command continues it."""
+    if wait is None or wait.data.get("reason") != "manual" or run.effective_status.finished \
+            or run.step(wait.step or "").status is not StepStatus.RUNNING:
+        return
+    raise InvalidInput(f"run {run.run_id} waits at manual step {wait.step}, not for an "
+                       "approval: a person acknowledges it once it is done",
+                       hint=f"continue it with "
+                            f"`drctl runbook ack {run.run_id} --note 'what you did'`")
 
 
 def _decision(events: list[Event]) -> Event | None:
