@@ -58,6 +58,7 @@ def run(
 
     app = app_of(ctx)
     app.json_output = json_out
+    app.playbook_path = playbook  # its `state:` names the store (journal, locks, kill switch)
     try:
         loaded = load_chaos_experiment(experiment, var, var_file)
         deps = ChaosDeps(app.aws, load_playbook(playbook), app.store_url, app.profile)
@@ -144,15 +145,24 @@ def list_(
     app.console.print(table)
 
 
+# The kill switch lives in the store: the one of the playbook the experiments run with.
+KillSwitchPlaybookOpt = typer.Option(
+    None, "--playbook", "-p", metavar="FILE", show_default=False,
+    help="The playbook whose `state:` store holds the kill switch (the store `drctl chaos "
+         "run --playbook FILE` reads it from).  [default: playbooks/roadtrip.yaml]")
+
+
 @chaos_app.command("halt")
 def halt(
     ctx: typer.Context,
     reason: str = typer.Option(..., "--reason", help="Why chaos must stop; shown to everyone."),
+    playbook: str | None = KillSwitchPlaybookOpt,
     json_out: bool = JsonOpt,
 ) -> None:
     """Engage the kill switch: no experiment starts, running ones stop at their next
     activity (rollbacks played)."""
     app = app_of(ctx)
+    app.playbook_path = playbook
     switch = kill_switch.engage(app.engine([]), reason)
     if json_out:
         print_json({"halted": True, **switch.to_dict()})
@@ -162,9 +172,11 @@ def halt(
 
 
 @chaos_app.command("resume")
-def resume(ctx: typer.Context, json_out: bool = JsonOpt) -> None:
+def resume(ctx: typer.Context, playbook: str | None = KillSwitchPlaybookOpt,
+           json_out: bool = JsonOpt) -> None:
     """Release the kill switch."""
     app = app_of(ctx)
+    app.playbook_path = playbook
     previous = kill_switch.release(app.engine([]))
     if json_out:
         print_json({"halted": False, "released": previous.to_dict() if previous else None})

@@ -84,6 +84,7 @@ def drill(
         return
     app = app_of(ctx)
     app.json_output = json_out
+    app.playbook_path = playbook  # its `state:` names the store (journal, locks)
     try:
         outcome = _run(app, playbook, DrillOptions(target, _kind(kind),
                                                    _time(at, app.clock.now()), _keep(keep)))
@@ -160,6 +161,7 @@ def cleanup(
     """
     app = app_of(ctx)
     app.json_output = json_out
+    app.playbook_path = playbook  # its `state:` names the journal that knows its drills
     try:
         grace = parse_duration(foreign_grace)
     except ValueError as exc:

@@ -190,6 +190,7 @@ def run(
     """
     app = app_of(ctx)
     app.json_output = json_out
+    app.playbook_path = playbook  # its `state:` names the store (None: the default's)
     book = load_runbook(path)
     given = parse_assignments(params or [])
     if dry_run:
@@ -229,6 +230,7 @@ def resume(
     """
     app = app_of(ctx)
     app.json_output = json_out
+    app.playbook_path = playbook  # its `state:` names the store the run is in
     previous = load_run(app.store, run_id)
     book = load_runbook(str(previous.params.get("runbook_path", ""))) \
         if previous.kind == KIND else None
