@@ -11,6 +11,7 @@ from drctl.cli.render import print_json
 from drctl.core.errors import InvalidInput, PlaybookError
 from drctl.drill.live import check_drill_data
 from drctl.failover.live import check_live
+from drctl.failover.live_heartbeat import Findings
 from drctl.playbook.loader import load_playbook, locate
 
 
@@ -26,26 +27,32 @@ def validate(
     json_out: bool = JsonOpt,
 ) -> None:
     """Check a playbook: unknown keys, types, durations (file:line), then that every resource
-    it names exists in AWS. Exit 2 on any problem."""
+    it names exists in AWS. Exit 2 on any problem. What a region in outage keeps from being
+    checked (heartbeats it neither writes nor receives) is listed as not checked (`!`), and is
+    not a problem."""
     app = app_of(ctx)
     app.json_output = json_out
     playbook = _one_playbook(playbook_arg, playbook_opt)
     book = load_playbook(playbook)
-    problems = [] if offline else (check_live(book, app.aws, app.clock.now())
-                                   + check_drill_data(book, app.aws))
+    found = Findings() if offline else check_live(book, app.aws, app.clock.now())
+    problems = found.problems + ([] if offline else check_drill_data(book, app.aws))
     located = [f"{locate(playbook, p.loc)}: {p.message}" for p in problems]
+    unchecked = [f"{locate(playbook, p.loc)}: {p.message}" for p in found.not_checked]
     if json_out:
         print_json({"playbook": playbook, "name": book.name, "valid": not problems,
-                    "problems": located})
+                    "problems": located, "not_checked": unchecked})
     else:
-        for line in located:  # verbatim: a file name or message is never rich markup
-            app.console.print(Text.assemble(("✗ ", "red"), line), soft_wrap=True)  # one line
+        marked = [(("✗ ", "red"), line) for line in located]
+        marked += [(("! ", "yellow"), line) for line in unchecked]
+        for mark, line in marked:  # verbatim: never rich markup; one line each
+            app.console.print(Text.assemble(mark, line), soft_wrap=True)
     if problems:  # each is listed above (or in the JSON document): not repeated here
         where = "in the JSON document" if json_out else "each listed above"
         raise PlaybookError(f"{playbook}: {len(problems)} problem(s) with the live estate "
                             f"({where})")
     if not json_out:
-        checked = "schema" if offline else "schema and live resources"
+        checked = "schema" if offline else "schema and live resources" + (
+            f"; {len(unchecked)} thing(s) not checked, listed above" if unchecked else "")
         app.console.print(Text.assemble(("✓ ", "green"),
                                         f"{playbook}: {book.name} is valid ({checked})"))
 

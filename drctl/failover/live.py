@@ -18,16 +18,17 @@ from drctl.aws.s3 import S3
 from drctl.core.errors import DrctlError, InvalidInput
 from drctl.drill.s3_protection import s3_protection_problem
 from drctl.failover.dns import active_regions, read_records
-from drctl.failover.live_heartbeat import heartbeat_problems
+from drctl.failover.live_heartbeat import Findings, heartbeat_problems
 from drctl.failover.replication import replica_status, reprotect_hint
 from drctl.failover.s3_preflight import replication_problems
 from drctl.playbook.problems import Loc, Problem
 from drctl.playbook.schema import Playbook, S3Source
 
 
-def check_live(playbook: Playbook, aws: Aws, now: datetime) -> list[Problem]:
+def check_live(playbook: Playbook, aws: Aws, now: datetime) -> Findings:
     """Every missing or unreadable resource, each tied to the playbook entry that names it
-    (the service, record or key concerned, not only its section)."""
+    (the service, record or key concerned, not only its section); apart, what a region in
+    outage kept from being checked."""
     checks: list[tuple[Loc, Callable[[], object]]] = [
         (("dns", "zone"), partial(aws.route53().zone_id, playbook.dns.zone))]
     for region in playbook.regions:
@@ -42,10 +43,26 @@ def check_live(playbook: Playbook, aws: Aws, now: datetime) -> list[Problem]:
         except DrctlError as exc:
             problems.append(Problem(loc, str(exc)))
     if problems and problems[0].loc == ("dns", "zone"):
-        return problems  # no zone: nothing says which region takes the traffic
+        return Findings(problems)  # no zone: nothing says which region takes the traffic
     problems += [p for region in playbook.regions for p in _ecs_problems(playbook, aws, region)]
     active, dns_problems = _active_region(playbook, aws)
-    return problems + dns_problems + heartbeat_problems(playbook, aws, active, now)
+    beats = heartbeat_problems(playbook, aws, active, now, regions_down(playbook, aws))
+    return Findings(problems + dns_problems + beats.problems, beats.not_checked)
+
+
+def regions_down(playbook: Playbook, aws: Aws) -> dict[str, str]:
+    """The regions in outage (a detection alarm fires), each with the alarms that say so. An
+    alarm that cannot be read is a problem of its own (`detection.alarms`), not an outage."""
+    down = {}
+    for region in playbook.regions:
+        try:
+            alarms = aws.cloudwatch(region).alarms(playbook.alarms_for(region))
+        except DrctlError:
+            continue
+        firing = [a.name for a in alarms if a.state == "ALARM"]
+        if firing:
+            down[region] = f"{', '.join(firing)} in ALARM"
+    return down
 
 
 def _active_region(playbook: Playbook, aws: Aws) -> tuple[str | None, list[Problem]]:

@@ -42,7 +42,8 @@ def beat(seconds_ago: float) -> dict[str, Any]:
 
 def problems(**regions: Table) -> list[tuple[tuple[Any, ...], str]]:
     found = heartbeat_problems(PLAYBOOK, cast(Aws, FakeAws(**regions)), "us-east-1", T0)
-    return [(p.loc, p.message) for p in found]
+    assert found.not_checked == []  # no region is down
+    return [(p.loc, p.message) for p in found.problems]
 
 
 def test_fresh_heartbeats_in_both_regions_are_fine() -> None:
@@ -73,4 +74,28 @@ def test_an_unreadable_region_is_said_not_hidden() -> None:
 def test_without_one_active_region_only_tables_are_checked() -> None:
     aws = cast(Aws, FakeAws(us_east_1=Table({}), us_west_2=Table(ResourceMissing("gone"))))
     found = heartbeat_problems(PLAYBOOK, aws, None, T0)
-    assert [p.loc for p in found] == [(*LOC, "table")]
+    assert [p.loc for p in found.problems] == [(*LOC, "table")]
+
+
+def test_right_after_a_failover_the_region_left_in_outage_is_not_checked_not_wrong() -> None:
+    # us-west-2 took the traffic; us-east-1 is down, so its heartbeat never reached it.
+    aws = cast(Aws, FakeAws(us_east_1=Table({}),
+                            us_west_2=Table({"us-west-2": {"written_at": T0.isoformat()}})))
+    found = heartbeat_problems(PLAYBOOK, aws, "us-west-2", T0,
+                               down={"us-east-1": "roadtrip-api-5xx-us-east-1 in ALARM"})
+    assert found.problems == []
+    [unchecked] = found.not_checked
+    assert unchecked.loc == (*LOC, "key")
+    assert unchecked.message.startswith(
+        "not checked while us-east-1 is in outage (roadtrip-api-5xx-us-east-1 in ALARM")
+    assert "no heartbeat {'writer': 'us-west-2'} in roadtrip-heartbeats (us-east-1)" \
+        in unchecked.message
+
+
+def test_a_down_writer_makes_its_stale_copies_not_checked_but_a_missing_table_is_wrong() -> None:
+    gone = ResourceMissing("get item from roadtrip-heartbeats in us-west-2: not found")
+    aws = cast(Aws, FakeAws(us_east_1=Table({"us-east-1": beat(3600)}), us_west_2=Table(gone)))
+    found = heartbeat_problems(PLAYBOOK, aws, "us-east-1", T0,
+                               down={"us-east-1": "roadtrip-api-5xx-us-east-1 in ALARM"})
+    assert [p.loc for p in found.problems] == [(*LOC, "table")]
+    assert [p.loc for p in found.not_checked] == [(*LOC, "key")]
