@@ -194,7 +194,7 @@ def run(
     book = load_runbook(path)
     given = parse_assignments(params or [])
     if dry_run:
-        plan = dry_run_plan(book, given, app.aws)
+        plan = dry_run_plan(book, given, app.aws, app.clock.now())
         if json_out:
             print_json({"runbook": book.meta.id, "dry_run": True,
                         "steps": [step.to_dict() for step in plan]})

@@ -28,10 +28,10 @@ from drctl.playbook.schema import Targets
 from drctl.runbook.actions.base import ActionEnv, CallTimedOut, Deadline
 from drctl.runbook.load import load_runbook
 from drctl.runbook.measure import measure_runbook
-from drctl.runbook.model import TEMPLATED_DURATIONS, Runbook, RunStep, duration_seconds
+from drctl.runbook.model import Runbook, RunStep
 from drctl.runbook.params import resolve_params
+from drctl.runbook.precheck import check_before_start
 from drctl.runbook.sequence import CALL, NAME, RunbookSequence, Walk
-from drctl.runbook.templates import Templates
 from drctl.store.base import load_run
 
 KIND = "runbook"
@@ -66,7 +66,7 @@ def start_runbook(runbook: Runbook, given: dict[str, Any], deps: RunbookDeps,
                   engine: Engine) -> Run:
     """Type the params (InvalidInput before anything runs), start the run, execute it."""
     values = resolve_params(runbook, given)
-    check_param_durations(runbook, values)
+    check_before_start(runbook, values, engine.clock.now())
     run_id = engine.start(KIND, {
         "runbook": runbook.meta.id, "title": runbook.meta.title,
         "runbook_path": str(runbook.path.resolve()), "values": values,
@@ -74,24 +74,6 @@ def start_runbook(runbook: Runbook, given: dict[str, Any], deps: RunbookDeps,
         "allow_self_approval": runbook.meta.approval.allow_self_approval,
         "target": runbook.meta.id})
     return _execute(runbook, values, deps, engine, run_id)
-
-
-def check_param_durations(runbook: Runbook, values: dict[str, Any]) -> None:
-    """Durations templated from params alone are checked before the run starts (InvalidInput,
-    nothing run: `--param wait=soon`); those reading step outputs when their step runs."""
-    templates = Templates()
-    for step in runbook.steps:
-        for name in TEMPLATED_DURATIONS:
-            text = getattr(step.spec, name, None)
-            if not isinstance(text, str) or \
-                    any(ref[0] != "params" for ref in templates.references(text)):
-                continue
-            rendered = templates.render(text, {"params": values})
-            try:
-                duration_seconds(rendered)
-            except ValueError as exc:
-                raise InvalidInput(f"step {step.id}: {name} {text} rendered {rendered!r}: "
-                                   f"{exc}") from None
 
 
 def resume_runbook(run_id: str, deps: RunbookDeps, engine: Engine, *,

@@ -25,7 +25,7 @@ from drctl.core.step import Change, StepContext, StepPolicy
 from drctl.runbook.actions.base import ActionEnv, CallTimedOut, Deadline
 from drctl.runbook.model import TEMPLATED_DURATIONS, Runbook, RunStep, StepBase, seconds
 from drctl.runbook.select import outputs as select_outputs
-from drctl.runbook.templates import Templates
+from drctl.runbook.templates import Templates, Unresolved
 
 NAME = "runbook"
 CONTINUED = "runbook_continued"
@@ -45,19 +45,49 @@ class Walk:
                 "steps": {sid: {"outputs": out} for sid, out in self.outputs.items()}}
 
 
-def render_step(spec: StepBase, templates: Templates, context: dict[str, Any]) -> StepBase:
-    """The step with its templated fields rendered (and checked again by its model)."""
+def render_fields(spec: StepBase, templates: Templates, context: dict[str, Any]
+                  ) -> tuple[dict[str, Any], list[tuple[str, Unresolved]]]:
+    """The step's fields with every template rendered that can be, and (field, Unresolved)
+    for each one reading a name the context does not hold (kept as written)."""
     data = spec.model_dump(by_alias=True, exclude_unset=True)
+    missing: list[tuple[str, Unresolved]] = []
     for name in (*spec.TEMPLATED, *TEMPLATED_DURATIONS):
         if name in data:
-            data[name] = templates.render(data[name], context)
+            found: list[Unresolved] = []
+            data[name] = templates.render_partial(data[name], context, found)
+            missing += [(name, exc) for exc in found]
+    return data, missing
+
+
+def render_step(spec: StepBase, templates: Templates, context: dict[str, Any],
+                where: str = "") -> StepBase:
+    """The step with its templated fields rendered (and checked again by its model).
+    Unresolved said at `where` (the runbook's `file:line`) for a name the run lacks."""
+    data, missing = render_fields(spec, templates, context)
+    if missing:
+        field_name, exc = missing[0]
+        raise exc.at(f"{where}step {spec.id} {field_name}", why_missing(exc, context))
     try:
         return type(spec).model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidInput(f"step {spec.id}: {where} rendered {first['input']!r}: "
+        at = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"{where}step {spec.id}: {at} rendered {first['input']!r}: "
                            f"{first['msg']}") from None
+
+
+def why_missing(exc: Unresolved, context: dict[str, Any]) -> str:
+    """Why a run has no such output (lint made sure the runbook declares it)."""
+    name = exc.name
+    if name[0] != "steps" or len(name) < 2:
+        return ""
+    outputs = context.get("steps", {}).get(name[1], {}).get("outputs")
+    if outputs is None:
+        return f"step {name[1]} has not run"
+    if outputs == {}:
+        return (f"step {name[1]} failed and the run went on without its outputs "
+                "(`| default(…)` gives a value for that case)")
+    return f"step {name[1]} has no output {name[3] if len(name) > 3 else ''}".rstrip()
 
 
 class RunbookSequence:
@@ -120,14 +150,22 @@ class RunbookSequence:
 
     def _outcome(self, ctx: StepContext, step: RunStep) -> tuple[dict[str, Any], str | None]:
         context = self.walk.context()
-        if step.spec.skip_if and self.templates.truth(step.spec.skip_if, context):
+        where = f"{self.runbook.path}:{step.line}: "
+        if step.spec.skip_if and self._skip(step, context, where):
             return {}, f"skip_if {step.spec.skip_if} is true"
-        spec = render_step(step.spec, self.templates, context)
+        spec = render_step(step.spec, self.templates, context, where=where)
         result = self._attempts(ctx, step, spec)
         declared = select_outputs(result, spec.outputs, step.id)
         builtin = {k: result[k] for k in spec.BUILTIN_OUTPUTS
                    if isinstance(result, dict) and k in result}
         return {**builtin, **declared}, None
+
+    def _skip(self, step: RunStep, context: dict[str, Any], where: str) -> bool:
+        try:
+            return self.templates.truth(step.spec.skip_if or "", context)
+        except Unresolved as exc:
+            raise exc.at(f"{where}step {step.id} skip_if", why_missing(exc, context)) \
+                from None
 
     def _attempts(self, ctx: StepContext, step: RunStep, spec: StepBase) -> Any:
         """Every attempt within the step's one timeout (it bounds the retries too)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from drctl.core.errors import InvalidInput
@@ -26,6 +26,28 @@ class _KeysFirst(SandboxedEnvironment):
         if isinstance(obj, Mapping) and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
+
+
+class Unresolved(InvalidInput):
+    """A template reads a name the run does not have (yet): `name` is its path."""
+
+    def __init__(self, name: Reference, template: str) -> None:
+        super().__init__(f"{written(name)} is not defined (in {template!r})")
+        self.name, self.template = name, template
+
+    def at(self, where: str, why: str = "") -> Unresolved:
+        """The same, said at `where` (`file:line: step s field`), with why it is missing."""
+        located = Unresolved(self.name, self.template)
+        located.message = f"{where}: {self.message}" + (f": {why}" if why else "")
+        return located
+
+
+def written(ref: Reference) -> str:
+    """A name path as a runbook writes it: `steps['an-id'].outputs.x`."""
+    text = ref[0]
+    for part in ref[1:]:
+        text += f"['{part}']" if not part.isidentifier() else f".{part}"
+    return text
 
 
 class Templates:
@@ -54,9 +76,25 @@ class Templates:
                     str(result)  # raises UndefinedError naming what is missing
                 return result
             return self._env.from_string(text).render(**context)
-        except (UndefinedError, TemplateSyntaxError, SecurityError, TypeError,
-                ValueError) as exc:
+        except UndefinedError as exc:
+            missing = self._missing(text, context)
+            if missing is None:
+                raise InvalidInput(f"template {text!r}: {exc}") from None
+            raise Unresolved(missing, text) from None
+        except (TemplateSyntaxError, SecurityError, TypeError, ValueError) as exc:
             raise InvalidInput(f"template {text!r}: {exc}") from None
+
+    def _missing(self, text: str, context: dict[str, Any]) -> Reference | None:
+        """The first name path of `text` that the context does not hold (read as Jinja2
+        reads it: a dot is an output, a param, or an attribute of one)."""
+        for ref in self.references(text):
+            value: Any = context
+            for part in ref:
+                value = self._step(value, part) if value is not context \
+                    else context.get(part, Undefined())
+                if isinstance(value, Undefined):
+                    return ref
+        return None
 
     def _sole_expression(self, text: str) -> str | None:
         """The expression's source when `text` is exactly `{{ expression }}`."""
@@ -68,6 +106,26 @@ class Templates:
         if not (text.startswith("{{") and text.endswith("}}")):
             return None  # e.g. a comment before the expression: render as text
         return text[2:-2].removeprefix("-").removesuffix("-")
+
+    def _step(self, value: Any, part: str) -> Any:
+        found = self._env.getattr(value, part)  # `a.b`, or `a['b']` (one path for both)
+        if isinstance(found, Undefined):
+            found = self._env.getitem(value, int(part) if part.isdigit() else part)
+        return found
+
+    def render_partial(self, value: Any, context: dict[str, Any],
+                       missing: list[Unresolved]) -> Any:
+        """`render`, except that a string reading a name the context lacks is kept as written
+        and its Unresolved added to `missing` (a dry run shows what it could render)."""
+        if isinstance(value, dict):
+            return {k: self.render_partial(v, context, missing) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.render_partial(v, context, missing) for v in value]
+        try:
+            return self.render(value, context)
+        except Unresolved as exc:
+            missing.append(exc)
+            return value
 
     def parse(self, text: str) -> nodes.Template:
         """The template's syntax tree. InvalidInput when it is not a valid template."""
