@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from drctl.aws.autoscaling import AutoScaling, GroupState
-from drctl.aws.cloudwatch import AlarmState, CloudWatch
+from drctl.aws.cloudwatch import AlarmState, CloudWatch, MetricDatum
 from drctl.aws.dynamodb import DynamoDb
 from drctl.aws.dynamodb_restore import DynamoDbRestore
 from drctl.aws.ecs import Ecs, ServiceState
@@ -54,6 +54,7 @@ class FakeEstate:
     tables: FakeTables = field(default_factory=lambda: FakeTables())        # drills' tables
     topics: dict[str, list[str]] = field(default_factory=dict)               # region -> names
     published: list[tuple[str, str, str]] = field(default_factory=list)      # arn, subject, text
+    metrics: list[tuple[str, str, MetricDatum]] = field(default_factory=list)  # region, ns
     caller: str = "arn:aws:iam::123456789012:user/fake-operator"
     # Route53 changes are PENDING for this many polls of get_change before INSYNC.
     dns_polls_until_insync: int = 1
@@ -166,6 +167,10 @@ class FakeCloudWatch(CloudWatch):
                          ) -> tuple[float, datetime] | None:
         point = self.estate.datapoints.get((self.region, namespace, metric))
         return point if point is not None and now - window <= point[1] <= now else None
+
+    def put_metrics(self, namespace: str, data: list[MetricDatum]) -> None:
+        # Kept apart from `calls`: publishing drctl's own metrics changes nothing of the estate.
+        self.estate.metrics.extend((self.region, namespace, datum) for datum in data)
 
 
 class FakeEcs(Ecs):

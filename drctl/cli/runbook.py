@@ -11,6 +11,7 @@ import typer
 import yaml
 from rich.markup import escape
 
+from drctl.cli.after_run import runbook_after_run
 from drctl.cli.app import DEFAULT_PLAYBOOK, Application
 from drctl.cli.failure import EXIT_INTERRUPTED
 from drctl.cli.options import JsonOpt, app_of
@@ -204,7 +205,7 @@ def run(
     deps = _deps(app, playbook)
     resolve_params(book, given)  # a bad param is exit 2 before a run exists
     renderer = RunbookRenderer(app.console, book)
-    engine = app.engine([renderer, *_crash()])
+    engine = app.engine([renderer, *_crash(), runbook_after_run(app, deps, book)])
     _finish(app, json_out, lambda: start_runbook(book, given, deps, engine), renderer)
 
 
@@ -236,7 +237,8 @@ def resume(
         if previous.kind == KIND else None
     deps = _deps(app, playbook or str(previous.params.get("playbook_path") or "") or None)
     renderer = RunbookRenderer(app.console, book) if book else None
-    engine = app.engine([*([renderer] if renderer else []), *_crash()])
+    ending = [runbook_after_run(app, deps, book)] if book else []
+    engine = app.engine([*([renderer] if renderer else []), *_crash(), *ending])
     _finish(app, json_out, lambda: resume_runbook(
         previous.run_id, deps, engine, rerun=set(rerun or []), done=set(done or []),
         takeover=takeover), renderer)

@@ -31,8 +31,9 @@ from drctl.core.clock import Clock, iso
 from drctl.core.engine import Subscriber
 from drctl.core.errors import DrctlError
 from drctl.core.identity import Identity
+from drctl.core.run import Run
 from drctl.core.store import Store
-from drctl.report.after_run import PerPlaybook, after_run_for
+from drctl.report.after_run import AfterRun, PerPlaybook, after_run_for
 
 log = structlog.get_logger("drctl.controller")
 
@@ -123,9 +124,23 @@ def after_runs(app: App, served: Served) -> PerPlaybook:
     def show(text: str) -> None:
         log.info("run_summary", summary=text)
 
-    return PerPlaybook(app.store, {
-        name: after_run_for(app.store, app.clock, app.aws, loaded.playbook, show)
-        for name, loaded in served.playbooks.items()})
+    by_name = {name: after_run_for(app.store, app.clock, app.aws, loaded.playbook, show)
+               for name, loaded in served.playbooks.items()}
+    by_path = {str(loaded.path): (name, loaded) for name, loaded in served.playbooks.items()}
+
+    def runbook(run: Run) -> AfterRun | None:
+        """A scheduled runbook names its playbook by path; it notifies its own channels."""
+        name, loaded = by_path.get(str(run.params.get("playbook_path")), (None, None))
+        if loaded is None:
+            return None
+        from drctl.runbook.after_run import for_finished_run  # imports the runbook extra
+        try:
+            return for_finished_run(app, run, loaded.playbook, show)
+        except DrctlError as exc:  # the runbook changed or vanished since: the playbook's
+            log.warning("runbook_unreadable_at_end", run_id=run.run_id, error=exc.message)
+            return by_name[str(name)]
+
+    return PerPlaybook(app.store, by_name, runbook)
 
 
 def disruptive_holders(store: Store, served: Served) -> dict[str, str]:

@@ -200,10 +200,14 @@ def _measured_time(measured: dict[str, Any], key: str) -> datetime | None:
 
 
 def _region(params: dict[str, Any]) -> str | None:
-    """Where the run ended: a failover's target, a drill's restore region, chaos's first."""
+    """Where the run ended: a failover's target, a drill's restore region, chaos's first, a
+    runbook's `target_region` or `region` param."""
     regions = params.get("target_regions") or []
+    values = params.get("values")
+    given = values if isinstance(values, dict) else {}
     return _text(params.get("target_region") or params.get("restore_region")
-                 or params.get("region") or (regions[0] if regions else None))
+                 or params.get("region") or (regions[0] if regions else None)
+                 or given.get("target_region") or given.get("region"))
 
 
 def _target(run: Run) -> str | None:

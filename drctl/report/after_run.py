@@ -3,8 +3,9 @@ published. An engine subscriber, so every kind of run -- failover, drill, chaos,
 one -- gets it from the one place runs end (`run_finished`).
 
 A failover whose `notify` step succeeded has already sent its summary (with the measurement)
-to every channel; only a failover that failed before that step is announced here. Nothing in
-here can fail a run: every failure is logged and the run's result stands.
+to every channel; only a failover that failed before that step is announced here. A runbook run
+is announced through its own channels (`runbook_after_run`). Nothing in here can fail a run:
+every failure is logged and the run's result stands.
 """
 
 from __future__ import annotations
@@ -102,18 +103,37 @@ def after_run_for(store: Store, clock: Clock, aws: Aws, playbook: Playbook,
                     publish=publish, show=show, region=playbook.primary_region, brief=brief)
 
 
+def runbook_after_run(store: Store, clock: Clock, aws: Aws, playbook: Playbook | None,
+                      channels: Callable[[], list[Channel]], region: str,
+                      show: Callable[[str], None], brief: bool = False) -> AfterRun:
+    """The subscriber for runbook runs: `channels` are the runbook's own (its front matter's
+    `notify`, else its playbook's); metrics follow the playbook's setting (on without one),
+    with the playbook's name as the `Playbook` dimension ("-" without one). `region`: where
+    a run that names none (no `target_region`/`region` param) is published."""
+    on = playbook is None or playbook.metrics.cloudwatch
+    name = playbook.name if playbook is not None else None
+    return AfterRun(store, clock, channels=lambda _region: (channels(), []),
+                    publish=MetricsPublisher(aws, region, name) if on else None,
+                    show=show, region=region, brief=brief)
+
+
 class PerPlaybook:
     """For a process that runs several playbooks' runs (the controller): each finished run
-    goes to its own playbook's AfterRun; a run of a playbook not served is left alone."""
+    goes to its own playbook's AfterRun; a runbook run (it names its playbook by path) to the
+    one `runbooks` builds for it; a run of a playbook not served is left alone."""
 
-    def __init__(self, store: Store, by_playbook: dict[str, AfterRun]) -> None:
-        self._store, self._by_playbook = store, by_playbook
+    def __init__(self, store: Store, by_playbook: dict[str, AfterRun],
+                 runbooks: Callable[[Run], AfterRun | None] | None = None) -> None:
+        self._store, self._by_playbook, self._runbooks = store, by_playbook, runbooks
 
     def __call__(self, event: Event) -> None:
         if event.type != "run_finished":
             return
-        playbook = load_run(self._store, event.run_id).params.get("playbook")
-        after = self._by_playbook.get(str(playbook))
+        run = load_run(self._store, event.run_id)
+        if run.kind == "runbook":
+            after = self._runbooks(run) if self._runbooks is not None else None
+        else:
+            after = self._by_playbook.get(str(run.params.get("playbook")))
         if after is not None:
             after(event)
 
@@ -121,12 +141,14 @@ class PerPlaybook:
 def notification(summary: RunSummary) -> Notification:
     record = summary.record
     return Notification(
-        subject=f"[drctl] {record.kind} {record.status}: {summary.verdict} ({record.run_id})",
+        subject=f"[drctl] {record.kind} {summary.outcome} ({record.run_id})",
         text="\n".join([summary.headline, *summary.lines, summary.commands_line]),
         data=summary.to_dict(),
     )
 
 
 def _notified(run: Run) -> bool:
-    """Did the run's own notify step send its summary (a failover)?"""
-    return any(s.name == "notify" and s.status is StepStatus.SUCCEEDED for s in run.steps)
+    """Did the failover's own notify step send its summary? (A runbook step may be called
+    `notify` too: it is the runbook's, not this summary.)"""
+    return run.kind == "failover" and any(
+        s.name == "notify" and s.status is StepStatus.SUCCEEDED for s in run.steps)

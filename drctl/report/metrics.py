@@ -15,8 +15,10 @@ from drctl.report.records import RunRecord
 NAMESPACE = "drctl"
 
 
-def run_metrics(record: RunRecord) -> list[MetricDatum]:
-    dimensions = (("Playbook", record.playbook or "-"), ("Kind", record.kind))
+def run_metrics(record: RunRecord, playbook: str | None = None) -> list[MetricDatum]:
+    """`playbook`: the dimension's value for a run that names none (a runbook run's playbook,
+    which it took its targets and channels from)."""
+    dimensions = (("Playbook", record.playbook or playbook or "-"), ("Kind", record.kind))
     at = record.ended_at or record.started_at
     data = [MetricDatum("Succeeded", 1.0 if record.status is RunStatus.SUCCEEDED else 0.0,
                         "Count", dimensions, at)]
@@ -27,13 +29,14 @@ def run_metrics(record: RunRecord) -> list[MetricDatum]:
 
 
 class MetricsPublisher:
-    """Publishes a run's metrics; `region` is used when the run does not name where it ended.
-    Raises what the adapter raises (the caller logs it: publishing is never fatal)."""
+    """Publishes a run's metrics; `region` is used when the run does not name where it ended,
+    `playbook` when it names no playbook. Raises what the adapter raises (the caller logs it:
+    publishing is never fatal)."""
 
-    def __init__(self, aws: Aws, region: str) -> None:
-        self._aws, self._region = aws, region
+    def __init__(self, aws: Aws, region: str, playbook: str | None = None) -> None:
+        self._aws, self._region, self._playbook = aws, region, playbook
 
     def __call__(self, record: RunRecord) -> str:
         region = record.region or self._region
-        self._aws.cloudwatch(region).put_metrics(NAMESPACE, run_metrics(record))
+        self._aws.cloudwatch(region).put_metrics(NAMESPACE, run_metrics(record, self._playbook))
         return region

@@ -33,6 +33,9 @@ class Figure:
 
 # A step's name, status and times: the summary's own type (`seconds`, `succeeded`).
 StepTiming = StepTime
+# A runbook run is one engine step of this name (drctl/runbook/sequence.py) around the
+# runbook's own steps: it lasts the whole run, so it is never "the slowest step".
+RUNBOOK_WRAPPER = "runbook"
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,13 @@ class RunRecord:
         if self.kind == "drill":
             return self.kind, self.subject, self.drill_kind
         return self.kind, self.runbook, None
+
+    @property
+    def own_steps(self) -> tuple[StepTiming, ...]:
+        """The steps a person would name: a runbook's, without the engine step around them."""
+        if self.kind != "runbook":
+            return self.steps
+        return tuple(s for s in self.steps if s.name != RUNBOOK_WRAPPER)
 
     def step_seconds(self, name: str) -> float | None:
         for step in self.steps:

@@ -80,7 +80,7 @@ def _figures(record: RunRecord) -> dict[str, float]:
     figures = {}
     if record.rto is not None and record.rto.seconds is not None:
         figures["RTO"] = record.rto.seconds
-    for step in record.steps:
+    for step in record.own_steps:
         if step.succeeded and step.seconds is not None and step.name not in figures:
             figures[step.name] = step.seconds
     return figures

@@ -36,21 +36,29 @@ class RunSummary:
 
     @property
     def verdict(self) -> str:
+        """Targets met or missed, the chaos verdict, or "" (a run with neither: a runbook
+        that measures nothing -- its status says it all)."""
         record = self.record
         if record.targets_met is None:
             unmeasured = [name for name, f in (("RTO", record.rto), ("RPO", record.rpo))
                           if f is not None and f.met is None]
             if unmeasured:
                 return f"{' and '.join(unmeasured)} not measured"
-            return record.verdict or str(record.status)
+            return record.verdict or ""
         return "targets met" if record.targets_met else "targets MISSED"
+
+    @property
+    def outcome(self) -> str:
+        """The status, and the verdict when there is one: "succeeded: targets met"."""
+        verdict = f": {self.verdict}" if self.verdict else ""
+        return f"{self.record.status}{verdict}"
 
     @property
     def headline(self) -> str:
         record = self.record
         what = f"{record.kind} {record.run_id}"
         subject = f" ({record.subject})" if record.subject else ""
-        return f"drctl {what}{subject} {record.status}: {self.verdict}"
+        return f"drctl {what}{subject} {self.outcome}"
 
     @property
     def lines(self) -> list[str]:
@@ -107,7 +115,7 @@ def summarize(record: RunRecord, history: list[RunRecord], now: datetime,
                and r.run_id != record.run_id]
     regressions = [g for g in find_regressions([*earlier, record], rule)
                    if g.run_id == record.run_id]
-    timed = [s for s in record.steps if s.seconds is not None]
+    timed = [s for s in record.own_steps if s.seconds is not None]
     slowest = max(timed, key=lambda s: s.seconds or 0.0) if timed else None
     return RunSummary(record, now, slowest, tuple(regressions))
 

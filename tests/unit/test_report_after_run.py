@@ -4,9 +4,7 @@ the metrics handed to the publisher -- through the real engine, on the fake cloc
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -22,6 +20,7 @@ from drctl.store.memory import MemoryStore
 from tests.blockkit import problems
 from tests.unit.helpers import T0
 from tests.unit.report_journal import JournalBuilder
+from tests.webhook import Received, receive
 
 SECRET = "T000/B000/s3cr3t-hook-token"
 
@@ -129,39 +128,17 @@ def test_metrics_have_exactly_two_dimensions_and_skip_unmeasured_figures() -> No
 # --- the webhook, over real HTTP on loopback ---------------------------------------------------
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    bodies: list[bytes] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers["Content-Length"])
-        _Receiver.bodies.append(self.rfile.read(length))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def receiver() -> Iterator[str]:
-    _Receiver.bodies = []
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/services/{SECRET}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def receiver() -> Iterator[Received]:
+    with receive(SECRET) as received:
+        yield received
 
 
-def test_webhook_summary_is_block_kit_without_secrets(receiver: str) -> None:
-    setup = Setup([WebhookChannel(receiver, "DRCTL_WEBHOOK_URL"), ConsoleChannel(print)])
+def test_webhook_summary_is_block_kit_without_secrets(receiver: Received) -> None:
+    setup = Setup([WebhookChannel(receiver.url, "DRCTL_WEBHOOK_URL"), ConsoleChannel(print)])
     run_id = setup.build.drill("dynamodb:roadtrip-pois", "pitr", restore=30, validates=False)
 
-    (body,) = _Receiver.bodies
+    (body,) = receiver.bodies
     payload = json.loads(body)
     assert problems(payload) == []
     assert payload["blocks"][0] == {"type": "header", "text": {
