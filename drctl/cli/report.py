@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
+from drctl.cli.app import DEFAULT_PLAYBOOK
 from drctl.cli.options import app_of
 from drctl.cli.output import write_output
 from drctl.core.durations import parse_duration
@@ -14,6 +16,9 @@ from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.operator_time import parse_operator_time
 from drctl.report.model import Filters, Report, report_from_store
 from drctl.report.regressions import RegressionRule
+
+if TYPE_CHECKING:
+    from drctl.playbook.schema import Playbook
 
 KINDS = ("failover", "drill", "chaos", "runbook")
 FORMATS = ("table", "json", "md", "html")
@@ -124,13 +129,36 @@ def _margin(text: str) -> float:
 
 def _playbook_scope(value: str | None) -> tuple[str | None, tuple[str, ...]]:
     """A YAML file names its playbook and its drill targets (so one never drilled shows);
-    anything else is taken as the name itself."""
-    if value is None or not value.endswith((".yaml", ".yml")):
-        return value, ()
+    anything else is taken as the name itself. Without a file, the default playbook (when it
+    is there, and is the one asked for) declares the drill targets."""
     from drctl.playbook.loader import load_playbook  # its schema is slow to import: only here
 
-    book = load_playbook(value)
-    return book.name, tuple(t.target for t in (book.drills.targets if book.drills else []))
+    if value is not None and value.endswith((".yaml", ".yml")):
+        given = load_playbook(value)
+        return given.name, _drill_targets(given)
+    default = _default_playbook()
+    if default is None or value not in (None, default.name):
+        return value, ()
+    return value, _drill_targets(default)
+
+
+def _default_playbook() -> Playbook | None:
+    """The default playbook, if it is there. One that does not load is the commands' business
+    (they say why); the report says only what it cannot list because of it."""
+    from drctl.playbook.loader import load_playbook
+
+    if not Path(DEFAULT_PLAYBOOK).is_file():
+        return None
+    try:
+        return load_playbook(DEFAULT_PLAYBOOK)
+    except DrctlError as exc:
+        typer.echo(f"note: {DEFAULT_PLAYBOOK} does not load, so drill targets never drilled "
+                   f"are not listed ({exc.message.splitlines()[0]})", err=True)
+        return None
+
+
+def _drill_targets(book: Playbook) -> tuple[str, ...]:
+    return tuple(t.target for t in (book.drills.targets if book.drills else []))
 
 
 def _check_playbook(result: Report, filters: Filters) -> None:

@@ -13,18 +13,24 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from drctl.aws.fake import FakeAws
 from drctl.chaos.runner import ChaosFigures
 from drctl.core.clock import FakeClock, iso
 from drctl.core.engine import Engine
 from drctl.core.errors import DrctlError, StepFailed
 from drctl.core.measurement import RpoReading
+from drctl.core.operator import ScriptedOperator
 from drctl.core.step import Change, StepContext, StepPolicy
 from drctl.drill.measure import drill_measurement
 from drctl.drill.resources import DrillState
 from drctl.drill.spec import DrillSpec
 from drctl.failover.measure import measurement_from_facts
+from drctl.failover.notify import Notify
+from drctl.failover.spec import FailoverDeps, FailoverSpec
+from drctl.notify.base import Channel
 from drctl.playbook.loader import load_playbook
 from drctl.playbook.schema import Playbook
+from drctl.report.records import load_records
 
 PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "roadtrip.yaml"
 FAILOVER_STEPS = ("detect", "confirm", "switch_dns", "scale_secondary", "smoke_test", "notify")
@@ -55,10 +61,21 @@ class TimedStep:
 
 
 class JournalBuilder:
-    def __init__(self, engine: Engine, clock: FakeClock) -> None:
+    """`notify`: given, each failover ends with the real notify step (its summary against the
+    journal's earlier failovers) sending to that channel; else a step that does nothing."""
+
+    def __init__(self, engine: Engine, clock: FakeClock, notify: Channel | None = None) -> None:
         self.engine, self.clock = engine, clock
         self.playbook: Playbook = load_playbook(PLAYBOOK)
         self.started: dict[str, datetime] = {}  # run id -> when the test started it
+        self.notify = None if notify is None else self._notify_step(notify)
+
+    def _notify_step(self, channel: Channel) -> Notify:
+        spec = FailoverSpec(self.playbook, str(PLAYBOOK), "us-west-2", "us-east-1")
+        deps = FailoverDeps(FakeAws(), self.clock, ScriptedOperator(),
+                            channels=lambda region: ([channel], []),
+                            history=lambda: load_records(self.engine.store, "failover"))
+        return Notify(spec, deps)
 
     def failover(self, switch_dns: float, rpo: float, smoke_fails: bool = False,
                  target: str = "us-west-2") -> str:
@@ -72,8 +89,11 @@ class JournalBuilder:
             "switch_dns": lambda ctx: {"rpo": RpoReading(rpo, "heartbeat:test").to_dict()},
             "smoke_test": lambda ctx: {"smoke_passed_at": iso(ctx.now())},
         }
-        steps = [TimedStep(name, takes.get(name, 0.0), smoke_fails and name == "smoke_test",
-                           facts.get(name)) for name in FAILOVER_STEPS]
+        steps: list[Any] = [TimedStep(name, takes.get(name, 0.0),
+                                      smoke_fails and name == "smoke_test", facts.get(name))
+                            for name in FAILOVER_STEPS]
+        if self.notify is not None:
+            steps[-1] = self.notify
         run_id = self.engine.start("failover", {"playbook": self.playbook.name,
                                                 "target_region": target,
                                                 "failed_region": "us-east-1"})
@@ -122,7 +142,7 @@ class JournalBuilder:
         self._execute(run_id, [TimedStep("step-1", takes, fail=fails)], None)  # measures none
         return run_id
 
-    def _execute(self, run_id: str, steps: list[TimedStep], measure: Any) -> None:
+    def _execute(self, run_id: str, steps: list[Any], measure: Any) -> None:
         self.started[run_id] = self.engine.store.events(run_id)[0].at
         with contextlib.suppress(DrctlError):  # a failing run is part of the journal too
             self.engine.execute(run_id, steps, measure=measure)

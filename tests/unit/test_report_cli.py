@@ -22,6 +22,7 @@ from tests.unit.helpers import T0
 from tests.unit.report_journal import JournalBuilder
 
 SINCE = ["--since", "2025-12-01T00:00:00Z"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +54,8 @@ def test_json_is_one_document_with_the_issue_shape(state_dir: Path) -> None:
     assert kinds["failover"]["rto"]["worst"] == 87.0
     assert kinds["failover"]["regressions"][0]["message"] == \
         "switch_dns took 41 s, p50 of the last 4 runs 2 s"
-    assert data["restore_age"][0]["target"] == "rds:roadtrip-db"
-    assert data["restore_age"][0]["last_validated_at"].endswith("Z")
+    ages = {a["target"]: a for a in data["restore_age"]}
+    assert ages["rds:roadtrip-db"]["last_validated_at"].endswith("Z")
 
 
 def test_markdown_and_table_to_a_file(state_dir: Path, tmp_path: Path) -> None:
@@ -65,6 +66,32 @@ def test_markdown_and_table_to_a_file(state_dir: Path, tmp_path: Path) -> None:
     table = tmp_path / "r.txt"
     assert run(state_dir, *SINCE, "--out", str(table))[0] == 0
     assert "REGRESSION failover" in table.read_text()
+
+
+def test_restore_ages_list_the_default_playbooks_targets_never_drilled(
+        state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # where playbooks/roadtrip.yaml, the default playbook, is
+    code, out, _ = run(state_dir, *SINCE, "--json")
+    assert code == 0
+    ages = {a["target"]: (a["run_id"], a["message"]) for a in json.loads(out)["restore_age"]}
+    drilled = ages.pop("rds:roadtrip-db")
+    assert drilled[0] is not None and "last restored and validated" in drilled[1]
+    assert ages == {"dynamodb:roadtrip-pois": (None, "dynamodb:roadtrip-pois: never drilled"),
+                    "s3:roadtrip-media-us-east-1":
+                        (None, "s3:roadtrip-media-us-east-1: never drilled")}
+    code, out, _ = run(state_dir, *SINCE, "--playbook", "roadtrip")  # its name: the same
+    assert "restore: dynamodb:roadtrip-pois: never drilled" in out
+    assert "restore: rds:roadtrip-db: last restored and validated" in out
+
+    monkeypatch.chdir(tmp_path)  # no default playbook here: only what the journal has
+    code, out, _ = run(state_dir, *SINCE, "--json")
+    assert [a["target"] for a in json.loads(out)["restore_age"]] == ["rds:roadtrip-db"]
+    (tmp_path / "playbooks").mkdir()
+    (tmp_path / "playbooks" / "roadtrip.yaml").write_text("name: [", encoding="utf-8")
+    result = CliRunner().invoke(app, ["--state-dir", str(state_dir), "report", *SINCE])
+    assert result.exit_code == 0  # a broken default playbook does not stop the report ...
+    assert "note: playbooks/roadtrip.yaml does not load, so drill targets never drilled " \
+           "are not listed" in result.stderr  # ... it says what it cannot list
 
 
 def test_playbook_file_or_name(state_dir: Path) -> None:
