@@ -8,37 +8,47 @@ are pointed at the same embedded AWS), and adaptive retries.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
 import structlog
-from botocore.config import Config
 
 from drctl.aws import retry_log
+from drctl.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from botocore.config import Config
 
 log = structlog.get_logger("drctl.aws")
 
-RETRY_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 8},
-    connect_timeout=5,
-    read_timeout=30,
+# boto3 and botocore are imported when the first factory is built, not with this module:
+# `drctl failover --help` (and every command's help) imports the command's module, and with
+# it this one, but needs no client (0.3 s of CPU saved; tests/unit/test_cli_lazy.py).
+RETRY_OPTIONS: dict[str, Any] = {
+    "retries": {"mode": "adaptive", "max_attempts": 8},
+    "connect_timeout": 5,
+    "read_timeout": 30,
     # Scaling a large estate and segmented scans use up to 32 threads per client; urllib3's
     # default pool of 10 would discard (and re-open) connections under that.
-    max_pool_connections=32,
-)
+    "max_pool_connections": 32,
+}
 
 
 class ClientFactory:
-    """Builds and caches boto3 clients per (service, region). Thread-safe."""
+    """Builds and caches boto3 clients per (service, region). Thread-safe.
+
+    The boto3 session is made with the first client: a command that opens no client (the
+    help, `runs list` on the SQLite journal) imports no boto3. An unknown `profile` is
+    InvalidInput (exit 2) from that first client."""
 
     def __init__(
         self, profile: str | None = None, config: Config | None = None,
         user_agent_extra: str | None = None,
     ) -> None:
-        self._session = boto3.session.Session(profile_name=profile)
-        self._config = config or RETRY_CONFIG
-        if user_agent_extra:
-            self._config = self._config.merge(Config(user_agent_extra=user_agent_extra))
+        self._profile = profile
+        self._given_config = config
+        self._user_agent_extra = user_agent_extra
+        self._session: Any = None
+        self._config: Config | None = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -47,12 +57,29 @@ class ClientFactory:
         with self._lock:
             if key not in self._clients:
                 # Typed as Any: adapters are the typed layer over boto3's dynamic clients.
-                session: Any = self._session
+                session = self._session or self._start()
                 client = session.client(service, region_name=region, config=self._config)
                 retry_log.register(client)
                 client.meta.events.register("before-call.*", _log_call)
                 self._clients[key] = client
             return self._clients[key]
+
+    def _start(self) -> Any:
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import ProfileNotFound
+
+        config = self._given_config or Config(**RETRY_OPTIONS)
+        if self._user_agent_extra:
+            config = config.merge(Config(user_agent_extra=self._user_agent_extra))
+        try:
+            self._session = boto3.session.Session(profile_name=self._profile)
+        except ProfileNotFound:
+            raise InvalidInput(f"--profile {self._profile}: no such AWS profile",
+                               hint="name a profile of ~/.aws/config or ~/.aws/credentials, "
+                                    "or leave --profile out") from None
+        self._config = config
+        return self._session
 
 
 # Where a service's IAM action prefix differs from its signing name.

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from drctl.aws.errors import aws_call
 
-_SER = TypeSerializer()
-_DES = TypeDeserializer()
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+
+@cache
+def _codec() -> tuple[TypeSerializer, TypeDeserializer]:
+    """boto3's item codec, imported on first use (importing this module stays boto3-free)."""
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
 
 
 class DynamoDb:
@@ -21,14 +28,14 @@ class DynamoDb:
         """The item as plain Python values (numbers as Decimal), or None. Strongly consistent."""
         with aws_call(f"get item from {table}", self.region):
             response = self._client.get_item(
-                TableName=table, Key={k: _SER.serialize(v) for k, v in key.items()},
+                TableName=table, Key={k: _codec()[0].serialize(v) for k, v in key.items()},
                 ConsistentRead=True,
             )
         item = response.get("Item")
-        return {k: _DES.deserialize(v) for k, v in item.items()} if item else None
+        return {k: _codec()[1].deserialize(v) for k, v in item.items()} if item else None
 
     def put_item(self, table: str, item: dict[str, Any]) -> None:
         """Write (overwrite) one item given as plain Python values (numbers as Decimal)."""
         with aws_call(f"put item into {table}", self.region):
             self._client.put_item(TableName=table,
-                                  Item={k: _SER.serialize(v) for k, v in item.items()})
+                                  Item={k: _codec()[0].serialize(v) for k, v in item.items()})

@@ -6,9 +6,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-from botocore.parsers import ResponseParserError
-
 from drctl.core.errors import AwsError, ResourceMissing
 
 NOT_FOUND = {
@@ -21,6 +18,11 @@ NOT_FOUND = {
 @contextmanager
 def aws_call(what: str, region: str | None = None) -> Iterator[None]:
     """Translate botocore failures of `what` into AwsError, or ResourceMissing for not-found."""
+    # Imported here so that importing an adapter does not import botocore (a command's
+    # --help imports adapters); a call has a client, so botocore is loaded by then.
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.parsers import ResponseParserError
+
     where = f" in {region}" if region else ""
     try:
         yield
@@ -50,6 +52,8 @@ def absent_as_none(what: str, region: str | None, call: Callable[[], Any],
                    absent: set[str]) -> Any:
     """`call()`, or None when AWS answers one of the `absent` codes ("there is none");
     any other failure is translated as `aws_call` does."""
+    from botocore.exceptions import ClientError
+
     with aws_call(what, region):
         try:
             return call()

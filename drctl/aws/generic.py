@@ -10,24 +10,30 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from functools import cache
 from typing import Any
-
-import botocore.session
-from botocore import xform_name
-from botocore.exceptions import DataNotFoundError, UnknownServiceError
 
 from drctl.aws.clients import ClientFactory
 from drctl.aws.errors import aws_call
 from drctl.core.clock import iso
 from drctl.core.errors import InvalidInput
 
-_MODELS = botocore.session.get_session()
+
+@cache
+def _models() -> Any:
+    """botocore's service models, loaded on first use (importing this module stays
+    botocore-free: `drctl runbook --help` imports it)."""
+    import botocore.session
+
+    return botocore.session.get_session()
 
 
 def operation_names(service: str) -> list[str]:
     """The PascalCase API names of `service`. InvalidInput for a service boto3 does not know."""
+    from botocore.exceptions import DataNotFoundError, UnknownServiceError
+
     try:
-        return list(_MODELS.get_service_model(service).operation_names)
+        return list(_models().get_service_model(service).operation_names)
     except (UnknownServiceError, DataNotFoundError):
         raise InvalidInput(f"unknown AWS service {service!r} (name it as boto3 does, "
                            "e.g. dynamodb, ecs, route53)") from None
@@ -49,6 +55,8 @@ class GenericApi:
     def call(self, service: str, api: str, region: str, args: dict[str, Any]) -> dict[str, Any]:
         check_operation(service, api)
         client = self._factory.client(service, region)
+        from botocore import xform_name
+
         method = getattr(client, xform_name(api))
         with aws_call(f"{service} {api}", region):
             response = method(**args)
@@ -86,7 +94,7 @@ def output_type(service: str, api: str, selector: str) -> str:
     from jsonpath_ng import Child, Fields, Index, Root, Slice, parse  # only the export
     from jsonpath_ng.jsonpath import Wildcard
 
-    shape = _MODELS.get_service_model(service).operation_model(api).output_shape
+    shape = _models().get_service_model(service).operation_model(api).output_shape
     steps: list[Any] = []
     node = parse(selector)
     while isinstance(node, Child):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -62,3 +63,59 @@ def test_unknown_command_is_a_usage_error() -> None:
 def test_the_root_group_is_lazy() -> None:
     group = typer.main.get_command(app)
     assert set(group.list_commands(typer.Context(group))) >= {row.name for row in COMMANDS}
+
+
+# Every command's --help, and every subcommand's, rendered in one fresh interpreter; after each,
+# what it pulled in. A command's module is imported for its help, but no AWS client is built:
+# boto3 and botocore are imported by drctl/aws/ on the first client, not with the adapters.
+_EVERY_HELP = """
+import json, sys
+import typer
+from typer.testing import CliRunner
+from drctl.cli.main import COMMANDS, app
+seen = {}
+for row in COMMANDS:
+    command = row.load()
+    paths = [[row.name]] + [[row.name, sub] for sub in getattr(command, "commands", {})]
+    for path in paths:
+        result = CliRunner().invoke(app, [*path, "--help"])
+        heavy = [m for m in ("boto3", "botocore", "s3transfer", "moto") if m in sys.modules]
+        seen[" ".join(path)] = [result.exit_code, heavy]
+print(json.dumps(seen))
+"""
+
+
+def test_no_command_help_imports_boto3_or_opens_the_journal(tmp_path) -> None:
+    env = {**os.environ, "DRCTL_STATE_DIR": str(tmp_path / "state"),
+           "XDG_STATE_HOME": str(tmp_path / "xdg")}
+    env.pop("DRCTL_STATE", None)
+    done = subprocess.run([sys.executable, "-c", _EVERY_HELP], capture_output=True, text=True,
+                          check=True, env=env, cwd=tmp_path)
+    seen = json.loads(done.stdout)
+    assert "failover" in seen and "runs list" in seen and "sandbox up" in seen
+    assert {path: heavy for path, (_, heavy) in seen.items() if heavy} == {}
+    assert {path: code for path, (code, _) in seen.items() if code != 0} == {}
+    assert not (tmp_path / "state").exists() and not (tmp_path / "xdg").exists()
+
+
+def test_a_command_help_as_a_process_imports_no_boto3(tmp_path) -> None:
+    """`drctl failover --help` through the real entry point (`drctl.cli.main:main`)."""
+    code = ("import json, sys\nfrom drctl.cli.main import run\n"
+            "sys.argv = ['drctl', 'failover', '--help']\ncode = run(sys.argv[1:])\n"
+            "sys.stderr.write(json.dumps([code, 'boto3' in sys.modules, "
+            "'botocore' in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert "drctl failover" in done.stdout
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == [0, False, False]
+
+
+def test_runs_list_on_the_sqlite_journal_imports_no_boto3(tmp_path) -> None:
+    """The store is SQLite: no AWS client, so no boto3 session either (drctl/aws/clients.py)."""
+    code = ("import json, sys\nfrom drctl.cli.main import run\n"
+            f"code = run(['--state-dir', {str(tmp_path)!r}, 'runs', 'list', '--json'])\n"
+            "sys.stderr.write(json.dumps([code, 'boto3' in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert json.loads(done.stdout) == []
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == [0, False]
