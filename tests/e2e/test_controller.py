@@ -108,7 +108,7 @@ def test_scheduled_drill_and_chaos_are_journaled_with_their_trigger(
         runs = [r for r in runs_of(cli_) if r.status.finished and "trigger" in r.params]
         return {r.kind for r in runs if r.status.value == "succeeded"} >= {"drill", "chaos"}
 
-    wait_until(finished_both, 60, "a scheduled drill and a scheduled chaos run to pass")
+    wait_until(finished_both, 180, "a scheduled drill and a scheduled chaos run to pass")
     code, stderr = stop(process)
     assert code == 0, stderr[-2000:]
     runs = [r for r in runs_of(cli_) if "trigger" in r.params]

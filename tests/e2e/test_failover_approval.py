@@ -29,7 +29,7 @@ def second_person(cli: Cli) -> dict[str, str]:
     return exports
 
 
-def wait_for_status(cli: Cli, status: str, timeout: float = 60) -> str:
+def wait_for_status(cli: Cli, status: str, timeout: float = 180) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         runs = cli.json("runs", "list")
