@@ -60,9 +60,10 @@ def _engine(app: Application) -> Engine:
 
 
 def _plain(app: Application) -> Callable[[str], None]:
-    """Print text as is (a notification may contain [brackets] that are not markup)."""
+    """Print text as is (a notification may contain [brackets] that are not markup), unwrapped
+    (the commands it names stay whole, to copy)."""
     console = app.console
-    return lambda text: console.print(text, markup=False)
+    return lambda text: console.print(text, markup=False, soft_wrap=True)
 
 
 # An incident older than this is not the start of the failover being run now.

@@ -131,7 +131,7 @@ def _deps(app: Application, playbook: str | None) -> RunbookDeps:
     console = app.console
     return build_deps(app, playbook or DEFAULT_PLAYBOOK, ConsoleOperator(),
                       explicit=playbook is not None,
-                      console=lambda text: console.print(text, markup=False))
+                      console=lambda text: console.print(text, markup=False, soft_wrap=True))
 
 
 def _finish(app: Application, json_out: bool, work: Callable[[], Run],

@@ -50,6 +50,9 @@ def drctl(capsys: pytest.CaptureFixture[str], estate: FakeEstate, *argv: str,
 
 def test_failover_json_is_one_document_with_the_run_and_its_figures(
         capsys: pytest.CaptureFixture[str], playbook: str, estate: FakeEstate) -> None:
+    book = Path(playbook)  # printed too, under a name long enough to reach the console's width
+    book.write_text(book.read_text().replace("notify:\n", "notify:\n  - console: {}\n")
+                    .replace("name: app\n", "name: app-of-the-payments-team\n"))
     code, out, err = drctl(capsys, estate, "failover", "--region", WEST, "--yes", "--json",
                            "--playbook", playbook)
 
@@ -62,6 +65,11 @@ def test_failover_json_is_one_document_with_the_run_and_its_figures(
     assert run["steps"][2]["output"]["rpo_read_at"] == run["steps"][2]["output"]["dns_switched_at"]
     assert {rr["SetIdentifier"]: rr["Weight"] for rr in estate.records["Z1"]} == {
         EAST: 0, WEST: 100}
+
+    # The console channel's summary names the full-report commands, each whole on its line.
+    (line,) = [ln for ln in err.splitlines() if ln.startswith("full report:")]
+    assert line.endswith(f"`drctl report --playbook {run['params']['playbook']} --kind "
+                         "failover`"), line
 
     code, out, _ = drctl(capsys, estate, "runs", "show", run["run_id"], "--json")
     assert code == 0 and json.loads(out) == run
