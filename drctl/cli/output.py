@@ -65,11 +65,24 @@ def emit(console: Console, rendered: str | Callable[[Console], None], out: Path 
     Console(stderr=True, highlight=False).print(f"wrote {out}", markup=False)
 
 
+def check_writable(path: Path | None) -> None:
+    """Before the work (an HTML report takes a while): InvalidInput (exit 2) for an --out
+    that is a directory, or whose directory does not exist or cannot be written to."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise InvalidInput(f"--out {path}: is a directory")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InvalidInput(f"--out {path}: no directory {folder}")
+    if not os.access(folder, os.W_OK):
+        raise InvalidInput(f"--out {path}: {folder} is not writable")
+
+
 def write_file(path: Path, text: str) -> None:
     """All or nothing: a reader never sees half a report. Raises InvalidInput (exit 2) for a
     path that cannot be written."""
-    if path.is_dir():
-        raise InvalidInput(f"--out {path}: is a directory")
+    check_writable(path)
     partial = path.with_name(f".{path.name}.partial")
     try:
         partial.write_text(text, encoding="utf-8")

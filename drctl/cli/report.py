@@ -10,7 +10,7 @@ import typer
 
 from drctl.cli.app import DEFAULT_PLAYBOOK
 from drctl.cli.options import app_of
-from drctl.cli.output import write_output
+from drctl.cli.output import check_writable, write_output
 from drctl.core.durations import parse_duration
 from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.operator_time import parse_operator_time
@@ -61,6 +61,7 @@ def report(
     """
     app = app_of(ctx)
     fmt = _format(fmt, json_out)
+    check_writable(out)
     if kind is not None and kind not in KINDS:
         raise InvalidInput(f"--kind {kind!r}: use one of {', '.join(KINDS)}")
     now = app.clock.now()

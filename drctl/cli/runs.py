@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from drctl.cli.options import JsonOpt, app_of
-from drctl.cli.output import emit, render_run_summary
+from drctl.cli.output import check_writable, emit, render_run_summary
 from drctl.cli.render import print_json, render_run, render_runs
 from drctl.core.errors import InvalidInput
 from drctl.core.operator import ConsoleOperator
@@ -79,6 +79,7 @@ def show(
         raise InvalidInput(f"--format {fmt!r}: use one of {', '.join(RUN_FORMATS)}")
     if out is not None and fmt not in ("md", "html"):
         raise InvalidInput("--out writes --format md or html")
+    check_writable(out)
     if json_out and fmt in ("md", "html"):  # as `drctl report`: never silently pick one
         raise InvalidInput(f"--json and --format {fmt} ask for two formats: give one "
                            "(--json is --format json)")

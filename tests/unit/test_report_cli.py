@@ -108,7 +108,9 @@ def test_playbook_file_or_name(state_dir: Path) -> None:
     (["--since", "2026-01-01"], "has no UTC offset"),
     (["--playbook", "roadtrp"], "the journal has: roadtrip"),
     (["--regression-margin", "soon"], "--regression-margin"),
-    (["--out", "/nonexistent-dir/r.html"], "--out /nonexistent-dir/r.html"),
+    (["--out", "/nonexistent-dir/r.html"], "--out /nonexistent-dir/r.html: no directory "
+                                           "/nonexistent-dir"),
+    (["--out", "/"], "--out /: is a directory"),
     (["--json", "--format", "md"], "--json and --format md ask for two formats: give one"),
     (["--since", "-5d"], "--since '-5d': a duration counts back from now and takes no sign: "
                          "--since 5d"),
@@ -200,6 +202,8 @@ def test_runs_show_html_to_a_file(state_dir: Path, tmp_path: Path) -> None:
     (["fa-20260105", "--out", "x.txt"], "--out writes --format md or html"),
     (["nope", "--format", "md"], "no run 'nope'"),
     (["fa-20260105", "--format", "md", "--json"], "--json and --format md ask for two formats"),
+    (["fa-20260105", "--format", "html", "--out", "/nonexistent-dir/r.html"],
+     "--out /nonexistent-dir/r.html: no directory /nonexistent-dir"),
 ])
 def test_runs_show_bad_input(state_dir: Path, args: list[str], message: str) -> None:
     code, out, exc = show(state_dir, *args)
