@@ -67,6 +67,7 @@ def _last_runs(store: Store, history: int) -> dict[str, dict[str, Any]]:
     for run in list_runs(store, KIND, history):  # newest first
         key = str(run.params.get("experiment_file"))
         if key not in last:
-            last[key] = {"run_id": run.run_id, "verdict": run.measurement.get("verdict"),
+            verdict = run.figures.verdict if run.figures is not None else None
+            last[key] = {"run_id": run.run_id, "verdict": verdict,
                          "status": str(run.effective_status), "started_at": iso(run.started_at)}
     return last

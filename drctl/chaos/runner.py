@@ -9,7 +9,7 @@ the run's `run_measured` event, so `drctl runs show --json` carries them.
 from __future__ import annotations
 
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from drctl.chaos.verdict import Outcome, Stop, Verdict, judge, skipped
 from drctl.core.engine import Engine
 from drctl.core.errors import Blocked
 from drctl.core.exclusive import exclusive_run
+from drctl.core.figures import ChaosFigures
 from drctl.core.run import Run
 from drctl.playbook.schema import Playbook
 from drctl.store.base import load_run
@@ -128,27 +129,12 @@ def _request(experiment: ChaosExperiment, stop_alarms: dict[str, list[str]],
     return ChildRequest(experiment, GuardConfig(deps.store_url, stop_alarms, deps.profile))
 
 
-@dataclass(frozen=True)
-class ChaosFigures:
-    """What an experiment journals in `run_measured`: drctl's verdict and why, who stopped it,
-    and chaoslib's own journal."""
-
-    verdict: str
-    verdict_reason: str
-    stopped_by: str | None
-    steady_state_declared: bool
-    journal: dict[str, Any] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def _finish(engine: Engine, run_id: str, outcome: Outcome,
             journal: dict[str, Any] | None) -> ChaosResult:
     figures = ChaosFigures(str(outcome.verdict), outcome.reason,
                            outcome.stop.by if outcome.stop else None,
                            outcome.steady_state_declared, journal)
-    engine.emit(run_id, "run_measured", measurement=figures.to_dict())
+    engine.measured(run_id, figures)
     error = None if outcome.error() is None else outcome.reason
     engine.emit(run_id, "run_finished", status=str(outcome.run_status), error=error)
     return ChaosResult(load_run(engine.store, run_id), outcome)

@@ -15,8 +15,10 @@ from drctl.cli.app import Application
 from drctl.cli.failure import Failure
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
+from drctl.core.clock import iso
 from drctl.core.durations import parse_duration
 from drctl.core.errors import DrctlError, InvalidInput, NotConfirmed
+from drctl.core.figures import DrillFigures
 from drctl.core.operator_time import parse_operator_time
 from drctl.core.run import Run
 from drctl.drill.db_check import run_command
@@ -184,11 +186,15 @@ def render_drill(console: Console, run: Run, errors_shown: Collection[str] = ())
     """A finished drill: its steps, RTO/RPO and error (each once: an error its progress
     already showed is not repeated), what was restored and how it was judged, and cleanup."""
     render_run(console, run, errors_shown)
-    data = run.to_dict()
-    validation, cleanup_ = data.get("validation") or {}, data.get("cleanup") or {}
-    console.print(f"restore point  requested {data.get('requested_restore_point') or '-'}, "
-                  f"used {data.get('restore_point') or '-'}, effective (newest data) "
-                  f"{data.get('effective_restore_point') or '-'}")
+    figures = run.figures if isinstance(run.figures, DrillFigures) else None
+    # A drill that measured nothing (a fire refused, a newer drctl's journal) shows dashes.
+    validation = (figures.validation if figures else None) or {}
+    cleanup_ = (figures.cleanup if figures else None) or {}
+    requested, used, effective = (
+        (figures.requested_restore_point, iso(figures.restore_point),
+         figures.effective_restore_point) if figures else (None, None, None))
+    console.print(f"restore point  requested {requested or '-'}, used {used or '-'}, "
+                  f"effective (newest data) {effective or '-'}")
     for line in validation_lines(validation, run.error or ""):
         console.print(line, soft_wrap=True)
     console.print(f"cleanup        {cleanup_.get('status', '-')}: "

@@ -15,6 +15,7 @@ from rich.table import Table
 from drctl.core.clock import iso
 from drctl.core.durations import format_duration
 from drctl.core.events import Event
+from drctl.core.figures import DrillFigures, FailoverFigures, RunbookFigures
 from drctl.core.run import Run
 from drctl.core.summary import Figure, RunSummary
 
@@ -95,8 +96,8 @@ def render_run(console: Console, run: Run, errors_shown: Collection[str] = ()) -
     for key in ("changed", "resume", "roll_back"):
         if run.recovery.get(key):
             console.print(f"  {escape(run.recovery[key])}")
-    if "rto_seconds" in data:
-        render_targets(console, data)
+    if run.figures is not None and run.figures.recovery is not None:
+        render_targets(console, run.figures)
 
 
 # A large estate changes hundreds of services: the first few here, all of them in --json.
@@ -118,7 +119,8 @@ def render_changes(console: Console, run: Run) -> None:
                       f"`drctl runs show {run.run_id} --json`", markup=False)
 
 
-def render_targets(console: Console, data: dict[str, Any]) -> None:
+def render_targets(console: Console, figures: FailoverFigures | DrillFigures | RunbookFigures
+                   ) -> None:
     def line(name: str, value: Any, target: Any, met: bool | None, source: str | None) -> None:
         verdict = ("[yellow]not measured[/]" if met is None or value is None else
                    "[green]met[/]" if met else "[red]MISSED[/]")
@@ -126,11 +128,12 @@ def render_targets(console: Console, data: dict[str, Any]) -> None:
         console.print(f"{name} {format_duration(value):>9}  target {format_duration(target):>9}"
                       f"  {verdict}{src}")
 
-    lower = "; a lower bound: no alarm fired" if data.get("rto_lower_bound") else ""
-    line("RTO", data["rto_seconds"], data["rto_target_seconds"], data["rto_met"],
-         f"from {data.get('incident_start_source')} at {data.get('incident_start')}{lower}")
-    line("RPO", data["rpo_seconds"], data["rpo_target_seconds"], data["rpo_met"],
-         data.get("rpo_source"))
+    m, rpo = figures.recovery, figures.recovery.rpo
+    lower = "; a lower bound: no alarm fired" if figures.rto_lower_bound else ""
+    line("RTO", m.rto_seconds, m.rto_target_seconds, m.rto_met,
+         f"from {m.incident_start_source} at {iso(m.incident_start)}{lower}")
+    line("RPO", rpo.seconds if rpo else None, m.rpo_target_seconds, m.rpo_met,
+         rpo.source if rpo else None)
 
 
 def render_runs(console: Console, summaries: list[RunSummary]) -> None:

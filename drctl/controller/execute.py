@@ -21,6 +21,7 @@ from drctl.controller.tick import Fire, Job, Missed
 from drctl.core.clock import Clock, iso
 from drctl.core.engine import Engine, Subscriber, new_run_id
 from drctl.core.events import Event
+from drctl.core.figures import FireVerdict
 from drctl.core.identity import Identity
 from drctl.core.interrupt import Interruption
 from drctl.core.run import RunStatus
@@ -114,8 +115,7 @@ def journal_verdict(engine: Engine, job: Job, verdict: str, reason: str,
                     status: RunStatus = RunStatus.ABORTED) -> str:
     """A run that did not run: started, judged and finished at once, with the reason."""
     run_id = engine.start(job.schedule.kind, scheduled_params(job))
-    engine.emit(run_id, "run_measured", measurement={"verdict": verdict,
-                                                     "verdict_reason": reason})
+    engine.measured(run_id, FireVerdict(verdict, reason))
     engine.emit(run_id, "run_finished", status=str(status), error=reason)
     return run_id
 

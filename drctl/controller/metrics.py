@@ -19,6 +19,7 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from drctl.core.events import Event
+from drctl.core.figures import Figures, read_figures
 
 
 class ControllerMetrics:
@@ -65,15 +66,20 @@ class MetricsEvents:
                                             str(params.get("playbook", "")))
             kind, playbook = self._runs.get(event.run_id, ("?", ""))
             if event.type == "run_measured":
-                self._measured(kind, playbook, event.data.get("measurement") or {})
+                self._measured(kind, playbook,
+                               read_figures(kind, event.data.get("measurement") or {}))
             elif event.type == "run_finished":
                 self.metrics.runs.labels(kind, str(event.data.get("status"))).inc()
                 self._runs.pop(event.run_id, None)
             elif event.type == "run_interrupted":
                 self.metrics.runs.labels(kind, "interrupted").inc()
 
-    def _measured(self, kind: str, playbook: str, measurement: dict[str, object]) -> None:
-        for name, gauge in (("rto_seconds", self.metrics.rto), ("rpo_seconds", self.metrics.rpo)):
-            value = measurement.get(name)
-            if isinstance(value, int | float):
-                gauge.labels(playbook, kind).set(float(value))
+    def _measured(self, kind: str, playbook: str, figures: Figures | None) -> None:
+        """The newest figures a run of `kind` measured (an unmeasured one leaves the last)."""
+        recovery = figures.recovery if figures is not None else None
+        if recovery is None:
+            return
+        if recovery.rto_seconds is not None:
+            self.metrics.rto.labels(playbook, kind).set(float(recovery.rto_seconds))
+        if recovery.rpo is not None:
+            self.metrics.rpo.labels(playbook, kind).set(float(recovery.rpo.seconds))

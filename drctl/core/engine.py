@@ -19,11 +19,11 @@ from drctl.core.clock import Clock
 from drctl.core.ending import ENDINGS, INTERRUPTED, ending, interrupted_reason
 from drctl.core.errors import DrctlError, InvalidInput
 from drctl.core.events import JOURNAL_VERSION, Event
+from drctl.core.figures import Figures
 from drctl.core.identity import Identity
 from drctl.core.interrupt import Interrupted, Interruption
 from drctl.core.keeper import RunLeases
 from drctl.core.lease import LeaseLost
-from drctl.core.measured import Measured
 from drctl.core.run import Run, RunStatus
 from drctl.core.step import Step, StepContext
 from drctl.core.step_runner import StepRunner
@@ -158,7 +158,7 @@ class Engine:
 
     def execute(
         self, run_id: str, steps: Sequence[Step], *, always: Sequence[Step] = (),
-        measure: Callable[[Run], Measured] | None = None,
+        measure: Callable[[Run], Figures] | None = None,
     ) -> Run:
         """Run `steps` from the first one not already succeeded, then `always` (cleanup steps
         that run whatever happened), then journal `measure(run)` and the end. Returns the Run.
@@ -184,7 +184,7 @@ class Engine:
 
     def _conclude(self, ctx: StepContext, failure: BaseException | None,
                   always: Sequence[Step], done: int, total: int,
-                  measure: Callable[[Run], Measured] | None) -> BaseException | None:
+                  measure: Callable[[Run], Figures] | None) -> BaseException | None:
         """Cleanup, measurement and the end, none cut short by a stop; returns the run's
         failure (the first of the steps', the cleanup's, the measurement's)."""
         with self.interrupt.shielded():
@@ -195,19 +195,23 @@ class Engine:
             self._end(ctx.run_id, failure, cleaned_up=bool(always) and cleaned is None)
         return failure
 
-    def _measure(self, run_id: str, measure: Callable[[Run], Measured] | None
+    def _measure(self, run_id: str, measure: Callable[[Run], Figures] | None
                  ) -> DrctlError | None:
         """Journal the measurement; a measurement that cannot be made or written is a
         failure of the run (never a run left open), returned to be the run's error."""
         if measure is None:
             return None
         try:
-            measured = measure(load_run(self.store, run_id))
-            self.emit(run_id, "run_measured", measurement=measured.to_dict())
+            self.measured(run_id, measure(load_run(self.store, run_id)))
         except Exception as exc:
             log.exception("measurement_failed", run_id=run_id)
             return DrctlError(f"could not measure the run: {exc}")
         return None
+
+    def measured(self, run_id: str, figures: Figures) -> None:
+        """Journal what the run measured: the one writer of `run_measured`, so every
+        measurement in a journal is one of the kinds' typed figures (drctl/core/figures.py)."""
+        self.emit(run_id, "run_measured", measurement=figures.to_dict())
 
     def _end(self, run_id: str, failure: BaseException | None, cleaned_up: bool) -> None:
         """The one place a run's end is decided. If even that cannot be journaled (the store

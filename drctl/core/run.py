@@ -10,6 +10,7 @@ from typing import Any
 from drctl.core.clock import iso
 from drctl.core.errors import Blocked
 from drctl.core.events import Event, check_version
+from drctl.core.figures import Figures, read_figures
 from drctl.core.identity import Identity, Owner
 from drctl.core.lease import Lease
 
@@ -81,7 +82,10 @@ class Run:
     owner: dict[str, Any] = field(default_factory=dict)
     steps: list[StepRecord] = field(default_factory=list)
     ended_at: datetime | None = None
+    # `run_measured` as journaled (shown by to_dict) and, read back, the kind's typed figures:
+    # what every reader of the run's figures uses.
     measurement: dict[str, Any] = field(default_factory=dict)
+    figures: Figures | None = None
     error: str | None = None
     recovery: dict[str, Any] = field(default_factory=dict)  # what changed, how to get out
     # Every change made to the estate, in order, as journaled: step, at, action, target,
@@ -229,6 +233,7 @@ def _apply(run: Run, event: Event) -> None:
         _record_change(run, event)
     elif event.type == "run_measured":
         run.measurement = dict(data.get("measurement", {}))
+        run.figures = read_figures(run.kind, run.measurement)
     elif event.type == "run_finished":
         run.status = RunStatus(data["status"])
         run.ended_at = event.at

@@ -25,6 +25,8 @@ from typing import Any
 from drctl.core.clock import iso, parse_iso
 from drctl.core.errors import InvalidInput
 from drctl.core.events import Event
+from drctl.core.figures import DrillFigures
+from drctl.core.measurement import Measurement
 from drctl.core.run import Run
 
 SUMMARY_VERSION = 2
@@ -164,21 +166,23 @@ def summary_of(events: list[Event]) -> RunSummary:
 
 def summarise(run: Run) -> RunSummary:
     """The summary of a run folded from its journal. Pure: no I/O."""
-    measured = run.measurement
+    figures = run.figures
+    recovery = figures.recovery if figures is not None else None
     return RunSummary(
         run_id=run.run_id, kind=run.kind, status=str(run.status), started_at=run.started_at,
         ended_at=run.ended_at, playbook=_text(run.params.get("playbook")),
         playbook_path=_text(run.params.get("playbook_path")), target=_target(run),
-        rto=_figure(measured, "rto", run.params), rpo=_figure(measured, "rpo", run.params),
-        verdict=_text(measured.get("verdict")), trigger=_trigger(run.params),
+        rto=_rto(recovery, run.params), rpo=_rpo(recovery, run.params),
+        verdict=figures.verdict if figures is not None else None,
+        trigger=_trigger(run.params),
         error=run.error, line=_line(run), owner=dict(run.owner),
         drill_kind=_text(run.params.get("kind")) if run.kind == "drill" else None,
         region=_region(run.params),
         steps=tuple(StepTime(s.name, str(s.status), s.started_at, s.ended_at)
                     for s in run.steps),
-        incident_start=_measured_time(measured, "incident_start"),
-        recovered_at=_measured_time(measured, "recovered_at"),
-        validated_at=_measured_time(measured, "validated_at"),
+        incident_start=recovery.incident_start if recovery is not None else None,
+        recovered_at=recovery.recovered_at if recovery is not None else None,
+        validated_at=figures.validated_at if figures is not None else None,
     )
 
 
@@ -188,15 +192,6 @@ def _text(value: Any) -> str | None:
 
 def _time(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
-
-
-def _measured_time(measured: dict[str, Any], key: str) -> datetime | None:
-    """A time a step measured; one that is not ISO 8601 is left out, not a reason to refuse
-    the event that ends the run (the journal keeps it as written)."""
-    try:
-        return _time(measured.get(key))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def _region(params: dict[str, Any]) -> str | None:
@@ -218,9 +213,21 @@ def _target(run: Run) -> str | None:
     return None
 
 
-def _figure(measured: dict[str, Any], name: str, params: dict[str, Any]) -> Figure:
-    seconds = measured.get(f"{name}_seconds")
-    target = measured.get(f"{name}_target_seconds", params.get(f"{name}_target_seconds"))
+def _rto(recovery: Measurement | None, params: dict[str, Any]) -> Figure:
+    if recovery is None:
+        return _figure(None, params.get("rto_target_seconds"))
+    return _figure(recovery.rto_seconds, recovery.rto_target_seconds)
+
+
+def _rpo(recovery: Measurement | None, params: dict[str, Any]) -> Figure:
+    """Unmeasured (no figures, or a kind that measures none): the target its params gave."""
+    if recovery is None:
+        return _figure(None, params.get("rpo_target_seconds"))
+    rpo = recovery.rpo
+    return _figure(rpo.seconds if rpo else None, recovery.rpo_target_seconds)
+
+
+def _figure(seconds: Any, target: Any) -> Figure:
     return Figure(None if seconds is None else float(seconds),
                   None if target is None else float(target))
 
@@ -235,15 +242,16 @@ def _trigger(params: dict[str, Any]) -> dict[str, str] | None:
 
 def _line(run: Run) -> str:
     """One short line a person reads in a list: what the run did, in the kind's words."""
-    params, measured = run.params, run.measurement
+    params, figures = run.params, run.figures
     if run.kind == "failover":
         return f"{params.get('failed_region', '?')} -> {params.get('target_region', '?')}"
     if run.kind == "drill":
-        return str(measured.get("rpo_verdict") or
+        said = figures.rpo_verdict if isinstance(figures, DrillFigures) else None
+        return str(said or
                    f"{params.get('kind', '')} drill of {params.get('target', '?')}").strip()
     if run.kind == "chaos":
-        reason = measured.get("verdict_reason")
-        return f"{measured.get('verdict', '-')}: {reason}" if reason else str(
+        reason = figures.verdict_reason if figures is not None else None
+        return f"{figures.verdict or '-'}: {reason}" if figures and reason else str(
             params.get("experiment", ""))
     return str(params.get("name") or params.get("playbook") or "")
 

@@ -13,7 +13,7 @@ be absent). `run_*` types are lifecycle events: each refreshes the run's summary
     run_waiting        yes?   reason ("approval" | "manual" | ...), executor?
     run_interrupted    -      reason
     run_recovery       -      changed, resume, roll_back, failed_step?, left?
-    run_measured       -      measurement (the kind's typed measurement, drctl/core/measured.py)
+    run_measured       -      measurement (the kind's typed figures, drctl/core/figures.py)
     run_finished       -      status, error?, aborted_by?, reason?
     step_started       yes    index, total, attempt
     step_progress      yes    message                                  (not journaled)

@@ -9,56 +9,12 @@ restored copy -- the effective recovery point -- is reported next to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-
 from drctl.core.clock import iso, parse_iso
 from drctl.core.durations import format_duration
-from drctl.core.measurement import Measurement, RpoReading, measure_recovery
+from drctl.core.figures import DrillFigures
+from drctl.core.measurement import RpoReading, measure_recovery
 from drctl.drill.resources import DrillState
 from drctl.drill.spec import DrillSpec
-
-
-@dataclass(frozen=True)
-class DrillFigures:
-    """What a drill journals in `run_measured`: RTO/RPO against its targets, and the times,
-    restore points, resources, validation and cleanup they were judged from."""
-
-    recovery: Measurement
-    target: str
-    drill_kind: str
-    drill_started_at: datetime
-    restore_started_at: datetime | None
-    available_at: datetime | None
-    validated_at: datetime | None
-    requested_restore_point: str | None
-    restore_point: datetime | None
-    effective_restore_point: str | None
-    effective_rpo_seconds: float | None
-    copy_seconds: float | None
-    restored: list[dict[str, str]]
-    validation: dict[str, Any] | None
-    cleanup: dict[str, Any] | None
-    rpo_verdict: str
-    # False too when the drill never got to judge them: nothing was proven recoverable.
-    targets_met: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.recovery.to_dict(),
-            "target": self.target, "drill_kind": self.drill_kind,
-            "drill_started_at": iso(self.drill_started_at),
-            "restore_started_at": iso(self.restore_started_at),
-            "available_at": iso(self.available_at), "validated_at": iso(self.validated_at),
-            "requested_restore_point": self.requested_restore_point,
-            "restore_point": iso(self.restore_point),
-            "effective_restore_point": self.effective_restore_point,
-            "effective_rpo_seconds": self.effective_rpo_seconds,
-            "copy_seconds": self.copy_seconds, "restored": self.restored,
-            "validation": self.validation, "cleanup": self.cleanup,
-            "rpo_verdict": self.rpo_verdict, "targets_met": self.targets_met,
-        }
 
 
 def drill_measurement(spec: DrillSpec, state: DrillState) -> DrillFigures:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from drctl.aws.cloudwatch import AlarmState
 from drctl.core.clock import iso
 from drctl.core.errors import AwsError, NotConfirmed
 from drctl.core.step import StepContext, StepPolicy
 from drctl.failover.base import FailoverStep
+from drctl.failover.outputs import IncidentStart
 
 
 class Detect(FailoverStep):
@@ -30,19 +33,20 @@ class Detect(FailoverStep):
             "alarms": [{"name": a.name, "state": a.state, "since": iso(a.updated_at)}
                        for a in alarms],
         }
+        start = self._incident_start(firing, began)
+        ctx.report(f"incident start {iso(start.at)} ({start.source})")
+        return {**output, **start.to_output()}
+
+    def _incident_start(self, firing: list[AlarmState], began: datetime) -> IncidentStart:
         override = self.spec.options.incident_start
         if override is not None:
-            output.update(incident_start=iso(override), incident_start_source="operator")
-        elif firing:
+            return IncidentStart(override, "operator")
+        if firing:
             earliest = min(firing, key=lambda a: a.updated_at)
-            output.update(incident_start=iso(earliest.updated_at),
-                          incident_start_source=f"alarm:{earliest.name}")
-        else:
-            self._proceed_without_alarm(failed)
-            # From the failover's start, as documented: the operator's thinking time counts.
-            output.update(incident_start=iso(began), incident_start_source="failover_start")
-        ctx.report(f"incident start {output['incident_start']} ({output['incident_start_source']})")
-        return output
+            return IncidentStart(earliest.updated_at, f"alarm:{earliest.name}")
+        self._proceed_without_alarm(self.spec.failed_region)
+        # From the failover's start, as documented: the operator's thinking time counts.
+        return IncidentStart(began, "failover_start")
 
     def _proceed_without_alarm(self, failed: str) -> None:
         """No alarm fires: the operator may know more than the alarms, so ask — never assume."""

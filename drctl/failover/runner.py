@@ -10,6 +10,7 @@ from typing import Any
 from drctl.core.clock import iso, parse_iso
 from drctl.core.engine import Engine, new_run_id
 from drctl.core.errors import DrctlError, InvalidInput, NotConfirmed, ResourceMissing
+from drctl.core.figures import FailoverFigures
 from drctl.core.interrupt import CTRL_C, Interrupted
 from drctl.core.run import Run, RunStatus
 from drctl.core.step import Change, Step, StepContext
@@ -17,7 +18,7 @@ from drctl.failover import lock
 from drctl.failover.confirm import Confirm
 from drctl.failover.detect import Detect
 from drctl.failover.dns import active_regions, read_records
-from drctl.failover.measure import FailoverFigures, failover_measurement
+from drctl.failover.measure import failover_measurement
 from drctl.failover.notify import Notify
 from drctl.failover.playbook_record import playbook_for_resume, record
 from drctl.failover.preflight import Check, preflight

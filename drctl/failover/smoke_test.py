@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from drctl.core.clock import iso
 from drctl.core.step import StepContext
 from drctl.failover.base import FailoverStep
+from drctl.failover.outputs import SmokePassed
 from drctl.playbook.schema import SmokeCheck
 
 
@@ -36,7 +36,7 @@ class SmokeTest(FailoverStep):
 
         ctx.wait_until(all_pass, timeout=smoke.timeout, interval=smoke.interval,
                        what=f"smoke tests to pass in {self.spec.target_region}")
-        return {"smoke_passed_at": iso(ctx.now()), "smoke_attempts": attempts}
+        return SmokePassed(ctx.now(), attempts).to_output()
 
 
 def run_check(check: SmokeCheck, endpoint: str, http: httpx.Client) -> str | None:

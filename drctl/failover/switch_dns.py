@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from drctl.core.clock import iso, parse_iso
+from drctl.core.clock import iso
 from drctl.core.step import Change, StepContext, StepPolicy
 from drctl.failover.base import FailoverStep
 from drctl.failover.dns import RecordChange, read_records, switch_changes
-from drctl.failover.rpo_stores import notes_of, read_stores, worst
+from drctl.failover.outputs import IncidentStart, RpoAtCut
+from drctl.failover.rpo_stores import read_stores
 
 
 class SwitchDns(FailoverStep):
@@ -77,13 +78,12 @@ class SwitchDns(FailoverStep):
 
     def _rpo_at_cut(self, ctx: StepContext, cut: datetime) -> dict[str, Any]:
         """Each data store's RPO, and the run's (the worst store's), read at the cut."""
-        text = ctx.facts.get("incident_start")
+        start = IncidentStart.from_facts(ctx.facts)
         stores = read_stores(
             self.spec.playbook.rpo, self.deps.aws, self.spec.failed_region,
-            self.spec.target_region, parse_iso(text) if text else cut, cut, self.spec.replica)
-        rpo = worst(stores)
+            self.spec.target_region, start.at if start else cut, cut, self.spec.replica)
+        reading = RpoAtCut.of(stores, ctx.now())
+        rpo = reading.rpo
         ctx.report(f"RPO at the cut: {rpo.seconds:g}s ({rpo.source})" if rpo
                    else "RPO at the cut: not measured")
-        return {"rpo": rpo.to_dict() if rpo else None, "rpo_read_at": iso(ctx.now()),
-                "rpo_stores": [store.to_dict() for store in stores],
-                "rpo_notes": notes_of(stores)}
+        return reading.to_output()

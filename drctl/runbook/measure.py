@@ -7,28 +7,15 @@ data recovered) to the incident start. A figure whose inputs are missing is None
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from drctl.core.clock import parse_iso
-from drctl.core.measurement import Measurement, RpoReading, measure_recovery
+from drctl.core.figures import RunbookFigures
+from drctl.core.measurement import RpoReading, measure_recovery
 from drctl.core.run import Run, StepStatus
 from drctl.playbook.schema import Targets
 from drctl.runbook.model import Measures
-
-
-@dataclass(frozen=True)
-class RunbookFigures:
-    """What a runbook run journals in `run_measured`."""
-
-    recovery: Measurement
-    # No incident start was given: the RTO runs from the runbook's own start, so the outage
-    # may have begun earlier than the figure says.
-    rto_lower_bound: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.recovery.to_dict(), "rto_lower_bound": self.rto_lower_bound}
 
 
 def measure_runbook(run: Run, measures: Measures, targets: Targets) -> RunbookFigures:

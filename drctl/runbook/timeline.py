@@ -14,6 +14,8 @@ from typing import Any
 from drctl.core.clock import iso
 from drctl.core.errors import InvalidInput
 from drctl.core.events import Event
+from drctl.core.figures import RunbookFigures, read_figures
+from drctl.core.measurement import Measurement
 from drctl.core.run import Run
 from drctl.runbook.runner import KIND, MARKED_DONE_BY
 from drctl.runbook.sequence import CALL, CONTINUED, NAME, RETRY
@@ -146,14 +148,19 @@ def to_markdown(timeline: Timeline) -> str:
                  "-" if e.duration_seconds is None else f"{e.duration_seconds:.1f}s",
                  json.dumps(e.outputs, default=str) if e.outputs else "", "; ".join(e.notes)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    m = timeline.measurement
-    if "rto_seconds" in m:
-        lines += ["", f"- RTO: {m.get('rto_seconds')} s (target {m.get('rto_target_seconds')} "
-                  f"s, {_verdict(m.get('rto_met'))}; from "
-                  f"{m.get('incident_start_source')})",
-                  f"- RPO: {m.get('rpo_seconds')} s (target {m.get('rpo_target_seconds')} s, "
-                  f"{_verdict(m.get('rpo_met'))}; from {m.get('rpo_source')})"]
+    figures = read_figures(KIND, timeline.measurement)
+    if isinstance(figures, RunbookFigures):
+        lines += ["", *_figure_lines(figures.recovery)]
     return "\n".join(lines) + "\n"
+
+
+def _figure_lines(m: Measurement) -> list[str]:
+    rpo = m.rpo
+    return [f"- RTO: {m.rto_seconds} s (target {m.rto_target_seconds} s, "
+            f"{_verdict(m.rto_met if m.rto_seconds is not None else None)}; from "
+            f"{m.incident_start_source})",
+            f"- RPO: {rpo.seconds if rpo else None} s (target {m.rpo_target_seconds} s, "
+            f"{_verdict(m.rpo_met if rpo else None)}; from {rpo.source if rpo else None})"]
 
 
 def to_csv(timeline: Timeline) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from drctl.core.figures import DrillFigures, FailoverFigures
+from drctl.core.measurement import Measurement
 from drctl.core.step import Change, StepContext, StepPolicy
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -53,14 +55,17 @@ class FakeStep:
         return self.calls.count(f"apply:{self.name}")
 
 
-@dataclass(frozen=True)
-class Figures:
-    """A measurement (drctl/core/measured.py) whose document a test sets."""
+def failover_figures(rto_seconds: float | None = 1.0) -> FailoverFigures:
+    """A failover's typed figures, as its measure() returns them."""
+    return FailoverFigures(Measurement(T0, "operator", None, rto_seconds, None, 3600, 900))
 
-    data: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.data)
+def drill_figures(**changes: Any) -> DrillFigures:
+    """A drill's typed figures (a restore that never validated), with `changes`."""
+    recovery = Measurement(T0, "restore start", None, None, None, 3600, 900)
+    figures = DrillFigures(recovery, "dynamodb:t", "pitr", T0, T0, None, None, None, None,
+                           None, None, None, [], None, None, "RPO not measured", False)
+    return replace(figures, **changes)
 
 
 def process_running(pid: int) -> bool:

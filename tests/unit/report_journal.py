@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from drctl.aws.fake import FakeAws
-from drctl.chaos.runner import ChaosFigures
 from drctl.core.clock import FakeClock, iso
 from drctl.core.engine import Engine
 from drctl.core.errors import DrctlError, StepFailed
+from drctl.core.figures import ChaosFigures
 from drctl.core.measurement import RpoReading
 from drctl.core.operator import ScriptedOperator
 from drctl.core.step import Change, StepContext, StepPolicy

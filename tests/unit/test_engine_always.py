@@ -10,14 +10,14 @@ from drctl.core.engine import Engine
 from drctl.core.errors import StepFailed
 from drctl.core.run import RunStatus, StepStatus
 from drctl.store.base import Store, load_run
-from tests.unit.helpers import FakeStep, Figures
+from tests.unit.helpers import FakeStep, drill_figures
 
 
 def run_with(store: Store, clock: FakeClock, steps: list[FakeStep], cleanup: FakeStep
              ) -> tuple[str, BaseException | None]:
     engine = Engine(store, clock)
     run_id = engine.start("drill", {"target": "dynamodb:t"})
-    measured = Figures({"rto_seconds": None, "validation": {"passed": False}})
+    measured = drill_figures(validation={"passed": False})
     try:
         engine.execute(run_id, steps, always=[cleanup], measure=lambda _run: measured)
     except (StepFailed, KeyboardInterrupt) as exc:
@@ -49,6 +49,7 @@ def test_cleanup_runs_after_a_failed_or_interrupted_step(
     events = [e.type for e in store.events(run_id)]
     assert events.count("run_finished") == 1 and events[-2:] == ["run_measured", "run_finished"]
     assert run.measurement["validation"] == {"passed": False}
+    assert run.figures == drill_figures(validation={"passed": False})  # read back typed
 
 
 def test_a_failed_cleanup_fails_an_otherwise_good_drill(store: Store, clock: FakeClock) -> None:

@@ -13,12 +13,13 @@ from drctl.core.clock import FakeClock
 from drctl.core.engine import Engine
 from drctl.core.errors import AwsError, DrctlError, NotConfirmed
 from drctl.core.events import Event
+from drctl.core.figures import FailoverFigures
 from drctl.core.identity import Identity
 from drctl.core.interrupt import Interrupted, StopKind, StopRequest
 from drctl.core.run import RunStatus, run_lease_name
 from drctl.core.store import LockHolder, Store, load_run
 from drctl.store.memory import MemoryStore
-from tests.unit.helpers import T0, FakeStep, Figures
+from tests.unit.helpers import T0, FakeStep, failover_figures
 
 
 class FailingStore(MemoryStore):
@@ -43,7 +44,7 @@ def test_a_measurement_that_raises_fails_the_run(store: Store) -> None:
     engine = Engine(store, FakeClock(T0))
     run_id = engine.start("failover", {})
 
-    def measure(_run: Any) -> Figures:
+    def measure(_run: Any) -> FailoverFigures:
         raise KeyError("rto_seconds")
 
     with pytest.raises(DrctlError, match="could not measure the run"):
@@ -61,7 +62,7 @@ def test_a_failed_store_write_of_the_measurement_fails_the_run() -> None:
 
     with pytest.raises(DrctlError, match="throttled"):
         engine.execute(run_id, [FakeStep("restore")], always=[FakeStep("cleanup")],
-                       measure=lambda _run: Figures({"rto_seconds": 1.0}))
+                       measure=lambda _run: failover_figures())
     run = load_run(store, run_id)
     assert run.status is RunStatus.FAILED
     assert run.step("cleanup").status.value == "succeeded"
@@ -85,7 +86,7 @@ def test_a_subscriber_that_raises_on_every_event_changes_nothing(store: Store) -
 
     engine = Engine(store, FakeClock(T0), [broken])
     run_id = engine.start("failover", {})
-    run = engine.execute(run_id, [FakeStep("detect")], measure=lambda _run: Figures({"x": 1}))
+    run = engine.execute(run_id, [FakeStep("detect")], measure=lambda _run: failover_figures())
     assert run.status is RunStatus.SUCCEEDED and ending(store, run_id) == ["run_finished"]
 
 

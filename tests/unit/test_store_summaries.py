@@ -12,9 +12,10 @@ import pytest
 
 from drctl.core.errors import UnknownRun
 from drctl.core.events import Event
+from drctl.core.measurement import Measurement
 from drctl.core.summary import RunSummary
 from drctl.store.base import Store, list_summaries, resolve
-from tests.unit.helpers import T0
+from tests.unit.helpers import T0, drill_figures
 
 MEASURED = {"rto_seconds": 42.0, "rto_target_seconds": 3600.0, "rpo_seconds": 20.0,
             "rpo_target_seconds": 15.0, "rpo_source": "heartbeat:t"}
@@ -176,9 +177,9 @@ def test_a_finished_summary_keeps_what_a_report_reads(store: Store) -> None:
                            {"index": 1, "total": 2, "attempt": 1}))
         store.append(Event("dr-1", "step_succeeded", T0 + timedelta(minutes=minute + 2), step,
                            {"output": {}}))
-    end(store, "dr-1", minutes=4, measurement={
-        **MEASURED, "validated_at": "2026-01-01T12:04:00Z",
-        "incident_start": "2026-01-01T12:00:00Z"})
+    recovery = Measurement(T0, "restore start", None, None, None, 3600.0, 900.0)
+    end(store, "dr-1", minutes=4, measurement=drill_figures(
+        recovery=recovery, validated_at=T0 + timedelta(minutes=4)).to_dict())
 
     summary = only(store)
 
