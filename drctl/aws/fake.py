@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from drctl.aws.autoscaling import AutoScaling, GroupState
@@ -26,11 +26,16 @@ from drctl.aws.dynamodb import DynamoDb
 from drctl.aws.dynamodb_restore import DynamoDbRestore
 from drctl.aws.ecs import Ecs, ServiceState
 from drctl.aws.estate import Aws
+from drctl.aws.fake_rds import FakeDatabases, FakeRdsRestore
+from drctl.aws.fake_s3 import FakeBuckets, FakeS3, FakeS3Restore
 from drctl.aws.fake_tables import FakeDynamoDbRestore, FakeTables
 from drctl.aws.generic import GenericApi
 from drctl.aws.not_faked import NoClient, NoFactory, NotFaked
 from drctl.aws.rds import DbInstance, Rds
+from drctl.aws.rds_restore import RdsRestore
 from drctl.aws.route53 import RecordSet, Route53
+from drctl.aws.s3 import S3
+from drctl.aws.s3_restore import S3Restore
 from drctl.aws.sns import Sns
 from drctl.aws.sts import Sts
 from drctl.core.errors import ResourceMissing
@@ -52,6 +57,10 @@ class FakeEstate:
     items: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     table_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)     # default ("pk",)
     tables: FakeTables = field(default_factory=lambda: FakeTables())        # drills' tables
+    dbs: FakeDatabases = field(default_factory=lambda: FakeDatabases())     # drills' RDS
+    buckets: FakeBuckets = field(default_factory=lambda: FakeBuckets())     # drills' S3
+    # What S3 stamps a copy or a new bucket with: a test gives its fake clock's `now`.
+    now: Callable[[], datetime] = field(default_factory=lambda: _wall_clock)
     topics: dict[str, list[str]] = field(default_factory=dict)               # region -> names
     published: list[tuple[str, str, str]] = field(default_factory=list)      # arn, subject, text
     metrics: list[tuple[str, str, MetricDatum]] = field(default_factory=list)  # region, ns
@@ -74,6 +83,10 @@ class FakeEstate:
 
     def next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class FakeAws(Aws):
@@ -101,6 +114,15 @@ class FakeAws(Aws):
 
     def dynamodb_restore(self, region: str) -> DynamoDbRestore:
         return FakeDynamoDbRestore(self.estate.tables, region, self.estate.did)
+
+    def rds_restore(self, region: str) -> RdsRestore:
+        return FakeRdsRestore(self.estate.dbs, region, self.estate.did)
+
+    def s3(self, region: str) -> S3:
+        return FakeS3(self.estate.buckets, region)
+
+    def s3_restore(self, region: str) -> S3Restore:
+        return FakeS3Restore(self.estate.buckets, region, self.estate.did, self.estate.now)
 
     def sns(self, region: str) -> Sns:
         return FakeSns(self.estate, region)

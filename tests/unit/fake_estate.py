@@ -22,8 +22,12 @@ from drctl.aws.cloudwatch import AlarmState
 from drctl.aws.dynamodb_restore import PitrWindow, TableBackup
 from drctl.aws.ecs import ServiceState
 from drctl.aws.fake import FakeAws, FakeEstate
+from drctl.aws.fake_rds import FakeDatabases, instance_arn, snapshot_arn
+from drctl.aws.fake_s3 import FakeBuckets
 from drctl.aws.fake_tables import FakeTables
 from drctl.aws.rds import DbInstance
+from drctl.aws.rds_restore import DbProfile, DbSnapshot
+from drctl.aws.s3 import Replication, ReplicationRule
 from drctl.core.clock import FakeClock, iso
 from drctl.core.operator import ScriptedOperator
 from drctl.failover.spec import FailoverDeps
@@ -72,6 +76,17 @@ drills:
       validation:
         timestamp_attribute: updated_at
         sample_keys: [{poi_id: poi-001}]
+    - target: rds:app-db
+      region: us-east-1
+      kinds: [snapshot, pitr, cross-region]
+      copy_to: us-west-2
+      instance_class: db.t3.micro
+      validation:
+        hook: {command: [check-db], timeout: 1m}
+    - target: s3:app-media
+      region: us-east-1
+      kinds: [versions, replica]
+      validation: {replica_lag: 15s}
 """
 EAST, WEST = "us-east-1", "us-west-2"
 HEARTBEATS = "app-heartbeats"
@@ -125,6 +140,41 @@ def pois(tables: FakeTables, now: datetime) -> None:
     backup_at = now - timedelta(hours=2)
     table.backups.append(TableBackup("arn:aws:dynamodb:us-east-1:123456789012:table/app-pois/"
                                      "backup/b1", "nightly", backup_at, "AVAILABLE"))
+
+
+def app_db(dbs: FakeDatabases, now: datetime) -> None:
+    """us-east-1's `app-db`: restorable from 7 days ago to 5 minutes ago, an automated
+    snapshot 2 hours old (of 100 GB; the instance has grown to 200 GB since)."""
+    profile = DbProfile("app-db", instance_arn(EAST, "app-db"), "available", "postgres", "15.4",
+                        "gp3", 200, True, ("default.postgres15",), (), "kms-east", 7,
+                        now - timedelta(minutes=5), "app-db.east.fake", 5432)
+    dbs.add_instance(EAST, profile, (now - timedelta(days=7), now - timedelta(minutes=5)))
+    recorded = {**profile.comparable(), "allocated_storage": 100}
+    del recorded["parameter_groups"]
+    nightly = "rds:app-db-nightly"
+    dbs.add_snapshot(EAST, DbSnapshot(nightly, snapshot_arn(EAST, nightly), "app-db",
+                                      "automated", "available", now - timedelta(hours=2),
+                                      recorded=recorded))
+
+
+MEDIA = "app-media"
+MEDIA_REPLICA = "app-media-replica"
+
+
+def media(buckets: FakeBuckets, now: datetime) -> None:
+    """us-east-1's versioned `app-media`, replicated whole to us-west-2's `app-media-replica`:
+    photos/a.jpg written 3 h ago and rewritten 1 h ago, photos/b.jpg written 2 h ago and
+    deleted 30 min ago, photos/c.jpg written 5 s ago (not replicated yet: in flight)."""
+    source = buckets.create(MEDIA, EAST, now - timedelta(days=30))
+    source.replication = Replication("arn:aws:iam::123456789012:role/replication", (
+        ReplicationRule("all", True, "", MEDIA_REPLICA, True, False),))
+    buckets.create(MEDIA_REPLICA, WEST, now - timedelta(days=30))
+    for version in (buckets.put(MEDIA, "photos/a.jpg", b"a-first", now - timedelta(hours=3)),
+                    buckets.put(MEDIA, "photos/b.jpg", b"b", now - timedelta(hours=2)),
+                    buckets.put(MEDIA, "photos/a.jpg", b"a-second", now - timedelta(hours=1)),
+                    buckets.delete(MEDIA, "photos/b.jpg", now - timedelta(minutes=30))):
+        buckets.replicate(version, MEDIA_REPLICA)
+    buckets.put(MEDIA, "photos/c.jpg", b"c", now - timedelta(seconds=5))
 
 
 def heartbeat(writer: str, at: datetime) -> dict[str, object]:
