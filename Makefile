@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test test-browser lint bench clean
+.PHONY: demo test test-unit test-browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "drctl needs Python >= 3.11"'
@@ -27,6 +27,11 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check drctl tests
 	$(BIN)/mypy drctl
 	$(BIN)/pytest -q -n 4 --dist loadscope --ignore=tests/browser
+
+# The fast tier alone: unit tests and the in-process CLI on the in-package fakes (no sandbox;
+# tests that need real processes and signals are in tests/e2e). Measured in README.md.
+test-unit: $(VENV)/.installed-dev
+	$(BIN)/pytest -q -n 2 tests/unit
 
 # The HTML report in a real headless Chromium: Debian's `chromium` package, installed here if
 # missing (nothing downloads a browser at run time). Without it the browser tests fail.

@@ -31,6 +31,8 @@ from drctl.notify.base import Channel
 from drctl.playbook.loader import load_playbook
 from drctl.playbook.schema import Playbook
 from drctl.report.records import load_records
+from drctl.store.sqlite import SqliteStore
+from tests.unit.helpers import T0
 
 PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "roadtrip.yaml"
 FAILOVER_STEPS = ("detect", "confirm", "switch_dns", "scale_secondary", "smoke_test", "notify")
@@ -149,3 +151,16 @@ class JournalBuilder:
 
     def next_day(self, days: float = 1.0) -> None:
         self.clock.advance(days * 86400)
+
+
+def report_history(state: Path) -> Path:
+    """Five failovers a day apart (the last one's switch_dns slow: a regression) and a
+    snapshot drill, journaled in `state`: what the report tests read."""
+    store, clock = SqliteStore(state / "journal.db"), FakeClock(T0)
+    build = JournalBuilder(Engine(store, clock), clock)
+    for switch_dns in (2, 3, 3, 2, 41):
+        build.failover(switch_dns, rpo=10)
+        build.next_day()
+    build.drill("rds:roadtrip-db", "snapshot", restore=300)
+    store.close()
+    return state

@@ -9,6 +9,7 @@ A package is the first name under drctl/ (`drctl.core.engine` -> `core`; `drctl/
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def package_of(module: str) -> str:
     return parts[1].removesuffix(".py") if len(parts) > 1 else ""
 
 
+@functools.cache  # both checks read it: parse drctl/ once per process
 def edges() -> dict[tuple[str, str], list[str]]:
     """(from package, to package) -> where (file:line), over every module of drctl/."""
     found: dict[tuple[str, str], list[str]] = {}

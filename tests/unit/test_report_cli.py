@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from drctl.cli.main import app
-from drctl.core.clock import FakeClock
-from drctl.core.engine import Engine
 from drctl.core.errors import DrctlError
-from drctl.store.sqlite import SqliteStore
-from tests.unit.helpers import T0
-from tests.unit.report_journal import JournalBuilder
+from tests.unit.report_journal import report_history
 
 SINCE = ["--since", "2025-12-01T00:00:00Z"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,15 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    state = tmp_path_factory.mktemp("state")
-    store, clock = SqliteStore(state / "journal.db"), FakeClock(T0)
-    build = JournalBuilder(Engine(store, clock), clock)
-    for switch_dns in (2, 3, 3, 2, 41):
-        build.failover(switch_dns, rpo=10)
-        build.next_day()
-    build.drill("rds:roadtrip-db", "snapshot", restore=300)
-    store.close()
-    return state
+    return report_history(tmp_path_factory.mktemp("state"))
 
 
 def run(state: Path, *args: str) -> tuple[int, str, BaseException | None]:
@@ -128,49 +111,6 @@ def test_bad_input_exits_2(state_dir: Path, args: list[str], message: str) -> No
 def test_json_with_format_json_is_no_conflict(state_dir: Path) -> None:
     code, out, _ = run(state_dir, *SINCE, "--json", "--format", "json")
     assert code == 0 and json.loads(out)["groups"]
-
-
-def interrupted(state: Path, *args: str, blocked_in: str) -> subprocess.CompletedProcess[str]:
-    """`drctl report` in its own process, sent SIGINT once it is blocked in the kernel
-    (`blocked_in`, its /proc wchan): the report is being written, not yet done."""
-    proc = subprocess.Popen([sys.executable, "-m", "drctl", "--state-dir", str(state), "report",
-                             *SINCE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        deadline = time.monotonic() + 300  # importing matplotlib on a busy machine
-        while Path(f"/proc/{proc.pid}/wchan").read_text() != blocked_in:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"never blocked in {blocked_in}: {proc.communicate()}")
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-        proc.wait()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-
-@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc")
-def test_ctrl_c_while_printing_says_the_report_is_incomplete(state_dir: Path) -> None:
-    done = interrupted(state_dir, "--format", "html", blocked_in="anon_pipe_write")
-    assert done.returncode == 3  # a stop that leaves nothing to resume (README, Exit codes)
-    assert done.stderr.strip().splitlines() == [
-        "error: stopped (Ctrl-C): the report is incomplete; a report changes nothing, run it "
-        "again"]
-
-
-@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc")
-def test_ctrl_c_while_writing_a_file_leaves_no_file(state_dir: Path, tmp_path: Path) -> None:
-    """The file is written beside its name first; that one is a FIFO here, so the write
-    blocks until the signal comes."""
-    out = tmp_path / "report.html"
-    os.mkfifo(tmp_path / ".report.html.partial")
-    done = interrupted(state_dir, "--format", "html", "--out", str(out),
-                       blocked_in="wait_for_partner")
-    assert done.returncode == 3
-    assert f"error: stopped (Ctrl-C): {out} was not written" in done.stderr
-    assert list(tmp_path.iterdir()) == []
 
 
 def show(state: Path, *args: str) -> tuple[int, str, BaseException | None]:

@@ -241,35 +241,3 @@ def test_a_timestamp_param_is_iso_8601_with_its_offset(tmp_path: Path, given: st
             resolve_params(book, {"table": "t", "at": given})
     else:
         assert resolve_params(book, {"table": "t", "at": given})["at"] == typed
-
-
-def test_ctrl_c_says_how_to_resume_or_end_the_run(tmp_path: Path) -> None:
-    """A run stopped by SIGINT (here a step sends it to drctl) exits 130 with hints that work:
-    the resume continues it; the other hint ends a run one will not resume."""
-    import os
-    import subprocess
-    import sys
-
-    path = tmp_path / "t.md"
-    path.write_text("---\nid: t\ntitle: T\nallow_shell: true\n---\n```drctl\nid: stop\n"
-                    "action: shell\ncommand: [sh, -c, 'kill -INT $PPID; sleep 1']\n```\n"
-                    "```drctl\nid: after\naction: sleep\nduration: 0s\n```\n")
-    env = {**os.environ, "DRCTL_STATE_DIR": str(tmp_path / "state")}
-
-    def drctl(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "drctl", *args], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
-
-    stopped = drctl("runbook", "run", str(path))
-    assert stopped.returncode == 130, stopped.stderr
-    said = " ".join(stopped.stderr.split())
-    run_id = said.split("runbook run ", 1)[1].split()[0]
-    assert f"`drctl runbook resume {run_id}`" in said
-    assert f"`drctl runs abort {run_id} --reason 'not resuming'`" in said
-    assert "failover" not in said
-    # SIGINT reached drctl while `stop` ran: resume asks whether it happened (it did).
-    asked = drctl("runbook", "resume", run_id)
-    assert asked.returncode == 3 and "--done stop" in asked.stderr
-    resumed = drctl("runbook", "resume", run_id, "--done", "stop", "--json")
-    assert resumed.returncode == 0, resumed.stderr
-    assert json.loads(resumed.stdout)["status"] == "succeeded"

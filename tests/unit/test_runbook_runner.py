@@ -3,9 +3,7 @@ ordering, skip_if, retry, on_failure, typed params, manual/approve, resume and m
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 import threading
 import time
 from pathlib import Path
@@ -306,22 +304,3 @@ def test_measures_rto_and_rpo_against_targets(tmp_path: Path) -> None:
     assert data["rto_seconds"] == pytest.approx(600 + 90, abs=1)
     assert data["rto_met"] is True
     assert data["rpo_seconds"] == 0.0 and data["rpo_met"] is True
-
-
-def test_a_drctl_step_is_a_sub_run_whose_id_is_recorded(tmp_path: Path) -> None:
-    host = Host(tmp_path)
-    inner = tmp_path / "inner.md"
-    inner.write_text("---\nid: inner\ntitle: Inner\n---\n```drctl\nid: nap\naction: sleep\n"
-                     "duration: 10ms\n```\n")
-    host.deps.drctl = [sys.executable, "-m", "drctl"]
-    host.deps.env = {**os.environ, "DRCTL_STATE_DIR": str(tmp_path / "sub-state")}
-    path = runbook_file(tmp_path, f"id: sub\naction: drctl\ncommand: [runbook, run, '{inner}']",
-                        "id: fails\naction: drctl\ncommand: [runbook, run, nowhere.md]\n"
-                        "on_failure: continue")
-    run = host.start(path)
-    output = run.step("sub").output
-    assert output["kind"] == "runbook" and output["status"] == "succeeded"
-    [event] = [e for e in host.store.events(run.run_id) if e.type == "runbook_subrun"]
-    assert event.step == "sub" and event.data["sub_run"]["run_id"] == output["run_id"]
-    failed = run.step("fails")
-    assert failed.status is StepStatus.FAILED and "exited 2" in str(failed.error)
