@@ -181,8 +181,10 @@ def run(
 ) -> None:
     """Execute a runbook step by step, journaled like a failover.
 
-    Asks only at `manual` and `approve` steps. Without a terminal a `manual` step waits
-    (status `waiting`, notify channels told) for `drctl runbook ack RUN_ID`; an `approve`
+    Asks only at `manual` and `approve` steps. At a terminal a `manual` step asks there
+    (or `drctl runbook ack RUN_ID` from another shell answers), for as long as its `timeout`
+    (4h by default). Without a terminal it waits as long (status `waiting`, notify channels
+    told) for `drctl runbook ack RUN_ID`; an `approve`
     step waits for `drctl approve RUN_ID` by another person. After Ctrl-C, SIGKILL or a
     dropped session: `drctl runbook resume RUN_ID`.
 

@@ -13,6 +13,8 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +24,7 @@ import pexpect
 
 from drctl.aws.clients import ClientFactory
 from drctl.core.clock import parse_iso
-from drctl.core.run import RunStatus
+from drctl.core.run import Run, RunStatus
 from drctl.runbook.export_ssm import export_ssm
 from drctl.runbook.load import load_runbook
 from drctl.sandbox.manager import SandboxInfo
@@ -124,16 +126,32 @@ def test_acks_and_approval_come_from_other_processes(sandbox: SandboxInfo, aws: 
                and damage.point in note for note in entries["restore"]["notes"])
 
 
+@contextmanager
+def at_a_terminal(cli: Cli, *args: str) -> Iterator[pexpect.spawn]:
+    """`drctl runbook run ARGS` in a pseudo-terminal, as a person runs it; closed after."""
+    child = pexpect.spawn(sys.executable, ["-m", "drctl", "runbook", "run", *args],
+                          cwd=str(ROOT), env=cli.env(), encoding="utf-8", timeout=120,
+                          dimensions=(50, 300))
+    try:
+        yield child
+    finally:
+        child.close(force=True)
+
+
+def ended(cli: Cli, child: pexpect.spawn, code: int) -> Run:
+    """The terminal's run once it exited with `code`, from the journal."""
+    assert child.exitstatus == code, child.before
+    run = newest_run(cli)
+    assert run is not None
+    return run
+
+
 def test_a_person_answers_at_the_terminal(sandbox: SandboxInfo, aws: ClientFactory,
                                           tmp_path: Path) -> None:
     cli = Cli(sandbox, tmp_path / "state")
     approver = second_person(sandbox)
     damage = damage_after_a_point(aws)
-    child = pexpect.spawn(sys.executable, ["-m", "drctl", "runbook", "run", RUNBOOK,
-                                           *params("pitr-tty", damage)],
-                          cwd=str(ROOT), env=cli.env(), encoding="utf-8", timeout=120,
-                          dimensions=(50, 300))
-    try:
+    with at_a_terminal(cli, RUNBOOK, *params("pitr-tty", damage)) as child:
         child.expect("step 3/9")
         child.expect(f"as it was at {damage.point}")  # the point the restore will use
         child.expect("Press Enter when done")
@@ -144,16 +162,50 @@ def test_a_person_answers_at_the_terminal(sandbox: SandboxInfo, aws: ClientFacto
         assert cli("approve", run.run_id, env=approver).returncode == 0
         child.expect("step 8/9")
         child.expect("Press Enter when done")
-        child.sendline("")
+        # The person answers from another shell while the terminal still asks.
+        acked = cli("runbook", "ack", run.run_id, "--note", "spot-checked from my laptop")
+        assert acked.returncode == 0, acked.stderr
         child.expect(pexpect.EOF)
-    finally:
-        child.close(force=True)
-    assert child.exitstatus == 0, child.before
-    run = newest_run(cli)
-    assert run is not None and run.status is RunStatus.SUCCEEDED
+    run = ended(cli, child, 0)
+    assert run.status is RunStatus.SUCCEEDED
     assert run.step("confirm-point").output["note"] == "the damage began at 09:12"
     assert run.step("confirm-point").output["via"] == "terminal"
+    assert run.step("check-data").output["via"] == "drctl runbook ack"
     assert_restored_to(aws, "pitr-tty", damage)
+
+
+ASKS = """---
+id: asks
+title: A person is asked at the terminal
+---
+```drctl
+id: look
+action: manual
+instructions: Look at the dashboards
+timeout: 4s
+```
+
+```drctl
+id: after
+action: sleep
+duration: 0s
+```
+"""
+
+
+def test_a_question_nobody_answers_at_the_terminal_ends_at_the_steps_timeout(
+        sandbox: SandboxInfo, tmp_path: Path) -> None:
+    """Nobody answers the terminal: the step ends at its timeout (the run aborted, exit 3)."""
+    cli = Cli(sandbox, tmp_path / "state")
+    path = tmp_path / "asks.md"
+    path.write_text(ASKS)
+    with at_a_terminal(cli, str(path)) as child:
+        child.expect("waits up to 4s")
+        child.expect("step look was not acknowledged within 4s")
+        child.expect(pexpect.EOF)
+    run = ended(cli, child, 3)
+    assert run.status is RunStatus.ABORTED
+    assert run.step("after").status.name == "PENDING"
 
 
 def unattended_copy(tmp_path: Path) -> Path:

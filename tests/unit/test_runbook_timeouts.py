@@ -7,17 +7,20 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from drctl.core.clock import SystemClock
 from drctl.core.errors import InvalidInput, NotConfirmed, StepFailed
+from drctl.core.operator import ScriptedOperator
 from drctl.core.run import RunStatus
+from drctl.runbook.ack import acknowledge
+from drctl.runbook.actions.human import DEFAULT_MANUAL_TIMEOUT
 from drctl.runbook.runner import resume_runbook
-from drctl.store.base import load_run
-from tests.unit.test_runbook_runner import Host, runbook_file
+from drctl.store.base import Store, load_run
+from tests.unit.test_runbook_runner import OTHER, Host, append, runbook_file
 
 
 @pytest.fixture
@@ -143,3 +146,47 @@ def test_a_bad_duration_from_an_output_fails_its_step(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="step nap: duration rendered 'soon\\\\n'"):
         host.start(path)
     assert load_run(host.store, host.run_id()).step("say").status.name == "SUCCEEDED"
+
+
+def test_a_manual_step_at_a_terminal_times_out_as_it_declares(tmp_path: Path) -> None:
+    host = Host(tmp_path, tty=[None])  # a person at a terminal who never answers
+    path = runbook_file(tmp_path, "id: look\naction: manual\ntimeout: 45s",
+                        f"id: after\n{append(host.log, 'after')}")
+    with pytest.raises(NotConfirmed, match="step look was not acknowledged within 45s"):
+        host.start(path)
+    assert host.operator.bounds == [45.0]  # the terminal's wait is the step's timeout
+    assert "waits up to 45s" in host.operator.prompts[0]
+    run = load_run(host.store, host.run_id())
+    assert run.status is RunStatus.ABORTED and host.effects() == []
+
+
+def test_a_manual_step_at_a_terminal_without_a_timeout_waits_the_default(
+        tmp_path: Path) -> None:
+    host = Host(tmp_path, tty=[None])
+    with pytest.raises(NotConfirmed, match="not acknowledged within 4h"):
+        host.start(runbook_file(tmp_path, "id: look\naction: manual"))
+    assert host.operator.bounds == [DEFAULT_MANUAL_TIMEOUT]
+
+
+class AckedFromAnotherShell(ScriptedOperator):
+    """While the terminal's question waits, someone runs `drctl runbook ack` elsewhere."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__([], interactive=True)
+        self.store = store
+
+    def ask_within(self, prompt: str, timeout: float, stop: Callable[[], bool]) -> str | None:
+        [run_id] = self.store.run_ids("runbook")
+        acknowledge(self.store, SystemClock(), run_id, OTHER, "done from my laptop")
+        return super().ask_within(prompt, timeout, stop)
+
+
+def test_a_manual_step_at_a_terminal_is_answered_by_an_ack_from_another_shell(
+        tmp_path: Path) -> None:
+    host = Host(tmp_path)
+    host.deps.operator = AckedFromAnotherShell(host.store)
+    run = host.start(runbook_file(tmp_path, "id: look\naction: manual",
+                                  f"id: after\n{append(host.log, 'after')}"))
+    assert run.status is RunStatus.SUCCEEDED and host.effects() == ["after"]
+    assert run.step("look").output["via"] == "drctl runbook ack"
+    assert run.step("look").output["note"] == "done from my laptop"

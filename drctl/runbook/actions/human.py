@@ -54,15 +54,33 @@ class Manual(StepBase):
         return _ack_output(done)
 
     def _ask(self, env: ActionEnv) -> Event:
-        assert env.ctx.journal is not None
-        answer = env.operator.ask(
+        """At the terminal, bounded like the wait without one: the run is journaled waiting,
+        so `drctl runbook ack` from another shell answers too; no answer in time ends the
+        step (NotConfirmed)."""
+        journal = env.ctx.journal
+        assert journal is not None
+        journal.emit("run_waiting", reason="manual", step=self.id)
+        timeout, limit = _bound(env)
+
+        def answered_elsewhere() -> bool:
+            env.ctx.interrupt.check()
+            return find_ack(journal.events(), self.id) is not None
+
+        answer = env.operator.ask_within(
             f"[{self.id}] {self.instructions or self.title or 'Do the step above.'}\n"
-            "Press Enter when done (type a note first to record one; 'abort' stops the run): ")
+            f"Press Enter when done (type a note first to record one; 'abort' stops the run; "
+            f"waits up to {limit}, or `drctl runbook ack {env.ctx.run_id}` from another "
+            "shell): ", timeout, answered_elsewhere)
+        if answer is None:
+            found = find_ack(journal.events(), self.id)
+            if found is None:
+                raise NotConfirmed(f"step {self.id} was not acknowledged within {limit}")
+            return found
         if answer.strip().lower() == "abort":
             raise NotConfirmed(f"the operator aborted at manual step {self.id}")
-        env.ctx.journal.emit(ACKED, step=self.id, by=env.person().to_dict(), note=answer.strip(),
-                             via="terminal")
-        found = find_ack(env.ctx.journal.events(), self.id)
+        journal.emit(ACKED, step=self.id, by=env.person().to_dict(), note=answer.strip(),
+                     via="terminal")
+        found = find_ack(journal.events(), self.id)
         assert found is not None
         return found
 
@@ -70,10 +88,7 @@ class Manual(StepBase):
         journal = env.ctx.journal
         assert journal is not None
         journal.emit("run_waiting", reason="manual", step=self.id)
-        timeout = env.left(DEFAULT_MANUAL_TIMEOUT)
-        deadline = env.deadline
-        limit = deadline.describe() if deadline is not None and deadline.at is not None \
-            else format_duration(timeout)
+        timeout, limit = _bound(env)
         _announce(env, self, limit)
         env.ctx.report(f"waiting for a person: `drctl runbook ack {env.ctx.run_id} "
                        f"--note …` once step {self.id} is done")
@@ -87,6 +102,15 @@ class Manual(StepBase):
         found = find_ack(journal.events(), self.id)
         assert found is not None
         return found
+
+
+def _bound(env: ActionEnv) -> tuple[float, str]:
+    """Seconds a person has to acknowledge, and how to say it (the step's `timeout`)."""
+    timeout = env.left(DEFAULT_MANUAL_TIMEOUT)
+    deadline = env.deadline
+    limit = deadline.describe() if deadline is not None and deadline.at is not None \
+        else format_duration(timeout)
+    return timeout, limit
 
 
 def _announce(env: ActionEnv, step: Manual, limit: str) -> None:
