@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -24,7 +25,7 @@ from drctl.core.operator import ConsoleOperator
 from drctl.core.operator_time import parse_operator_time
 from drctl.core.run import Run
 from drctl.failover.catch_up import wait_hint
-from drctl.failover.playbook_record import playbook_for_resume
+from drctl.failover.playbook_record import playbook_for_resume, unreadable
 from drctl.failover.preflight import only_lag_blocks
 from drctl.failover.reprotect import resolve_reprotect, run_reprotect
 from drctl.failover.runner import (
@@ -135,6 +136,8 @@ def failover(
                               takeover=takeover, wait_replication=_wait(wait_replication))
     if (region is None) == (resume is None):
         raise InvalidInput("give exactly one of --region TARGET or --resume RUN_ID")
+    if resume is not None and playbook is not None:
+        _readable(resume, playbook)  # before its `state:` is looked for: say what to give
     # Its `state:` names the store (a resume without --playbook: the default playbook's).
     app.playbook_path = playbook or (DEFAULT_PLAYBOOK if resume is None else None)
     engine = _engine(app)
@@ -143,11 +146,12 @@ def failover(
     try:
         if resume is not None:
             resumed = load_run(app.store, resume)
-            book = load_playbook(playbook_for_resume(resumed.run_id, resumed.params, playbook))
+            path = playbook_for_resume(resumed.run_id, resumed.params, playbook,
+                                       restore_dir=_restored_playbooks(app))
+            book = load_playbook(path)
             deps = _deps(app, book)
             engine.subscribers.append(after_run(app, book))
-            run = resume_failover(resumed.run_id, deps, engine, options, load_playbook,
-                                  playbook)
+            run = resume_failover(resumed.run_id, deps, engine, options, load_playbook, path)
         else:
             assert region is not None
             playbook = playbook or DEFAULT_PLAYBOOK
@@ -173,6 +177,19 @@ def failover(
         print_json({**run.to_dict(), **({"reprotect": after} if after else {})})
     else:
         render_run(app.console, run)
+
+
+def _readable(run_id: str, playbook: str) -> None:
+    try:
+        Path(playbook).read_bytes()
+    except OSError as exc:
+        raise unreadable(run_id, playbook, exc) from None
+
+
+def _restored_playbooks(app: Application) -> Path:
+    """Where a resume writes the journaled copy of a playbook whose file is gone."""
+    assert app.journal_dir is not None
+    return app.journal_dir / "playbooks"
 
 
 def _local_lock_note(app: Application) -> None:

@@ -118,12 +118,13 @@ class Run:
     def unfinished(self) -> bool:
         return self.status in (RunStatus.RUNNING, RunStatus.WAITING)
 
-    def ensure_not_live(self, force: bool) -> None:
+    def ensure_not_live(self, force: bool, override: str | None = None) -> None:
         """Refuse (Blocked) to take over a run whose process may still be working on it.
 
         Known alive (its pid on this host, or a lease it still renews): refused, `force` or
         not. Unknown (another host, a journal without a lease): only the operator who knows
-        that host is gone can say so, with `force`.
+        that host is gone can say so, with `force` — `override` is the command that says it
+        (the hint names it; default: "pass --force").
         """
         if not self.unfinished or self.live is False:
             return
@@ -137,7 +138,7 @@ class Run:
                     "if that host is gone, the run shows interrupted once the lease expires")
         else:
             hint = ("drctl cannot see another host's processes: if that host or process is "
-                    "gone, pass --force")
+                    f"gone, {f'`{override}`' if override else 'pass --force'}")
         raise Blocked(f"run {self.run_id} is {self.status} in {where}", hint=hint)
 
     @property

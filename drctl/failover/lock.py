@@ -7,6 +7,8 @@ resume or abort it, never allowed to start over on top of it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import structlog
 
 from drctl.core.clock import Clock, iso
@@ -89,16 +91,24 @@ def _blocked(store: Store, holder: LockHolder, clock: Clock, identity: Identity)
     ways_out = (f"resume it with `drctl failover --resume {holder.run_id}` or end it with "
                 f"`drctl runs abort {holder.run_id} --reason \"…\"`")
     if status in (RunStatus.RUNNING, RunStatus.WAITING):
+        follow = f"follow it with `drctl runs show {holder.run_id}`" if run is not None \
+            else "run this again in a moment (it is reading the estate before its run starts)"
+        # On this host a gone process is seen at once: it would not be "in progress".
+        here = identity.on_this_host(Owner(holder.user, holder.host, holder.pid))
         return Blocked(f"a failover of this playbook is in progress: {holder.describe()}",
-                       hint=f"wait for it, or follow it with `drctl runs show {holder.run_id}`; "
-                            + _if_gone(run, holder))
+                       hint=f"wait for it, or {follow}"
+                            + ("" if here else "; " + _if_gone(run, holder)))
     return Blocked(f"an unfinished failover of this playbook is {status}: {holder.describe()}",
                    hint=ways_out)
 
 
 def _if_gone(run: Run | None, holder: LockHolder) -> str:
     resume = f"`drctl failover --resume {holder.run_id}`"
-    if run is not None and run.lease is not None:
+    if run is None:  # it was still reading the estate: nothing changed, no run to resume
+        free = iso(holder.acquired_at + timedelta(seconds=NEVER_STARTED_GRACE))
+        return (f"if {holder.host} is gone, it changed nothing: from {free} on, a new "
+                "failover takes its lock over")
+    if run.lease is not None:
         return (f"if {holder.host} is gone, the run shows interrupted once its lease expires "
                 f"({iso(run.lease.expires_at)}); then {resume}")
     return f"if {holder.host} is gone, `drctl failover --resume {holder.run_id} --takeover`"

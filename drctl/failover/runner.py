@@ -157,7 +157,8 @@ def resume_failover(
     if status.finished and status is not RunStatus.FAILED:
         raise InvalidInput(f"run {run.run_id} is {status}: there is nothing to resume")
     observed = engine.store.lock(lock.lock_name(run.params["playbook"]))
-    run.ensure_not_live(options.takeover)
+    run.ensure_not_live(options.takeover,
+                        override=f"drctl failover --resume {run.run_id} --takeover")
     params = run.params
     book = load(playbook_for_resume(run.run_id, params, playbook))
     start = params.get("incident_start_override")

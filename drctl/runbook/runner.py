@@ -86,7 +86,7 @@ def resume_runbook(run_id: str, deps: RunbookDeps, engine: Engine, *,
         raise InvalidInput(f"run {run.run_id} is a {run.kind}, not a runbook run")
     if run.effective_status.finished and run.effective_status is not RunStatus.FAILED:
         raise InvalidInput(f"run {run.run_id} is {run.effective_status}: nothing to resume")
-    run.ensure_not_live(takeover)
+    run.ensure_not_live(takeover, override=f"drctl runbook resume {run.run_id} --takeover")
     runbook = load_runbook(run.params["runbook_path"])
     _same_steps(run, runbook)
     rerun, done = set(rerun or ()), set(done or ())

@@ -44,8 +44,12 @@ def test_a_live_holder_whose_run_has_not_started_yet_blocks() -> None:
 def test_another_hosts_never_started_holder_is_gone_only_after_the_grace() -> None:
     store, clock = MemoryStore(), FakeClock(T0)
     held_by(store, "fa-far", "another-host", 123)
-    with pytest.raises(Blocked):
+    with pytest.raises(Blocked) as held:
         lock.acquire(store, "roadtrip", "fa-new", clock, ME)
+    # No run to show or resume yet: the hint names neither, but when the lock frees itself.
+    hint = held.value.hint or ""
+    assert "runs show" not in hint and "--resume" not in hint
+    assert "from 2026-" in hint and "a new failover takes its lock over" in hint
     clock.advance(lock.NEVER_STARTED_GRACE + 1)
     assert lock.acquire(store, "roadtrip", "fa-new", clock, ME).run_id == "fa-new"
 

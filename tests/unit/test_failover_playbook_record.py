@@ -60,7 +60,26 @@ def test_a_playbook_that_is_gone_says_how_to_give_a_copy(tmp_path: Path) -> None
     Path(params["playbook_path"]).unlink()
     with pytest.raises(InvalidInput, match="cannot read the playbook") as refused:
         playbook_for_resume("fo-1", params, None)
-    assert "--playbook" in (refused.value.hint or "")
+    assert "`drctl failover --resume fo-1 --playbook COPY`" in (refused.value.hint or "")
+
+
+def test_a_playbook_that_is_gone_is_restored_from_the_journal(tmp_path: Path) -> None:
+    params = started_in(tmp_path)
+    Path(params["playbook_path"]).unlink()
+    restored = playbook_for_resume("fo-1", params, None, restore_dir=tmp_path / "state")
+    assert restored == str(tmp_path / "state" / "fo-1.yaml")
+    assert Path(restored).read_text() == TEXT
+
+
+def test_no_journaled_copy_or_a_missing_copy_given_is_not_restored(tmp_path: Path) -> None:
+    params = started_in(tmp_path)
+    Path(params["playbook_path"]).unlink()
+    with pytest.raises(InvalidInput, match="cannot read the playbook"):  # a typo is a typo
+        playbook_for_resume("fo-1", params, str(tmp_path / "nope.yaml"), tmp_path / "state")
+    older = {k: v for k, v in params.items() if k != "playbook_text"}
+    with pytest.raises(InvalidInput, match="cannot read the playbook"):
+        playbook_for_resume("fo-1", older, None, restore_dir=tmp_path / "state")
+    assert not (tmp_path / "state").exists()
 
 
 def test_a_run_journaled_before_hashes_resumes_with_what_is_there(tmp_path: Path) -> None:

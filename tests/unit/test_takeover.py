@@ -52,3 +52,12 @@ def test_a_dead_process_on_this_host_needs_no_force(store: Store, clock: FakeClo
     assert run.effective_status is RunStatus.INTERRUPTED
     run.ensure_not_live(force=False)
     assert Engine(store, clock).abort(run_id, "crashed").status is RunStatus.ABORTED
+
+
+def test_the_refusal_names_the_command_that_takes_the_run_over(store: Store) -> None:
+    run_id = start_run(store, "host-that-died", 4242)
+    with pytest.raises(Blocked) as refused:
+        load_run(store, run_id).ensure_not_live(
+            force=False, override=f"drctl failover --resume {run_id} --takeover")
+    assert refused.value.hint is not None
+    assert refused.value.hint.endswith(f"`drctl failover --resume {run_id} --takeover`")
