@@ -1,6 +1,5 @@
 """No dead ends: the hints a failover prints are run here, as printed, in the situation that
-prints them — and each must work. One sandbox for the module; each test starts from the
-estate the one before it left (they run in file order), and says so first.
+prints them — and each must work.
 
 The stopped-half-way hints (failed step, Ctrl-C after the switch) are run in
 test_failover_dead_ends.py.
@@ -15,6 +14,7 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
+from drctl.aws.clients import ClientFactory
 from drctl.core.events import Event
 from drctl.failover.runner import failover_params
 from drctl.failover.spec import FailoverOptions, FailoverSpec
@@ -32,8 +32,15 @@ assert socket.gethostname() != ELSEWHERE
 BACK_HOME = {"us-east-1": 100, "us-west-2": 0}
 
 
-def test_nothing_to_fail_over_points_at_the_other_region(sandbox, aws, tmp_path: Path) -> None:
-    cli = Cli(sandbox, tmp_path / "state")
+def test_nothing_to_fail_over_then_a_lock_left_by_a_gone_machine(sandbox, aws,
+                                                                 tmp_path: Path) -> None:
+    """One sandbox, two situations in a row (the second starts where the first left)."""
+    nothing_to_fail_over_points_at_the_other_region(Cli(sandbox, tmp_path / "a"), aws)
+    a_lock_held_by_a_machine_that_is_gone_is_taken_over_as_printed(
+        Cli(sandbox, tmp_path / "b"), aws)
+
+
+def nothing_to_fail_over_points_at_the_other_region(cli: Cli, aws: ClientFactory) -> None:
     assert estate_snapshot(aws)["weights"] == BACK_HOME  # as seeded
 
     refused = cli("failover", "--region", "us-east-1", "--yes")
@@ -64,9 +71,8 @@ def started_elsewhere(state_dir: Path, target: str, failed: str) -> str:
     return run_id
 
 
-def test_a_failover_held_by_a_machine_that_is_gone_is_taken_over_as_printed(
-        sandbox, aws, tmp_path: Path) -> None:
-    cli = Cli(sandbox, tmp_path / "state")
+def a_lock_held_by_a_machine_that_is_gone_is_taken_over_as_printed(
+        cli: Cli, aws: ClientFactory) -> None:
     assert estate_snapshot(aws)["weights"] == {"us-east-1": 0, "us-west-2": 100}  # left above
     run_id = started_elsewhere(cli.state_dir, "us-east-1", "us-west-2")  # a failback
 
