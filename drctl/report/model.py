@@ -6,7 +6,7 @@ Table, JSON, Markdown and HTML only render a `Report`; none of them computes a f
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from drctl.core.durations import format_duration
@@ -74,9 +74,13 @@ class RestoreAge:
     run_id: str | None
     age_seconds: float | None
     failed_since: int  # drills of this target that did not pass after that one
+    # An S3 bucket drilled only a prefix at a time (`s3:BUCKET/PREFIX`): those prefixes.
+    parts: tuple[str, ...] = ()
 
     @property
     def sentence(self) -> str:
+        if self.last_validated_at is None and not self.failed_since and self.parts:
+            return f"{self.target}: never drilled whole (only {', '.join(self.parts)})"
         if self.last_validated_at is None and not self.failed_since:
             return f"{self.target}: never drilled"
         if self.last_validated_at is None:
@@ -169,7 +173,9 @@ def restore_ages(records: list[RunRecord], now: datetime,
     for record in records:
         if record.kind == "drill" and record.subject and record.finished:
             drills[record.subject].append(record)
-    return tuple(_restore_age(target, runs, now) for target, runs in sorted(drills.items()))
+    ages = [_restore_age(target, runs, now) for target, runs in sorted(drills.items())]
+    return tuple(replace(a, parts=tuple(t for t in drills if t.startswith(f"{a.target}/")))
+                 for a in ages)
 
 
 def _restore_age(target: str, runs: list[RunRecord], now: datetime) -> RestoreAge:

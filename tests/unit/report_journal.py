@@ -105,11 +105,12 @@ class JournalBuilder:
 
     def drill(self, target: str, kind: str, restore: float, validates: bool = True,
               snapshot_age: float = 600.0) -> str:
-        """RTO = restore + 2 (validate); RPO = snapshot_age."""
+        """RTO = restore + 2 (validate); RPO = snapshot_age. `s3:BUCKET/PREFIX`: a prefix."""
+        declared, _, prefix = target.partition("/")
         drill_target = next(t for t in self.playbook.drills.targets  # type: ignore[union-attr]
-                            if t.target == target)
+                            if t.target == declared)
         spec = DrillSpec(drill_target, kind, None, 0.0, self.playbook.targets.rto,
-                         self.playbook.targets.rpo, self.playbook.name)
+                         self.playbook.targets.rpo, self.playbook.name, prefix)
         state = DrillState(started_at=self.clock.now(),
                            restore_point=self.clock.now() - timedelta(seconds=snapshot_age))
 

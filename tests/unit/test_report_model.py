@@ -254,3 +254,15 @@ def test_declared_drill_target_never_drilled_is_listed(journal: Journal) -> None
         "s3:roadtrip-media-us-east-1: never drilled"
     assert ages["rds:roadtrip-db"].run_id == journal.ids["drill"][1]  # its drills still count
     assert report(journal.store, kind="chaos", drill_targets=targets).restore_ages == ()
+
+
+def test_a_bucket_drilled_only_by_prefix_is_not_called_never_drilled() -> None:
+    store, clock = MemoryStore(), FakeClock(T0)
+    build = JournalBuilder(Engine(store, clock), clock)
+    run_id = build.drill("s3:roadtrip-media-us-east-1/canary", "versions", restore=5)
+    rep = build_report(load_records(store), NOW, Filters(
+        T0 - timedelta(days=1), drill_targets=("s3:roadtrip-media-us-east-1",)))
+    ages = {a.target: a for a in rep.restore_ages}
+    assert ages["s3:roadtrip-media-us-east-1"].sentence == \
+        "s3:roadtrip-media-us-east-1: never drilled whole (only s3:roadtrip-media-us-east-1/canary)"
+    assert ages["s3:roadtrip-media-us-east-1/canary"].run_id == run_id
