@@ -49,7 +49,9 @@ def report(
 ) -> None:
     """RTO and RPO per playbook and kind: runs, pass rate, last/p50/p90/worst against the
     targets (nearest-rank percentiles), every miss and regression with its run id, and the
-    age of each drill target's newest validated restore.
+    age of each drill target's newest validated restore -- every target the playbook's
+    `drills:` declares, "never drilled" when none ran (the playbook: --playbook FILE, else the
+    default playbook when it is there).
 
     Examples:
 
