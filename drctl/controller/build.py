@@ -79,7 +79,8 @@ class Controller:
 
 def build_controller(served: Served, app: App, options: ControllerOptions) -> Controller:
     """The controller over `app`'s store, AWS, clock, identity and interruption port."""
-    state = ScheduleState(app.store, orphan_after=timedelta(seconds=options.lease_ttl / 2))
+    state = ScheduleState(app.store, orphan_after=timedelta(seconds=options.lease_ttl / 2),
+                          leader_lease=lease_name(served))
     clock, who = app.clock, claimant(app.identity)
     metrics = ControllerMetrics()
     extra: list[Subscriber] = [MetricsEvents(metrics), after_runs(app, served)]
@@ -89,10 +90,11 @@ def build_controller(served: Served, app: App, options: ControllerOptions) -> Co
         subscribers=extra)
     watch_ctx = WatchContext(app.aws, app.store, clock, state, who, executor.engine_options,
                              executor.submit, lambda name: [LogEvents(name), *extra])
-    leadership = Leadership(app.store, lease_name(served), who, options.lease_ttl)
+    leadership = Leadership(app.store, state.leader_lease or "", who, options.lease_ttl)
+    scheduler = Scheduler(served.jobs, state, executor, clock, who,
+                          busy=lambda: disruptive_holders(app.store, served, app.identity))
     parts = Parts(
-        Scheduler(served.jobs, state, executor, clock, who,
-                  busy=lambda: disruptive_holders(app.store, served)), executor, clock,
+        scheduler, executor, clock,
         Status(clock.now(), problems=list(served.problems)),
         [AlarmWatch(loaded, watch_ctx) for loaded in served.playbooks.values()
          if loaded.playbook.controller.watch],
@@ -143,11 +145,14 @@ def after_runs(app: App, served: Served) -> PerPlaybook:
     return PerPlaybook(app.store, by_name, runbook)
 
 
-def disruptive_holders(store: Store, served: Served) -> dict[str, str]:
+def disruptive_holders(store: Store, served: Served, identity: Identity) -> dict[str, str]:
     """Playbook -> who holds its one disruptive slot (a manual experiment or drill, another
-    controller's run): a fire meanwhile is journaled as skipped, naming it."""
+    controller's run): a fire meanwhile is journaled as skipped, naming it. A holder that is
+    gone (its run ended or interrupted: a SIGKILLed leader's drill) is not in the way -- the
+    run takes its lock over -- else every fire after a takeover would be refused."""
     held = {name: store.lock(exclusive.lock_name(name)) for name in served.playbooks}
-    return {name: holder.describe() for name, holder in held.items() if holder is not None}
+    return {name: holder.describe() for name, holder in held.items()
+            if holder is not None and not exclusive.gone(store, holder, identity)}
 
 
 def lease_name(served: Served) -> str:

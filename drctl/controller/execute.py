@@ -68,7 +68,6 @@ class FireClaims:
                 self.state.settle(holder, run_id, now)
             except FireTakenOver:
                 self.lost.append(holder.name.rpartition("@")[2])
-        self.on_settled()
 
 
 class TriggeredEngine(Engine):
@@ -87,13 +86,16 @@ class TriggeredEngine(Engine):
 
     def start(self, kind: str, params: dict[str, Any], run_id: str | None = None) -> str:
         run_id = run_id or new_run_id(kind, self.clock)
-        if self.claims is not None:
-            claims, self.claims = self.claims, None
-            claims.settle(run_id, self.clock.now())
+        settled = self.claims
+        if settled is not None:
+            self.claims = None
+            settled.settle(run_id, self.clock.now())
             self.trigger = {**self.trigger, "coalesced": [
-                t for t in self.trigger.get("coalesced", []) if t not in claims.lost]}
+                t for t in self.trigger.get("coalesced", []) if t not in settled.lost]}
         run_id = super().start(kind, {**params, "trigger": self.trigger}, run_id)
         self.run_ids.append(run_id)
+        if settled is not None:  # only now: until its run is journaled, the cursor waits
+            settled.on_settled()
         return run_id
 
 
@@ -183,7 +185,7 @@ class RunExecutor:
         self._journal_later(fire, "skipped", fire.skip_reason or "")
 
     def missed(self, missed: Missed) -> None:
-        fire = Fire(missed.job, missed.last, missed.last, claims=missed.claims)
+        fire = Fire(missed.job, missed.last, missed.last, missed.fires[:-1], claims=missed.claims)
         reason = (f"{missed.count} fire(s) from {iso(missed.first)} to {iso(missed.last)} "
                   f"found later than the misfire grace ({missed.job.schedule.misfire_grace:g}s)")
         log.warning("fires_missed", schedule=missed.job.key, count=missed.count)

@@ -20,6 +20,7 @@ from drctl.core.store import LockHolder
 log = structlog.get_logger("drctl.controller")
 Claims = dict[tuple[str, datetime], LockHolder | None]
 CURSOR_FLUSH = timedelta(seconds=10)
+JUST_BEFORE = timedelta(milliseconds=1)  # the store keeps milliseconds
 
 
 class Executor(Protocol):
@@ -62,7 +63,7 @@ class Scheduler:
         # Cursors are kept here and written together every CURSOR_FLUSH: the claims are the
         # truth, so a cursor that lags after a crash only costs re-reading claimed fires.
         self._cursors: dict[str, datetime | None] = {}
-        self._dirty: dict[str, datetime] = {}
+        self._saved: dict[str, datetime | None] = {}   # as the store has them
         self._paused: set[str] = set()
         self._pauses_version: str | None = None
         self._pauses_read = False
@@ -80,30 +81,48 @@ class Scheduler:
         next_wakeup = min([plan.next_wakeup, *self._next_due.values()])
         report = TickReport(now, [], [], [], 0, next_wakeup)
         claims = self.state.claim_all([(f.job.key, f.fire_time) for f in plan.fires]
-                                      + [(m.job.key, m.last) for m in plan.missed], self.who, now)
+                                      + [(m.job.key, t) for m in plan.missed for t in m.fires],
+                                      self.who, now)
         lost = sum(not self._missed(m, claims, report) for m in plan.missed)
         lost += sum(not self._fire(f, claims, now, report) for f in plan.fires)
         self._taken_over(now, report)
         self._cursors.update(plan.cursors)
-        self._dirty.update(plan.cursors)
         if self._flushed_at is None or now - self._flushed_at >= CURSOR_FLUSH:
             self.flush(now)
         return TickReport(now, report.started, report.skipped, report.missed, lost, next_wakeup)
 
     def flush(self, now: datetime | None = None) -> None:
-        """Write the cursors that moved, in one store write. A cursor stays unsaved while a fire
-        before it is claimed but not journaled: should this controller die now, the next
-        leader must still look at that fire (and take its claim over)."""
-        held = self.executor.unsettled()
-        ready = {key: self._dirty.pop(key) for key in list(self._dirty) if key not in held}
+        """Write the cursors that moved, in one store write. A stored cursor stands only for
+        journaled fires: it is kept just before the earliest fire this controller claimed (or
+        waits on another controller for) that is not journaled yet -- should this controller
+        die now, the next leader looks at that fire again and takes its claim over. So a
+        cursor may move back (a dead controller's fire taken over after the cursor passed it).
+        """
+        held = self._held()
+        ready = {}
+        for key, cursor in self._cursors.items():
+            if cursor is not None and key in held:
+                cursor = min(cursor, held[key] - JUST_BEFORE)
+            if cursor is not None and self._saved.get(key) != cursor:
+                ready[key] = cursor
         if ready:
             self.state.save_cursors(ready)
+            self._saved.update(ready)
         self._flushed_at = now or self.clock.now()
+
+    def _held(self) -> dict[str, datetime]:
+        """Job key -> its earliest fire not journaled yet: this controller's (claimed, not
+        journaled) or another's that it watches."""
+        held = dict(self.executor.unsettled())
+        for key, fire_time in self.state.watched_fires():
+            held[key] = min(held.get(key, fire_time), fire_time)
+        return held
 
     def forget(self) -> None:
         """Read every cursor from the store again (on becoming leader: another one led)."""
         self.flush()
         self._cursors.clear()
+        self._saved.clear()
         self._next_due.clear()
 
     def _read_pauses(self) -> None:
@@ -115,6 +134,7 @@ class Scheduler:
         paused = {job.key for job in self.jobs if self.state.paused(job.key) is not None}
         for key in self._paused ^ paused:
             self._cursors.pop(key, None)
+            self._saved.pop(key, None)
             self._next_due.pop(key, None)
         self._paused, self._pauses_version, self._pauses_read = paused, version, True
 
@@ -123,6 +143,8 @@ class Scheduler:
         for job in jobs:
             if job.key not in self._cursors:
                 self._cursors[job.key] = self.state.cursor(job.key)
+                if self._cursors[job.key] is not None:
+                    self._saved[job.key] = self._cursors[job.key]
             states[job.key] = JobState(self._cursors[job.key], job.key in self._paused)
         return states
 
@@ -163,7 +185,7 @@ class Scheduler:
             if job is None:
                 continue
             if (now - job.due_at(fire_time)).total_seconds() > job.schedule.misfire_grace:
-                missed = Missed(job, fire_time, fire_time, 1, claims=(claim,))
+                missed = Missed(job, (fire_time,), claims=(claim,))
                 report.missed.append(missed)
                 self.executor.missed(missed)
                 continue
@@ -173,11 +195,14 @@ class Scheduler:
             (self.executor.start if fire.skip_reason is None else self.executor.skip)(fire)
 
     def _missed(self, missed: Missed, claims: Claims, report: TickReport) -> bool:
-        # Claimed by its last fire time: two controllers journal one `missed` record, not two.
-        claim = claims[(missed.job.key, missed.last)]
-        if claim is None:
+        """Journal the fires of the group this controller won; those another controller
+        claimed are its to journal (a dead one's are watched and taken over)."""
+        won = [(t, held) for t in missed.fires
+               if (held := claims[(missed.job.key, t)]) is not None]
+        if not won:
             return False
-        missed = replace(missed, claims=(claim,))
+        missed = replace(missed, fires=tuple(t for t, _ in won),
+                         claims=tuple(held for _, held in won))
         report.missed.append(missed)
         self.executor.missed(missed)
         return True

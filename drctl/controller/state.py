@@ -1,6 +1,7 @@
 """What the store remembers of each schedule, shared by every controller on that store.
 
-    schedule.cursor:<key>   the newest nominal fire handled (run, skipped or missed)
+    schedule.cursor:<key>   a nominal fire time: every fire up to it is journaled (run, skipped
+                            or missed); later ones are judged by their claims
     schedule.paused:<key>   who paused it, when and why (absent: not paused)
     schedule.last:<key>     the newest fire's run id, fire time and result
     schedule.pauses         changed by every pause and resume (a version)
@@ -11,11 +12,11 @@ The claim is the truth; the cursor only saves re-reading fires that are already 
 claim is `pending:<controller>` until its run is journaled, then names the run (`settle`, a
 compare-and-swap from the pending claim). So a claim never stands for a fire nobody handles:
 another controller's pending claim is taken over once that controller is gone (its presence
-lease lapsed) -- until then it is watched and looked at again every tick -- and a settled claim
-whose run never appeared (its controller died between the two writes) once it is older than
-`orphan_after`. Should the first controller be alive after all, only the one whose settle
-succeeds runs the fire. A controller that dies after journaling finds the claim settled after
-its restart and does not run the fire again.
+lease lapsed, or another controller leads now) -- until then it is watched and looked at again
+every tick -- and a settled claim whose run never appeared (its controller died between the two
+writes) once it is older than `orphan_after`. Should the first controller be alive after all,
+only the one whose settle succeeds runs the fire. A controller that dies after journaling finds
+the claim settled after its restart and does not run the fire again.
 """
 
 from __future__ import annotations
@@ -105,10 +106,19 @@ def _holder_named(name: str, run_id: str, who: Claimant, now: datetime) -> LockH
     return LockHolder(name, run_id, who.owner.user, who.owner.host, who.owner.pid, _ms(now))
 
 
+def _claim_fire(name: str) -> tuple[str, datetime]:
+    key, _, stamp = name.removeprefix(CLAIM).rpartition("@")
+    return key, parse_iso(stamp)
+
+
 class ScheduleState:
-    def __init__(self, store: Store, orphan_after: timedelta = ORPHAN_AFTER) -> None:
+    def __init__(self, store: Store, orphan_after: timedelta = ORPHAN_AFTER,
+                 leader_lease: str | None = None) -> None:
         self.store = store
         self.orphan_after = orphan_after
+        # Controllers that elect a leader: only the leader claims fires, so a pending claim of
+        # a controller that no longer leads is taken over at once (drctl/controller/leader.py).
+        self.leader_lease = leader_lease
         self.watched: set[str] = set()  # claims left to a controller that may be alive
 
     def job_state(self, key: str) -> JobState:
@@ -175,9 +185,12 @@ class ScheduleState:
             fresh = _holder_named(name, PENDING + who.id, who, now)
             taken = self._take_over(fresh, who, now)
             if taken is not None:
-                key, _, stamp = name.removeprefix(CLAIM).rpartition("@")
-                won.append((key, parse_iso(stamp), taken))
+                won.append((*_claim_fire(name), taken))
         return won
+
+    def watched_fires(self) -> list[tuple[str, datetime]]:
+        """(job key, fire time) of each claim left to another controller for now."""
+        return [_claim_fire(name) for name in list(self.watched)]
 
     def settle(self, claim: LockHolder, run_id: str, now: datetime) -> None:
         """The claim now names the run about to be journaled. FireTakenOver if another
@@ -200,10 +213,20 @@ class ScheduleState:
             if claimant == who.id:
                 return JOURNALED  # this controller's own: it journals it
             gone = age >= MIN_AGE and not controller_alive(self.store, claimant, now)
-            return ORPHAN if gone else WAIT
+            return ORPHAN if gone or self._deposed(claimant, now) else WAIT
         if holder.run_id in self.store.ids_with_prefix(holder.run_id, 1):
             return JOURNALED
         return ORPHAN if age >= self.orphan_after else WAIT
+
+    def _deposed(self, claimant: str, now: datetime) -> bool:
+        """That controller no longer leads: another one holds the leader lease now. Its claim
+        is taken over without waiting for its presence to lapse -- should it be alive after
+        all, its settle fails (FireTakenOver) and only this controller journals the fire. (A
+        SIGTERM'd new leader must not leave such a fire undecided while it waits.)"""
+        if self.leader_lease is None:
+            return False
+        lease = self.store.lease(self.leader_lease)
+        return lease is not None and lease.holder != claimant and not lease.expired(now)
 
     def claimed_by(self, key: str, fire_time: datetime) -> LockHolder | None:
         return self.store.lock(f"{CLAIM}{key}@{iso(fire_time)}")

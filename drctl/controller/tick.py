@@ -24,8 +24,8 @@ from drctl.core.store import LockHolder
 from drctl.playbook.schedules import Schedule
 
 # Fires looked at per schedule per tick: a controller down for a day behind `every: 1s` catches
-# up over a few ticks instead of stalling one.
-MAX_FIRES_PER_TICK = 10_000
+# up over many ticks instead of stalling one (each missed fire is one claim, one store write).
+MAX_FIRES_PER_TICK = 1_000
 # Wake up at least this often: pauses and new state are read on each tick.
 MAX_SLEEP = timedelta(seconds=30)
 
@@ -74,11 +74,25 @@ class Fire:
 
 @dataclass(frozen=True)
 class Missed:
+    """Fires of one schedule found later than its grace, journaled as one `missed` record that
+    names each of them: each is claimed on its own, so a fire another controller already
+    handled is neither journaled again nor hides the ones nobody handled."""
+
     job: Job
-    first: datetime
-    last: datetime
-    count: int
-    claims: tuple[LockHolder, ...] = field(default=(), compare=False, repr=False)  # `last`'s
+    fires: tuple[datetime, ...]            # nominal, oldest first
+    claims: tuple[LockHolder, ...] = field(default=(), compare=False, repr=False)  # each's
+
+    @property
+    def first(self) -> datetime:
+        return self.fires[0]
+
+    @property
+    def last(self) -> datetime:
+        return self.fires[-1]
+
+    @property
+    def count(self) -> int:
+        return len(self.fires)
 
 
 @dataclass(frozen=True)
@@ -118,7 +132,7 @@ def _handle_due(now: datetime, job: Job, cursor: datetime, plan: TickPlan,
     late = [f for f in due if now - job.due_at(f) > grace]
     in_time = [f for f in due if now - job.due_at(f) <= grace]
     if late:
-        plan.missed.append(Missed(job, late[0], late[-1], len(late)))
+        plan.missed.append(Missed(job, tuple(late)))
     if in_time:
         newest = in_time[-1]
         fire = Fire(job, newest, job.due_at(newest), tuple(in_time[:-1]))

@@ -70,9 +70,10 @@ def holder_in_the_way(store: Store, playbook: str, identity: Identity) -> LockHo
 
 
 def gone(store: Store, holder: LockHolder, identity: Identity) -> bool:
-    """True when the holder's run has ended or its process is known dead."""
+    """True when the holder's run has ended or its process is known dead (its pid on this
+    host, or elsewhere its run lease expired: `interrupted`)."""
     try:
-        if load_run(store, holder.run_id).status in ENDED:
+        if load_run(store, holder.run_id).effective_status in ENDED:
             return True
     except UnknownRun:
         pass  # between taking the lock and starting its run: judged by its process
