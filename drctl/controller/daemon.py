@@ -17,7 +17,7 @@ import structlog
 
 from drctl.controller.canary import Canary
 from drctl.controller.execute import RunExecutor
-from drctl.controller.leader import Leadership, Presence
+from drctl.controller.leader import Leadership, LeaseRenewer, Presence
 from drctl.controller.metrics import ControllerMetrics
 from drctl.controller.scheduler import Scheduler, TickReport
 from drctl.controller.watch import AlarmWatch
@@ -62,6 +62,9 @@ class Daemon:
         self.status = parts.status
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._term = 0   # the leadership term the scheduler last read the store in
+        self.renewer = (LeaseRenewer(parts.leadership, parts.presence, parts.clock, self.wake)
+                        if parts.leadership is not None else None)
 
     def request_stop(self, reason: str) -> None:
         if not self._stop.is_set():
@@ -80,12 +83,8 @@ class Daemon:
         Returns when to wake up next."""
         now = self.parts.clock.now()
         leading = self._lead(now)   # first: a takeover must not wait for anything else
-        if self.parts.presence is not None:
-            self.parts.presence.step(now)
         self.status.last_tick_at = now
         wakeups = [now + MAX_WAIT]
-        if self.parts.leadership is not None:
-            wakeups.append(now + self.parts.leadership.renew_every)
         if leading:  # the watches first: an alarm event must not wait for the schedules
             wakeups += [self._watch(watch, now) for watch in self.parts.watches]
             wakeups.append(self._schedules())
@@ -93,14 +92,16 @@ class Daemon:
         return min(wakeups)
 
     def _lead(self, now: datetime) -> bool:
+        """Whether to act now. The lease is renewed on its own thread (LeaseRenewer); a tick
+        only reads it -- and acts only while it is not fenced (drctl/controller/leader.py)."""
         leadership = self.parts.leadership
         if leadership is None:
             return True
-        was = leadership.leading
-        leading = leadership.step(now)
+        leading = leadership.acts(now)
         if self.parts.metrics is not None:
             self.parts.metrics.is_leader.set(1.0 if leading else 0.0)
-        if leading and not was:
+        if leading and leadership.term != self._term:  # newly elected: another one led
+            self._term = leadership.term
             self.parts.scheduler.forget()
             if self.parts.on_elected is not None:
                 self.parts.on_elected()
@@ -131,6 +132,10 @@ class Daemon:
 
     def run(self, once: bool = False) -> None:
         """Tick until a stop is requested (or once), then let the runs in progress end."""
+        if self.renewer is not None:
+            self.renewer.beat()     # lead (or not) from the first tick on
+            if not once:
+                self.renewer.start()
         self._loop(once)
 
     def _loop(self, once: bool) -> None:
@@ -148,6 +153,8 @@ class Daemon:
         finally:
             self.parts.executor.shutdown(wait=True)  # no new runs; the ones in progress end
             self.parts.scheduler.flush()             # every claimed fire is journaled now
+            if self.renewer is not None:
+                self.renewer.stop()
             if self.parts.leadership is not None:
                 self.parts.leadership.release()
             if self.parts.presence is not None:
