@@ -63,6 +63,7 @@ class Daemon:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._term = 0   # the leadership term the scheduler last read the store in
+        self._fenced = False
         self.renewer = (LeaseRenewer(parts.leadership, parts.presence, parts.clock, self.wake)
                         if parts.leadership is not None else None)
 
@@ -98,8 +99,14 @@ class Daemon:
         if leadership is None:
             return True
         leading = leadership.acts(now)
-        if self.parts.metrics is not None:
-            self.parts.metrics.is_leader.set(1.0 if leading else 0.0)
+        if self.parts.metrics is not None:  # holds the lease, as /healthz's `leader` says
+            self.parts.metrics.is_leader.set(1.0 if leadership.leading else 0.0)
+        fenced = leadership.leading and not leading
+        if fenced and not self._fenced:  # once per episode: why the schedules wait
+            log.warning("leader_fenced", reason="the lease renewal is overdue: not acting "
+                        "until it succeeds", lease_expires_at=iso(leadership.view()
+                                                                  .lease_expires_at))
+        self._fenced = fenced
         if leading and leadership.term != self._term:  # newly elected: another one led
             self._term = leadership.term
             self.parts.scheduler.forget()

@@ -13,7 +13,7 @@ import subprocess
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,8 @@ def test_sigkill_the_leader_and_the_other_leads_without_a_duplicate_or_a_silent_
     wait_until(lambda: len(list_runs(store, "drill")) >= after_kill + 2, 60,
                "fires after the takeover")
 
-    code, text = get(ports[1], "/metrics")
+    scraped = (datetime.now(UTC), get(ports[1], "/metrics"), datetime.now(UTC))
+    code, text = scraped[1]
     assert code == 200
     second.send_signal(signal.SIGTERM)
     _, stderr = second.communicate(timeout=60)
@@ -130,7 +131,7 @@ def test_sigkill_the_leader_and_the_other_leads_without_a_duplicate_or_a_silent_
     assert not blocked, blocked
     dead = [r for r in runs if r.owner.get("pid") == first.pid and not r.status.finished]
     assert all(str(r.effective_status) == "interrupted" for r in dead)
-    assert_metrics_match(text, runs, second.pid)
+    assert_metrics_match(text, runs, second.pid, (scraped[0], scraped[2]))
 
 
 def assert_every_fire_handled_once(runs: list[Run]) -> None:
@@ -151,16 +152,21 @@ def assert_every_fire_handled_once(runs: list[Run]) -> None:
     assert nominal == set(times), (sorted(nominal - set(times)), shown)
 
 
-def assert_metrics_match(text: str, runs: list[Run], pid: int) -> None:
+def assert_metrics_match(text: str, runs: list[Run], pid: int,
+                         scrape: tuple[datetime, datetime]) -> None:
+    """The counters against the journal: every run of that controller ended before the scrape
+    began is counted, none ended after it returned (its stop ends more runs)."""
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for family in text_string_to_metric_families(text) for s in family.samples}
     assert samples[("drctl_is_leader", ())] == 1.0
-    ended = Counter(str(r.status) for r in runs
-                    if r.owner.get("pid") == pid and r.status.finished)
-    for status, count in ended.items():
+    ended = [r for r in runs if r.owner.get("pid") == pid and r.status.finished]
+    for status in {str(r.status) for r in ended}:
         key = ("drctl_runs_total", (("kind", "drill"), ("status", status)))
-        # The scrape came a moment before the stop: it may miss the very last run.
-        assert count - 1 <= samples.get(key, 0) <= count, (status, count, samples.get(key))
+        before = sum(str(r.status) == status and r.ended_at is not None
+                     and r.ended_at < scrape[0] for r in ended)
+        by_end = sum(str(r.status) == status and r.ended_at is not None
+                     and r.ended_at <= scrape[1] for r in ended)
+        assert before <= samples.get(key, 0) <= by_end, (status, before, by_end, samples)
     next_fire = samples[("drctl_schedule_next_fire_timestamp_seconds",
                          (("schedule", "ha/pois-drill"),))]
     assert next_fire % EVERY == 0
