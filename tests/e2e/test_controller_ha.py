@@ -13,7 +13,7 @@ import subprocess
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from drctl.aws.clients import ClientFactory
 from drctl.core.clock import parse_iso
 from drctl.core.run import Run
 from drctl.sandbox.manager import SandboxInfo
-from drctl.store.base import list_runs
+from drctl.store.base import Store, list_runs
 from drctl.store.open import open_store
 from tests.e2e.helpers import Cli, wait_until
 from tests.e2e.test_controller import game_day_playbook
@@ -116,9 +116,8 @@ def test_sigkill_the_leader_and_the_other_leads_without_a_duplicate_or_a_silent_
     wait_until(lambda: len(list_runs(store, "drill")) >= after_kill + 2, 60,
                "fires after the takeover")
 
-    scraped = (datetime.now(UTC), get(ports[1], "/metrics"), datetime.now(UTC))
-    code, text = scraped[1]
-    assert code == 200
+    text = wait_until(lambda: metrics_match(ports[1], store, second.pid), 60,
+                      "/metrics to count the runs the journal shows ended")
     second.send_signal(signal.SIGTERM)
     _, stderr = second.communicate(timeout=60)
     assert second.returncode == 0, stderr[-2000:]
@@ -131,7 +130,7 @@ def test_sigkill_the_leader_and_the_other_leads_without_a_duplicate_or_a_silent_
     assert not blocked, blocked
     dead = [r for r in runs if r.owner.get("pid") == first.pid and not r.status.finished]
     assert all(str(r.effective_status) == "interrupted" for r in dead)
-    assert_metrics_match(text, runs, second.pid, (scraped[0], scraped[2]))
+    assert_scrape(text)
 
 
 def assert_every_fire_handled_once(runs: list[Run]) -> None:
@@ -152,21 +151,35 @@ def assert_every_fire_handled_once(runs: list[Run]) -> None:
     assert nominal == set(times), (sorted(nominal - set(times)), shown)
 
 
-def assert_metrics_match(text: str, runs: list[Run], pid: int,
-                         scrape: tuple[datetime, datetime]) -> None:
-    """The counters against the journal: every run of that controller ended before the scrape
-    began is counted, none ended after it returned (its stop ends more runs)."""
-    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
-               for family in text_string_to_metric_families(text) for s in family.samples}
+def ended(store: Store, pid: int) -> Counter[str]:
+    return Counter(str(r.status) for r in list_runs(store, "drill", 1000)
+                   if r.owner.get("pid") == pid and r.status.finished)
+
+
+def samples_of(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def metrics_match(port: int, store: Store, pid: int) -> str | None:
+    """The scrape, if it counts every run journaled as ended before it and none journaled
+    after it (runs keep ending: a run's end is counted just after its journal write)."""
+    before = ended(store, pid)
+    code, text = get(port, "/metrics")
+    after = ended(store, pid)
+    if code != 200:
+        return None
+    samples = samples_of(text)
+    for status in set(before) | set(after):
+        counted = samples.get(("drctl_runs_total", (("kind", "drill"), ("status", status))), 0)
+        if not before[status] <= counted <= after[status]:
+            return None
+    return text
+
+
+def assert_scrape(text: str) -> None:
+    samples = samples_of(text)
     assert samples[("drctl_is_leader", ())] == 1.0
-    ended = [r for r in runs if r.owner.get("pid") == pid and r.status.finished]
-    for status in {str(r.status) for r in ended}:
-        key = ("drctl_runs_total", (("kind", "drill"), ("status", status)))
-        before = sum(str(r.status) == status and r.ended_at is not None
-                     and r.ended_at < scrape[0] for r in ended)
-        by_end = sum(str(r.status) == status and r.ended_at is not None
-                     and r.ended_at <= scrape[1] for r in ended)
-        assert before <= samples.get(key, 0) <= by_end, (status, before, by_end, samples)
     next_fire = samples[("drctl_schedule_next_fire_timestamp_seconds",
                          (("schedule", "ha/pois-drill"),))]
     assert next_fire % EVERY == 0

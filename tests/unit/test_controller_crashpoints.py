@@ -70,7 +70,7 @@ def live_until_killed(store: Mortal, clock: FakeClock, jobs: list[Job], seconds:
             presence.step(clock.now())
             scheduler.run_tick()
             for future in list(executor.futures):
-                if future.exception(timeout=10) is not None:
+                if future.exception(timeout=120) is not None:
                     raise Killed("worker")
             clock.advance(1)
     except Killed:
@@ -119,7 +119,7 @@ def test_a_leader_killed_before_any_of_its_writes_leaves_no_gap_and_no_duplicate
     for _ in range(12):
         second.run_tick()
         for future in list(executor.futures):
-            future.result(timeout=10)
+            future.result(timeout=120)
         clock.advance(1)
     second.flush()
     assert_each_fire_once(store, clock.now() - timedelta(seconds=3), 3)
