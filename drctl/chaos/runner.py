@@ -66,6 +66,14 @@ def run_chaos(experiment: ChaosExperiment, deps: ChaosDeps, engine: Engine) -> C
     the caller maps `outcome.error()` to the exit code. A stop requested on the engine's port
     (Ctrl-C, SIGTERM, a host's shutdown) rolls the experiment back, from any thread."""
     run_id = engine.start(KIND, chaos_params(experiment))
+    # Whatever raises here (the pre-flight, the experiment process, the relay, the store)
+    # still ends the run, `failed` -- never left `running` in a daemon that lives on.
+    with engine.running(run_id):
+        return _run(experiment, deps, engine, run_id)
+
+
+def _run(experiment: ChaosExperiment, deps: ChaosDeps, engine: Engine, run_id: str
+         ) -> ChaosResult:
     stop_alarms = guard_alarms(experiment, deps.playbook)  # read once: pre-flight and guard
     total = planned_steps(experiment)
     engine.emit(run_id, "step_started", PREFLIGHT, index=1, total=total, attempt=1)

@@ -1,11 +1,13 @@
 """run_chaos in process on the fake `Aws`, up to the point where an experiment process would
 start: pre-flight refusals end the run `skipped`, journaled, and start nothing. (The experiment
-process itself is tests/unit/test_chaos_process.py; the whole path, tests/e2e/test_chaos.py.)"""
+process itself is tests/e2e/test_chaos_process.py; the whole path, tests/e2e/test_chaos.py.)"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from drctl.aws.cloudwatch import AlarmState
 from drctl.aws.fake import FakeAws
@@ -14,11 +16,14 @@ from drctl.chaos.extension import GuardRails
 from drctl.chaos.runner import ChaosDeps, run_chaos
 from drctl.core.clock import FakeClock
 from drctl.core.engine import Engine
-from drctl.core.run import RunStatus
+from drctl.core.errors import AwsError
+from drctl.core.run import RunStatus, run_lease_name
+from drctl.core.store import load_run
 from drctl.store.memory import MemoryStore
 from tests.unit import fake_estate
 from tests.unit.fake_estate import EAST
 from tests.unit.helpers import T0
+from tests.unit.test_run_ends import FailingStore
 
 
 def experiment(tmp_path: Path, guard: GuardRails) -> ChaosExperiment:
@@ -75,3 +80,24 @@ def test_a_stop_requested_before_the_experiment_starts_aborts_it_with_nothing_ru
     assert str(result.outcome.verdict) == "aborted", result.outcome
     assert "nothing ran" in result.outcome.reason
     assert result.run.ended_at is not None and not (tmp_path / "ran").exists()
+
+
+def test_a_store_write_that_fails_during_the_experiment_still_ends_the_run(
+        tmp_path: Path) -> None:
+    """The pre-flight passed, but journaling it failed (a throttled DynamoDB store): the run
+    ends `failed` with its `run_finished` and lets its lease go -- in a controller that lives
+    on, a run left `running` would block every later pre-flight and drill sweep."""
+    store = FailingStore("step_succeeded")
+    engine = Engine(store, FakeClock(T0))
+    deps = ChaosDeps(FakeAws(fake_estate.estate(T0)), fake_estate.playbook(tmp_path),
+                     store_url=f"sqlite://{tmp_path / 'unused.db'}")
+
+    with pytest.raises(AwsError, match="throttled"):
+        run_chaos(experiment(tmp_path, GuardRails(target_regions=[EAST])), deps, engine)
+
+    [run_id] = store.run_ids("chaos")
+    run = load_run(store, run_id)
+    assert run.status is RunStatus.FAILED and "throttled" in (run.error or "")
+    assert [e.type for e in store.events(run_id)][-1] == "run_finished"
+    assert store.lease(run_lease_name(run_id)) is None  # nothing renews it any more
+    assert not (tmp_path / "ran").exists()
