@@ -117,8 +117,9 @@ def journal_verdict(engine: Engine, job: Job, verdict: str, reason: str,
                     status: RunStatus = RunStatus.ABORTED) -> str:
     """A run that did not run: started, judged and finished at once, with the reason."""
     run_id = engine.start(job.schedule.kind, scheduled_params(job))
-    engine.measured(run_id, FireVerdict(verdict, reason))
-    engine.emit(run_id, "run_finished", status=str(status), error=reason)
+    with engine.running(run_id):  # a verdict that cannot be written still ends the run
+        engine.measured(run_id, FireVerdict(verdict, reason))
+        engine.emit(run_id, "run_finished", status=str(status), error=reason)
     return run_id
 
 

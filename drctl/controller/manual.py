@@ -82,5 +82,6 @@ def _journal(engine: Engine, job: Job, action: str, details: dict[str, Any]) -> 
     me = engine.identity
     run_id = engine.start(KIND, {"action": action, "schedule": job.key, "playbook": job.playbook,
                                  "by": me.user, "host": me.host, **details})
-    engine.emit(run_id, "run_finished", status=str(RunStatus.SUCCEEDED))
+    with engine.running(run_id):  # an end that cannot be written leaves the lease to expire
+        engine.emit(run_id, "run_finished", status=str(RunStatus.SUCCEEDED))
     return run_id

@@ -153,7 +153,8 @@ class Engine:
     def note(self, kind: str, params: dict[str, Any]) -> str:
         """A run that only records an act (a kill switch engaged): started and finished."""
         run_id = self.start(kind, params)
-        self.emit(run_id, "run_finished", status=str(RunStatus.SUCCEEDED))
+        with self.running(run_id):  # an end that cannot be written leaves the lease to expire
+            self.emit(run_id, "run_finished", status=str(RunStatus.SUCCEEDED))
         return run_id
 
     def execute(

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from drctl.controller.execute import journal_verdict
 from drctl.core.clock import FakeClock
 from drctl.core.engine import Engine
+from drctl.core.errors import AwsError
 from drctl.core.figures import (
     ChaosFigures,
     FailoverFigures,
@@ -18,10 +20,13 @@ from drctl.core.figures import (
     read_figures,
 )
 from drctl.core.measurement import Measurement, RpoReading
+from drctl.core.run import RunStatus, run_lease_name
 from drctl.core.summary import summarise
 from drctl.store.base import load_run
 from drctl.store.memory import MemoryStore
 from tests.unit.helpers import T0, FakeStep, drill_figures
+from tests.unit.test_controller_tick import job
+from tests.unit.test_run_ends import FailingStore
 
 DRCTL = Path(__file__).resolve().parents[2] / "drctl"
 RPO = RpoReading(12.5, "heartbeat:roadtrip-heartbeats", "2026-01-01T11:59:00+00:00",
@@ -90,3 +95,21 @@ def test_the_engine_is_the_one_writer_of_run_measured() -> None:
     writers = [str(path.relative_to(DRCTL)) for path in DRCTL.rglob("*.py")
                if re.search(r"""["']run_measured["']\s*,""", path.read_text())]
     assert writers == ["core/engine.py"]
+
+
+def test_a_refused_fire_is_journaled_with_a_typed_verdict() -> None:
+    engine = Engine(MemoryStore(), FakeClock(T0))
+    run_id = journal_verdict(engine, job(), "skipped", "outside the window")
+    run = load_run(engine.store, run_id)
+    assert run.figures == FireVerdict("skipped", "outside the window")
+    assert run.status is RunStatus.ABORTED and summarise(run).verdict == "skipped"
+
+
+def test_a_refused_fire_whose_verdict_cannot_be_written_still_ends() -> None:
+    store = FailingStore("run_measured")
+    engine = Engine(store, FakeClock(T0))
+    with pytest.raises(AwsError, match="throttled"):
+        journal_verdict(engine, job(), "missed", "beyond the grace")
+    [run_id] = store.run_ids()
+    assert load_run(store, run_id).status is RunStatus.FAILED
+    assert store.lease(run_lease_name(run_id)) is None
