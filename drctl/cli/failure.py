@@ -6,7 +6,9 @@ unless the command already printed its own (a failed run prints the run with its
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -53,15 +55,40 @@ class Failure:
 
 class TrackedStdout:
     """sys.stdout that remembers whether anything was written (so an error does not add a
-    second JSON document after the run a failed command already printed)."""
+    second JSON document after the run a failed command already printed), and that outlives
+    its reader: `drctl drill ... | head` closes the pipe mid-run, and the write that fails
+    must not end the run before its cleanup (a restored table was left behind). Once the
+    reader is gone, output is discarded and the run goes on to its end and exit code."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self.wrote = False
+        self.reader_gone = False
 
     def write(self, text: str) -> int:
         self.wrote = self.wrote or bool(text)
-        return self._stream.write(text)
+        if not self.reader_gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._discard()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._discard()
+
+    def _discard(self) -> None:
+        """Point the descriptor at /dev/null, so the interpreter's own flush at exit does
+        not fail again (Python's documented way to handle EPIPE on stdout)."""
+        self.reader_gone = True
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

@@ -96,6 +96,26 @@ def test_sigterm_during_the_restore_cleans_up_and_journals_it(
     assert run["rto_seconds"] is None and run["rto_met"] is None  # not measured, not missed
 
 
+def test_a_reader_that_goes_away_does_not_cut_the_drill_short(
+    cli: Cli, aws: ClientFactory, slow: Callable[[], None]
+) -> None:
+    """`drctl drill ... | head -3`: the pipe closes mid-run. The drill still validates, cleans
+    up and ends as it would have (it used to end 'failed' with its table left behind)."""
+    process = cli.spawn("drill", "--kind", "pitr", "--target", "dynamodb:roadtrip-pois")
+    wait_for_line(process, "restoring roadtrip-pois into")
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone
+
+    _, err = process.communicate(timeout=120)
+    slow()
+
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    run = drill_run(cli)
+    assert run["status"] == "succeeded", run.get("error")
+    assert run["cleanup"]["status"] == "done"
+
+
 def test_after_sigkill_drill_cleanup_removes_only_tagged_drill_resources(
     cli: Cli, aws: ClientFactory, slow: Callable[[], None]
 ) -> None:
