@@ -38,6 +38,15 @@ def newest_run(cli: Cli) -> Run | None:
         store.close()
 
 
+def run_in_journal(cli: Cli, run_id: str) -> Run:
+    """A run (a runbook's sub-run too: it shares the state dir) as the journal has it."""
+    store = SqliteStore(cli.state_dir / "journal.db")
+    try:
+        return load_run(store, run_id)
+    finally:
+        store.close()
+
+
 def events_of(cli: Cli, run_id: str) -> list[Event]:
     """The run's journal, as written (the test oracle)."""
     store = SqliteStore(cli.state_dir / "journal.db")

@@ -35,6 +35,7 @@ from tests.e2e.runbook_helpers import (
     events_of,
     finished,
     newest_run,
+    run_in_journal,
     second_person,
 )
 
@@ -297,19 +298,27 @@ def test_rds_snapshot_restore_runbook(sandbox: SandboxInfo, aws: ClientFactory,
     assert result["rto_met"] is True
 
 
-def test_chaos_gameday_runbook(sandbox: SandboxInfo, aws: ClientFactory, tmp_path: Path) -> None:
+def test_chaos_gameday_runbook(sandbox: SandboxInfo, tmp_path: Path) -> None:
+    """The game day as the team runs it, at a terminal (no extra processes to answer): the
+    kill switch, the experiment, the drill and the report are real sub-runs in the journal."""
     cli = Cli(sandbox, tmp_path / "state")
     report = tmp_path / "gameday.md"
-    proc = cli.spawn("runbook", "run", "runbooks/chaos-gameday.md", "--param",
-                     f"report={report}", "--json")
-    done = answer_until_done(cli, proc, second_person(sandbox), set())
-    code, result, err = finished(proc)
-    assert code == 0, err
-    assert done == ["ready", "review"]
-    steps = {s["name"]: s for s in result["steps"]}
-    experiment = cli.json("runs", "show", steps["experiment"]["output"]["run_id"])
-    drill = cli.json("runs", "show", steps["drill"]["output"]["run_id"])
-    assert (experiment["kind"], drill["kind"]) == ("chaos", "drill")
-    assert drill["status"] == "succeeded"
-    text = report.read_text()
-    assert "chaos" in text and "drill" in text
+    with at_a_terminal(cli, "runbooks/chaos-gameday.md", "--param", f"report={report}") \
+            as child:
+        child.timeout = 300  # four drctl sub-processes, the experiment's its own child too
+        child.expect("step 1/6")
+        child.expect("Press Enter when done")
+        child.sendline("the team is in the room")
+        child.expect("step 6/6")
+        child.expect("Press Enter when done")
+        child.sendline("follow-ups filed")
+        child.expect(pexpect.EOF)
+    run = ended(cli, child, 0)
+    assert run.status is RunStatus.SUCCEEDED
+    assert run.step("review").output["note"] == "follow-ups filed"
+    experiment = run_in_journal(cli, run.step("experiment").output["run_id"])
+    drill = run_in_journal(cli, run.step("drill").output["run_id"])
+    assert (experiment.kind, drill.kind) == ("chaos", "drill")
+    assert drill.status is RunStatus.SUCCEEDED and experiment.to_dict()["verdict"] == "passed"
+    text = report.read_text()  # the report of both: the experiment's kind, the drill's run
+    assert "| chaos |" in text and drill.run_id in text
