@@ -49,10 +49,14 @@ class ConsoleOperator:
         self._out.write(prompt)
         self._out.flush()
         fd, give_up = self._in.fileno(), time.monotonic() + timeout
-        while (left := give_up - time.monotonic()) > 0 and not stop():
-            ready, _, _ = select.select([fd], [], [], min(POLL, left))
-            if ready:
-                return os.read(fd, 65536).decode("utf-8", "replace").strip()
+        try:
+            while (left := give_up - time.monotonic()) > 0 and not stop():
+                ready, _, _ = select.select([fd], [], [], min(POLL, left))
+                if ready:
+                    return os.read(fd, 65536).decode("utf-8", "replace").strip()
+        except BaseException:  # Ctrl-C, a stop: what is said next starts on its own line
+            self._out.write("\n")
+            raise
         self._out.write("\n")  # the prompt's line is left unanswered
         return None
 
