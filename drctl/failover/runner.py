@@ -96,8 +96,8 @@ def _finishing(playbook: Playbook, playbook_path: str, target: str, deps: Failov
         raise InvalidInput(
             f"{target} is already the active region of {name}, at production capacity: "
             "nothing to fail over",
-            hint=f"to fail back, target the other region: `drctl failover --region {failed} "
-                 f"--playbook {shlex.quote(playbook_path)}`")
+            hint=f"to fail back once {failed} is healthy, target it: `drctl failover --region "
+                 f"{failed} --playbook {shlex.quote(playbook_path)}`")
     return spec
 
 
