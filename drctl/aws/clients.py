@@ -33,6 +33,16 @@ RETRY_OPTIONS: dict[str, Any] = {
 }
 
 
+def fail_fast_factory(profile: str | None = None) -> ClientFactory:
+    """Clients that try twice, for reads polled again soon anyway (the controller's alarm
+    watch): a region whose API is down must not hold a poll for the ~30 s of nine adaptive
+    attempts -- that delay would be added to the detection latency."""
+    from botocore.config import Config
+
+    return ClientFactory(profile, Config(**{**RETRY_OPTIONS, "read_timeout": 10, "retries": {
+        "mode": "standard", "total_max_attempts": 2}}))
+
+
 class ClientFactory:
     """Builds and caches boto3 clients per (service, region). Thread-safe.
 

@@ -25,12 +25,17 @@ LatencyOpt = typer.Option(None, "--api-latency", help="Delay every AWS API call,
 ThrottleOpt = typer.Option(
     None, "--throttle", help="Throttle a service: route53=5/s (repeat for several).")
 ErrorRateOpt = typer.Option(None, "--error-rate", help="Fail this share of calls with 5xx (0-1).")
+UnavailableOpt = typer.Option(
+    None, "--unavailable", metavar="SERVICE@REGION",
+    help="Fail every call of a service in one region with 503, as a regional API outage: "
+         "monitoring@us-east-1 (CloudWatch; signing names, as --throttle). Repeatable.")
 
 
-def _faults(latency: str | None, throttle: list[str] | None, error_rate: float | None
-            ) -> dict[str, Any]:
-    """Fault settings from the CLI's spellings (`50ms`, `route53=5/s`)."""
-    faults: dict[str, Any] = {"latency_ms": 0.0, "error_rate": error_rate or 0.0, "throttle": {}}
+def _faults(latency: str | None, throttle: list[str] | None, error_rate: float | None,
+            unavailable: list[str] | None = None) -> dict[str, Any]:
+    """Fault settings from the CLI's spellings (`50ms`, `route53=5/s`, `monitoring@us-east-1`)."""
+    faults: dict[str, Any] = {"latency_ms": 0.0, "error_rate": error_rate or 0.0, "throttle": {},
+                              "unavailable": list(unavailable or [])}
     if latency:
         try:
             faults["latency_ms"] = parse_duration(latency) * 1000
@@ -172,28 +177,34 @@ def faults(
     api_latency: str | None = LatencyOpt,
     throttle: list[str] | None = ThrottleOpt,
     error_rate: float | None = ErrorRateOpt,
+    unavailable: list[str] | None = UnavailableOpt,
     clear: bool = typer.Option(False, "--clear", help="Remove every injected fault."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Show, replace or clear the injected API faults of the running sandbox.
 
     With no option, shows the current faults and how many were injected. Options replace
-    the whole set: `drctl sandbox faults --error-rate 0.2 --throttle route53=5/s`.
+    the whole set: `drctl sandbox faults --error-rate 0.2 --throttle route53=5/s`, or
+    `drctl sandbox faults --unavailable monitoring@us-east-1` (that region's CloudWatch down:
+    with `drctl sandbox outage --region us-east-1`, the controller's outage signal).
     """
     app = app_of(ctx)
     if clear:
         result = manager.clear_faults(app.state_dir)
-    elif api_latency is None and not throttle and error_rate is None:
+    elif api_latency is None and not throttle and error_rate is None and not unavailable:
         result = manager.ground_truth(app.state_dir)["faults"]
     else:
-        settings = _faults(api_latency, throttle, error_rate)
+        settings = _faults(api_latency, throttle, error_rate, unavailable)
+        FaultSettings.from_dict(settings)  # a bad SERVICE@REGION is exit 2, before any call
         result = manager.set_faults(app.state_dir, **settings)
     if json_out:
         print_json(result)
         return
     throttles = ", ".join(f"{s}={r:g}/s" for s, r in result["throttle"].items()) or "none"
+    down = ", ".join(result.get("unavailable") or []) or "none"
     app.console.print(f"latency {result['latency_ms']:g}ms, error rate {result['error_rate']:g}, "
-                      f"throttle {throttles}; injected so far: {result.get('injected', {})}")
+                      f"throttle {throttles}, unavailable {down}; "
+                      f"injected so far: {result.get('injected', {})}")
 
 
 @sandbox_app.command("down")

@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 
 from drctl.app import App
+from drctl.aws.clients import fail_fast_factory
 from drctl.aws.estate import Aws
 from drctl.controller.canary import Canary, Lag, ServingRegion
 from drctl.controller.daemon import Daemon, Parts, Status
@@ -88,8 +89,12 @@ def build_controller(served: Served, app: App, options: ControllerOptions) -> Co
         app.store, clock, state, runners(RunContext.of(app, served.playbooks)),
         options.workers, engine_options=EngineOptions(app.interrupt, app.identity),
         subscribers=extra)
+    # The watch's polls and the canary's beats read with clients that fail fast: both come
+    # again within seconds, and on the tick thread a dark region's retries (~30 s) would
+    # delay the next alarm poll -- the detection latency.
+    reads = Aws(fail_fast_factory(app.profile))
     watch_ctx = WatchContext(app.aws, app.store, clock, state, who, executor.engine_options,
-                             executor.submit, lambda name: [LogEvents(name), *extra])
+                             executor.submit, lambda name: [LogEvents(name), *extra], reads)
     leadership = Leadership(app.store, state.leader_lease or "", who, options.lease_ttl)
     scheduler = Scheduler(served.jobs, state, executor, clock, who,
                           busy=lambda: disruptive_holders(app.store, served, app.identity))
@@ -99,7 +104,7 @@ def build_controller(served: Served, app: App, options: ControllerOptions) -> Co
         [AlarmWatch(loaded, watch_ctx) for loaded in served.playbooks.values()
          if loaded.playbook.controller.watch],
         leadership, metrics, lambda: take_over(served.playbooks, watch_ctx),
-        [Canary(loaded.playbook, app.aws, ServingRegion(loaded.playbook, app.aws), clock)
+        [Canary(loaded.playbook, reads, ServingRegion(loaded.playbook, reads), clock)
          for loaded in served.playbooks.values() if loaded.playbook.controller.canary.enabled])
     parts.presence = Presence(app.store, who, options.lease_ttl)
     daemon = Daemon(parts)

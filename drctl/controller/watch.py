@@ -67,6 +67,13 @@ class WatchContext:
     engine_options: EngineOptions
     submit: Callable[[Callable[[], None]], None]   # runs work on a worker thread
     subscribers: Callable[[str], list[Subscriber]]
+    # The polls' reads (alarms, health checks, the serving region): clients that fail fast,
+    # since the next poll comes soon (drctl.aws.clients.fail_fast_factory). None: `aws`.
+    reads: Aws | None = None
+
+    @property
+    def poll_aws(self) -> Aws:
+        return self.reads or self.aws
 
     def engine(self, name: str) -> Engine:
         return Engine(self.store, self.clock, self.subscribers(name),
@@ -80,7 +87,7 @@ class AlarmWatch:
         self.ctx = ctx
         self.interval = timedelta(seconds=loaded.playbook.controller.poll_interval)
         self.next_poll: datetime | None = None
-        self.serving = ServingRegion(loaded.playbook, ctx.aws)
+        self.serving = ServingRegion(loaded.playbook, ctx.poll_aws)
         self._blind_since: datetime | None = None  # alarms unreadable, health checks failing
         self._serving_until: datetime | None = None
 
@@ -98,7 +105,7 @@ class AlarmWatch:
                         error=str(exc))
             return wake
         try:
-            states = self.ctx.aws.cloudwatch(serving).alarms(
+            states = self.ctx.poll_aws.cloudwatch(serving).alarms(
                 watched_alarms(self.loaded.playbook, serving))
         except DrctlError as exc:
             detection, due = self._blind(serving, now, exc)
@@ -123,7 +130,7 @@ class AlarmWatch:
         """The alarms cannot be read: the region's Route53 health checks decide."""
         checks: dict[str, bool] = {}
         try:
-            route53 = self.ctx.aws.route53()
+            route53 = self.ctx.poll_aws.route53()
             checks = {check: route53.health_check_healthy(check)
                       for check in self.serving.health_checks(region)}
         except DrctlError as unreadable:

@@ -47,7 +47,7 @@ class FaultInjector:
         self._settings = FaultSettings()
         self._buckets: dict[str, _Bucket] = {}
         self._random = random.Random(seed)
-        self.counts = {"throttled": 0, "errors": 0, "delayed": 0}
+        self.counts = {"throttled": 0, "errors": 0, "delayed": 0, "unavailable": 0}
 
     def configure(self, settings: FaultSettings) -> None:
         with self._lock:
@@ -63,14 +63,16 @@ class FaultInjector:
             return None
         if INTERNAL_AGENT in request.headers.get("User-Agent", ""):
             return None
-        service = _service(request)
+        region, service = _scope(request)
         with self._lock:
             settings = self._settings
+            down = f"{service}@{region}" in settings.unavailable
             bucket = self._buckets.get(service)
-            throttled = bucket is not None and not bucket.take()
-            failed = not throttled and self._random.random() < settings.error_rate
+            throttled = not down and bucket is not None and not bucket.take()
+            failed = down or (not throttled and self._random.random() < settings.error_rate)
+            self.counts["unavailable"] += down
             self.counts["throttled"] += throttled
-            self.counts["errors"] += failed
+            self.counts["errors"] += failed and not down
             self.counts["delayed"] += settings.latency_ms > 0
         if settings.latency_ms:
             time.sleep(settings.latency_ms / 1000.0)
@@ -81,9 +83,10 @@ class FaultInjector:
         return None
 
 
-def _service(request: Request) -> str:
+def _scope(request: Request) -> tuple[str, str]:
+    """(region, service) the request is signed for."""
     match = _SCOPE.search(request.headers.get("Authorization", ""))
-    return match.group(2) if match else ""
+    return (match.group(1), match.group(2)) if match else ("", "")
 
 
 def aws_error(request: Request, service: str, *, throttle: bool) -> Response:

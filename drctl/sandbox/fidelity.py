@@ -3,7 +3,8 @@
 Every fix here states AWS's behaviour in its docstring and has a test that asserts that
 behaviour through boto3 (`tests/e2e/test_sandbox.py` for the RDS replica and Auto Scaling fixes,
 `tests/e2e/test_drill_fidelity.py` for point-in-time recovery and backups,
-`tests/e2e/test_sandbox_s3.py` for S3 replication, whose fixes live in `fidelity_s3`), so
+`tests/e2e/test_sandbox_s3.py` for S3 replication, whose fixes live in `fidelity_s3`;
+`tests/e2e/test_sandbox_health_checks.py` for Route53 health checks, `fidelity_route53`), so
 when moto itself is fixed the test keeps passing and the fix can be deleted.
 
 The fixes patch moto's backend classes in the supervisor process only (moto's backends are
@@ -36,6 +37,7 @@ from moto.rds.exceptions import DBInstanceNotFoundError, RDSClientError
 from moto.rds.models import DBInstance, DBInstanceAutomatedBackup, RDSBackend
 
 from drctl.sandbox.alarm_actions import apply_alarm_actions
+from drctl.sandbox.fidelity_route53 import apply_route53_fixes
 from drctl.sandbox.fidelity_s3 import apply_s3_fixes
 
 # moto's backends are process-global, so its unpatched methods are too: kept here so that a
@@ -344,4 +346,4 @@ def apply_fidelity_fixes() -> list[str]:
         if name not in _ORIGINALS:
             _ORIGINALS[name] = getattr(owner, attribute, None)  # type: ignore[assignment]
             setattr(owner, attribute, fix)
-    return sorted([*_FIXES, *apply_s3_fixes(), *apply_alarm_actions()])
+    return sorted([*_FIXES, *apply_s3_fixes(), *apply_alarm_actions(), *apply_route53_fixes()])

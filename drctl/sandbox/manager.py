@@ -159,10 +159,12 @@ def set_replication_lag(state_dir: Path, seconds: float) -> dict[str, Any]:
 
 def set_faults(
     state_dir: Path, *, latency_ms: float = 0, error_rate: float = 0.0,
-    throttle: dict[str, float] | None = None,
+    throttle: dict[str, float] | None = None, unavailable: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Replace the injected faults (latency, 5xx rate, per-service throttling); returns them."""
-    body = {"latency_ms": latency_ms, "error_rate": error_rate, "throttle": throttle or {}}
+    """Replace the injected faults (latency, 5xx rate, per-service throttling, services down
+    in one region: `monitoring@us-east-1`); returns them."""
+    body = {"latency_ms": latency_ms, "error_rate": error_rate, "throttle": throttle or {},
+            "unavailable": list(unavailable or [])}
     FaultSettings.from_dict(body)  # refuse bad settings here, with the same message
     document = ControlClient(_running(state_dir).endpoint_url).post("faults", body)
     return dict(document["faults"])
