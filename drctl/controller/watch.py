@@ -162,7 +162,8 @@ class AlarmWatch:
         # Without readable alarms the incident began when the controller saw the signal.
         options = FailoverOptions(
             approval=playbook.confirmation.mode != "none",
-            incident_start=detection.holds_since if detection.signal == BLIND else None)
+            incident_start=detection.holds_since if detection.signal == BLIND else None,
+            incident_start_source=f"controller: {BLIND}")
         engine = DetectionEngine(self.ctx.store, self.ctx.clock, detection,
                                  self.ctx.subscribers(f"{playbook.name}/failover"),
                                  self.ctx.engine_options)

@@ -40,7 +40,7 @@ class Detect(FailoverStep):
     def _incident_start(self, firing: list[AlarmState], began: datetime) -> IncidentStart:
         override = self.spec.options.incident_start
         if override is not None:
-            return IncidentStart(override, "operator")
+            return IncidentStart(override, self.spec.options.incident_start_source)
         if firing:
             earliest = min(firing, key=lambda a: a.updated_at)
             return IncidentStart(earliest.updated_at, f"alarm:{earliest.name}")

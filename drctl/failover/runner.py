@@ -166,6 +166,8 @@ def resume_failover(
         book, params["playbook_path"], params["target_region"], params["failed_region"],
         FailoverOptions(yes=options.yes or bool(params.get("yes")),
                         incident_start=parse_iso(start) if start else options.incident_start,
+                        incident_start_source=str(params.get("incident_start_source")
+                                                  or options.incident_start_source),
                         force=options.force or bool(params.get("force")),
                         approval=options.approval or bool(params.get("approval"))),
         finishing=bool(params.get("finishing")),
@@ -230,6 +232,7 @@ def failover_params(spec: FailoverSpec) -> dict[str, Any]:
         "force": spec.options.force,
         "approval": spec.options.approval,
         "incident_start_override": iso(spec.options.incident_start),
+        "incident_start_source": spec.options.incident_start_source,
         "lock": lock.lock_name(spec.playbook.name),
         "finishing": spec.finishing,
     }

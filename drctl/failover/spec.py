@@ -21,6 +21,9 @@ from drctl.report.records import RunRecord
 class FailoverOptions:
     yes: bool = False
     incident_start: datetime | None = None
+    # Who gave `incident_start`: the operator (--incident-start), or the controller that saw
+    # the region go dark with its alarms unreadable (journaled, so a report says which).
+    incident_start_source: str = "operator"
     force: bool = False          # fail over despite failed pre-flight checks (journaled)
     approval: bool = False       # require a second person even if the playbook does not
     takeover: bool = False       # resume a run whose process on another host is gone

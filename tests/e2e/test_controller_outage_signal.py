@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from drctl.aws.clients import ClientFactory
 from drctl.controller.detect import BLIND
+from drctl.core.clock import parse_iso
 from drctl.core.run import RunStatus
 from drctl.sandbox import manager
 from drctl.sandbox.manager import SandboxInfo
@@ -113,3 +114,8 @@ def test_a_region_gone_dark_opens_the_failover_from_its_failing_health_checks(
     # The controller's own part of the latency: a poll reads with clients that try twice.
     # With nine adaptive attempts on the dark region's CloudWatch it was 31.7 s (load 45).
     assert detection["decision_seconds"] < 15, detection
+    # The RTO runs from when the signal began, and says who saw it (it said "operator").
+    facts = run.step("detect").output
+    assert facts["incident_start_source"] == f"controller: {BLIND}", facts
+    began = parse_iso(detection["alarm_transition_at"])
+    assert parse_iso(facts["incident_start"]) == began, (facts, detection)
