@@ -46,8 +46,11 @@ class ChaosResult:
     outcome: Outcome
 
 
-def chaos_params(experiment: ChaosExperiment) -> dict[str, Any]:
+def chaos_params(experiment: ChaosExperiment, playbook: str) -> dict[str, Any]:
     return {
+        # Names the run's guard rails and lock; the report groups, the metrics dimension and
+        # the controller's after-run summary (found by playbook name) all read it.
+        "playbook": playbook,
         "experiment": experiment.title,
         "experiment_path": experiment.path,
         "experiment_file": str(Path(experiment.path).resolve()),
@@ -65,7 +68,7 @@ def run_chaos(experiment: ChaosExperiment, deps: ChaosDeps, engine: Engine) -> C
     """Pre-flight, then the experiment, then the verdict. Always journals a finished run;
     the caller maps `outcome.error()` to the exit code. A stop requested on the engine's port
     (Ctrl-C, SIGTERM, a host's shutdown) rolls the experiment back, from any thread."""
-    run_id = engine.start(KIND, chaos_params(experiment))
+    run_id = engine.start(KIND, chaos_params(experiment, deps.playbook.name))
     # Whatever raises here (the pre-flight, the experiment process, the relay, the store)
     # still ends the run, `failed` -- never left `running` in a daemon that lives on.
     with engine.running(run_id):

@@ -19,6 +19,9 @@ from drctl.core.engine import Engine
 from drctl.core.errors import AwsError
 from drctl.core.run import RunStatus, run_lease_name
 from drctl.core.store import load_run
+from drctl.report.after_run import PerPlaybook
+from drctl.report.metrics import run_metrics
+from drctl.report.records import load_records
 from drctl.store.memory import MemoryStore
 from tests.unit import fake_estate
 from tests.unit.fake_estate import EAST
@@ -101,3 +104,24 @@ def test_a_store_write_that_fails_during_the_experiment_still_ends_the_run(
     assert [e.type for e in store.events(run_id)][-1] == "run_finished"
     assert store.lease(run_lease_name(run_id)) is None  # nothing renews it any more
     assert not (tmp_path / "ran").exists()
+
+
+def test_a_chaos_run_names_its_playbook_for_the_report_metrics_and_the_controllers_summary(
+        tmp_path: Path) -> None:
+    """A manual chaos run was reported under playbook '-', published with Playbook=-, and a
+    scheduled one got no after-run summary: the controller finds it by the run's playbook."""
+    estate = fake_estate.estate(T0)
+    estate.alarms[EAST] = [AlarmState("app-5xx-us-east-1", "ALARM", T0, "")]
+    playbook = fake_estate.playbook(tmp_path)
+    store = MemoryStore()
+    routed: list[str] = []
+    per_playbook = PerPlaybook(store, {playbook.name: lambda e: routed.append(e.run_id)})
+    engine = Engine(store, FakeClock(T0), [per_playbook])
+    deps = ChaosDeps(FakeAws(estate), playbook, store_url=f"sqlite://{tmp_path / 'unused.db'}")
+
+    result = run_chaos(experiment(tmp_path, GuardRails(target_regions=[EAST])), deps, engine)
+
+    [record] = load_records(store, "chaos")  # from the summary the store wrote at the end
+    assert record.playbook == "app"
+    assert run_metrics(record)[0].dimensions == (("Playbook", "app"), ("Kind", "chaos"))
+    assert routed == [result.run.run_id]
