@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Sandbox, median, sandbox, table, write_result
+from drctl.core.clock import parse_iso
 
 SOURCE, TARGET = "us-east-1", "us-west-2"
 # The ECS tasks the sandbox starts are PENDING this long, and its scheduler converges twice a
@@ -78,7 +79,16 @@ def main(argv: list[str] | None = None) -> int:
           f"{r['drctl_throttled']}/{r['sequential_throttled']}",
           f"{r['journal_share_of_wall'] * 100:.1f}" if r["journal_share_of_wall"] else "-"]
          for r in rows]))
+    print(where_drctl_went(rows))
     return 0
+
+
+def where_drctl_went(rows: list[dict[str, Any]]) -> str:
+    """drctl's wall time by phase: launched -> run opened -> first step, then each step."""
+    steps = list(rows[0]["drctl_steps"] or {})
+    return table(["services", "run opened s", "first step s", *steps],
+                 [[r["services"], r["drctl_run_opened_after"], r["drctl_first_step_after"],
+                   *[(r["drctl_steps"] or {}).get(name) for name in steps]] for r in rows])
 
 
 def measure(extra: int, latency: float, rate: float, repeat: int, skip_seq: bool
@@ -102,6 +112,8 @@ def measure(extra: int, latency: float, rate: float, repeat: int, skip_seq: bool
         "drctl_throttled": drctl_runs[0]["throttled"],
         "sequential_throttled": seq_runs[0]["throttled"] if seq_runs else None,
         "drctl_steps": drctl_runs[0].get("steps"),
+        "drctl_run_opened_after": median([r["run_opened_after"] for r in drctl_runs]),
+        "drctl_first_step_after": median([r["first_step_after"] for r in drctl_runs]),
         "journal_events": drctl_runs[0].get("journal_events"),
         "journal_share_of_wall": (round(drctl_runs[0]["journal_seconds"] / d, 4)
                                   if drctl_runs[0].get("journal_seconds") else None),
@@ -131,12 +143,17 @@ def one_run(extra: int, latency: float, rate: float, approach: str) -> dict[str,
 
 
 def _run_drctl(sb: Sandbox, playbook: Path) -> dict[str, Any]:
+    launched = time.time()
     done = sb.drctl("failover", "--playbook", str(playbook), "--region", TARGET, "--yes",
                     "--json", check=False)
     if done.returncode != 0:
         raise RuntimeError(f"drctl failover exited {done.returncode}: {done.stderr[-2000:]}")
     run = json.loads(done.stdout)
+    first_step = min(parse_iso(s["started_at"]) for s in run["steps"] if s["started_at"])
     return {"steps": {s["name"]: s["duration_seconds"] for s in run["steps"]},
+            # The process launched -> its run opened (`run_started`), and -> its first step.
+            "run_opened_after": round(parse_iso(run["started_at"]).timestamp() - launched, 2),
+            "first_step_after": round(first_step.timestamp() - launched, 2),
             "journal_events": _journal_events(sb.state_dir / "journal.db", run["run_id"])}
 
 

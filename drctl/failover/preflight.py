@@ -167,10 +167,16 @@ def _database_lag(spec: FailoverSpec, deps: FailoverDeps) -> Check | None:
 
 
 def _capacity(spec: FailoverSpec, deps: FailoverDeps) -> Check:
+    configs = spec.playbook.scale.autoscaling
+    # One read for every group (100 a call), not a call per group.
+    groups = (deps.aws.autoscaling(spec.target_region).groups([c.group for c in configs])
+              if configs else {})
     short = []
-    for cfg in spec.playbook.scale.autoscaling:
-        group = deps.aws.autoscaling(spec.target_region).group(cfg.group)
-        if group.max_size < max(cfg.desired, group.desired):
+    for cfg in configs:
+        group = groups.get(cfg.group)
+        if group is None:
+            short.append(f"{cfg.group} not found in {spec.target_region}")
+        elif group.max_size < max(cfg.desired, group.desired):
             short.append(f"{cfg.group} max {group.max_size} < {cfg.desired}")
     return Check("capacity", not short, "; ".join(short) or "auto scaling groups can scale")
 

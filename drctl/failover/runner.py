@@ -119,7 +119,8 @@ def run_failover(
     playbook: Playbook, playbook_path: str, target: str, deps: FailoverDeps, engine: Engine,
     options: FailoverOptions,
 ) -> Run:
-    """Take the playbook's lock, check the target under it, run the six steps, measure.
+    """Take the playbook's lock, check the target under it, open the run, read every resource
+    the steps will touch, run the six steps, measure.
 
     Raises DrctlError subclasses on failure (Blocked when another failover holds the lock);
     the run is journaled, with whatever was measured, either way.
@@ -129,14 +130,52 @@ def run_failover(
     try:
         # Resolved under the lock: a failover that finished a moment ago has moved DNS.
         spec, _ = resolve_spec(playbook, playbook_path, target, deps, options)
-        # Every resource the steps will touch is read first: a missing replica or service is
-        # invalid input now (exit 2), not a failure after DNS has already moved.
-        plan_changes(spec, deps)
         deps.channels(spec.target_region)  # a required webhook that is not set: exit 2 now
+        # Opened before the slow reads: the incident has a run (and the controller's
+        # detection latency ends) as soon as the target is known.
         engine.start("failover", failover_params(spec), run_id=run_id)
-        return _execute(spec, deps, engine, run_id)
+        steps = build_steps(spec, deps)
+        _read_first(deps, engine, run_id, steps)
+        return _execute(spec, deps, engine, run_id, steps)
     finally:
         lock.settle(engine.store, playbook.name, run_id)
+
+
+def _read_first(deps: FailoverDeps, engine: Engine, run_id: str, steps: list[Step]) -> None:
+    """Every resource the steps will touch, read before anything changes (each step keeps
+    what it read for its own apply, drctl/failover/base.py): a missing replica or service
+    ends the run aborted with nothing changed, and its error (exit 2) goes on."""
+    ctx = StepContext(run_id, deps.clock, interrupt=engine.interrupt)
+    try:
+        for step in steps:
+            step.plan(ctx)
+    except DrctlError as exc:
+        _end_unchanged(engine, run_id, f"refused before anything changed: {exc.message}")
+        exc.run_id = run_id
+        raise
+    except Interrupted as stop:
+        if stop.reason == CTRL_C:
+            _end_unchanged(engine, run_id, "Ctrl-C before anything changed")
+            raise _said_no(run_id) from None
+        with engine.running(run_id):  # another stop: interrupted, as in a step
+            raise
+    except BaseException:
+        with engine.running(run_id):  # a bug: the run ends failed, with the error
+            raise
+
+
+def _end_unchanged(engine: Engine, run_id: str, reason: str) -> None:
+    """End this process's own run, which changed nothing, as aborted (its lock is then
+    released by `lock.settle`)."""
+    engine.emit(run_id, "run_finished", status=str(RunStatus.ABORTED), error=reason)
+
+
+def _said_no(run_id: str) -> NotConfirmed:
+    """Ctrl-C before anything changed is a "no": exit 3, not a run left to resume."""
+    refused = NotConfirmed("Ctrl-C before anything changed, taken as no: the run is "
+                           "aborted and nothing was changed")
+    refused.run_id = run_id
+    return refused
 
 
 def resume_failover(
@@ -186,7 +225,8 @@ def resume_failover(
         lock.settle(engine.store, book.name, run.run_id)
 
 
-def _execute(spec: FailoverSpec, deps: FailoverDeps, engine: Engine, run_id: str) -> Run:
+def _execute(spec: FailoverSpec, deps: FailoverDeps, engine: Engine, run_id: str,
+             steps: list[Step] | None = None) -> Run:
     def measure(run: Run) -> FailoverFigures:
         return failover_measurement(spec.playbook, run.facts())
 
@@ -195,7 +235,7 @@ def _execute(spec: FailoverSpec, deps: FailoverDeps, engine: Engine, run_id: str
     if load_run(engine.store, run_id).changes:
         keeper.journal()  # resumed after changes: the advice stands until the run ends
     try:
-        return engine.execute(run_id, build_steps(spec, deps), measure=measure)
+        return engine.execute(run_id, steps or build_steps(spec, deps), measure=measure)
     except DrctlError as exc:
         exc.hint = exc.hint or _journal_recovery(engine, run_id)
         raise
@@ -203,10 +243,7 @@ def _execute(spec: FailoverSpec, deps: FailoverDeps, engine: Engine, run_id: str
         if stop.reason == CTRL_C and not changed_steps(load_run(engine.store, run_id)):
             # Before anything changed, Ctrl-C is a "no": ended, not left to resume.
             engine.abort(run_id, "Ctrl-C before anything changed")
-            refused = NotConfirmed("Ctrl-C before anything changed, taken as no: the run is "
-                                   "aborted and nothing was changed")
-            refused.run_id = run_id
-            raise refused from None
+            raise _said_no(run_id) from None
         stop.hint = _journal_recovery(engine, run_id)  # journaled `interrupted`: the ways on
         raise
     finally:

@@ -41,11 +41,11 @@ class ScaleSecondary(FailoverStep):
     policy = StepPolicy(retries=2)
 
     def __init__(self, spec: FailoverSpec, deps: FailoverDeps) -> None:
-        self.spec, self.deps = spec, deps
+        super().__init__(spec, deps)
         self.region = spec.target_region
 
     def plan(self, ctx: StepContext) -> list[Change]:
-        return [a.change for a in self._actions() if a.needed]
+        return [a.change for a in self.read("actions", self._actions, reuse=False) if a.needed]
 
     def unfinished(self) -> list[Change]:
         """What a failover that ended half way left undone here: services below production
@@ -58,7 +58,7 @@ class ScaleSecondary(FailoverStep):
         return self._at_capacity()
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
-        todo = [a for a in self._actions() if a.needed]
+        todo = [a for a in self.read("actions", self._actions, reuse=True) if a.needed]
         for a in todo:
             change = a.change
             ctx.report(f"{change.action} {change.target}: {change.before} -> {change.after}")

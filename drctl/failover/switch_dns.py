@@ -24,7 +24,10 @@ class SwitchDns(FailoverStep):
     name = "switch_dns"
     policy = StepPolicy(retries=3)
 
-    def _changes(self) -> tuple[str, list[RecordChange]]:
+    def _changes(self, reuse: bool = False) -> tuple[str, list[RecordChange]]:
+        return self.read("records", self._read_changes, reuse=reuse)
+
+    def _read_changes(self) -> tuple[str, list[RecordChange]]:
         dns = self.spec.playbook.dns
         zone_id, found = read_records(self.deps.aws.route53(), dns,
                                       list(self.spec.playbook.regions))
@@ -50,7 +53,7 @@ class SwitchDns(FailoverStep):
     # to journal its id and time.
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
-        zone_id, changes = self._changes()
+        zone_id, changes = self._changes(reuse=True)
         r53 = self.deps.aws.route53()
         for change in self.plan_of(changes):
             ctx.record_change(change, applied=False)

@@ -24,7 +24,13 @@ def test_missing_replica_is_refused_before_anything_changes(make_sandbox, use_sa
     assert result.returncode == 2
     assert "no-such-db" in result.stderr
     assert estate_snapshot(aws) == before
-    assert cli.json("runs", "list") == []
+    # The run opened before the reads (drctl/failover/runner.py): it ended aborted, nothing
+    # changed, and the playbook's lock is free for the corrected failover.
+    [run] = cli.json("runs", "list")
+    assert run["status"] == "aborted"
+    shown = cli.json("runs", "show", run["run_id"])
+    assert "refused before anything changed" in shown["error"] and "no-such-db" in shown["error"]
+    assert shown["changes"] == [] and shown["steps"] == []
 
 
 def test_step_failing_midway_journals_what_changed_and_the_ways_out(

@@ -285,3 +285,78 @@ def test_run_failover_refuses_a_target_that_already_takes_the_traffic(
         run_failover(playbook, "app.yaml", EAST, deps, engine, FailoverOptions(yes=True))
     assert estate.calls == [] and engine.store.lock(lock_name("app")) is None
     assert engine.store.run_ids() == []  # refused before any run was started
+
+
+def test_run_failover_opens_its_run_before_reading_what_it_will_touch(
+        playbook: Playbook, estate: FakeEstate, clock: FakeClock, web: Web) -> None:
+    """The run (and so an incident's record, and the controller's detection latency) opens
+    as soon as the target is resolved; a resource the steps need that is missing then ends it
+    aborted with nothing changed, and the refusal (exit 2) goes on."""
+    del estate.services[(WEST, "app")]["worker"]
+    _, deps = setup(playbook, estate, clock, web)
+    engine = engine_for(clock)
+
+    with pytest.raises(InvalidInput, match="worker") as caught:
+        run_failover(playbook, "app.yaml", WEST, deps, engine, FailoverOptions(yes=True))
+
+    assert caught.value.exit_code == 2 and caught.value.run_id is not None
+    run = load_run(engine.store, caught.value.run_id)
+    assert run.status is RunStatus.ABORTED and run.steps == []
+    assert "refused before anything changed" in (run.error or "") and "worker" in run.error
+    assert estate.calls == [] and engine.store.lock(lock_name("app")) is None
+
+
+class CountingAws(FakeAws):
+    """The fake estate, counting the reads a failover makes of its services and records."""
+
+    def __init__(self, estate: FakeEstate) -> None:
+        super().__init__(estate)
+        self.reads: dict[str, int] = {"services": 0, "records": 0}
+
+    def ecs(self, region: str):  # type: ignore[no-untyped-def]
+        adapter, reads = super().ecs(region), self.reads
+        real = adapter.services
+
+        def services(cluster: str, names: list[str]):  # type: ignore[no-untyped-def]
+            reads["services"] += 1
+            return real(cluster, names)
+
+        adapter.services = services  # type: ignore[method-assign]
+        return adapter
+
+    def route53(self):  # type: ignore[no-untyped-def]
+        adapter, reads = super().route53(), self.reads
+        real = adapter.record_sets_of
+
+        def record_sets_of(zone_id, wanted):  # type: ignore[no-untyped-def]
+            reads["records"] += 1
+            return real(zone_id, wanted)
+
+        adapter.record_sets_of = record_sets_of  # type: ignore[method-assign]
+        return adapter
+
+
+@pytest.mark.parametrize(("waited", "reads"), [
+    (0, {"services": 3, "records": 2}),      # resolve + plan; apply takes the plan's reads
+    (31, {"services": 4, "records": 3}),     # older than REUSE_READS_FOR: read again
+])
+def test_a_step_applies_what_its_plan_read_while_that_is_recent(
+        playbook: Playbook, estate: FakeEstate, clock: FakeClock, web: Web,
+        waited: float, reads: dict[str, int]) -> None:
+    """Services: the plan's read, scale_secondary's verify (not at capacity) and one poll
+    that finds them stable -- and the apply's read only when the plan's is too old."""
+    aws = CountingAws(estate)
+    deps = fake_estate.deps(aws, clock, web, playbook)
+    engine = engine_for(clock)
+    engine.subscribers.append(
+        lambda event: clock.advance(waited) if event.type == "step_started"
+        and event.step == "confirm" else None)
+
+    run = run_failover(playbook, "app.yaml", WEST, deps, engine, FailoverOptions(yes=True))
+
+    assert run.status is RunStatus.SUCCEEDED
+    assert aws.reads == reads
+    assert {rr["SetIdentifier"]: rr["Weight"] for rr in estate.records["Z1"]} == {
+        EAST: 0, WEST: 100}
+    assert {name: s.desired for name, s in estate.services[(WEST, "app")].items()} == {
+        "api": 4, "worker": 2}
