@@ -92,6 +92,9 @@ class Run:
     # region, before, after, status (`started`: the call may or may not have been made, the
     # process died; `applied`). Kept across resumes and crashes.
     changes: list[dict[str, Any]] = field(default_factory=list)
+    # When the last `run_resumed` was journaled: a step started again after it is timed from
+    # that attempt, not from one a crash or Ctrl-C cut short before the gap.
+    resumed_at: datetime | None = None
     # Is its process alive? Decided when loaded (`judge_liveness`), never when serialised:
     # True/False known (its pid on this host, or its lease), None when nothing can tell.
     live: bool | None = None
@@ -200,7 +203,7 @@ def _apply(run: Run, event: Event) -> None:
     if event.type == "step_started" and event.step:
         record = run.step(event.step)
         record.status = StepStatus.RUNNING
-        record.started_at = record.started_at or event.at
+        record.started_at = _attempt_start(run, record, event)
         record.ended_at = None
         record.attempts += 1
         run.status = RunStatus.RUNNING
@@ -225,6 +228,7 @@ def _apply(run: Run, event: Event) -> None:
         run.error = None
         run.recovery = {}
         run.owner = {k: data.get(k) for k in OWNER_KEYS}
+        run.resumed_at = event.at
     elif event.type == "run_interrupted":
         run.status = RunStatus.INTERRUPTED
         run.error = data.get("reason")
@@ -242,6 +246,17 @@ def _apply(run: Run, event: Event) -> None:
         if run.status is RunStatus.SUCCEEDED:
             run.recovery = {}  # journaled while it changed things, in case it stopped
 
+
+
+def _attempt_start(run: Run, record: StepRecord, event: Event) -> datetime:
+    """A step's start: its first attempt's (retries in one process are part of the step),
+    unless it started before a resume -- the time the run stood stopped is not the step's
+    (`StepPolicy.spans_resumes` keeps the first start for a step that is the whole run)."""
+    first = record.started_at
+    if first is None:
+        return event.at
+    before_resume = run.resumed_at is not None and first < run.resumed_at
+    return event.at if before_resume and not event.data.get("spans_resumes") else first
 
 
 def _record_change(run: Run, event: Event) -> None:

@@ -41,6 +41,10 @@ class Change:
 class StepPolicy:
     retries: int = 0            # extra attempts after a failed apply (AWS errors only)
     retry_delay: float = 2.0
+    # A step that stands for the whole run (a runbook's wrapper): its time runs from the
+    # first start across resumes. Any other step started again after a resume is timed
+    # from that attempt: the time the run stood stopped is not the step's.
+    spans_resumes: bool = False
 
 
 class Journal(Protocol):

@@ -67,8 +67,9 @@ class StepRunner:
         attempt = 0
         while True:
             attempt += 1
+            spans = {"spans_resumes": True} if step.policy.spans_resumes else {}
             self.emit(ctx.run_id, "step_started", step.name, index=index, total=total,
-                      attempt=attempt)
+                      attempt=attempt, **spans)
             try:
                 output, already = self._attempt(ctx, step)
             except AwsError:

@@ -15,7 +15,7 @@ be absent). `run_*` types are lifecycle events: each refreshes the run's summary
     run_recovery       -      changed, resume, roll_back, failed_step?, left?
     run_measured       -      measurement (the kind's typed figures, drctl/core/figures.py)
     run_finished       -      status, error?, aborted_by?, reason?
-    step_started       yes    index, total, attempt
+    step_started       yes    index, total, attempt, spans_resumes?
     step_progress      yes    message                                  (not journaled)
     step_succeeded     yes    output, skipped_apply
     step_failed        yes    error, error_type, changed?, checks?
@@ -118,6 +118,7 @@ class StepStarted(TypedDict):
     index: int
     total: int
     attempt: int
+    spans_resumes: NotRequired[bool]
 
 
 class StepProgress(TypedDict):

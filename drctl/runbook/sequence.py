@@ -92,7 +92,7 @@ def why_missing(exc: Unresolved, context: dict[str, Any]) -> str:
 
 class RunbookSequence:
     name = NAME
-    policy = StepPolicy()
+    policy = StepPolicy(spans_resumes=True)  # `runs show`: the whole run, resumes included
 
     def __init__(self, runbook: Runbook, walk: Walk,
                  make_env: Callable[[StepContext, RunStep, Deadline], ActionEnv]) -> None:

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -156,3 +157,26 @@ def test_wait_until_reports_progress_about_every_five_seconds(clock: FakeClock) 
         "waiting for the smoke test (0s)",
         "waiting for the smoke test (6s)",
     ]
+
+
+# --- step times across a resume ----------------------------------------------------------------
+
+
+def test_a_step_started_again_after_a_resume_is_timed_from_that_attempt() -> None:
+    """Seen in the runbook trial: a 20 s sleep Ctrl-C'd after 5 s and resumed a minute later
+    showed 31 s in `runs show` and was named the slowest step; the stopped minute is not the
+    step's. Retries inside one process still count from the first attempt."""
+    at = [T0 + timedelta(seconds=s) for s in (0, 5, 60, 61, 81)]
+    events = [Event("ru-1", "run_started", at[0], data={"kind": "runbook"}),
+              Event("ru-1", "step_started", at[0], step="nap", data={"attempt": 1}),
+              Event("ru-1", "run_interrupted", at[1], data={"reason": "Ctrl-C"}),
+              Event("ru-1", "run_resumed", at[2]),
+              Event("ru-1", "step_started", at[3], step="nap", data={"attempt": 1}),
+              Event("ru-1", "step_started", at[3] + timedelta(seconds=2), step="nap",
+                    data={"attempt": 2}),
+              Event("ru-1", "step_succeeded", at[4], step="nap")]
+
+    (nap,) = Run.from_events(events).steps
+
+    assert nap.started_at == at[3]
+    assert nap.ended_at == at[4]

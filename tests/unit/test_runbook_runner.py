@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -304,3 +305,22 @@ def test_measures_rto_and_rpo_against_targets(tmp_path: Path) -> None:
     assert data["rto_seconds"] == pytest.approx(600 + 90, abs=1)
     assert data["rto_met"] is True
     assert data["rpo_seconds"] == 0.0 and data["rpo_met"] is True
+
+
+def test_a_step_resumed_after_a_stop_is_timed_from_its_new_attempt(tmp_path: Path) -> None:
+    """The ten minutes the run stood stopped are not the step's (the new-user trial saw a 20 s
+    sleep shown as 31 s and named the slowest step); the runbook's wrapper step is the whole
+    run, resumes included."""
+    host = Host(tmp_path)
+    path = runbook_file(tmp_path, f"id: guarded\n{append(host.log, 'g')}\n"
+                        "skip_if: '{{ params.flag }}'")
+    with pytest.raises(KeyboardInterrupt):
+        host.start(path, {}, _crash_at("guarded"))
+    host.clock.advance(600)
+    run = resume_runbook(host.run_id(), host.deps, host.engine())
+
+    step, wrapper = run.step("guarded"), run.step("runbook")
+    assert run.status is RunStatus.SUCCEEDED and host.effects() == ["g"]
+    assert step.started_at is not None and step.ended_at is not None
+    assert step.started_at >= T0 + timedelta(seconds=600)
+    assert wrapper.started_at == run.started_at == T0
