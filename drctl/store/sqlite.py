@@ -55,12 +55,16 @@ class SqliteStore(LeaseSwap):
                 if problem is not None:
                     raise CorruptJournal(self.path, problem)
                 self._checked = True
-            db.execute("BEGIN IMMEDIATE")  # serialises every writer on this database
+            # A Ctrl-C is raised into this thread wherever it lands: just after BEGIN or
+            # COMMIT returned too. So BEGIN is inside the try, and only a transaction still
+            # open is rolled back -- a failed ROLLBACK must not replace the interrupt.
             try:
+                db.execute("BEGIN IMMEDIATE")  # serialises every writer on this database
                 yield db
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
 
     def check_integrity(self) -> None:

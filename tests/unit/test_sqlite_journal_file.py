@@ -150,3 +150,18 @@ def test_two_stores_creating_one_journal_at_once_share_it(tmp_path: Path) -> Non
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".new")] == []
     first.close()
     second.close()
+
+
+def test_a_ctrl_c_that_lands_after_the_commit_stays_a_ctrl_c(tmp_path: Path) -> None:
+    """The interrupt is raised into the writing thread wherever it lands, also just after
+    COMMIT returned (found by Ctrl-C during a failover's scale_secondary: the run ended
+    'failed' with 'cannot rollback - no transaction is active' instead of interrupted).
+    The body commits, then is interrupted, as the signal handler would do it."""
+    store = SqliteStore(tmp_path / "journal.db")
+    with pytest.raises(KeyboardInterrupt), store._writing() as db:
+        db.execute("INSERT INTO settings VALUES ('k', 'v')")
+        db.execute("COMMIT")
+        raise KeyboardInterrupt
+
+    with store._writing() as db:  # the connection is usable and the committed write kept
+        assert db.execute("SELECT value FROM settings WHERE key = 'k'").fetchone() == ("v",)
