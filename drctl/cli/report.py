@@ -36,7 +36,8 @@ def report(
     playbook: str | None = typer.Option(None, "--playbook", "-p", help="Only this playbook: "
                                         "its name, or its YAML file."),
     fmt: str | None = typer.Option(None, "--format", "-f", help="table (the default), json, "
-                                   "md or html."),
+                                   "md or html; with --out FILE.html/.md/.json and no "
+                                   "--format, the file's suffix."),
     out: Path | None = typer.Option(None, "--out", "-o", metavar="FILE", help="Write to this "
                                     "file instead of stdout (html: one self-contained file)."),
     factor: float = typer.Option(2.0, "--regression-factor", min=1.0, help="Flag a run (or "
@@ -62,7 +63,7 @@ def report(
     Exit codes: 0 done, 2 invalid input, 3 stopped (Ctrl-C, SIGTERM: no file written).
     """
     app = app_of(ctx)
-    fmt = _format(fmt, json_out)
+    fmt = _format(fmt, json_out, out)
     check_writable(out)
     if kind is not None and kind not in KINDS:
         raise InvalidInput(f"--kind {kind!r}: use one of {', '.join(KINDS)}")
@@ -89,11 +90,17 @@ class ReportStopped(DrctlError):
                          "again")
 
 
-def _format(fmt: str | None, json_out: bool) -> str:
+# `--out report.html` alone wrote the terminal table into report.html: the file's suffix
+# says what the user asked for when --format does not.
+BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "md", ".json": "json"}
+
+
+def _format(fmt: str | None, json_out: bool, out: Path | None = None) -> str:
     if json_out and fmt not in (None, "json"):
         raise InvalidInput(f"--json and --format {fmt} ask for two formats: give one "
                            "(--json is --format json)")
-    fmt = "json" if json_out else fmt or "table"
+    by_suffix = BY_SUFFIX.get(out.suffix.lower()) if out is not None else None
+    fmt = "json" if json_out else fmt or by_suffix or "table"
     if fmt not in FORMATS:
         raise InvalidInput(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
     return fmt

@@ -51,6 +51,15 @@ def test_markdown_and_table_to_a_file(state_dir: Path, tmp_path: Path) -> None:
     assert "REGRESSION failover" in table.read_text()
 
 
+def test_out_without_format_writes_what_its_suffix_names(state_dir: Path, tmp_path: Path) -> None:
+    """`drctl report --out report.html` wrote the terminal table into report.html."""
+    for name, starts in (("r.html", "<!DOCTYPE html>"), ("R.MD", "# drctl report"),
+                         ("r.json", "{")):
+        assert run(state_dir, *SINCE, "--out", str(tmp_path / name))[0] == 0
+        assert (tmp_path / name).read_text().lstrip().startswith(starts), name
+    assert json.loads((tmp_path / "r.json").read_text())["groups"]
+
+
 def test_restore_ages_list_the_default_playbooks_targets_never_drilled(
         state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # where playbooks/roadtrip.yaml, the default playbook, is
