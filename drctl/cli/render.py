@@ -45,7 +45,8 @@ class ProgressRenderer:
     def _on_run_started(self, event: Event) -> None:
         params = event.data.get("params", {})
         target = params.get("target_region")
-        what = f" to {target} (from {params.get('failed_region')})" if target else ""
+        left = params.get("failed_region")
+        what = f" to {target}" + (f" (from {left})" if left else "") if target else ""
         if params.get("finishing"):
             what += f": {target} already takes the traffic, finishing the job (DNS left as is)"
         self.console.print(f"[bold]{event.data['kind']} {event.run_id}[/]{what}")

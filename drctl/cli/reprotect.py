@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
+from drctl.cli.failure import RunInterrupted
 from drctl.cli.options import JsonOpt, PlaybookOpt, app_of
 from drctl.cli.render import ProgressRenderer, print_json, render_run
+from drctl.core.interrupt import Interrupted
 from drctl.failover.reprotect import plan_reprotect, resolve_reprotect, run_reprotect
 from drctl.playbook.loader import load_playbook
 
@@ -48,8 +52,19 @@ def reprotect(
                                   f"{c['before']} -> {c['after']}", markup=False)
             app.console.print("nothing was changed", markup=False)
         return
-    run = run_reprotect(spec, app.aws, app.engine([ProgressRenderer(app.console)]))
+    try:
+        run = run_reprotect(spec, app.aws, app.engine([ProgressRenderer(app.console)]))
+    except Interrupted as stop:
+        raise _interrupted(stop, region, playbook) from None
     if json_out:
         print_json(run.to_dict())
     else:
         render_run(app.console, run)
+
+
+def _interrupted(stop: Interrupted, region: str, playbook: str) -> RunInterrupted:
+    # A reprotect is not resumed by `failover --resume` (refused: not a failover) and holds
+    # no lock once stopped: the way on is to run it again, and it continues.
+    stop.hint = (f"run it again, it continues where it stopped: "
+                 f"`drctl reprotect --region {region} --playbook {Path(playbook).resolve()}`")
+    return RunInterrupted(stop)

@@ -5,6 +5,9 @@ Without it, the next failover is refused before anything changes (exit 4)."""
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from tests.e2e.helpers import (
     assert_store_rpos,
     estate_snapshot,
     wait_for_replicated_heartbeat,
+    wait_until,
 )
 from tests.e2e.test_failback import wait_for_heartbeat
 
@@ -77,7 +81,10 @@ def test_round_trips_with_reprotect_each_promote_a_replicating_database(
 
     for round_trip in range(2):
         fail_over(cli, aws, sandbox, WEST, outage=True)
-        reprotect(cli, aws, EAST, source_region=WEST)
+        if round_trip == 0:
+            _stopped_reprotect_continues_by_its_hint(cli, aws)
+        else:
+            reprotect(cli, aws, EAST, source_region=WEST)
         fail_over(cli, aws, sandbox, EAST, outage=False)
         if round_trip == 0:
             _next_failover_is_refused_without_reprotect(cli, aws)
@@ -92,6 +99,33 @@ def test_round_trips_with_reprotect_each_promote_a_replicating_database(
     assert lag and max(p["Maximum"] for p in lag) == LAG
     runs = cli.json("runs", "list")
     assert [r["kind"] for r in runs].count("reprotect") == 4
+
+
+def _stopped_reprotect_continues_by_its_hint(cli: Cli, aws: ClientFactory) -> None:
+    """SIGTERM once the new replica exists (the sandbox's ground truth), while drctl waits for
+    it to replicate; the hint printed is run exactly as printed, and it finishes the job."""
+    proc = cli.spawn("reprotect", "--region", EAST)
+    try:
+        wait_until(lambda: NAMES[EAST] in instances(aws, EAST), 60, "the new replica")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "(from None)" not in out, out
+    hint = re.search(r"hint: .*`(drctl reprotect [^`]+)`", err)
+    assert hint, err
+    words = shlex.split(hint.group(1))
+    assert Path(words[words.index("--playbook") + 1]).is_absolute(), words
+    result = cli(*words[1:], "--json")
+    assert result.returncode == 0, result.stderr
+    run = json.loads(result.stdout)
+    assert run["kind"] == "reprotect" and run["status"] == "succeeded", run
+    fresh = instances(aws, EAST)[NAMES[EAST]]
+    assert fresh["ReadReplicaSourceDBInstanceIdentifier"].split(":")[3] == WEST
+    assert "roadtrip-db" in instances(aws, EAST)  # the old primary, kept
 
 
 def _next_failover_is_refused_without_reprotect(cli: Cli, aws: ClientFactory) -> None:
