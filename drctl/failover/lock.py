@@ -88,8 +88,11 @@ def _blocked(store: Store, holder: LockHolder, clock: Clock, identity: Identity)
     except UnknownRun:
         run = None  # the holder is between taking the lock and starting
     status = run.effective_status if run is not None else RunStatus.RUNNING
+    # Ending a run that changed the estate needs --force without a terminal: the hint must
+    # be a command that works wherever it is read (a script, `--json`, a pager).
+    force = " --force" if run is not None and changed_steps(run) else ""
     ways_out = (f"resume it with `drctl failover --resume {holder.run_id}` or end it with "
-                f"`drctl runs abort {holder.run_id} --reason \"…\"`")
+                f"`drctl runs abort {holder.run_id} --reason \"…\"{force}`")
     if status in (RunStatus.RUNNING, RunStatus.WAITING):
         follow = f"follow it with `drctl runs show {holder.run_id}`" if run is not None \
             else "run this again in a moment (it is reading the estate before its run starts)"

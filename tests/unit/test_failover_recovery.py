@@ -12,9 +12,11 @@ import pytest
 from drctl.cli.main import main
 from drctl.core.clock import FakeClock
 from drctl.core.engine import Engine
-from drctl.core.errors import DrctlError, InvalidInput, NotConfirmed
+from drctl.core.errors import Blocked, DrctlError, InvalidInput, NotConfirmed
+from drctl.core.identity import Identity
 from drctl.core.operator import ScriptedOperator
 from drctl.core.run import Run, RunStatus
+from drctl.failover import lock
 from drctl.failover.recovery import abort_leaves, confirm_abort, recovery_advice
 from drctl.store.base import LockHolder, Store, load_run
 from drctl.store.sqlite import SqliteStore
@@ -139,3 +141,22 @@ def test_the_printed_roll_back_ends_the_failed_run(tmp_path: Path,
     assert store.lock(LOCK) is None
     journaled = load_run(store, run.run_id).recovery
     assert "traffic goes to us-west-2" in journaled["left"]
+
+
+def test_the_lock_refusal_names_an_abort_that_works_without_a_terminal(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second failover, refused by a run that changed the estate: the abort its hint names
+    ends that run as printed (no terminal here, so it must carry --force)."""
+    monkeypatch.delenv("DRCTL_STATE", raising=False)
+    state = tmp_path / "state"
+    store = SqliteStore(state / "journal.db")
+    run_id = failed_failover(store)
+    with pytest.raises(Blocked) as refused:
+        lock.acquire(store, "roadtrip", "fo-second", FakeClock(T0),
+                     Identity("bob", "host-b", 8, "boot:2"))
+
+    code, err = drctl(state, capsys, monkeypatch, *hinted(refused.value.hint or "", "runs abort"))
+    assert code == 0, err
+    assert load_run(store, run_id).status is RunStatus.ABORTED
+    assert store.lock(LOCK) is None
