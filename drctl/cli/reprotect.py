@@ -41,7 +41,8 @@ def reprotect(
     app.json_output = json_out
     app.playbook_path = playbook  # its `state:` names the store
     book = load_playbook(playbook)
-    spec = resolve_reprotect(book, playbook, region, app.aws, source)
+    # Journaled absolute: the hint to continue it works from any shell.
+    spec = resolve_reprotect(book, str(Path(playbook).resolve()), region, app.aws, source)
     if dry_run:
         changes = [c.to_dict() for c in plan_reprotect(spec, app.aws, app.clock)]
         if json_out:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from drctl.core.clock import iso, parse_iso
@@ -191,7 +192,8 @@ def resume_failover(
     """
     run = load_run(engine.store, run_id, now=deps.clock.now(), identity=engine.identity)
     if run.kind != "failover":
-        raise InvalidInput(f"run {run.run_id} is a {run.kind}, not a failover")
+        raise InvalidInput(f"run {run.run_id} is a {run.kind}, not a failover",
+                           hint=_not_resumed_here(run))
     status = run.effective_status
     if status.finished and status is not RunStatus.FAILED:
         raise InvalidInput(f"run {run.run_id} is {status}: there is nothing to resume")
@@ -273,3 +275,12 @@ def failover_params(spec: FailoverSpec) -> dict[str, Any]:
         "lock": lock.lock_name(spec.playbook.name),
         "finishing": spec.finishing,
     }
+
+
+def _not_resumed_here(run: Run) -> str:
+    """The way on for a run `failover --resume` does not continue."""
+    if run.kind == "reprotect":  # every step verifies first: running it again continues
+        path = Path(str(run.params.get("playbook_path") or "")).resolve()
+        return (f"run it again, it continues where it stopped: `drctl reprotect --region "
+                f"{run.params.get('target_region')} --playbook {path}`")
+    return f"see `drctl runs show {run.run_id}`"

@@ -160,3 +160,20 @@ def test_the_lock_refusal_names_an_abort_that_works_without_a_terminal(
     assert code == 0, err
     assert load_run(store, run_id).status is RunStatus.ABORTED
     assert store.lock(LOCK) is None
+
+
+def test_resuming_a_reprotect_as_a_failover_names_the_command_that_continues_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DRCTL_STATE", raising=False)
+    state = tmp_path / "state"
+    book = Path(__file__).resolve().parents[2] / "playbooks" / "roadtrip.yaml"
+    run_id = Engine(SqliteStore(state / "journal.db"), FakeClock(T0)).start(
+        "reprotect", {"playbook": "roadtrip", "playbook_path": str(book),
+                      "target_region": "us-east-1"})
+
+    code, err = drctl(state, capsys, monkeypatch, "failover", "--resume", run_id)
+    assert code == 2, err
+    assert f"run {run_id} is a reprotect, not a failover" in err
+    assert (f"`drctl reprotect --region us-east-1 --playbook {book}`"
+            in " ".join(err.split())), err
