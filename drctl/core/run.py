@@ -245,7 +245,18 @@ def _apply(run: Run, event: Event) -> None:
         run.error = data.get("error")
         if run.status is RunStatus.SUCCEEDED:
             run.recovery = {}  # journaled while it changed things, in case it stopped
+        _end_steps_left_running(run, event)
 
+
+
+def _end_steps_left_running(run: Run, event: Event) -> None:
+    """A run that ended (aborted after an interruption, say) has no step still running: the
+    one it stopped in failed there. An interrupted run keeps it `running` -- a resume reads
+    that as "started, outcome unknown" and verifies before it applies again."""
+    for record in run.steps:
+        if record.status is StepStatus.RUNNING:
+            record.status, record.ended_at = StepStatus.FAILED, event.at
+            record.error = record.error or f"the run ended {run.status.value} while it ran"
 
 
 def _attempt_start(run: Run, record: StepRecord, event: Event) -> datetime:

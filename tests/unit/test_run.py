@@ -15,7 +15,7 @@ from drctl.core.clock import FakeClock
 from drctl.core.errors import StepFailed
 from drctl.core.events import Event
 from drctl.core.identity import Identity
-from drctl.core.run import Run, RunStatus, judge_liveness
+from drctl.core.run import Run, RunStatus, StepStatus, judge_liveness
 from drctl.core.step import StepContext
 from tests.unit.helpers import T0
 
@@ -180,3 +180,21 @@ def test_a_step_started_again_after_a_resume_is_timed_from_that_attempt() -> Non
 
     assert nap.started_at == at[3]
     assert nap.ended_at == at[4]
+
+
+def test_a_run_ended_after_an_interruption_leaves_no_step_running() -> None:
+    """Seen in the runbook trial: Ctrl-C in a step, then `runs abort`: `runs show` said the
+    run was aborted and its step still `running`. While only interrupted, the step stays
+    running (a resume reads that as "outcome unknown" and verifies before applying)."""
+    at = [T0 + timedelta(seconds=s) for s in (0, 5, 60)]
+    events = [Event("ru-1", "run_started", at[0], data={"kind": "runbook"}),
+              Event("ru-1", "step_started", at[0], step="nap", data={"attempt": 1}),
+              Event("ru-1", "run_interrupted", at[1], data={"reason": "Ctrl-C"})]
+    assert Run.from_events(events).steps[0].status is StepStatus.RUNNING
+
+    events.append(Event("ru-1", "run_finished", at[2],
+                        data={"status": "aborted", "error": "not resuming"}))
+    (nap,) = Run.from_events(events).steps
+
+    assert nap.status is StepStatus.FAILED and nap.ended_at == at[2]
+    assert nap.error == "the run ended aborted while it ran"
