@@ -87,7 +87,11 @@ class Scheduler:
         lost += sum(not self._fire(f, claims, now, report) for f in plan.fires)
         self._taken_over(now, report)
         self._cursors.update(plan.cursors)
-        if self._flushed_at is None or now - self._flushed_at >= CURSOR_FLUSH:
+        # A cursor the store has none of yet is written at once: until then a next leader
+        # would start from its own "now", past every fire this controller never claimed (the
+        # HA gap of issue 11: a leader SIGKILLed within CURSOR_FLUSH of its election).
+        unsaved = any(key not in self._saved for key in plan.cursors)
+        if unsaved or self._flushed_at is None or now - self._flushed_at >= CURSOR_FLUSH:
             self.flush(now)
         return TickReport(now, report.started, report.skipped, report.missed, lost, next_wakeup)
 

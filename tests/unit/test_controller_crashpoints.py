@@ -59,13 +59,17 @@ class Mortal:
         return call
 
 
-def live_until_killed(store: Mortal, clock: FakeClock, jobs: list[Job], seconds: int) -> None:
-    """The first leader ticks once a second (runs settled in between) until it is killed."""
+def live_until_killed(store: Mortal, clock: FakeClock, jobs: list[Job], seconds: int,
+                      elected: bool = False) -> None:
+    """The first leader ticks once a second (runs settled in between) until it is killed.
+    `elected`: as the daemon does on winning the lease, it `forget`s before its first tick."""
     state = ScheduleState(store)  # type: ignore[arg-type]
     executor = RunExecutor(store, clock, state, {"chaos": Ran()}, workers=1)  # type: ignore[arg-type]
     scheduler = Scheduler(jobs, state, executor, clock, ME)
     presence = Presence(store, ME, TTL)  # type: ignore[arg-type]
     try:
+        if elected:
+            scheduler.forget()
         for _ in range(seconds):
             presence.step(clock.now())
             scheduler.run_tick()
@@ -109,13 +113,16 @@ def budgets() -> range:
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # Killed
 @pytest.mark.parametrize(("grace", "down"), [("300s", TTL + 1), ("2s", TTL + 7)])
 @pytest.mark.parametrize("budget", budgets())
+@pytest.mark.parametrize("elected", [False, True])
 def test_a_leader_killed_before_any_of_its_writes_leaves_no_gap_and_no_duplicate(
-        budget: int, grace: str, down: float) -> None:
+        budget: int, grace: str, down: float, elected: bool) -> None:
     store, clock = MemoryStore(), FakeClock(T0)
     jobs = [job(every="3s", misfire_grace=grace)]
-    live_until_killed(Mortal(store, budget), clock, jobs, LIFE)
+    live_until_killed(Mortal(store, budget), clock, jobs, LIFE, elected)
     clock.advance(down)                # its presence lapsed: the next one leads
     second, executor = controller(store, clock, jobs, Ran(), OTHER)
+    if elected:
+        second.forget()
     for _ in range(12):
         second.run_tick()
         for future in list(executor.futures):

@@ -189,6 +189,30 @@ def test_fires_already_run_are_not_coalesced_again_after_a_takeover() -> None:
     assert len(ran.fires) == 3
 
 
+def test_a_leader_killed_before_its_first_cursor_flush_leaves_no_silent_gap() -> None:
+    """Issue 11's HA gap as the e2e run showed it (every 3 s: the fires at 3 and 6 run, the
+    leader is SIGKILLed, the fire at 9 falls due while none leads). Elected, a leader `forget`s
+    (flushing) before its first tick, so its cursor waited CURSOR_FLUSH for its first write:
+    killed sooner, it left the store no cursor, and the next leader started from its own "now",
+    past the fire at 9 -- neither run nor journaled missed."""
+    store, clock, ran = MemoryStore(), FakeClock(T0), Ran()
+    first, ex_a = controller(store, clock, [job(every="3s")], ran, ME)
+    first.forget()                       # elected, as the daemon does
+    first.run_tick()                     # registers the schedule at T0
+    for _ in range(2):                   # fires at 3 and 6
+        clock.advance(3)
+        first.run_tick()
+        settle(ex_a)
+    clock.advance(5)                     # killed; the next leader takes over at 11
+    second, ex_b = controller(store, clock, [job(every="3s")], ran, OTHER)
+    second.forget()
+    report = second.run_tick()
+    settle(ex_b)
+    assert [f.fire_time for f in report.started] == [T0 + timedelta(seconds=9)]
+    assert report.started[0].coalesced == ()   # 3 and 6 are journaled already
+    assert [f.fire_time - T0 for f in ran.fires] == [timedelta(seconds=s) for s in (3, 6, 9)]
+
+
 def test_a_refusal_is_journaled_on_a_worker_not_on_the_tick_that_renews_the_lease() -> None:
     store, clock, ran = MemoryStore(), FakeClock(T0), Ran()
     entered, gate = threading.Event(), threading.Event()
