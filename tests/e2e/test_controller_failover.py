@@ -28,14 +28,19 @@ LAG = 3.0
 
 
 def watch_playbook(tmp_path: Path) -> Path:
+    # Polling once a minute: a failover opened within seconds was woken by the alarm event.
+    return controller_playbook(tmp_path / "watch.yaml", poll="60s", detection=(
+        "  topic: drctl-detection-alarms\n  failover: {when: any, for: 2s}\n"))
+
+
+def controller_playbook(path: Path, poll: str, detection: str) -> Path:
+    """roadtrip.yaml without its schedules, polling every `poll`, its detection topic line
+    replaced by `detection`, and a failover that waits for approval."""
     text = PLAYBOOK.read_text(encoding="utf-8")
     start, end = text.index("schedules:\n"), text.index("# Restore drills")
-    # Polling once a minute: a failover opened within seconds was woken by the alarm event.
-    text = text[:start] + "controller: {poll_interval: 60s}\n\n" + text[end:]
-    text = text.replace("  topic: drctl-detection-alarms\n",
-                        "  topic: drctl-detection-alarms\n  failover: {when: any, for: 2s}\n")
+    text = text[:start] + f"controller: {{poll_interval: {poll}}}\n\n" + text[end:]
+    text = text.replace("  topic: drctl-detection-alarms\n", detection)
     text = text.replace("  mode: prompt ", "  mode: approval ")
-    path = tmp_path / "watch.yaml"
     path.write_text(text, encoding="utf-8")
     return path
 

@@ -19,8 +19,8 @@ from drctl.core.clock import parse_iso
 from drctl.core.run import RunStatus
 from drctl.sandbox import manager
 from drctl.sandbox.manager import SandboxInfo
-from tests.e2e.helpers import PLAYBOOK, Cli, wait_until
-from tests.e2e.test_controller_failover import failovers
+from tests.e2e.helpers import Cli, wait_until
+from tests.e2e.test_controller_failover import controller_playbook, failovers
 
 pytestmark = pytest.mark.e2e
 EAST, WEST = "us-east-1", "us-west-2"
@@ -84,15 +84,8 @@ def test_health_checks_report_the_outage_and_one_regions_cloudwatch_can_be_down(
 def polling_playbook(tmp_path: Path) -> Path:
     """roadtrip.yaml polling every 2 s, no alarm topic (a dark region sends no alarm events),
     and a failover due after 2 s of the signal, waiting for approval."""
-    text = PLAYBOOK.read_text(encoding="utf-8")
-    start, end = text.index("schedules:\n"), text.index("# Restore drills")
-    text = text[:start] + "controller: {poll_interval: 2s}\n\n" + text[end:]
-    text = text.replace("  topic: drctl-detection-alarms\n",
-                        "  failover: {when: any, for: 2s}\n")
-    text = text.replace("  mode: prompt ", "  mode: approval ")
-    path = tmp_path / "dark.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return controller_playbook(tmp_path / "dark.yaml", poll="2s",
+                               detection="  failover: {when: any, for: 2s}\n")
 
 
 def test_a_region_gone_dark_opens_the_failover_from_its_failing_health_checks(
