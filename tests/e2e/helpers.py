@@ -120,17 +120,18 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def wait_for_replicated_heartbeat(aws: ClientFactory, timeout: float) -> None:
-    """Block until the secondary holds a replicated copy of the primary's heartbeat."""
-    ddb = aws.client("dynamodb", "us-west-2")
+def wait_for_replicated_heartbeat(aws: ClientFactory, timeout: float,
+                                  writer: str = "us-east-1", into: str = "us-west-2") -> None:
+    """Block until `into` holds a replicated copy of the heartbeat `writer` writes."""
+    ddb = aws.client("dynamodb", into)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        item = ddb.get_item(TableName="roadtrip-heartbeats", Key={"writer": {"S": "us-east-1"}},
+        item = ddb.get_item(TableName="roadtrip-heartbeats", Key={"writer": {"S": writer}},
                             ConsistentRead=True).get("Item")
         if item:
             return
         time.sleep(0.25)
-    raise AssertionError(f"no replicated heartbeat in us-west-2 after {timeout}s")
+    raise AssertionError(f"no heartbeat of {writer} replicated into {into} after {timeout}s")
 
 
 @contextmanager

@@ -11,6 +11,9 @@ import json
 import shutil
 import signal
 import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from drctl.failover.spec import FailoverOptions, FailoverSpec
 from drctl.playbook.loader import load_playbook
 from drctl.store.base import LockHolder
 from drctl.store.sqlite import SqliteStore
-from tests.e2e.helpers import PLAYBOOK, Cli, estate_snapshot
+from tests.e2e.helpers import PLAYBOOK, Cli, estate_snapshot, wait_for_replicated_heartbeat
 from tests.e2e.test_failover_approval import second_person, wait_for_status
 from tests.e2e.test_failover_resume import AFTER_FAILOVER
 from tests.hints import hinted
@@ -86,6 +89,9 @@ def a_lock_held_by_a_machine_that_is_gone_is_taken_over_as_printed(
     assert resume.returncode == 4, resume.stderr
     assert hinted(resume.stderr, "failover") == hinted(blocked.stderr, "failover --resume")
 
+    # A failback's pre-flight needs the new primary's heartbeat in us-east-1 (the sandbox's
+    # replication lag after the switch above); without it the takeover is refused, rightly.
+    wait_for_replicated_heartbeat(aws, 120, writer="us-west-2", into="us-east-1")
     taken = cli(*hinted(blocked.stderr, "failover --resume"), "--json", timeout=600)
     assert taken.returncode == 0, taken.stderr
     run = json.loads(taken.stdout)
@@ -93,18 +99,24 @@ def a_lock_held_by_a_machine_that_is_gone_is_taken_over_as_printed(
     assert estate_snapshot(aws)["weights"] == BACK_HOME
 
 
-def interrupted_while_waiting(cli: Cli) -> tuple[str, str]:
-    """A failover waiting for a second person's approval (nothing changed yet), stopped by
-    SIGTERM: its run id and what it printed on stderr."""
-    proc = cli.spawn("failover", "--region", "us-west-2", "--approval", "--yes")
+@contextmanager
+def reaped(proc: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """The process, killed by pid if a check failed while it still ran."""
     try:
-        run_id = wait_for_status(cli, "waiting", timeout=120)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
+        yield proc
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def interrupted_while_waiting(cli: Cli) -> tuple[str, str]:
+    """A failover waiting for a second person's approval (nothing changed yet), stopped by
+    SIGTERM: its run id and what it printed on stderr."""
+    with reaped(cli.spawn("failover", "--region", "us-west-2", "--approval", "--yes")) as proc:
+        run_id = wait_for_status(cli, "waiting", timeout=120)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert f"run {run_id} is journaled `interrupted`" in err
     assert cli.json("runs", "show", run_id)["status"] == "interrupted"
@@ -124,16 +136,11 @@ def test_a_stop_before_any_change_prints_resume_and_abort_and_both_work(
     assert cli.json("runs", "show", first)["status"] == "aborted"
 
     second, err = interrupted_while_waiting(cli)
-    resumed = cli.spawn(*hinted(err, "failover --resume"), "--json")
-    try:
+    with reaped(cli.spawn(*hinted(err, "failover --resume"), "--json")) as resumed:
         wait_for_status(cli, "waiting", timeout=120)
         approved = cli("approve", second, env=second_person(cli))
         assert approved.returncode == 0, approved.stderr
         out, err = resumed.communicate(timeout=300)
-    finally:
-        if resumed.poll() is None:
-            resumed.kill()
-            resumed.wait(timeout=10)
     assert resumed.returncode == 0, err
     assert json.loads(out)["status"] == "succeeded"
     assert estate_snapshot(aws) == AFTER_FAILOVER
