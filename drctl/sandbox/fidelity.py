@@ -4,7 +4,8 @@ Every fix here states AWS's behaviour in its docstring and has a test that asser
 behaviour through boto3 (`tests/e2e/test_sandbox.py` for the RDS replica and Auto Scaling fixes,
 `tests/e2e/test_drill_fidelity.py` for point-in-time recovery and backups,
 `tests/e2e/test_sandbox_s3.py` for S3 replication, whose fixes live in `fidelity_s3`;
-`tests/e2e/test_sandbox_health_checks.py` for Route53 health checks, `fidelity_route53`), so
+`tests/e2e/test_sandbox_health_checks.py` for Route53 health checks, `fidelity_route53`;
+`tests/e2e/test_sandbox_dynamodb.py` for atomic conditional writes), so
 when moto itself is fixed the test keeps passing and the fix can be deleted.
 
 The fixes patch moto's backend classes in the supervisor process only (moto's backends are
@@ -15,6 +16,7 @@ Written against moto 5.1/5.2 (`moto.rds.models`, `moto.dynamodb`).
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -182,9 +184,28 @@ def table_delete_item(self: Table, hash_key: Any, range_key: Any) -> Item | None
     return item
 
 
+# One lock for every DynamoDB write in the sandbox: see `_atomic`.
+_DYNAMODB_WRITES = threading.RLock()
+
+
+def _atomic(name: str) -> Callable[..., Any]:
+    """AWS: a DynamoDB write is atomic per item, its condition expression evaluated and the
+    write made as one step, so of many concurrent `attribute_not_exists` puts of one key exactly
+    one succeeds. moto: the condition is checked, then the item stored, in the request's thread
+    with no lock, so two threads of the moto server can both pass the check and both "win" (a
+    lock taken twice: seen in CI, 2 of 8 acquirers). Each write runs under one process lock.
+    """
+    def write(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _DYNAMODB_WRITES:
+            return _ORIGINALS[name](self, *args, **kwargs)
+    write.__name__ = write.__qualname__ = name
+    return write
+
+
 def update_item(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Item:
-    item: Item = _ORIGINALS["update_item"](self, table_name, *args, **kwargs)
-    _record(self.get_table(table_name), item.hash_key, item.range_key, item)
+    with _DYNAMODB_WRITES:
+        item: Item = _ORIGINALS["update_item"](self, table_name, *args, **kwargs)
+        _record(self.get_table(table_name), item.hash_key, item.range_key, item)
     return item
 
 
@@ -330,6 +351,10 @@ _FIXES: dict[str, tuple[type, str, Any]] = {
     "table_put_item": (Table, "put_item", table_put_item),
     "table_delete_item": (Table, "delete_item", table_delete_item),
     "update_item": (DynamoDBBackend, "update_item", update_item),
+    "put_item": (DynamoDBBackend, "put_item", _atomic("put_item")),
+    "delete_item": (DynamoDBBackend, "delete_item", _atomic("delete_item")),
+    "transact_write_items": (
+        DynamoDBBackend, "transact_write_items", _atomic("transact_write_items")),
     "update_continuous_backups": (
         DynamoDBBackend, "update_continuous_backups", update_continuous_backups),
     "describe_continuous_backups": (
