@@ -26,7 +26,7 @@ demo: $(VENV)/.installed-sandbox
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check drctl tests
 	$(BIN)/mypy drctl
-	$(BIN)/pytest -q -n 4 --dist loadscope --ignore=tests/browser
+	$(BIN)/pytest -q -n 4 --dist loadscope --durations=25 --ignore=tests/browser
 
 # The fast tier alone: unit tests and the in-process CLI on the in-package fakes (no sandbox;
 # tests that need real processes and signals are in tests/e2e). Measured in README.md.
