@@ -7,7 +7,7 @@ work twice) and `apply()` (do it and wait until done; returns facts later steps 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,6 +53,8 @@ class Journal(Protocol):
 
     def emit(self, type_: str, **data: Any) -> None: ...
 
+    def emit_many(self, type_: str, payloads: Sequence[dict[str, Any]]) -> None: ...
+
     def events(self) -> list[Event]: ...
 
 
@@ -72,9 +74,15 @@ class StepContext:
         """Journal a change the step is about to make (`applied=False`: `change_started`) or
         has just made (`change_applied`): the record of what a run changed must survive a
         crash at any point."""
-        if self.journal is not None:
-            self.journal.emit("change_applied" if applied else "change_started",
-                              **change.to_dict())
+        self.record_changes([change], applied)
+
+    def record_changes(self, changes: Sequence[Change], applied: bool = True) -> None:
+        """`record_change` for a batch, in one durable write: a step that makes its changes
+        at once (one Route53 change batch, a wave of parallel scaling calls) journals them all
+        started before the first call, and those AWS accepted after the calls returned."""
+        if self.journal is not None and changes:
+            self.journal.emit_many("change_applied" if applied else "change_started",
+                                   [change.to_dict() for change in changes])
 
     @contextmanager
     def creating(self) -> Iterator[None]:

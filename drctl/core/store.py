@@ -7,6 +7,10 @@ backend.
 - `append(event)` makes the event durable before it returns and gives it the next `seq` of its
   run (1, 2, 3 …). The first event of a run must be `run_started`; appending to a run that does
   not exist, or starting one twice, raises `InvalidInput`.
+- `append_many(events)` appends several events of one run, in order, with consecutive `seq`s,
+  all durable before it returns: SQLite and memory in one transaction (all or none), DynamoDB
+  in transactions of up to 100 (each all or none; a failure leaves a prefix written). A step
+  journals a batch of changes it is about to make this way: one fsync, not one per change.
 - `events(run_id)` returns the run's events in `seq` order; an unknown id raises `UnknownRun`.
 - `run_ids(kind)` lists runs newest first. `ids_with_prefix(prefix, limit)` lists up to `limit`
   run ids starting with `prefix`, in id order, from an index (never a scan of every id);
@@ -77,6 +81,8 @@ class LockHeld(Blocked):
 
 class Store(Protocol):
     def append(self, event: Event) -> Event: ...
+
+    def append_many(self, events: Sequence[Event]) -> list[Event]: ...
 
     def events(self, run_id: str) -> list[Event]: ...
 

@@ -62,8 +62,7 @@ class ScaleSecondary(FailoverStep):
         for a in todo:
             change = a.change
             ctx.report(f"{change.action} {change.target}: {change.before} -> {change.after}")
-        for a in todo:
-            ctx.record_change(a.change, applied=False)
+        ctx.record_changes([a.change for a in todo], applied=False)
         with ThreadPoolExecutor(max_workers=max(1, min(len(todo), MAX_PARALLEL))) as pool:
             futures = [(a, pool.submit(self._apply_one, ctx, a)) for a in todo]
             _journal_each(ctx, futures)
@@ -187,14 +186,21 @@ class ScaleSecondary(FailoverStep):
 
 def _journal_each(ctx: StepContext, futures: list[tuple[Action, Future[None]]]) -> None:
     """Journal every change that was made (desired counts before/after, the promotion), in
-    order, then re-raise the first failure: what succeeded beside a failed call is on record."""
+    order, then re-raise the first failure: what succeeded beside a failed call is on record.
+    Those already made are written in one go, before waiting on a call still running (a
+    promotion waits minutes): one durable write per wait, not one per change."""
     first: BaseException | None = None
+    made: list[Change] = []
     for action, future in futures:
+        if not future.done():
+            ctx.record_changes(made)
+            made = []
         try:
             future.result()
         except Exception as exc:
             first = first or exc
             continue
-        ctx.record_change(action.change)
+        made.append(action.change)
+    ctx.record_changes(made)
     if first is not None:
         raise first

@@ -55,14 +55,12 @@ class SwitchDns(FailoverStep):
     def apply(self, ctx: StepContext) -> dict[str, Any]:
         zone_id, changes = self._changes(reuse=True)
         r53 = self.deps.aws.route53()
-        for change in self.plan_of(changes):
-            ctx.record_change(change, applied=False)
+        ctx.record_changes(self.plan_of(changes), applied=False)
         change_id = r53.upsert(
             zone_id, [c.new_record for c in changes],
             comment=f"drctl {ctx.run_id}: traffic to {self.spec.target_region}",
         )
-        for change in self.plan_of(changes):
-            ctx.record_change(change)
+        ctx.record_changes(self.plan_of(changes))
         ctx.report(f"change {change_id} submitted; waiting for INSYNC")
         ctx.wait_until(lambda: r53.change_in_sync(change_id),
                        timeout=self.spec.playbook.dns.timeout, interval=2.0,

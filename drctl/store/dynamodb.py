@@ -38,6 +38,7 @@ from drctl.store.errors import NewerJournal
 from drctl.store.lease_swap import LeaseSwap
 
 CONFLICT = ("ConditionalCheckFailedException", "TransactionCanceledException")
+TRANSACTION_LIMIT = 100  # items in one TransactWriteItems
 log = structlog.get_logger("drctl.store")
 
 
@@ -82,6 +83,54 @@ class DynamoStore(LeaseSwap):
                 self._refresh_summary(event.run_id)
             return Event(event.run_id, event.type, event.at, event.step, event.data, seq)
         raise AwsError(f"could not append to run {event.run_id}: too much contention")
+
+    def append_many(self, events: Sequence[Event]) -> list[Event]:
+        """In TransactWriteItems of up to 100 events (its limit), each event's put conditional
+        on its `seq` being free, as `append`'s; a conflict re-reads the run's last `seq` and
+        tries the chunk again. A `run_started` (which writes the index too) goes alone."""
+        appended: list[Event] = []
+        chunk: list[Event] = []
+        for event in events:
+            if event.type == "run_started":
+                appended += [*self._append_chunk(chunk), self.append(event)]
+                chunk = []
+                continue
+            chunk.append(event)
+            if len(chunk) == TRANSACTION_LIMIT:
+                appended, chunk = appended + self._append_chunk(chunk), []
+        return appended + self._append_chunk(chunk)
+
+    def _append_chunk(self, events: list[Event]) -> list[Event]:
+        if not events:
+            return []
+        for _ in range(20):  # optimistic, as `append`
+            numbered = self._numbered(events)
+            puts = [{"Put": {"TableName": self.table, "Item": self.event_item(e, seq),
+                             "ConditionExpression": "attribute_not_exists(sk)"}}
+                    for e, seq in numbered]
+            try:
+                with aws_call(f"append to run {events[0].run_id}"):
+                    self._db.transact_write_items(TransactItems=puts)
+            except AwsError as exc:
+                if exc.code not in CONFLICT:
+                    raise
+                continue
+            for run_id in dict.fromkeys(e.run_id for e in events if is_lifecycle(e.type)):
+                self._refresh_summary(run_id)
+            return [Event(e.run_id, e.type, e.at, e.step, e.data, seq) for e, seq in numbered]
+        raise AwsError(f"could not append to run {events[0].run_id}: too much contention")
+
+    def _numbered(self, events: list[Event]) -> list[tuple[Event, int]]:
+        """Each event with the next free `seq` of its run, as read now."""
+        runs = dict.fromkeys(e.run_id for e in events)
+        last = {run_id: self._last_seq(run_id) for run_id in runs}
+        numbered = []
+        for event in events:
+            if last[event.run_id] == 0:
+                raise InvalidInput(f"run {event.run_id} has no run_started event")
+            last[event.run_id] += 1
+            numbered.append((event, last[event.run_id]))
+        return numbered
 
     def _refresh_summary(self, run_id: str) -> None:
         """The event is durable already; a summary that could not be written is rebuilt at

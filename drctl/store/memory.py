@@ -25,19 +25,19 @@ class MemoryStore(LeaseSwap):
         self._lock = threading.Lock()
 
     def append(self, event: Event) -> Event:
-        """All or nothing, as SQLite's transaction: an event whose summary cannot be folded
-        is not appended."""
+        return self.append_many([event])[0]
+
+    def append_many(self, events: Sequence[Event]) -> list[Event]:
+        """All or nothing, as SQLite's transaction: if one event cannot be appended (or its
+        summary folded), none is."""
         with self._lock:
-            journal = self._events.get(event.run_id)
-            if event.type == "run_started" and journal is not None:
-                raise InvalidInput(f"run {event.run_id} already started")
-            if event.type != "run_started" and journal is None:
-                raise InvalidInput(f"run {event.run_id} has no run_started event")
-            journal = [*(journal or []), dataclasses.replace(event, seq=len(journal or []) + 1)]
-            if is_lifecycle(event.type):
-                self._summaries[event.run_id] = summary_of(journal)
-            self._events[event.run_id] = journal
-            return journal[-1]
+            journals = {e.run_id: list(self._events[e.run_id]) for e in events
+                        if e.run_id in self._events}
+            summaries: dict[str, RunSummary] = {}
+            appended = [_added(journals, summaries, event) for event in events]
+            self._events.update(journals)
+            self._summaries.update(summaries)
+            return appended
 
     def events(self, run_id: str) -> list[Event]:
         with self._lock:
@@ -132,3 +132,18 @@ class MemoryStore(LeaseSwap):
 
     def close(self) -> None:
         pass
+
+
+def _added(journals: dict[str, list[Event]], summaries: dict[str, RunSummary],
+           event: Event) -> Event:
+    """`event` added to its run's journal in `journals` (and its summary to `summaries`)."""
+    journal = journals.get(event.run_id)
+    if event.type == "run_started" and journal is not None:
+        raise InvalidInput(f"run {event.run_id} already started")
+    if event.type != "run_started" and journal is None:
+        raise InvalidInput(f"run {event.run_id} has no run_started event")
+    journal = journals.setdefault(event.run_id, [])
+    journal.append(dataclasses.replace(event, seq=len(journal) + 1))
+    if is_lifecycle(event.type):
+        summaries[event.run_id] = summary_of(journal)
+    return journal[-1]

@@ -1,8 +1,9 @@
 """SQLite journal store: the local default, under `.drctl/journal.db`.
 
 WAL with synchronous=FULL, so an appended event survives kill -9 and power loss; one
-transaction per append. Safe for several processes on one host (SQLite's own locking). The
-file itself (creation, versions, damage) is `sqlite_file`'s; summaries are `sqlite_summaries`'.
+transaction per append (or per `append_many`). Safe for several processes on one host (SQLite's
+own locking). The file itself (creation, versions, damage) is `sqlite_file`'s; summaries are
+`sqlite_summaries`'.
 """
 
 from __future__ import annotations
@@ -75,14 +76,21 @@ class SqliteStore(LeaseSwap):
             raise CorruptJournal(self.path, problem)
 
     def append(self, event: Event) -> Event:
+        return self.append_many([event])[0]
+
+    def append_many(self, events: Sequence[Event]) -> list[Event]:
+        """One transaction, so one fsync however many events."""
         with self._writing() as db:
-            seq = self._next_seq(db, event)
-            db.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
-                (event.run_id, seq, iso(event.at), event.type, event.step, dumps(event.data)),
-            )
-            if is_lifecycle(event.type):
-                refresh_summary(db, event.run_id)
+            return [self._insert(db, event) for event in events]
+
+    def _insert(self, db: sqlite3.Connection, event: Event) -> Event:
+        seq = self._next_seq(db, event)
+        db.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+            (event.run_id, seq, iso(event.at), event.type, event.step, dumps(event.data)),
+        )
+        if is_lifecycle(event.type):
+            refresh_summary(db, event.run_id)
         return Event(event.run_id, event.type, event.at, event.step, event.data, seq)
 
     def _next_seq(self, db: sqlite3.Connection, event: Event) -> int:

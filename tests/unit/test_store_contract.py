@@ -102,6 +102,83 @@ def test_events_of_an_unknown_run_raise_unknown_run(store: Store) -> None:
     assert caught.value.exit_code == 2
 
 
+def test_append_many_gives_consecutive_seqs_in_order(store: Store) -> None:
+    store.append(started("fo-1"))
+    store.append(step_event("fo-1", "step_started", "scale"))
+
+    written = store.append_many([step_event("fo-1", "change_started", "scale", target=f"s{i}")
+                                 for i in range(3)])
+
+    assert [e.seq for e in written] == [3, 4, 5]
+    assert [(e.seq, e.data.get("target")) for e in store.events("fo-1")][2:] == [
+        (3, "s0"), (4, "s1"), (5, "s2")]
+
+
+def test_append_many_writes_batches_larger_than_one_transaction(store: Store) -> None:
+    # DynamoDB's TransactWriteItems takes 100 items: 230 go in three transactions.
+    store.append(started("fo-1"))
+
+    written = store.append_many([step_event("fo-1", "change_applied", "scale", target=f"s{i}")
+                                 for i in range(230)])
+
+    assert [e.seq for e in written] == list(range(2, 232))
+    assert [e.data["target"] for e in store.events("fo-1")[1:]] == [f"s{i}" for i in range(230)]
+
+
+def test_append_many_may_start_the_run(store: Store) -> None:
+    written = store.append_many([started("fo-1"), step_event("fo-1", "step_started", "a")])
+
+    assert [e.seq for e in written] == [1, 2]
+    assert store.run_ids() == ["fo-1"]
+
+
+def test_append_many_to_a_run_not_started_writes_nothing(store: Store) -> None:
+    store.append(started("fo-1"))
+
+    with pytest.raises(InvalidInput, match="no run_started"):
+        store.append_many([step_event("fo-1", "step_started", "a"),
+                           step_event("fo-2", "step_started", "a")])
+
+    assert [e.type for e in store.events("fo-1")] == ["run_started"]
+    with pytest.raises(UnknownRun):
+        store.events("fo-2")
+
+
+def test_append_many_of_nothing_writes_nothing(store: Store) -> None:
+    store.append(started("fo-1"))
+
+    assert store.append_many([]) == []
+    assert len(store.events("fo-1")) == 1
+
+
+def test_concurrent_batches_never_share_a_seq_and_each_stays_whole(store: Store) -> None:
+    store.append(started("fo-1"))
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            barrier.wait()
+            for batch in range(4):
+                store.append_many([step_event("fo-1", "change_started", name,
+                                              target=f"{name}{batch}-{i}") for i in range(5)])
+        except BaseException as exc:  # surfaced by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    events = store.events("fo-1")[1:]
+    assert [e.seq for e in events] == list(range(2, 42))
+    targets = [e.data["target"] for e in events]
+    for start in range(0, 40, 5):  # a batch is written whole: its five events side by side
+        assert len({t.split("-")[0] for t in targets[start:start + 5]}) == 1
+
+
 # --- run_ids ---------------------------------------------------------------------------------
 
 
