@@ -35,6 +35,11 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         print("benchmarks:", ", ".join(benchmarks()))
         return 0
+    unknown = [a for a in argv if a != "--quick"]
+    if unknown:  # before anything runs: the whole set takes an hour
+        print(f"python -m bench: unknown option {unknown[0]!r} (with no NAME only --quick; "
+              "`python -m bench NAME --help` shows a benchmark's options)", file=sys.stderr)
+        return 2
     worst = 0
     for name in benchmarks():
         print(f"\n== {name} ==", flush=True)

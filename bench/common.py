@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -17,6 +18,36 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
+
+
+def parser(name: str, doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's options: `--help` prints its docstring and options; an unknown option or
+    a bad value is a usage error (exit 2) before anything runs."""
+    return argparse.ArgumentParser(prog=f"python -m bench {name}", description=doc,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def quick_options(name: str, doc: str | None, argv: Sequence[str] | None, quick: str
+                  ) -> argparse.Namespace:
+    """The options of a benchmark that has only `--quick` (`quick` says what it then does)."""
+    options = parser(name, doc)
+    options.add_argument("--quick", action="store_true", help=quick)
+    return options.parse_args(list(argv or []))
+
+
+def positive(kind: type[int] | type[float]) -> Any:
+    """An argparse type: a number above zero, or a usage error naming the value."""
+    def convert(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than zero, not {text!r}")
+        return value
+
+    convert.__name__ = kind.__name__
+    return convert
 
 
 def machine() -> dict[str, Any]:

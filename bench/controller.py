@@ -18,7 +18,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import median, roadtrip_with, running_controller, table, write_result
+from bench.common import (
+    median,
+    quick_options,
+    roadtrip_with,
+    running_controller,
+    table,
+    write_result,
+)
 from drctl.controller.scheduler import Scheduler
 from drctl.controller.state import Claimant, ScheduleState
 from drctl.controller.tick import Fire, Job, Missed
@@ -90,7 +97,8 @@ def idle_rss_mb() -> float:
 
 
 def main(argv: list[str]) -> int:
-    seconds = 20.0 if "--quick" in argv else 75.0
+    args = quick_options("controller", __doc__, argv, "20 s of fires instead of 75 s")
+    seconds = 20.0 if args.quick else 75.0
     late = sorted(lateness(seconds))
     p99 = late[int(len(late) * 0.99) - 1] if late else float("nan")
     rss = idle_rss_mb()

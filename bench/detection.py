@@ -19,6 +19,7 @@ from typing import Any
 from bench.common import (
     Sandbox,
     median,
+    quick_options,
     roadtrip_with,
     running_controller,
     sandbox,
@@ -74,7 +75,8 @@ PARTS = ("latency_seconds", "decision_seconds", "opening_seconds")
 
 
 def main(argv: list[str]) -> int:
-    rounds = 1 if "--quick" in argv else 3
+    args = quick_options("detection", __doc__, argv, "one round of each watch instead of 3")
+    rounds = 1 if args.quick else 3
     results: dict[str, dict[str, list[float]]] = {
         "event-driven": {p: [] for p in PARTS}, "polling (5 s)": {p: [] for p in PARTS}}
     with sandbox(replication_lag=2.0) as box:

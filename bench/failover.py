@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import Sandbox, median, sandbox, table, write_result
+from bench.common import Sandbox, median, parser, positive, sandbox, table, write_result
 from drctl.core.clock import parse_iso
 
 SOURCE, TARGET = "us-east-1", "us-west-2"
@@ -43,23 +43,25 @@ def floor_seconds(latency: float) -> float:
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench failover", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--services", type=int, action="append",
-                        help="extra services in the estate (repeat; default 10, 50, 200)")
-    parser.add_argument("--latency", default="100ms", help="injected per AWS call")
-    parser.add_argument("--route53-rate", type=float, default=5.0, help="requests/s")
-    parser.add_argument("--repeat", type=int, default=None, help="runs per figure (default 3)")
-    parser.add_argument("--quick", action="store_true", help="one run per figure")
-    parser.add_argument("--skip-sequential", action="store_true",
-                        help="only drctl and the floor (to iterate on drctl)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    return parser.parse_args(argv)
+    options = parser("failover", __doc__)
+    options.add_argument("--services", type=positive(int), action="append", metavar="N",
+                         help="extra services in the estate (repeat; default 10, 50, 200)")
+    options.add_argument("--latency", type=_duration, default=0.1, metavar="DURATION",
+                         help="injected per AWS call (default 100ms)")
+    options.add_argument("--route53-rate", type=positive(float), default=5.0,
+                         help="requests/s (default 5)")
+    options.add_argument("--repeat", type=positive(int), default=None,
+                         help="runs per figure (default 3)")
+    options.add_argument("--quick", action="store_true", help="one run per figure")
+    options.add_argument("--skip-sequential", action="store_true",
+                         help="only drctl and the floor (to iterate on drctl)")
+    options.add_argument("--json", action="store_true", help="print the result as JSON")
+    return options.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv or [])
-    latency = _seconds(args.latency)
+    latency = args.latency
     repeat = args.repeat or (1 if args.quick else 3)
     rows = [measure(n, latency, args.route53_rate, repeat, args.skip_sequential)
             for n in (args.services or [10, 50, 200])]
@@ -236,7 +238,14 @@ def _diff(a: dict[str, Any], b: dict[str, Any]) -> str:
     return "\n".join(lines[:40])
 
 
-def _seconds(text: str) -> float:
+def _duration(text: str) -> float:
+    """An argparse type: `100ms`, `0.1s` -- more than zero and under a minute."""
     from drctl.core.durations import parse_duration
 
-    return parse_duration(text)
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not 0 < seconds < 60:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and under 60 s, not {text!r}")
+    return seconds

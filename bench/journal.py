@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.common import quick_options
 from drctl.core.events import Event
 from drctl.core.run import Run
 from drctl.store.base import Store
@@ -60,6 +61,7 @@ def fold_seconds(events: list[Event]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    quick_options("journal", __doc__, argv, "the same (it takes seconds)")
     with tempfile.TemporaryDirectory() as tmp:
         counter = iter(range(10_000))
 

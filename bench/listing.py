@@ -25,7 +25,7 @@ from typing import Any
 
 import structlog
 
-from bench.common import median, sandbox, table, write_result
+from bench.common import median, quick_options, sandbox, table, write_result
 from drctl.aws.clients import ClientFactory
 from drctl.core.events import Event
 from drctl.core.run import Run
@@ -147,7 +147,7 @@ def dynamodb_rows(runs: int) -> tuple[list[list[Any]], float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    quick = "--quick" in (argv or [])
+    quick = quick_options("listing", __doc__, argv, "a tenth of the runs").quick
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     dynamodb_runs = 100 if quick else 1_000
     rows = sqlite_rows(1_000 if quick else 10_000)

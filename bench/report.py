@@ -24,7 +24,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench.common import median, table, write_result
+from bench.common import median, quick_options, table, write_result
 from drctl.core.clock import FakeClock
 from drctl.core.engine import Engine
 from drctl.report.export import report_to_dict
@@ -82,7 +82,8 @@ def cli_seconds(state: Path) -> tuple[float, float]:
 
 
 def main(argv: list[str]) -> int:
-    rounds = 1 if "--quick" in argv else 3
+    args = quick_options("report", __doc__, argv, "one round instead of 3")
+    rounds = 1 if args.quick else 3
     with tempfile.TemporaryDirectory(prefix="drctl-bench-report-") as tmp:
         state = Path(tmp)
         began = time.perf_counter()

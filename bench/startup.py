@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 from bench.common import median, table, write_result
 
@@ -55,9 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(rounds):
             for name, command in todo.items():
                 samples[name].append(run_once(command))
-    rows = [{"command": name, "cpu_seconds": round(median([c for c, _ in s]), 3),
-             "wall_seconds": round(median([w for _, w in s]), 3)} for name, s in samples.items()]
-    help_cpu = next(r["cpu_seconds"] for r in rows if r["command"] == "drctl --help")
+    rows: list[dict[str, Any]] = [
+        {"command": name, "cpu_seconds": round(median([c for c, _ in s]), 3),
+         "wall_seconds": round(median([w for _, w in s]), 3)} for name, s in samples.items()]
+    help_cpu = float(next(r["cpu_seconds"] for r in rows if r["command"] == "drctl --help"))
     document = {"rounds": rounds, "rows": rows, "target_help_cpu_seconds": TARGET_HELP_CPU,
                 "help_target_met": help_cpu < TARGET_HELP_CPU}
     path = write_result("startup", document)
