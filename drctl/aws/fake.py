@@ -15,7 +15,7 @@ DNS switch, a replica that lags).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -206,6 +206,11 @@ class FakeEcs(Ecs):
         if missing:
             raise ResourceMissing(f"ECS services {missing} not found in {cluster}")
         return {name: known[name] for name in names}
+
+    def services_in(self, clusters: Mapping[str, Sequence[str]]
+                    ) -> dict[str, dict[str, ServiceState]]:
+        return {cluster: self.services(cluster, list(names))
+                for cluster, names in clusters.items()}
 
     def scale_service(self, cluster: str, service: str, desired: int) -> None:
         known = self.estate.services[(self.region, cluster)]

@@ -40,6 +40,14 @@ class FailoverStep:
         self._kept[name] = (now, value)
         return value
 
+    def recent(self, name: str) -> Any | None:
+        """What the last read kept under `name` returned, if it began less than
+        REUSE_READS_FOR ago; None otherwise. Reads nothing and keeps it for `read`."""
+        kept = self._kept.get(name)
+        if kept is None or (self.deps.clock.now() - kept[0]).total_seconds() >= REUSE_READS_FOR:
+            return None
+        return kept[1]
+
     def plan(self, ctx: StepContext) -> list[Change]:
         return []
 

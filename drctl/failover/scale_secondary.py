@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from drctl.aws.ecs import ServiceState
 from drctl.core.errors import ResourceMissing
 from drctl.core.step import Change, StepContext, StepPolicy
 from drctl.failover.base import FailoverStep
@@ -55,6 +56,11 @@ class ScaleSecondary(FailoverStep):
                 if a.needed and a.change.action != RECREATE]
 
     def verify(self, ctx: StepContext) -> bool:
+        # The plan's read, seconds old, found work to do: not done, and no second read of
+        # every service (0.4 s at 200 services) to learn it again.
+        planned = self.recent("actions")
+        if planned is not None and any(a.needed for a in planned):
+            return False
         return self._at_capacity()
 
     def apply(self, ctx: StepContext) -> dict[str, Any]:
@@ -88,13 +94,20 @@ class ScaleSecondary(FailoverStep):
         return self._services_stable() and self._groups_in_service() and self._rds_done()
 
     def _services_stable(self) -> bool:
-        ecs = self.deps.aws.ecs(self.region)
+        states = self._service_states()
+        return all(states[cfg.cluster][name].desired >= production
+                   and states[cfg.cluster][name].stable
+                   for cfg in self.spec.playbook.scale.ecs
+                   for name, production in cfg.services.items())
+
+    def _service_states(self) -> dict[str, dict[str, ServiceState]]:
+        """Every service of the playbook, by cluster, read at once across clusters."""
+        clusters: dict[str, list[str]] = {}
         for cfg in self.spec.playbook.scale.ecs:
-            states = ecs.services(cfg.cluster, list(cfg.services))
-            if not all(states[name].desired >= production and states[name].stable
-                       for name, production in cfg.services.items()):
-                return False
-        return True
+            clusters.setdefault(cfg.cluster, []).extend(cfg.services)
+        if not clusters:
+            return {}
+        return self.deps.aws.ecs(self.region).services_in(clusters)
 
     def _groups_in_service(self) -> bool:
         wanted = {cfg.group: cfg.desired for cfg in self.spec.playbook.scale.autoscaling}
@@ -112,8 +125,9 @@ class ScaleSecondary(FailoverStep):
 
     def _ecs(self) -> list[Action]:
         ecs, out = self.deps.aws.ecs(self.region), []
+        by_cluster = self._service_states()
         for cfg in self.spec.playbook.scale.ecs:
-            states = ecs.services(cfg.cluster, list(cfg.services))
+            states = by_cluster[cfg.cluster]
             for name, production in cfg.services.items():
                 want = max(states[name].desired, production)
                 change = Change(self.name, "scale ECS service", f"{cfg.cluster}/{name}",

@@ -87,3 +87,31 @@ def test_scaling_starts_and_stops_tasks(ecs: Any) -> None:
     ecs.update_service(cluster=CLUSTER, service="api", desiredCount=1)
     eventually(lambda: counts(ecs, "api") == (1, 1, 0))
     assert len(tasks(ecs, "api")) == 1
+
+
+def test_the_adapter_reads_services_of_several_clusters_at_once(aws: ClientFactory) -> None:
+    """drctl's ECS adapter (not the sandbox): `services_in` reads every cluster's services,
+    10 a DescribeServices call, the calls of all clusters in one bounded pool; a missing
+    service is named with its cluster. In a region of its own, so the estate is untouched."""
+    from drctl.aws.ecs import Ecs, ServicesMissing
+
+    region = "eu-west-3"
+    client = aws.client("ecs", region)
+    client.register_task_definition(family="reads", containerDefinitions=[
+        {"name": "app", "image": "nginx", "memory": 64}])
+    wanted = {"reads-a": [f"a{i:02}" for i in range(23)], "reads-b": ["b0", "b1"]}
+    for cluster, names in wanted.items():
+        client.create_cluster(clusterName=cluster)
+        for name in names:
+            client.create_service(cluster=cluster, serviceName=name, taskDefinition="reads",
+                                  desiredCount=0)
+    ecs = Ecs(client, region)
+
+    states = ecs.services_in(wanted)
+
+    assert {c: sorted(s) for c, s in states.items()} == wanted
+    assert all(s.desired == 0 for by_name in states.values() for s in by_name.values())
+    assert ecs.services("reads-b", ["b1"])["b1"].name == "b1"
+    with pytest.raises(ServicesMissing) as missing:
+        ecs.services_in({"reads-a": ["a00"], "reads-b": ["b0", "nope"]})
+    assert missing.value.names == ["nope"] and "reads-b" in str(missing.value)

@@ -337,14 +337,14 @@ class CountingAws(FakeAws):
 
 
 @pytest.mark.parametrize(("waited", "reads"), [
-    (0, {"services": 3, "records": 2}),      # resolve + plan; apply takes the plan's reads
+    (0, {"services": 2, "records": 2}),      # resolve + plan; verify and apply take the plan's
     (31, {"services": 4, "records": 3}),     # older than REUSE_READS_FOR: read again
 ])
 def test_a_step_applies_what_its_plan_read_while_that_is_recent(
         playbook: Playbook, estate: FakeEstate, clock: FakeClock, web: Web,
         waited: float, reads: dict[str, int]) -> None:
-    """Services: the plan's read, scale_secondary's verify (not at capacity) and one poll
-    that finds them stable -- and the apply's read only when the plan's is too old."""
+    """Services: the plan's read and one poll that finds them stable -- and, only when the
+    plan's read is too old, scale_secondary's verify (not at capacity) and the apply's read."""
     aws = CountingAws(estate)
     deps = fake_estate.deps(aws, clock, web, playbook)
     engine = engine_for(clock)
