@@ -33,7 +33,8 @@ class Ran:
     def __call__(self, fire: Fire, engine: Engine) -> RunResult:
         self.fires.append(fire)
         run_id = engine.start("chaos", {"experiment": "x"})
-        engine.emit(run_id, "run_finished", status="succeeded")
+        with engine.running(run_id):  # as every runner: an end that cannot be written
+            engine.emit(run_id, "run_finished", status="succeeded")  # lets the lease go
         return RunResult(run_id, "passed")
 
 
