@@ -45,7 +45,8 @@ class TrafficWatcher(Periodic):
     def after_request(self, request: Request) -> None:
         """A hook on every request the sandbox serves: a Route53 record change moves the
         traffic now."""
-        if request.method == "POST" and request.path.endswith("/rrset"):
+        # ChangeResourceRecordSets is POST /2013-04-01/hostedzone/{Id}/rrset/ (trailing slash)
+        if request.method == "POST" and request.path.rstrip("/").endswith("/rrset"):
             try:
                 self.tick()
             except Exception as exc:  # the poll will catch up; the change itself succeeded

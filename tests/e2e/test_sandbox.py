@@ -88,6 +88,32 @@ def test_api_record_is_weighted_all_to_the_primary(aws: ClientFactory) -> None:
     assert a_records == {f"{estate.regional_api_host(r)}." for r in estate.REGIONS}
 
 
+def test_traffic_moves_inside_the_route53_change_that_moves_it(
+    sandbox: SandboxInfo, aws: ClientFactory
+) -> None:
+    """Real users follow DNS; the sandbox's active region (the one writing heartbeats and
+    replicating out) changes inside the ChangeResourceRecordSets call itself, so the RPO's
+    ground truth (`last_cut`) is the switch, not a later poll's view of it."""
+    route53 = aws.client("route53", PRIMARY)
+    zone = route53.list_hosted_zones_by_name(DNSName=estate.ZONE_NAME)["HostedZones"][0]
+    records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    api = {r["SetIdentifier"]: r for r in records if r["Name"] == f"{estate.API_RECORD}."}
+
+    def weigh(to: str) -> None:
+        route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [
+            {"Action": "UPSERT", "ResourceRecordSet": {**r, "Weight": 100 if region == to else 0}}
+            for region, r in api.items()]})
+
+    try:
+        for old, new in [(PRIMARY, SECONDARY), (SECONDARY, PRIMARY)]:
+            weigh(new)
+            truth = manager.ground_truth(sandbox.state_dir)  # no wait: the change did it
+            assert truth["active_region"] == new
+            assert (truth["last_cut"]["from"], truth["last_cut"]["to"]) == (old, new)
+    finally:
+        weigh(PRIMARY)
+
+
 @pytest.mark.parametrize("region", estate.REGIONS)
 def test_compute_is_seeded_as_a_warm_standby(aws: ClientFactory, region: str) -> None:
     services = aws.client("ecs", region).describe_services(
