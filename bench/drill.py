@@ -9,7 +9,8 @@
   restorable time, wait until ACTIVE, scan the restored table and the source once each (the
   validation's reads, one segment each), delete the restored table;
 - (c) the table scan alone: both tables read one segment at a time, then with parallel
-  segments (the `Segment`/`TotalSegments` scan drctl uses).
+  segments (the `Segment`/`TotalSegments` scan drctl uses), in drctl's pages
+  (`SCAN_PAGE_ITEMS` items a request; (b) reads DynamoDB's default 1 MB pages).
 
 Overhead = (a) minus (b)'s restore/wait/delete calls minus the fastest scan of (c), as a share
 of (a). (c) reads the source twice: the validation reads two tables of that size. Target: at
@@ -25,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench.common import Sandbox, median, sandbox, table, write_result
+from drctl.aws.dynamodb_restore import SCAN_PAGE_ITEMS
 
 REGION, TABLE = "us-east-1", "roadtrip-pois"
 BATCH = 25  # BatchWriteItem's limit
@@ -72,8 +74,10 @@ def one_round(sb: Sandbox, segments: int) -> dict[str, Any]:
     bare = _run_bare(sb)
     # The validation reads two tables of the same size: the source, twice, stands for both.
     client = _client(sb)
-    sequential = _timed(lambda: (scan(client, TABLE, 1), scan(client, TABLE, 1)))
-    parallel = _timed(lambda: (scan(client, TABLE, segments), scan(client, TABLE, segments)))
+    page = SCAN_PAGE_ITEMS  # drctl's page size: (c) isolates what drctl adds to its reads
+    sequential = _timed(lambda: (scan(client, TABLE, 1, page), scan(client, TABLE, 1, page)))
+    parallel = _timed(lambda: (scan(client, TABLE, segments, page),
+                               scan(client, TABLE, segments, page)))
     return {**drctl, "bare_calls": bare["calls_seconds"], "bare_scan": bare["scan_seconds"],
             "scan_sequential": sequential, "scan_parallel": parallel}
 
@@ -104,7 +108,19 @@ def fill(sb: Sandbox, count: int) -> int:
                for start in range(0, count, BATCH)]
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda batch: _write(client, batch), batches))
-    return int(client.scan(TableName=TABLE, Select="COUNT")["Count"])
+    return item_count(client, TABLE)
+
+
+def item_count(client: Any, name: str) -> int:
+    """The table's items, every page counted (one Scan page stops at 1 MB)."""
+    kwargs: dict[str, Any] = {"TableName": name, "Select": "COUNT"}
+    total = 0
+    while True:
+        page = client.scan(**kwargs)
+        total += int(page["Count"])
+        if "LastEvaluatedKey" not in page:
+            return total
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _item(i: int, stamp: str) -> dict[str, Any]:
@@ -146,10 +162,13 @@ def _run_bare(sb: Sandbox) -> dict[str, Any]:
             "calls_seconds": (restore_done - began) + (ended - scanned)}
 
 
-def scan(client: Any, name: str, segments: int) -> int:
-    """Read every item of `name` (strongly consistent), `segments` segments in parallel."""
+def scan(client: Any, name: str, segments: int, limit: int | None = None) -> int:
+    """Read every item of `name` (strongly consistent), `segments` segments in parallel, in
+    pages of at most `limit` items (DynamoDB's 1 MB pages when None)."""
     def segment(index: int) -> int:
         kwargs: dict[str, Any] = {"TableName": name, "ConsistentRead": True}
+        if limit is not None:
+            kwargs["Limit"] = limit
         if segments > 1:
             kwargs.update(Segment=index, TotalSegments=segments)
         count = 0

@@ -17,6 +17,14 @@ from typing import Any
 from drctl.aws.errors import aws_call
 from drctl.core.errors import AwsError, ResourceMissing
 
+# Items a Scan request asks for. DynamoDB caps a page at 1 MB (thousands of small items); a
+# page of at most this many keeps every request short: a Ctrl-C stops the readers within one
+# page, and 16 segment readers at once never wait out an SDK read timeout on a slow endpoint
+# (the sandbox serialises a 1 MB page in ~2.4 s of CPU: 16 of them at once took > 30 s each,
+# botocore's read timeout, and the drill failed on retries). Against DynamoDB it costs a few
+# more round trips per segment.
+SCAN_PAGE_ITEMS = 1_000
+
 Item = dict[str, Any]
 
 
@@ -165,7 +173,8 @@ class DynamoDbRestore:
     def items(self, table: str, segment: tuple[int, int] | None = None) -> Iterator[Item]:
         """Every item (of one `(segment, total)` of the table), strongly consistent, in wire
         format."""
-        kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+        kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True,
+                                  "Limit": SCAN_PAGE_ITEMS}
         if segment is not None:
             kwargs.update(Segment=segment[0], TotalSegments=segment[1])
         while True:

@@ -38,6 +38,7 @@ from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.rds.exceptions import DBInstanceNotFoundError, RDSClientError
 from moto.rds.models import DBInstance, DBInstanceAutomatedBackup, RDSBackend
 
+from drctl.sandbox import scan_pages
 from drctl.sandbox.alarm_actions import apply_alarm_actions
 from drctl.sandbox.fidelity_route53 import apply_route53_fixes
 from drctl.sandbox.fidelity_s3 import apply_s3_fixes
@@ -173,6 +174,7 @@ def _record(table: Table, hash_key: Any, range_key: Any, item: Item | None) -> N
 
 def table_put_item(self: Table, *args: Any, **kwargs: Any) -> Item:
     item: Item = _ORIGINALS["table_put_item"](self, *args, **kwargs)
+    scan_pages.changed(self)
     _record(self, item.hash_key, item.range_key, item)
     return item
 
@@ -180,12 +182,17 @@ def table_put_item(self: Table, *args: Any, **kwargs: Any) -> Item:
 def table_delete_item(self: Table, hash_key: Any, range_key: Any) -> Item | None:
     item: Item | None = _ORIGINALS["table_delete_item"](self, hash_key, range_key)
     if item is not None:
+        scan_pages.changed(self)
         _record(self, hash_key, range_key, None)
     return item
 
 
 # One lock for every DynamoDB write in the sandbox: see `_atomic`.
 _DYNAMODB_WRITES = threading.RLock()
+
+# Scan pages that cost their own items (drctl/sandbox/scan_pages.py): a performance fix.
+table_scan = scan_pages.paged_scan(lambda *args, **kwargs: _ORIGINALS["table_scan"](
+    *args, **kwargs), _DYNAMODB_WRITES)
 
 
 def _atomic(name: str) -> Callable[..., Any]:
@@ -350,6 +357,7 @@ _FIXES: dict[str, tuple[type, str, Any]] = {
         DBInstanceAutomatedBackup, "restore_window", property(restore_window)),
     "table_put_item": (Table, "put_item", table_put_item),
     "table_delete_item": (Table, "delete_item", table_delete_item),
+    "table_scan": (Table, "scan", table_scan),
     "update_item": (DynamoDBBackend, "update_item", update_item),
     "put_item": (DynamoDBBackend, "put_item", _atomic("put_item")),
     "delete_item": (DynamoDBBackend, "delete_item", _atomic("delete_item")),

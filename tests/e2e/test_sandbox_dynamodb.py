@@ -114,3 +114,69 @@ def test_conditional_puts_stay_atomic_when_the_server_switches_threads_constantl
         server.wait(timeout=30)
     doubles = [i for i, n in enumerate(counts) if n != 1]
     assert not doubles, f"rounds without exactly one winner: {doubles} ({len(counts)} rounds)"
+
+
+# -- Scan pages (drctl/sandbox/scan_pages.py): DynamoDB's semantics, at the cost of a page --
+
+
+def scan_all(client: Any, table: str, **kwargs: Any) -> tuple[list[dict[str, Any]], list[int]]:
+    """Every item a paged Scan returns, and each page's size."""
+    items, pages = [], []
+    while True:
+        page = client.scan(TableName=table, ConsistentRead=True, **kwargs)
+        items += page["Items"]
+        pages.append(len(page["Items"]))
+        if "LastEvaluatedKey" not in page:
+            return items, pages
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_a_table_read_in_pages_and_segments_returns_every_item_once(aws: ClientFactory) -> None:
+    client = aws.client("dynamodb", "us-east-1")
+    table = f"pages-{uuid.uuid4().hex[:8]}"
+    client.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"},
+                                              {"AttributeName": "r", "AttributeType": "N"}],
+                        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"},
+                                   {"AttributeName": "r", "KeyType": "RANGE"}])
+    try:
+        keys = {(f"k{i % 37:02d}", str(i)) for i in range(300)}
+        for chunk in [sorted(keys)[i:i + 25] for i in range(0, len(keys), 25)]:
+            client.batch_write_item(RequestItems={table: [
+                {"PutRequest": {"Item": {"k": {"S": k}, "r": {"N": r}, "v": {"S": "old"}}}}
+                for k, r in chunk]})
+
+        def read(**kwargs: Any) -> list[tuple[str, str]]:
+            items, pages = scan_all(client, table, **kwargs)
+            assert all(size <= kwargs.get("Limit", 10**6) for size in pages), pages
+            return [(item["k"]["S"], item["r"]["N"]) for item in items]
+
+        whole = read(Limit=50)
+        assert len(whole) == len(set(whole)) and set(whole) == keys
+        by_segment = [read(Limit=17, Segment=s, TotalSegments=4) for s in range(4)]
+        assert sum(len(part) for part in by_segment) == len(keys)
+        assert set().union(*map(set, by_segment)) == keys
+
+        # Writes between two scans are seen by the next one: a deleted item is gone, a new one
+        # and a replaced one are read as they are now.
+        client.delete_item(TableName=table, Key={"k": {"S": "k00"}, "r": {"N": "0"}})
+        client.put_item(TableName=table, Item={"k": {"S": "new"}, "r": {"N": "1"}})
+        client.put_item(TableName=table, Item={"k": {"S": "k01"}, "r": {"N": "1"},
+                                               "v": {"S": "replaced"}})
+        now = keys - {("k00", "0")} | {("new", "1")}
+        assert sorted(read(Limit=40)) == sorted(now)
+        items, _ = scan_all(client, table, Limit=40)
+        assert {i["v"]["S"] for i in items if i["k"]["S"] == "k01" and i["r"]["N"] == "1"} == {
+            "replaced"}
+
+        # Filters and projections apply to each page as DynamoDB does (Limit counts the items
+        # read, before the filter).
+        filtered, pages = scan_all(client, table, Limit=60, FilterExpression="r < :n",
+                                   ExpressionAttributeValues={":n": {"N": "100"}},
+                                   ProjectionExpression="k")
+        assert all(size <= 60 for size in pages)
+        assert sorted(i["k"]["S"] for i in filtered) == sorted(
+            k for k, r in now if int(r) < 100)
+        assert all(set(i) == {"k"} for i in filtered)
+    finally:
+        client.delete_table(TableName=table)

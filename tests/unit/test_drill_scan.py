@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from drctl.aws.dynamodb_restore import DynamoDbRestore
+from drctl.aws.dynamodb_restore import SCAN_PAGE_ITEMS, DynamoDbRestore
 from drctl.drill.dynamodb_steps import MAX_SEGMENTS, segments_for
 
 
@@ -43,6 +43,8 @@ def test_every_item_of_both_tables_is_read_once(segments: int) -> None:
     assert len(read["copy"]) == 20 and len({i["id"]["S"] for i in read["copy"]}) == 20
     used = {c.get("Segment") for c in client.calls}
     assert used == ({None} if segments == 1 else set(range(segments)))
+    # Short pages: a stop lands within one, and 16 readers never wait out a read timeout.
+    assert {c["Limit"] for c in client.calls} == {SCAN_PAGE_ITEMS}
 
 
 def test_a_small_table_is_one_segment_and_a_large_one_several() -> None:
