@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import signal
 import sys
 from pathlib import Path
 
@@ -47,5 +48,12 @@ def main(argv: list[str]) -> int:
     return worst
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM (`kill`, a CI timeout) unwinds like Ctrl-C: every sandbox and controller a
+    benchmark started is stopped by its `finally`, not left running."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 if __name__ == "__main__":
+    _exit_on_sigterm()
     sys.exit(main(sys.argv[1:]))

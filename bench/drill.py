@@ -106,8 +106,11 @@ def fill(sb: Sandbox, count: int) -> int:
     batches = [[{"PutRequest": {"Item": _item(i, stamp)}}
                 for i in range(start, min(start + BATCH, count))]
                for start in range(0, count, BATCH)]
-    with ThreadPoolExecutor(8) as pool:
+    pool = ThreadPoolExecutor(8)
+    try:
         list(pool.map(lambda batch: _write(client, batch), batches))
+    finally:  # on Ctrl-C, the batches not yet sent are dropped, not written first
+        pool.shutdown(cancel_futures=True)
     return item_count(client, TABLE)
 
 

@@ -212,6 +212,7 @@ def _atomic(name: str) -> Callable[..., Any]:
 def update_item(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Item:
     with _DYNAMODB_WRITES:
         item: Item = _ORIGINALS["update_item"](self, table_name, *args, **kwargs)
+        scan_pages.changed(self.get_table(table_name))  # an item changed in place
         _record(self.get_table(table_name), item.hash_key, item.range_key, item)
     return item
 

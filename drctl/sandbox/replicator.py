@@ -52,6 +52,7 @@ class Replicator:
         regions: tuple[str, str],
         poll_interval: float = 0.15,
         clock: Callable[[], float] = time.time,
+        version: Callable[[str], object | None] | None = None,
     ) -> None:
         self._source, self._target = source, target
         self._source_region, self._target_region = regions
@@ -59,6 +60,10 @@ class Replicator:
         self._poll_interval = poll_interval
         self._clock = clock
         self._seen: dict[tuple[str, str], str] = {}
+        # A source table is read again only when its version token changed (a 100,000-item
+        # table read every 0.15 s kept a core busy); without `version`, every poll reads.
+        self._version = version
+        self._polled: dict[str, object] = {}
         self._pending: list[_Pending] = []
         self._newest_written: float | None = None  # the source's own heartbeats
         self._newest_delivered: float | None = None
@@ -133,7 +138,7 @@ class Replicator:
 
     def _poll(self) -> None:
         now = self._clock()
-        for table, key, version, item in self._source_versions():
+        for table, key, version, item in self._source_versions(self._changed_tables()):
             with self._lock:
                 if self._seen.get((table, key)) == version:
                     continue
@@ -174,8 +179,23 @@ class Replicator:
         log.info("replication_cut", lost_items=lost, **cut.as_dict())
         return cut
 
-    def _source_versions(self) -> Iterator[tuple[str, str, str, Item]]:
+    def _changed_tables(self) -> tuple[str, ...]:
+        """The replicated tables written since the last poll read them (all, without a
+        version token). The token is taken before the read: a write during it is read next."""
+        if self._version is None:
+            return REPLICATED_TABLES
+        changed = []
         for table in REPLICATED_TABLES:
+            token = self._version(table)
+            if token is None or self._polled.get(table) != token:
+                changed.append(table)
+                if token is not None:
+                    self._polled[table] = token
+        return tuple(changed)
+
+    def _source_versions(self, tables: tuple[str, ...] = REPLICATED_TABLES
+                         ) -> Iterator[tuple[str, str, str, Item]]:
+        for table in tables:
             key_name = TABLE_KEYS[table]
             for item in _scan(self._source, table):
                 version = json.dumps(item, sort_keys=True)

@@ -15,6 +15,7 @@ import json
 import os
 import time
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -22,6 +23,7 @@ from werkzeug.wrappers import Request
 
 from drctl.aws.clients import ClientFactory
 from drctl.core.errors import InvalidInput
+from drctl.sandbox import scan_pages
 from drctl.sandbox.alarms import AlarmEvaluator
 from drctl.sandbox.apps import HeartbeatWriter, MediaWriter, RegionalApp
 from drctl.sandbox.conditions import Conditions
@@ -109,7 +111,8 @@ class EmbeddedSandbox:
         cloudwatch = {region: clients.client("cloudwatch", region) for region in REGIONS}
         for source, target in ((PRIMARY, SECONDARY), (SECONDARY, PRIMARY)):
             replicator = Replicator(dynamodb[source], dynamodb[target], self.conditions,
-                                    (source, target))
+                                    (source, target),
+                                    version=partial(scan_pages.version, source))
             replicator.baseline()
             self._start(replicator)
             self._replicators.append(replicator)

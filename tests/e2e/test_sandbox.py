@@ -88,6 +88,31 @@ def test_api_record_is_weighted_all_to_the_primary(aws: ClientFactory) -> None:
     assert a_records == {f"{estate.regional_api_host(r)}." for r in estate.REGIONS}
 
 
+def test_an_item_updated_in_place_in_the_primary_replicates(aws: ClientFactory) -> None:
+    """UpdateItem changes an item in place; the replicator, which reads a source table again
+    only when it changed (drctl/sandbox/scan_pages.py `version`), must see it as a change."""
+    primary, secondary = (aws.client("dynamodb", r) for r in (PRIMARY, SECONDARY))
+    poi = primary.scan(TableName=estate.POIS_TABLE, Limit=1)["Items"][0]
+    key = {"poi_id": poi["poi_id"]}
+
+    def name_in(client: Any) -> str:
+        item = client.get_item(TableName=estate.POIS_TABLE, Key=key, ConsistentRead=True)
+        return str(item["Item"]["name"]["S"])
+
+    try:
+        wait_until(lambda: name_in(secondary) == poi["name"]["S"], LAG + 10,
+                   "the seeded item in both regions")
+        primary.update_item(TableName=estate.POIS_TABLE, Key=key,
+                            UpdateExpression="SET #n = :n", ExpressionAttributeNames={"#n": "name"},
+                            ExpressionAttributeValues={":n": {"S": "renamed in place"}})
+        wait_until(lambda: name_in(secondary) == "renamed in place", LAG + 10,
+                   "the in-place update to replicate")
+    finally:
+        primary.put_item(TableName=estate.POIS_TABLE, Item=poi)
+        wait_until(lambda: name_in(secondary) == poi["name"]["S"], LAG + 10,
+                   "the item put back to replicate")
+
+
 def test_traffic_moves_inside_the_route53_change_that_moves_it(
     sandbox: SandboxInfo, aws: ClientFactory
 ) -> None:

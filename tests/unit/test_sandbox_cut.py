@@ -86,3 +86,33 @@ def test_a_switch_back_to_the_same_region_is_no_cut() -> None:
 
     assert not conditions.set_active(EAST)
     assert conditions.last_cut is None
+
+
+class CountedTables(Tables):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scans: list[str] = []
+
+    def scan(self, TableName: str, **kwargs: Any) -> dict[str, Any]:
+        self.scans.append(TableName)
+        return super().scan(TableName, **kwargs)
+
+
+def test_a_source_table_is_read_again_only_when_its_version_changed() -> None:
+    clock = Clock()
+    conditions = Conditions((EAST, WEST), 0.0, clock=clock)
+    source, target = CountedTables(), Tables()
+    versions = {HEARTBEATS_TABLE: 1}  # the other replicated table has no token: always read
+    replicator = Replicator(source, target, conditions, (EAST, WEST), clock=clock,
+                            version=versions.get)
+    source.put_item(HEARTBEATS_TABLE, beat(EAST, 999.0))
+    replicator._poll()
+    replicator._poll()
+    assert source.scans.count(HEARTBEATS_TABLE) == 1   # unchanged: not read again
+    source.put_item(HEARTBEATS_TABLE, beat(EAST, 1000.0))
+    versions[HEARTBEATS_TABLE] = 2
+    replicator._poll()
+    assert source.scans.count(HEARTBEATS_TABLE) == 2
+    replicator.apply_due()
+    assert arrived(target) == 1000.0                   # the change was replicated
+    assert len(source.scans) - source.scans.count(HEARTBEATS_TABLE) == 3
