@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from drctl.controller.state import FireTakenOver, LastRun, ScheduleState
+from drctl.controller.state import FireTakenOver, LastRun, ScheduleState, claim_fire
 from drctl.controller.tick import Fire, Job, Missed
 from drctl.core.clock import Clock, iso
 from drctl.core.engine import Engine, Subscriber, new_run_id
@@ -60,9 +60,13 @@ class FireClaims:
     lost: list[str] = field(default_factory=list)   # coalesced fire times taken over meanwhile
 
     def settle(self, run_id: str, now: datetime) -> None:
-        """FireTakenOver when the fire's own claim was taken over: do not journal anything."""
+        """FireTakenOver when the fire's own claim was taken over: do not journal this run; the
+        exception's `left` are the older fires' claims, still this controller's to journal."""
         first, *older = self.holders
-        self.state.settle(first, run_id, now)
+        try:
+            self.state.settle(first, run_id, now)
+        except FireTakenOver as exc:
+            raise FireTakenOver(str(exc), left=tuple(older)) from None
         for holder in older:
             try:
                 self.state.settle(holder, run_id, now)
@@ -97,6 +101,12 @@ class TriggeredEngine(Engine):
         if settled is not None:  # only now: until its run is journaled, the cursor waits
             settled.on_settled()
         return run_id
+
+
+def _oldest(fire: Fire) -> datetime:
+    """The fire's oldest nominal time (its own or a coalesced one's): until it is journaled,
+    a saved cursor stays before it, so a controller that takes over looks at all of them."""
+    return min((fire.fire_time, *fire.coalesced))
 
 
 def trigger_of(fire: Fire) -> dict[str, Any]:
@@ -172,7 +182,7 @@ class RunExecutor:
     def start(self, fire: Fire) -> None:
         with self._lock:
             self._running[fire.job.key] = iso(fire.fire_time) or ""
-            self._unsettled.setdefault(fire.job.key, []).append(fire.fire_time)
+            self._unsettled.setdefault(fire.job.key, []).append(_oldest(fire))
             if fire.job.schedule.disruptive:
                 self._busy[fire.job.playbook] = fire.job.key
         self.futures.append(self._pool.submit(self._run_unless_closed, fire))
@@ -186,7 +196,9 @@ class RunExecutor:
         self._journal_later(fire, "skipped", fire.skip_reason or "")
 
     def missed(self, missed: Missed) -> None:
-        fire = Fire(missed.job, missed.last, missed.last, missed.fires[:-1], claims=missed.claims)
+        # The fire's own claim first, as FireClaims settles them (`claims` is oldest first).
+        fire = Fire(missed.job, missed.last, missed.last, missed.fires[:-1],
+                    claims=(*missed.claims[-1:], *missed.claims[:-1]))
         reason = (f"{missed.count} fire(s) from {iso(missed.first)} to {iso(missed.last)} "
                   f"found later than the misfire grace ({missed.job.schedule.misfire_grace:g}s)")
         log.warning("fires_missed", schedule=missed.job.key, count=missed.count)
@@ -196,7 +208,7 @@ class RunExecutor:
         """A refusal is a run too, journaled on a worker thread: its writes (and what its
         subscribers publish) must not hold up the tick that renews the leader lease."""
         with self._lock:
-            self._unsettled.setdefault(fire.job.key, []).append(fire.fire_time)
+            self._unsettled.setdefault(fire.job.key, []).append(_oldest(fire))
 
         def journal() -> None:
             try:
@@ -210,10 +222,27 @@ class RunExecutor:
         try:
             run_id = journal_verdict(self._engine(fire), fire.job, verdict, reason)
         except FireTakenOver as exc:
-            log.info("fire_taken_over_elsewhere", schedule=fire.job.key, detail=str(exc))
+            self._taken_elsewhere(fire, exc, FireVerdict(verdict, reason))
             return None
         self._record(fire, RunResult(run_id, verdict, reason))
         return run_id
+
+    def _taken_elsewhere(self, fire: Fire, exc: FireTakenOver,
+                         verdict: FireVerdict | None = None) -> None:
+        """Another controller took the fire over: it runs it, this one does not. The older
+        fires coalesced into it whose claims are still this controller's are journaled here
+        (with the fire's own `verdict`, else `skipped`) -- left pending on a live controller,
+        nobody would ever journal them."""
+        log.info("fire_taken_over_elsewhere", schedule=fire.job.key, detail=str(exc))
+        if not exc.left:
+            return
+        times = [claim_fire(held.name)[1] for held in exc.left]
+        rest = Fire(fire.job, times[-1], fire.job.due_at(times[-1]), tuple(times[:-1]),
+                    claims=(exc.left[-1], *exc.left[:-1]))
+        verdict = verdict or FireVerdict("skipped", f"coalesced into the fire at "
+                                                    f"{iso(fire.fire_time)}, which another "
+                                                    f"controller took over")
+        self._verdict(rest, verdict.verdict, verdict.verdict_reason)
 
     def shutdown(self, wait: bool = True) -> None:
         """No new runs; with `wait`, return when the runs in progress have ended."""
@@ -241,7 +270,7 @@ class RunExecutor:
             with bound:
                 result = self.runners[fire.job.schedule.kind](fire, engine)
         except FireTakenOver as exc:  # another controller runs it: nothing to record here
-            log.info("fire_taken_over_elsewhere", schedule=fire.job.key, detail=str(exc))
+            self._taken_elsewhere(fire, exc)
             return None
         except Exception as exc:  # a runner bug must not take the controller down
             log.exception("scheduled_run_crashed", schedule=fire.job.key)
@@ -260,8 +289,8 @@ class RunExecutor:
         """The fire's run is journaled (or never will be by this controller)."""
         with self._lock:
             times = self._unsettled.get(fire.job.key, [])
-            if fire.fire_time in times:
-                times.remove(fire.fire_time)
+            if _oldest(fire) in times:
+                times.remove(_oldest(fire))
             if not times:
                 self._unsettled.pop(fire.job.key, None)
 

@@ -61,7 +61,13 @@ def controller_alive(store: Store, controller_id: str, now: datetime) -> bool:
 
 class FireTakenOver(Exception):
     """Settling found the claim taken over: another controller runs this fire, this one must
-    not. Not a DrctlError, so no runner mistakes it for a failed run."""
+    not. Not a DrctlError, so no runner mistakes it for a failed run. `left`: the claims of the
+    older fires coalesced into it, still this controller's (pending) and not settled: the
+    caller must journal them (drctl/controller/execute.py), or they stay pending for good."""
+
+    def __init__(self, message: str, left: tuple[LockHolder, ...] = ()) -> None:
+        super().__init__(message)
+        self.left = left
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,8 @@ def _holder_named(name: str, run_id: str, who: Claimant, now: datetime) -> LockH
     return LockHolder(name, run_id, who.owner.user, who.owner.host, who.owner.pid, _ms(now))
 
 
-def _claim_fire(name: str) -> tuple[str, datetime]:
+def claim_fire(name: str) -> tuple[str, datetime]:
+    """(job key, nominal fire time) of a claim's lock name."""
     key, _, stamp = name.removeprefix(CLAIM).rpartition("@")
     return key, parse_iso(stamp)
 
@@ -185,12 +192,12 @@ class ScheduleState:
             fresh = _holder_named(name, PENDING + who.id, who, now)
             taken = self._take_over(fresh, who, now)
             if taken is not None:
-                won.append((*_claim_fire(name), taken))
+                won.append((*claim_fire(name), taken))
         return won
 
     def watched_fires(self) -> list[tuple[str, datetime]]:
         """(job key, fire time) of each claim left to another controller for now."""
-        return [_claim_fire(name) for name in list(self.watched)]
+        return [claim_fire(name) for name in list(self.watched)]
 
     def settle(self, claim: LockHolder, run_id: str, now: datetime) -> None:
         """The claim now names the run about to be journaled. FireTakenOver if another
