@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.text import Text
 
@@ -34,8 +36,12 @@ def validate(
     app.json_output = json_out
     playbook = _one_playbook(playbook_arg, playbook_opt)
     book = load_playbook(playbook)
+    from drctl.controller.playbooks import schedule_problems  # the controller's own checks
+    from drctl.controller.runners import LoadedPlaybook
+
+    schedules = list(schedule_problems(LoadedPlaybook(Path(playbook).resolve(), book)).values())
     found = Findings() if offline else check_live(book, app.aws, app.clock.now())
-    problems = found.problems + ([] if offline else check_drill_data(book, app.aws))
+    problems = schedules + found.problems + ([] if offline else check_drill_data(book, app.aws))
     located = [f"{locate(playbook, p.loc)}: {p.message}" for p in problems]
     unchecked = [f"{locate(playbook, p.loc)}: {p.message}" for p in found.not_checked]
     if json_out:
@@ -48,8 +54,10 @@ def validate(
             app.console.print(Text.assemble(mark, line), soft_wrap=True)
     if problems:  # each is listed above (or in the JSON document): not repeated here
         where = "in the JSON document" if json_out else "each listed above"
-        raise PlaybookError(f"{playbook}: {len(problems)} problem(s) with the live estate "
-                            f"({where})")
+        live = len(problems) - len(schedules)
+        counts = [f"{n} problem(s) {what}" for n, what in
+                  ((len(schedules), "with its schedules"), (live, "with the live estate")) if n]
+        raise PlaybookError(f"{playbook}: {' and '.join(counts)} ({where})")
     if not json_out:
         checked = "schema" if offline else "schema and live resources" + (
             f"; {len(unchecked)} thing(s) not checked, listed above" if unchecked else "")

@@ -14,7 +14,8 @@ from pathlib import Path
 from drctl.controller.runners import LoadedPlaybook
 from drctl.controller.tick import Job
 from drctl.core.errors import InvalidInput, PlaybookError
-from drctl.playbook.loader import load_playbook
+from drctl.playbook.loader import load_playbook, locate
+from drctl.playbook.problems import Problem
 from drctl.playbook.schedules import Schedule
 
 SUFFIXES = (".yaml", ".yml")
@@ -55,16 +56,27 @@ def load_served(given: list[str]) -> Served:
             continue
         loaded = LoadedPlaybook(path.resolve(), playbook)
         served.playbooks[playbook.name] = loaded
-        for schedule in playbook.schedules:
-            problem = schedule_problem(loaded, schedule)
-            if problem:
-                served.problems.append(f"{path}: schedule {schedule.name!r}: {problem}")
-            else:
-                served.jobs.append(Job.of(playbook.name, schedule))
+        broken = schedule_problems(loaded)
+        served.problems += [f"{locate(path, p.loc)}: {p.message}" for p in broken.values()]
+        served.jobs += [Job.of(playbook.name, schedule) for schedule in playbook.schedules
+                        if schedule.name not in broken]
     if not served.playbooks:
         detail = "; ".join(served.problems) or "no playbook files found"
         raise InvalidInput(f"no playbook to serve: {detail}")
     return served
+
+
+def schedule_problems(loaded: LoadedPlaybook) -> dict[str, Problem]:
+    """Schedule name -> why it cannot run as written, at its `chaos:` or `runbook:` entry (the
+    file checks `drctl validate` makes too; the controller leaves such a schedule out)."""
+    found = {}
+    for index, schedule in enumerate(loaded.playbook.schedules):
+        problem = schedule_problem(loaded, schedule)
+        if problem:
+            entry = "chaos" if schedule.chaos is not None else "runbook"
+            found[schedule.name] = Problem(("schedules", index, entry),
+                                           f"schedule {schedule.name!r}: {problem}")
+    return found
 
 
 def schedule_problem(loaded: LoadedPlaybook, schedule: Schedule) -> str | None:

@@ -21,6 +21,19 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = ROOT / "playbooks" / "roadtrip.yaml"
 
 
+def playbook_copy(tmp_path: Path, text: str, name: str = "playbook.yaml") -> Path:
+    """`text` as a playbook in tmp_path/playbooks, beside a link to the repository's
+    experiments/: its schedules name them relative to the playbook's file, and `drctl validate`
+    checks that they exist."""
+    experiments = tmp_path / "experiments"
+    if not experiments.exists():
+        experiments.symlink_to(ROOT / "experiments")
+    path = tmp_path / "playbooks" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
 @dataclass
 class Cli:
     """`drctl` in a subprocess with the sandbox's environment and its own journal directory."""

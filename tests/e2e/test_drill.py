@@ -20,7 +20,7 @@ import pytest
 
 from drctl.aws.clients import ClientFactory
 from drctl.sandbox.manager import SandboxInfo
-from tests.e2e.helpers import PLAYBOOK, Cli
+from tests.e2e.helpers import PLAYBOOK, Cli, playbook_copy
 
 pytestmark = pytest.mark.e2e
 
@@ -331,9 +331,7 @@ def test_every_declared_drill_runs_and_is_listed(cli: Cli) -> None:
 
 def playbook_with(tmp_path: Path, target: str) -> Path:
     """roadtrip.yaml with one more drill target (appended to drills.targets)."""
-    path = tmp_path / "extra-target.yaml"
-    path.write_text(PLAYBOOK.read_text() + target)
-    return path
+    return playbook_copy(tmp_path, PLAYBOOK.read_text() + target, "extra-target.yaml")
 
 
 # Before the sandbox existed, inside any PITR retention: outside the restorable window.
@@ -452,10 +450,10 @@ def test_pitr_drills_of_a_table_under_constant_writes_pass_every_time(
 def test_validate_reports_a_timestamp_attribute_no_item_has_at_its_line(
     cli: Cli, tmp_path: Path
 ) -> None:
-    playbook = tmp_path / "typo.yaml"
     text = PLAYBOOK.read_text()
-    playbook.write_text(text.replace("timestamp_attribute: updated_at",
-                                     "timestamp_attribute: updatedAt", 1))
+    playbook = playbook_copy(tmp_path, text.replace("timestamp_attribute: updated_at",
+                                                    "timestamp_attribute: updatedAt", 1),
+                             "typo.yaml")
     line = next(n for n, row in enumerate(playbook.read_text().splitlines(), start=1)
                 if "timestamp_attribute: updatedAt" in row)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import PLAYBOOK, Cli, estate_snapshot
+from tests.e2e.helpers import PLAYBOOK, Cli, estate_snapshot, playbook_copy
 
 
 @pytest.fixture
@@ -28,9 +28,7 @@ def unchanged(aws):
 def playbook_with(tmp_path: Path, old: str, new: str) -> str:
     text = PLAYBOOK.read_text()
     assert old in text
-    path = tmp_path / "playbook.yaml"
-    path.write_text(text.replace(old, new, 1))
-    return str(path)
+    return str(playbook_copy(tmp_path, text.replace(old, new, 1)))
 
 
 def line_of(path: str, needle: str) -> int:

@@ -17,7 +17,9 @@ ROADTRIP = Path(__file__).parents[2] / "playbooks" / "roadtrip.yaml"
 def playbook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DRCTL_STATE_DIR", str(tmp_path / "state"))
-    copy = tmp_path / "mine.yaml"
+    (tmp_path / "experiments").symlink_to(ROADTRIP.parents[1] / "experiments")
+    (tmp_path / "playbooks").mkdir()
+    copy = tmp_path / "playbooks" / "mine.yaml"   # its schedules' ../experiments/ resolve
     shutil.copy(ROADTRIP, copy)
     return copy
 
@@ -37,3 +39,20 @@ def test_two_different_playbooks_are_refused_and_the_hint_works(
     hint = err.split("hint: ", 1)[1].strip()
     assert hint == f"drctl validate --playbook {playbook}"
     assert run([*hint.split()[1:], "--offline"]) == 0
+
+
+def test_a_schedule_whose_experiment_is_missing_is_a_problem_at_its_line(
+        playbook: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The controller leaves such a schedule out: validate must not call the playbook valid."""
+    text = playbook.read_text()
+    playbook.write_text(text.replace("../experiments/asg-worker-stop.json",
+                                     "../experiments/asg-worker-stpo.json", 1))
+    line = next(n for n, row in enumerate(playbook.read_text().splitlines(), start=1)
+                if "asg-worker-stpo" in row)
+    assert run(["validate", "--offline", str(playbook)]) == 2
+    out, err = capsys.readouterr()
+    assert f"✗ {playbook}:{line}: schedule 'worker-stop': chaos experiment " in out
+    assert "asg-worker-stpo.json does not exist" in out and "is valid" not in out
+    assert f"{playbook}: 1 problem(s) with its schedules" in err
+    assert run(["schedule", "list", "--playbook", str(playbook)]) == 0
+    assert f"not served: {playbook}:{line}: schedule 'worker-stop'" in capsys.readouterr().out
