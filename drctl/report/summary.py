@@ -66,7 +66,7 @@ class RunSummary:
         lines = [figure_line(name, figure) for name, figure in
                  (("RTO", record.rto), ("RPO", record.rpo)) if figure is not None]
         if record.verdict:
-            lines.append(f"chaos verdict: {record.verdict}")
+            lines.append(f"{record.kind} verdict: {record.verdict}")  # a refused drill too
         if record.error:
             lines.append(f"error: {record.error}")
         return lines + self.timing_lines
