@@ -17,6 +17,7 @@ from drctl.controller.build import ControllerOptions, build_controller
 from drctl.controller.daemon import Daemon
 from drctl.controller.health import parse_listen
 from drctl.controller.playbooks import load_served
+from drctl.controller.store_check import require_store_table
 from drctl.core.durations import parse_duration
 from drctl.core.errors import InvalidInput
 from drctl.core.interrupt import Interruption
@@ -56,6 +57,9 @@ def controller(
         log.error("not_served", problem=problem)
     options = ControllerOptions(workers, parse_duration_option(lease_ttl, "--lease-ttl"),
                                 parse_listen(listen) if listen else None)
+    require_store_table(app.store_url, app.aws.factory,
+                        [r for b in served.playbooks.values() for r in b.playbook.regions],
+                        _arguments(playbook, once, log_format, workers, listen, lease_ttl))
     built = build_controller(served, app, options)
     if built.health is not None:
         built.health.start()
@@ -82,6 +86,17 @@ def _stop_on_signals(daemon: Daemon, port: Interruption) -> None:
 
     for signum in SIGNALS:
         signal.signal(signum, handle)
+
+
+def _arguments(playbook: list[str], once: bool, log_format: str, workers: int,
+               listen: str | None, lease_ttl: str) -> list[str]:
+    """This controller's arguments, as a hint that runs it again repeats them."""
+    given = [arg for path in playbook for arg in ("--playbook", path)]
+    given += ["--once"] if once else []
+    given += ["--log-format", log_format] if log_format != "json" else []
+    given += ["--workers", str(workers)] if workers != 4 else []
+    given += ["--listen", listen] if listen else []
+    return given + (["--lease-ttl", lease_ttl] if lease_ttl != "15s" else [])
 
 
 def parse_duration_option(text: str, option: str) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -25,6 +26,7 @@ from drctl.core.clock import parse_iso
 from drctl.core.run import Run
 from drctl.sandbox.manager import SandboxInfo
 from drctl.store.base import Store, list_runs
+from drctl.store.dynamodb import DynamoStore
 from drctl.store.open import open_store
 from tests.e2e.helpers import Cli, wait_until
 from tests.e2e.test_controller import game_day_playbook
@@ -58,7 +60,9 @@ def health(port: int) -> dict[str, Any]:
 
 @pytest.fixture
 def state_url(aws: ClientFactory) -> Iterator[str]:
+    """A store table made before the controllers start (a controller creates none)."""
     table = f"drctl-ha-{secrets.token_hex(3)}"
+    DynamoStore(aws.client("dynamodb", "us-east-1"), table).create_table()
     yield f"dynamodb://{table}?region=us-east-1"
     aws.client("dynamodb", "us-east-1").delete_table(TableName=table)
 
@@ -75,14 +79,19 @@ def started(sandbox: SandboxInfo, tmp_path: Path) -> Iterator[list[subprocess.Po
         (tmp_path / f"controller-{process.pid}.log").write_text(stderr or "", encoding="utf-8")
 
 
-def test_sigkill_the_leader_and_the_other_leads_without_a_duplicate_or_a_silent_gap(
-        sandbox: SandboxInfo, aws: ClientFactory, tmp_path: Path, state_url: str,
-        started: list[subprocess.Popen[str]]) -> None:
+def ha_playbook(tmp_path: Path) -> Path:
     playbook = tmp_path / "ha.yaml"
     playbook.write_text(game_day_playbook("ha", f"""\
   - name: pois-drill
     every: {EVERY}s
     drill: {{target: "dynamodb:roadtrip-pois", kind: pitr}}"""), encoding="utf-8")
+    return playbook
+
+
+def test_sigkill_the_leader_and_the_other_leads_without_a_duplicate_or_a_silent_gap(
+        sandbox: SandboxInfo, aws: ClientFactory, tmp_path: Path, state_url: str,
+        started: list[subprocess.Popen[str]]) -> None:
+    playbook = ha_playbook(tmp_path)
     cli = Cli(sandbox, tmp_path / "state")
     ports = free_port(), free_port()
 
@@ -189,3 +198,24 @@ def assert_scrape(text: str) -> None:
     next_fire = samples[("drctl_schedule_next_fire_timestamp_seconds",
                          (("schedule", "ha/pois-drill"),))]
     assert next_fire % EVERY == 0
+
+
+def test_a_controller_in_a_region_the_store_table_is_not_in_is_refused_and_the_hint_runs(
+        sandbox: SandboxInfo, aws: ClientFactory, tmp_path: Path, state_url: str) -> None:
+    """The README's second-region controller before its table is replicated there: it would
+    create a table of its own and lead beside the first region's controllers (two leaders)."""
+    playbook = ha_playbook(tmp_path)
+    cli = Cli(sandbox, tmp_path / "state")
+    west = state_url.replace("region=us-east-1", "region=us-west-2")
+    table = state_url.removeprefix("dynamodb://").partition("?")[0]
+
+    refused = cli("--state", west, "controller", "--playbook", str(playbook), "--once")
+
+    assert refused.returncode == 2, refused.stderr
+    assert f"table {table} does not exist in us-west-2 but in us-east-1" in refused.stderr
+    assert table not in aws.client("dynamodb", "us-west-2").list_tables()["TableNames"]
+    hint = refused.stderr.split("hint: ", 1)[1].strip()
+    assert hint == (f"drctl --state '{state_url}' controller --playbook {playbook} --once")
+    ran = cli(*shlex.split(hint)[1:])
+    assert ran.returncode == 0, ran.stderr
+    assert "controller_started" in ran.stderr
