@@ -108,8 +108,9 @@ def pause(ctx: typer.Context, name: str = NameArg,
     if json_out:
         print_json({"schedule": job.key, "paused": True, "run_id": run_id, **record.__dict__})
     else:
-        app.console.print(f"{escape(job.key)} {escape(record.describe())} (`drctl schedule "
-                          f"resume {escape(job.key)}` to let it fire again)")
+        again = schedule_command(playbook, "resume", job.key, state=app.state_url)
+        app.console.print(f"{escape(job.key)} {escape(record.describe())} (`{escape(again)}` "
+                          "to let it fire again)", soft_wrap=True)  # the command on one line
 
 
 @schedule_app.command("resume")
@@ -137,5 +138,12 @@ def _last_run(last: dict[str, str]) -> str:
 
 def listing(playbook: list[str]) -> str:
     """`drctl schedule list` for the playbooks given (a hint that lists the same schedules)."""
+    return schedule_command(playbook, "list")
+
+
+def schedule_command(playbook: list[str], *words: str, state: str | None = None) -> str:
+    """`drctl schedule WORDS` on the playbooks (and the --state store) given: a hint that acts
+    on the same schedule as the command that prints it."""
     given = playbook if playbook != [DEFAULT_PLAYBOOK] else []
-    return " ".join(["drctl schedule list", *(f"--playbook {shlex.quote(p)}" for p in given)])
+    return shlex.join(["drctl", *(["--state", state] if state else []), "schedule", *words,
+                       *(arg for path in given for arg in ("--playbook", path))])

@@ -5,6 +5,7 @@ out otherwise (a missing file, a step that waits for a person, a param it does n
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,19 @@ def test_an_unknown_schedule_hints_the_listing_of_the_playbooks_given(tmp_path: 
     listed = CliRunner().invoke(app, ["--state-dir", state, *command, "--json"])
     assert listed.exit_code == 0
     assert [s["schedule"] for s in json.loads(listed.stdout)["schedules"]] == ["nightly"]
+
+
+def test_the_resume_hint_of_a_pause_resumes_that_schedule_of_the_playbooks_given(
+        tmp_path: Path) -> None:
+    """It said `drctl schedule resume pb/nightly` without the --playbook it was paused with:
+    run as printed, it named no known schedule (exit 2) and the schedule stayed paused."""
+    book = str(playbook_with(tmp_path, NIGHTLY))
+    state = str(tmp_path / "state")
+    paused = CliRunner().invoke(app, ["--state-dir", state, "schedule", "pause", "nightly",
+                                      "--reason", "release week", "--playbook", book])
+    assert paused.exit_code == 0, paused.output
+    hint = paused.stdout.split("(`", 1)[1].split("`", 1)[0]
+    assert hint == f"drctl schedule resume roadtrip/nightly --playbook {book}"
+    resumed = CliRunner().invoke(app, ["--state-dir", state, *shlex.split(hint)[1:]])
+    assert resumed.exit_code == 0, resumed.output
+    assert "roadtrip/nightly resumed (was paused by" in resumed.stdout
