@@ -39,13 +39,15 @@ def controller(
         help="Serve /healthz and /metrics (host default 127.0.0.1, e.g. --listen 9464)."),
     lease_ttl: str = typer.Option(
         "15s", "--lease-ttl", help="Leader lease TTL: another controller on the same store "
-        "takes over this long after the leader dies."),
+        "takes over once the dead leader's lease runs out (it tries every quarter of the TTL)."),
 ) -> None:
     """Run the controller in the foreground: every playbook's schedules (chaos experiments and
     drills), through the same guards as manual runs, journaled with their trigger.
 
     Logs are JSON lines on stderr, each bound to `run_id` and `schedule`. SIGTERM or Ctrl-C
-    stops it cleanly: no new run starts, the runs in progress finish and are journaled, exit 0.
+    stops it cleanly: no new run starts, the runs in progress are stopped and journaled (a
+    failover `interrupted`, to be resumed; a drill cleans up; chaos rolls back), exit 0. A
+    controller that does not lead (another one does) runs nothing and logs `following`.
     A playbook that does not load is reported and the others are served; exit 2 if none can be.
     """
     if log_format not in ("json", "console"):

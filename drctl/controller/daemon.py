@@ -64,6 +64,7 @@ class Daemon:
         self._wake = threading.Event()
         self._term = 0   # the leadership term the scheduler last read the store in
         self._fenced = False
+        self._following = False
         self.renewer = (LeaseRenewer(parts.leadership, parts.presence, parts.clock, self.wake)
                         if parts.leadership is not None else None)
 
@@ -107,6 +108,12 @@ class Daemon:
                         "until it succeeds", lease_expires_at=iso(leadership.view()
                                                                   .lease_expires_at))
         self._fenced = fenced
+        if not leadership.leading and not self._following:  # once per episode: why it waits
+            view = leadership.view()
+            log.info("following", leader_id=view.leader_id,
+                     lease_expires_at=iso(view.lease_expires_at),
+                     detail="another controller leads: this one runs nothing until it does")
+        self._following = not leadership.leading
         if leading and leadership.term != self._term:  # newly elected: another one led
             self._term = leadership.term
             self.parts.scheduler.forget()

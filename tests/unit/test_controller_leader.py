@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
+from drctl.cli.logs import configure_logging
 from drctl.controller.daemon import Daemon, Parts, Status
 from drctl.controller.leader import Leadership
 from drctl.controller.scheduler import TickReport
@@ -134,3 +136,19 @@ def test_a_lost_lease_stops_the_leader_at_once() -> None:
     assert Leadership(store, LEASE, OTHER, 4).step(clock.now())
     leader.step(clock.now())
     assert not leader.leading and not leader.acts(clock.now())
+
+
+def test_a_controller_that_does_not_lead_says_who_does_once() -> None:
+    """A follower (or `controller --once` while another leads) ran nothing and said nothing:
+    exit 0 with no word of why no schedule fired."""
+    store, clock = MemoryStore(), FakeClock(T0)
+    assert Leadership(store, LEASE, OTHER, 4).step(clock.now())
+    follower = daemon(store, clock, SlowTicks(0), 4)
+    configure_logging(1, json_lines=True)       # as the controller logs: info and up
+    with capture_logs() as logs:
+        follower.renewer.beat()               # type: ignore[union-attr]
+        follower.tick_once()
+        clock.advance(1)
+        follower.tick_once()
+    following = [e for e in logs if e["event"] == "following"]
+    assert [e["leader_id"] for e in following] == [OTHER.id]
