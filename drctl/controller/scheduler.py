@@ -180,23 +180,32 @@ class Scheduler:
         return True
 
     def _taken_over(self, now: datetime, report: TickReport) -> None:
-        """Fires another controller claimed and did not journal before it went: run (or
-        refused) within their grace, journaled `missed` beyond it."""
+        """Fires another controller claimed and did not journal before it went, as a tick
+        treats due fires: per schedule, those within the grace run once (the newest, the
+        older ones coalesced into it; or refused), those beyond it are journaled `missed`."""
         jobs = {job.key: job for job in self.jobs}
-        busy = {**self._store_busy(), **self.executor.busy()}
+        won: dict[str, list[tuple[datetime, LockHolder]]] = {}
         for key, fire_time, claim in self.state.recheck(self.who, now):
-            job = jobs.get(key)
-            if job is None:
-                continue
-            if (now - job.due_at(fire_time)).total_seconds() > job.schedule.misfire_grace:
-                missed = Missed(job, (fire_time,), claims=(claim,))
+            if key in jobs:
+                won.setdefault(key, []).append((fire_time, claim))
+        busy = {**self._store_busy(), **self.executor.busy()} if won else {}
+        for key, fires in won.items():
+            job = jobs[key]
+            fires.sort(key=lambda fire: fire[0])
+            grace = job.schedule.misfire_grace
+            late = [f for f in fires if (now - job.due_at(f[0])).total_seconds() > grace]
+            in_time = [f for f in fires if f not in late]
+            if late:
+                missed = Missed(job, tuple(t for t, _ in late), tuple(c for _, c in late))
                 report.missed.append(missed)
                 self.executor.missed(missed)
-                continue
-            fire = refusal(now, Fire(job, fire_time, job.due_at(fire_time), claims=(claim,)),
-                           busy)
-            (report.started if fire.skip_reason is None else report.skipped).append(fire)
-            (self.executor.start if fire.skip_reason is None else self.executor.skip)(fire)
+            if in_time:
+                (newest, claim), older = in_time[-1], in_time[:-1]
+                fire = refusal(now, Fire(job, newest, job.due_at(newest),
+                                         tuple(t for t, _ in older),
+                                         claims=(claim, *(c for _, c in older))), busy)
+                (report.started if fire.skip_reason is None else report.skipped).append(fire)
+                (self.executor.start if fire.skip_reason is None else self.executor.skip)(fire)
 
     def _missed(self, missed: Missed, claims: Claims, report: TickReport) -> bool:
         """Journal the fires of the group this controller won; those another controller

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from drctl.controller.execute import RunExecutor
+from drctl.controller.leader import Presence
 from drctl.controller.scheduler import Scheduler
 from drctl.controller.state import PENDING, ScheduleState
 from drctl.controller.tick import Missed
@@ -17,7 +18,7 @@ from drctl.core.engine import Engine
 from drctl.store.base import list_runs
 from drctl.store.memory import MemoryStore
 from tests.unit.helpers import T0
-from tests.unit.test_controller_orphans import TEN, Held, handled
+from tests.unit.test_controller_orphans import TEN, Held, Killed, handled
 from tests.unit.test_controller_scheduler import ME, OTHER, Ran, controller, settle
 
 
@@ -97,3 +98,29 @@ def test_missed_fires_are_journaled_missed_though_the_newest_ones_claim_was_take
     assert run.measurement is not None and run.measurement["verdict"] == "missed"
     claim = store.lock(f"schedule-fire:pb/s@{at(10)}")
     assert claim is not None and claim.run_id == run.run_id
+
+
+def test_watched_claims_taken_over_together_are_coalesced_into_one_run() -> None:
+    """A live controller's claims of 10 s, 20 s and 30 s (one coalesced fire) are watched by
+    the next one; once that controller is gone they are taken over in one tick: run once, as
+    the newest with the older ones coalesced -- not one run each."""
+    store, clock, ran = MemoryStore(), FakeClock(T0), Ran()
+    presence = Presence(store, ME, 4)
+    presence.step(clock.now())
+    state = ScheduleState(store)
+    state.save_cursor("pb/s", T0)
+    clock.advance(30)
+    presence.step(clock.now())                    # alive until 34 s
+    first = Scheduler(TEN, state, Killed(), clock, ME)
+    (fire,) = first.run_tick().started            # claimed 30 s (10 s, 20 s coalesced); died
+    assert fire.coalesced == (T0 + timedelta(seconds=10), T0 + timedelta(seconds=20))
+    clock.advance(2)
+    second, executor = controller(store, clock, TEN, ran, OTHER)
+    assert second.run_tick().started == []        # left to it while its presence lasts
+    clock.advance(3)
+    report = second.run_tick()
+    settle(executor)
+    assert [(f.fire_time, f.coalesced) for f in report.started] == [
+        (T0 + timedelta(seconds=30), (T0 + timedelta(seconds=10), T0 + timedelta(seconds=20)))]
+    assert handled(list_runs(store, "chaos")) == [at(10), at(20), at(30)]
+    assert len(list_runs(store, "chaos")) == 1

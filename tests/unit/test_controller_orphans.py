@@ -42,8 +42,8 @@ class Killed:
     def missed(self, missed: Missed) -> None:
         return
 
-    def unsettled(self) -> dict[str, datetime]:
-        return {f.job.key: f.fire_time for f in self.handed}
+    def unsettled(self) -> dict[str, datetime]:  # as RunExecutor: the oldest fire of each
+        return {f.job.key: min((f.fire_time, *f.coalesced)) for f in self.handed}
 
 
 def killed_after_claiming(store: MemoryStore, clock: FakeClock, jobs: list[Job]) -> Killed:
