@@ -44,15 +44,15 @@ def run_now(job: Job, runner: Runner, state: ScheduleState, engine: Engine,
     """Run the schedule's action now, outside its timing, with the same guards (its windows,
     then the run's own pre-flight). The run's trigger says it was started by hand; it is the
     schedule's last run in `schedule list`."""
-    result = _run_now(job, runner, state.store, engine, subscribers)
-    now = iso(engine.clock.now()) or ""
-    state.record(job.key, LastRun(result.run_id, now, result.result, now, result.detail))
+    now = engine.clock.now()   # the fire time its trigger names, as `schedule list` shows it
+    result = _run_now(job, runner, state.store, engine, subscribers, now)
+    state.record(job.key, LastRun(result.run_id, iso(now) or "", result.result,
+                                  iso(engine.clock.now()) or "", result.detail))
     return result
 
 
 def _run_now(job: Job, runner: Runner, store: Store, engine: Engine,
-             subscribers: list[Subscriber]) -> RunResult:
-    now = engine.clock.now()
+             subscribers: list[Subscriber], now: datetime) -> RunResult:
     fire = Fire(job, now, now)
     trigger = {**trigger_of(fire), "manual": True, "by": engine.identity.user}
     triggered = TriggeredEngine(store, engine.clock, trigger, subscribers,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+from drctl.controller import manual
 from drctl.controller.execute import RunExecutor, RunResult
 from drctl.controller.scheduler import Scheduler
 from drctl.controller.state import Claimant, ScheduleState
@@ -236,3 +237,22 @@ def test_a_refusal_is_journaled_on_a_worker_not_on_the_tick_that_renews_the_leas
     gate.set()
     settle(executor)
     assert list_runs(store, "chaos")[0].status is RunStatus.ABORTED
+
+
+def test_a_run_by_hand_is_the_schedules_last_run_at_the_fire_time_its_trigger_names() -> None:
+    """`schedule list` showed a manual run as fired when it ended (a 20-minute drill: fired
+    20 minutes late), not at the fire time its journaled trigger names."""
+    store, clock = MemoryStore(), FakeClock(T0)
+    state = ScheduleState(store)
+
+    def slow(fire: Fire, engine: Engine) -> RunResult:
+        result = Ran()(fire, engine)
+        clock.advance(1200)
+        return result
+
+    result = manual.run_now(job(every="10s"), slow, state, Engine(store, clock), [])
+    last = state.last("pb/s")
+    (run,) = list_runs(store, "chaos")
+    assert last is not None and last.run_id == result.run_id == run.run_id
+    assert last.fire_time == run.params["trigger"]["fire_time"] == "2026-01-01T12:00:00.000Z"
+    assert last.at == "2026-01-01T12:20:00.000Z"
