@@ -236,9 +236,10 @@ class RunExecutor:
         log.info("fire_taken_over_elsewhere", schedule=fire.job.key, detail=str(exc))
         if not exc.left:
             return
-        times = [claim_fire(held.name)[1] for held in exc.left]
+        left = sorted(exc.left, key=lambda held: claim_fire(held.name)[1])  # oldest first
+        times = [claim_fire(held.name)[1] for held in left]
         rest = Fire(fire.job, times[-1], fire.job.due_at(times[-1]), tuple(times[:-1]),
-                    claims=(exc.left[-1], *exc.left[:-1]))
+                    claims=(left[-1], *left[:-1]))
         verdict = verdict or FireVerdict("skipped", f"coalesced into the fire at "
                                                     f"{iso(fire.fire_time)}, which another "
                                                     f"controller took over")
