@@ -11,9 +11,10 @@ from typing import Any
 from drctl.failover.iam import failover_policy, statement
 from drctl.playbook.schema import Playbook
 
-STORE_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:CreateTable", "dynamodb:GetItem",
-                 "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                 "dynamodb:Query"]
+# No CreateTable: a controller never creates its store (drctl/controller/store_check.py);
+# DescribeTable in any region, where it looks for the table when it is not in its own.
+STORE_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem",
+                 "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
 QUEUE_PREFIX = "drctl-controller-"
 
 

@@ -73,6 +73,8 @@ def test_the_controller_policy_adds_the_store_the_canary_and_the_alarm_queue() -
     sids = {s["Sid"]: s for s in policy["Statement"]}
     assert {"SwitchDns", "SharedStore", "RpoCanary", "AlarmQueue"} <= set(sids)
     assert sids["SharedStore"]["Resource"] == ["arn:aws:dynamodb:*:123:table/drctl-state"]
+    assert "dynamodb:DescribeTable" in sids["SharedStore"]["Action"]
+    assert "dynamodb:CreateTable" not in sids["SharedStore"]["Action"]  # it never creates it
     assert "arn:aws:dynamodb:us-west-2:123:table/roadtrip-heartbeats" in sids["RpoCanary"][
         "Resource"]
     # What the queue sweep (dead controllers' queues) and the outage signal call.
