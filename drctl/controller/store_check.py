@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from drctl.aws.clients import ClientFactory
 from drctl.aws.errors import aws_call
-from drctl.core.errors import InvalidInput, ResourceMissing
+from drctl.core.errors import DrctlError, InvalidInput, ResourceMissing
 from drctl.store.open import parse_dynamodb_url
 
 
@@ -29,7 +29,7 @@ def require_store_table(url: str, factory: ClientFactory, regions: Iterable[str]
     table, region = parse_dynamodb_url(url)
     if _exists(factory, table, region):
         return
-    found = [r for r in sorted(set(regions) - {region}) if _exists(factory, table, r)]
+    found = [r for r in sorted(set(regions) - {region}) if _found_in(factory, table, r)]
     missing = f"--state {url}: table {table} does not exist in {region}"
     if found:
         other = f"dynamodb://{table}?region={found[0]}"
@@ -44,6 +44,14 @@ def require_store_table(url: str, factory: ClientFactory, regions: Iterable[str]
         "table of its own would lead beside the others). Create it first: any other drctl "
         f"command on it does, in {region} alone; for controllers in several regions, make it "
         "a global table", hint=f"drctl --state {shlex.quote(url)} runs list")
+
+
+def _found_in(factory: ClientFactory, table: str, region: str) -> bool:
+    """Whether the table is seen in another region (one that cannot be read: not found)."""
+    try:
+        return _exists(factory, table, region)
+    except DrctlError:
+        return False
 
 
 def _exists(factory: ClientFactory, table: str, region: str) -> bool:
