@@ -138,3 +138,13 @@ def test_the_resume_hint_of_a_pause_resumes_that_schedule_of_the_playbooks_given
     resumed = CliRunner().invoke(app, ["--state-dir", state, *shlex.split(hint)[1:]])
     assert resumed.exit_code == 0, resumed.output
     assert "roadtrip/nightly resumed (was paused by" in resumed.stdout
+
+
+def test_a_schedule_hint_names_the_shared_store_it_was_given() -> None:
+    from drctl.cli.schedule import schedule_command
+
+    command = schedule_command(["playbooks/"], "resume", "roadtrip/nightly",
+                               state="dynamodb://drctl-state?region=us-east-1")
+    assert shlex.split(command) == ["drctl", "--state", "dynamodb://drctl-state?region=us-east-1",
+                                    "schedule", "resume", "roadtrip/nightly",
+                                    "--playbook", "playbooks/"]
