@@ -176,7 +176,8 @@ class AlarmWatch:
             return
         except KeyboardInterrupt:  # the controller is stopping: journaled `interrupted`
             log.warning("failover_interrupted", playbook=playbook.name,
-                        run_ids=engine.run_ids)
+                        run_ids=engine.run_ids,
+                        resume=[f"drctl failover --resume {run_id}" for run_id in engine.run_ids])
             return
         log.warning("failover_ended", playbook=playbook.name, run_id=run.run_id,
                     status=str(run.status))

@@ -4,7 +4,10 @@ lets it complete with a true RTO and RPO."""
 
 from __future__ import annotations
 
+import json
+import shlex
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ from tests.e2e.helpers import (
     wait_for_replicated_heartbeat,
     wait_until,
 )
+from tests.e2e.runbook_helpers import second_person
 from tests.e2e.test_controller_ha import free_port, health
 
 pytestmark = pytest.mark.e2e
@@ -51,6 +55,21 @@ def failovers(cli: Cli) -> list[Run]:
         return list_runs(store, "failover")
     finally:
         store.close()
+
+
+def waiting_then_stopped(cli: Cli, controller: subprocess.Popen[str], timeout: float
+                         ) -> tuple[Run, str]:
+    """The failover the controller opens, once it waits for its approval; then SIGTERM, and
+    the controller must stop cleanly (exit 0). The run as it waited, and the controller's log."""
+    try:
+        (run,) = wait_until(lambda: [r for r in failovers(cli)
+                                     if r.status is RunStatus.WAITING], timeout,
+                            "a waiting failover")
+    finally:
+        controller.send_signal(signal.SIGTERM)
+        _, stderr = controller.communicate(timeout=timeout)
+    assert controller.returncode == 0, stderr[-2000:]
+    return run, stderr
 
 
 def test_an_outage_opens_one_failover_that_waits_for_approval_then_completes(
@@ -110,3 +129,33 @@ def test_an_outage_opens_one_failover_that_waits_for_approval_then_completes(
         _, stderr = controller.communicate(timeout=60)
     assert controller.returncode == 0, stderr[-2000:]
     assert '"event": "alarm_event"' in stderr
+
+
+def test_a_failover_stopped_by_sigterm_is_interrupted_and_the_logged_resume_completes_it(
+        make_sandbox, use_sandbox, tmp_path: Path) -> None:
+    """At 3am the controller's log is what on-call reads: the line that says its failover was
+    interrupted names the command that resumes it, and that command works."""
+    sandbox = make_sandbox(lag=LAG)
+    aws = use_sandbox(sandbox)
+    cli = Cli(sandbox, tmp_path / "state")
+    wait_for_replicated_heartbeat(aws, timeout=LAG + 10)
+    controller = cli.spawn("controller", "--playbook", str(watch_playbook(tmp_path)))
+    manager.outage(sandbox.state_dir, "us-east-1")
+    run, stderr = waiting_then_stopped(cli, controller, 60)
+    assert [r.status for r in failovers(cli)] == [RunStatus.INTERRUPTED]
+    (line,) = [json.loads(row) for row in stderr.splitlines()
+               if '"event": "failover_interrupted"' in row]
+    assert line["resume"] == [f"drctl failover --resume {run.run_id}"]
+    resumed = cli.spawn(*shlex.split(line["resume"][0])[1:])
+    try:
+        wait_until(lambda: [r for r in failovers(cli) if r.status is RunStatus.WAITING], 60,
+                   "the resumed failover to wait for its approval")
+        approved = cli("approve", run.run_id, env=second_person(sandbox))
+        assert approved.returncode == 0, approved.stderr
+        resumed.communicate(timeout=120)
+    finally:
+        if resumed.poll() is None:
+            resumed.kill()
+            resumed.communicate(timeout=30)
+    assert resumed.returncode == 0
+    assert [r.status for r in failovers(cli)] == [RunStatus.SUCCEEDED]

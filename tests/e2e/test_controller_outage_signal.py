@@ -6,7 +6,6 @@ drctl/sandbox/fidelity_route53.py), and one service of one region can be made un
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +15,10 @@ from botocore.exceptions import ClientError
 from drctl.aws.clients import ClientFactory
 from drctl.controller.detect import BLIND
 from drctl.core.clock import parse_iso
-from drctl.core.run import RunStatus
 from drctl.sandbox import manager
 from drctl.sandbox.manager import SandboxInfo
-from tests.e2e.helpers import Cli, wait_until
-from tests.e2e.test_controller_failover import controller_playbook, failovers
+from tests.e2e.helpers import Cli
+from tests.e2e.test_controller_failover import controller_playbook, waiting_then_stopped
 
 pytestmark = pytest.mark.e2e
 EAST, WEST = "us-east-1", "us-west-2"
@@ -92,13 +90,7 @@ def test_a_region_gone_dark_opens_the_failover_from_its_failing_health_checks(
         sandbox: SandboxInfo, aws: ClientFactory, tmp_path: Path, dark: None) -> None:
     cli = Cli(sandbox, tmp_path / "state")
     controller = cli.spawn("controller", "--playbook", str(polling_playbook(tmp_path)))
-    try:
-        (run,) = wait_until(lambda: [r for r in failovers(cli)
-                                     if r.status is RunStatus.WAITING], 120, "a waiting failover")
-    finally:
-        controller.send_signal(signal.SIGTERM)
-        _, stderr = controller.communicate(timeout=120)
-    assert controller.returncode == 0, stderr[-2000:]
+    run, stderr = waiting_then_stopped(cli, controller, 120)
     detection = run.params["detection"]
     assert detection["signal"] == BLIND and detection["alarms"] == []
     assert detection["region"] == EAST and run.params["target_region"] == WEST
