@@ -175,7 +175,7 @@ def healthz(daemon: Daemon, jobs: list[Job], state: ScheduleState
         "leader": bool(leader and leader.leader), "leader_id": leader and leader.leader_id,
         "lease_expires_at": iso(leader.lease_expires_at) if leader else None,
         "last_tick_at": iso(status.last_tick_at), "stopping": status.stopping,
-        "problems": status.problems,
+        "problems": status.problems + [p for w in parts.watches if (p := w.problem())],
         "schedules": [v.to_dict() for v in schedule_views(jobs, state, now)],
         "replication_lag": [lag_dict(c.playbook.name, c.lag) for c in parts.canaries if c.lag],
     }

@@ -90,6 +90,14 @@ class AlarmWatch:
         self.serving = ServingRegion(loaded.playbook, ctx.poll_aws)
         self._blind_since: datetime | None = None  # alarms unreadable, health checks failing
         self._serving_until: datetime | None = None
+        self.unreadable: str | None = None  # why the last poll could not read the alarms
+
+    def problem(self) -> str | None:
+        """What /healthz lists while the watch cannot read the alarms (a blind controller
+        still ticks: it must not look healthy and say nothing)."""
+        if self.unreadable is None:
+            return None
+        return f"{self.loaded.playbook.name}: alarm watch: {self.unreadable}"
 
     def poll_now(self) -> None:
         """The next round polls this watch whatever its interval (an alarm event came)."""
@@ -103,14 +111,16 @@ class AlarmWatch:
         except DrctlError as exc:
             log.warning("alarm_watch_cannot_read", playbook=self.loaded.playbook.name,
                         error=str(exc))
+            self.unreadable = f"cannot tell which region serves: {exc}"
             return wake
         try:
             states = self.ctx.poll_aws.cloudwatch(serving).alarms(
                 watched_alarms(self.loaded.playbook, serving))
         except DrctlError as exc:
+            self.unreadable = f"cannot read the alarms in {serving}: {exc}"
             detection, due = self._blind(serving, now, exc)
         else:
-            self._blind_since = None
+            self._blind_since = self.unreadable = None
             detection, due = evaluate(self.loaded.playbook, serving, states, now)
         if detection is not None:
             self._open(detection, now)

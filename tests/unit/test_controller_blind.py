@@ -125,3 +125,31 @@ def test_unreadable_health_checks_are_no_signal() -> None:
         alarm_watch.poll(clock.now())
         clock.advance(10)
     assert opened == []
+
+
+class Readable:
+    def alarms(self, names: list[str]) -> list[Any]:
+        return []
+
+
+def test_healthz_lists_a_watch_that_cannot_read_the_alarms_until_it_can() -> None:
+    """A controller without credentials (or facing a dark region) ticked, answered 200 and
+    listed no problem while its alarm watch could read nothing."""
+    from drctl.controller.build import healthz
+    from drctl.controller.daemon import Daemon, Parts, Status
+
+    alarm_watch, _, clock, _ = watch({"hc-east": True})
+    daemon = Daemon(Parts(None, None, clock, Status(clock.now(), last_tick_at=clock.now(),  # type: ignore[arg-type]
+                                                    problems=["x.yaml: not served"]),
+                          watches=[alarm_watch]))
+    alarm_watch.poll(clock.now())
+    healthy, document = healthz(daemon, [], ScheduleState(MemoryStore()))
+    assert healthy        # still 200: a dark primary is when the controller is needed most
+    assert document["problems"][0] == "x.yaml: not served"
+    assert document["problems"][1].startswith(
+        "roadtrip: alarm watch: cannot read the alarms in us-east-1: DescribeAlarms")
+    alarm_watch.ctx.aws.cloudwatch = lambda region: Readable()  # type: ignore[method-assign]
+    clock.advance(5)
+    alarm_watch.poll(clock.now())
+    assert healthz(daemon, [], ScheduleState(MemoryStore()))[1]["problems"] == [
+        "x.yaml: not served"]
