@@ -18,6 +18,7 @@ from drctl.controller.daemon import Daemon
 from drctl.controller.health import parse_listen
 from drctl.controller.playbooks import load_served
 from drctl.controller.store_check import require_store_table
+from drctl.core.commands import use_store
 from drctl.core.durations import parse_duration
 from drctl.core.errors import InvalidInput
 from drctl.core.interrupt import Interruption
@@ -70,9 +71,11 @@ def controller(
              schedules=[job.key for job in served.jobs], store=app.store_url, once=once,
              listen="{}:{}".format(*built.health.address) if built.health else None)
     _stop_on_signals(built.daemon, app.interrupt)
+    use_store(app.state_url)   # every command it tells a channel reaches its --state store
     try:
         built.daemon.run(once=once)
     finally:
+        use_store(None)
         built.stop_listeners()
         if built.health is not None:
             built.health.stop()

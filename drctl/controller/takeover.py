@@ -12,6 +12,7 @@ import structlog
 
 from drctl.controller.runners import LoadedPlaybook
 from drctl.controller.watch import WatchContext, failover_deps
+from drctl.core.commands import drctl
 from drctl.core.errors import DrctlError
 from drctl.core.run import Run, RunStatus
 from drctl.failover.runner import resume_failover
@@ -38,7 +39,7 @@ def take_over(playbooks: dict[str, LoadedPlaybook], ctx: WatchContext) -> None:
 
 
 def resume_command(run: Run) -> str:
-    return f"drctl failover --resume {run.run_id} --takeover"
+    return drctl("failover", "--resume", run.run_id, "--takeover")
 
 
 def _resume(run: Run, loaded: LoadedPlaybook, ctx: WatchContext) -> None:
@@ -60,7 +61,7 @@ def _notify(run: Run, loaded: LoadedPlaybook, ctx: WatchContext) -> None:
         subject=f"[drctl] failover {run.run_id} was interrupted",
         text=f"The failover {run.run_id} of {loaded.playbook.name} was interrupted (its process "
              f"is gone). Resume it with `{command}`, or end it with "
-             f"`drctl runs abort {run.run_id} --reason …`.",
+             f"`{drctl('runs', 'abort', run.run_id, '--reason …')}`.",
         data={"run_id": run.run_id, "status": str(RunStatus.INTERRUPTED), "resume": command})
     target = str(run.params.get("target_region"))
     channels, _ = failover_deps(loaded, ctx).channels(target)

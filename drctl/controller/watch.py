@@ -24,6 +24,7 @@ from drctl.controller.execute import EngineOptions
 from drctl.controller.runners import LoadedPlaybook
 from drctl.controller.state import Claimant, ScheduleState
 from drctl.core.clock import Clock, iso
+from drctl.core.commands import drctl
 from drctl.core.engine import Engine, Subscriber
 from drctl.core.errors import DrctlError
 from drctl.core.operator import ScriptedOperator
@@ -187,7 +188,8 @@ class AlarmWatch:
         except KeyboardInterrupt:  # the controller is stopping: journaled `interrupted`
             log.warning("failover_interrupted", playbook=playbook.name,
                         run_ids=engine.run_ids,
-                        resume=[f"drctl failover --resume {run_id}" for run_id in engine.run_ids])
+                        resume=[drctl("failover", "--resume", run_id)
+                                for run_id in engine.run_ids])
             return
         log.warning("failover_ended", playbook=playbook.name, run_id=run.run_id,
                     status=str(run.status))

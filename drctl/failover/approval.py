@@ -18,6 +18,7 @@ from typing import Any
 
 from drctl.aws.estate import Aws
 from drctl.core.clock import iso
+from drctl.core.commands import drctl
 from drctl.core.durations import format_duration
 from drctl.core.engine import Engine
 from drctl.core.errors import AwsError, Blocked, InvalidInput, NotConfirmed, StepFailed
@@ -81,7 +82,8 @@ def wait_for_approval(
         ctx.journal.emit("run_waiting", reason="approval", executor=executor.to_dict(),
                          step=step)
         _announce(ctx.run_id, what or f"failover to {target}", target, channels)
-        ctx.report(f"waiting for approval: `drctl approve {ctx.run_id}` from another person")
+        ctx.report(f"waiting for approval: `{drctl('approve', ctx.run_id)}` from another "
+                   "person")
         journal = ctx.journal
         try:
             ctx.wait_until(lambda: _decision(journal.events()) is not None,
@@ -159,7 +161,7 @@ def _announce(run_id: str, what: str, target: str, channels: list[Channel]) -> N
     note = Notification(
         subject=f"[drctl] approval needed: {what} ({run_id})",
         text=f"A {what} waits for a second person: "
-             f"`drctl approve {run_id}` or `drctl reject {run_id} --reason …`.",
+             f"`{drctl('approve', run_id)}` or `{drctl('reject', run_id, '--reason …')}`.",
         data={"run_id": run_id, "target_region": target, "status": str(RunStatus.WAITING)},
     )
     for channel in channels:
