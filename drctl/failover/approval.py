@@ -116,6 +116,12 @@ def decide(
     waiting = [e for e in store.events(run.run_id) if e.type == "run_waiting"]
     step = waiting[-1].step or "confirm" if waiting else "confirm"
     _not_a_manual_wait(run, waiting[-1] if waiting else None)
+    if run.effective_status is RunStatus.INTERRUPTED:  # recorded, it would answer nobody now
+        resume = (drctl("runbook", "resume", run.run_id) if run.kind == "runbook" else
+                  drctl("failover", "--resume", run.run_id, "--takeover"))
+        raise InvalidInput(f"run {run.run_id} is interrupted (its process is gone): nothing "
+                           "waits for an approval; once resumed it waits for one again",
+                           hint=f"resume it: `{resume}`, then approve")
     if (not waiting or waiting[-1].data.get("reason") != "approval"
             or run.step(step).status is not StepStatus.RUNNING
             or run.effective_status.finished or _decision(store.events(run.run_id))):

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import os
 import pwd
+from datetime import UTC, datetime
 
 import pytest
 
 from drctl.core.clock import FakeClock
 from drctl.core.engine import Engine
-from drctl.core.errors import Blocked
+from drctl.core.errors import Blocked, InvalidInput
 from drctl.core.events import Event
-from drctl.core.identity import Identity
+from drctl.core.identity import Identity, Owner
+from drctl.core.run import run_lease_name
 from drctl.failover.approval import UNKNOWN_AWS, Person, current_person, decide
 from drctl.store.memory import MemoryStore
 from tests.unit.helpers import T0
@@ -94,3 +96,17 @@ def test_the_current_person_is_the_uids_account_and_the_identitys_principal(
     assert person.user == pwd.getpwuid(os.getuid()).pw_name
     assert (person.aws, person.principal) == ("arn:aws:sts::1:assumed-role/OnCall/alice",
                                               "1:assumed-role/oncall/alice")
+
+
+def test_a_run_whose_process_is_gone_is_not_approved_it_is_resumed_first() -> None:
+    """A controller SIGKILLed while its failover waited: `drctl approve` from the earlier
+    notification answered 'approved' (exit 0) and nothing ran, until someone resumed it."""
+    engine, _ = waiting_for_approval(ALICE)
+    lease = engine.store.acquire_lease(run_lease_name("fo-1"), "fo-1", Owner("ops", "gone", 7),
+                                       10, T0)
+    assert lease.expired(datetime.now(UTC))       # its process stopped renewing it long ago
+    with pytest.raises(InvalidInput, match="is interrupted") as refused:
+        approve(engine, Person("bob", "arn:aws:iam::123456789012:user/bob"))
+    assert refused.value.hint == "resume it: `drctl failover --resume fo-1 --takeover`, " \
+                                 "then approve"
+    assert [e.type for e in engine.store.events("fo-1")][-1] == "run_waiting"
