@@ -71,7 +71,9 @@ def controller(
              schedules=[job.key for job in served.jobs], store=app.store_url, once=once,
              listen="{}:{}".format(*built.health.address) if built.health else None)
     _stop_on_signals(built.daemon, app.interrupt)
-    use_store(app.state_url)   # every command it tells a channel reaches its --state store
+    # Every command it tells a channel reaches its shared store, wherever the reader is
+    # (given by --state or by the playbook's `state:`); a local journal is nobody else's.
+    use_store(app.store_url if app.store_url.startswith("dynamodb://") else None)
     try:
         built.daemon.run(once=once)
     finally:
