@@ -103,14 +103,17 @@ def pause(ctx: typer.Context, name: str = NameArg,
     Fires that fall in the pause are not caught up later."""
     app = app_of(ctx)
     job = manual.find_job(load_served(playbook).jobs, name, listing(playbook))
-    record, run_id = manual.pause(ScheduleState(app.store), app.engine([]), job, reason,
-                                  app.clock.now())
+    record, run_id, previous = manual.pause(ScheduleState(app.store), app.engine([]), job,
+                                            reason, app.clock.now())
     if json_out:
-        print_json({"schedule": job.key, "paused": True, "run_id": run_id, **record.__dict__})
+        print_json({"schedule": job.key, "paused": True, "run_id": run_id, **record.__dict__,
+                    "was": previous.__dict__ if previous else None})
     else:
         again = schedule_command(playbook, "resume", job.key, state=app.state_url)
-        app.console.print(f"{escape(job.key)} {escape(record.describe())} (`{escape(again)}` "
-                          "to let it fire again)", soft_wrap=True)  # the command on one line
+        replaced = f"; it replaces the pause {previous.describe()}" if previous else ""
+        app.console.print(f"{escape(job.key)} {escape(record.describe())}{escape(replaced)} "
+                          f"(`{escape(again)}` to let it fire again)",
+                          soft_wrap=True)  # the command on one line
 
 
 @schedule_app.command("resume")

@@ -65,9 +65,12 @@ def _run_now(job: Job, runner: Runner, store: Store, engine: Engine,
 
 
 def pause(state: ScheduleState, engine: Engine, job: Job, reason: str, now: datetime
-          ) -> tuple[Pause, str]:
+          ) -> tuple[Pause, str, Pause | None]:
+    """Pause (again): the pause it replaces, if any, is returned and journaled with it."""
+    previous = state.paused(job.key)
     record = state.pause(job.key, reason, engine.identity.owner, now)
-    return record, _journal(engine, job, "pause", {"reason": record.reason})
+    was = {"was": previous.__dict__} if previous else {}
+    return record, _journal(engine, job, "pause", {"reason": record.reason, **was}), previous
 
 
 def resume(state: ScheduleState, engine: Engine, job: Job, now: datetime

@@ -148,3 +148,20 @@ def test_a_schedule_hint_names_the_shared_store_it_was_given() -> None:
     assert shlex.split(command) == ["drctl", "--state", "dynamodb://drctl-state?region=us-east-1",
                                     "schedule", "resume", "roadtrip/nightly",
                                     "--playbook", "playbooks/"]
+
+
+def test_pausing_a_paused_schedule_says_whose_pause_it_replaces(tmp_path: Path) -> None:
+    """A second pause replaced the first one's who and why without a word."""
+    book = str(playbook_with(tmp_path, NIGHTLY))
+    state = ["--state-dir", str(tmp_path / "state")]
+    first = CliRunner().invoke(app, [*state, "schedule", "pause", "nightly", "--reason",
+                                     "release week", "--playbook", book])
+    assert first.exit_code == 0 and "replaces" not in first.stdout
+    second = CliRunner().invoke(app, [*state, "schedule", "pause", "nightly", "--reason",
+                                      "incident 42", "--playbook", book, "--json"])
+    assert second.exit_code == 0, second.output
+    shown = json.loads(second.stdout)
+    assert shown["reason"] == "incident 42" and shown["was"]["reason"] == "release week"
+    third = CliRunner().invoke(app, [*state, "schedule", "pause", "nightly", "--reason",
+                                     "still", "--playbook", book])
+    assert "it replaces the pause paused by" in third.stdout and ": incident 42" in third.stdout
