@@ -91,6 +91,8 @@ def render_run(console: Console, run: Run, errors_shown: Collection[str] = ()) -
         table.add_row(step.name, str(step.status), iso(step.started_at) or "-",
                       format_duration(step.duration_seconds))
     console.print(table)
+    if run.kind == "schedule":   # a pause or resume: no steps, what and who say it all
+        console.print(_schedule_action(run.params), markup=False, soft_wrap=True)
     render_changes(console, run)
     if run.error and run.error not in errors_shown:
         console.print(f"[red]error:[/] {escape(run.error)}", soft_wrap=True)
@@ -99,6 +101,19 @@ def render_run(console: Console, run: Run, errors_shown: Collection[str] = ()) -
             console.print(f"  {escape(run.recovery[key])}")
     if run.figures is not None and run.figures.recovery is not None:
         render_targets(console, run.figures)
+
+
+def _schedule_action(params: dict[str, Any]) -> str:
+    """`pause of pb/s by ops on h1: release week` (and the pause it replaced or ended)."""
+    line = (f"{params.get('action')} of {params.get('schedule')} by {params.get('by')} on "
+            f"{params.get('host')}")
+    if params.get("reason"):
+        line += f": {params['reason']}"
+    was = params.get("was")
+    if was:
+        verb = "ended" if params.get("action") == "resume" else "replaced"
+        line += f" (it {verb} the pause by {was.get('by')}: {was.get('reason')})"
+    return line
 
 
 # A large estate changes hundreds of services: the first few here, all of them in --json.

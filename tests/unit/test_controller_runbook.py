@@ -165,3 +165,20 @@ def test_pausing_a_paused_schedule_says_whose_pause_it_replaces(tmp_path: Path) 
     third = CliRunner().invoke(app, [*state, "schedule", "pause", "nightly", "--reason",
                                      "still", "--playbook", book])
     assert "it replaces the pause paused by" in third.stdout and ": incident 42" in third.stdout
+
+
+def test_runs_show_of_a_pause_and_a_resume_says_what_who_and_why(tmp_path: Path) -> None:
+    """They showed an empty step table: what was paused, by whom and why was in --json only."""
+    book = str(playbook_with(tmp_path, NIGHTLY))
+    state = ["--state-dir", str(tmp_path / "state")]
+    paused = CliRunner().invoke(app, [*state, "schedule", "pause", "nightly", "--reason",
+                                      "release week", "--playbook", book, "--json"])
+    resumed = CliRunner().invoke(app, [*state, "schedule", "resume", "nightly", "--playbook",
+                                       book, "--json"])
+    shown = [CliRunner().invoke(app, [*state, "runs", "show", json.loads(r.stdout)["run_id"]])
+             for r in (paused, resumed)]
+    user = json.loads(paused.stdout)["by"]
+    assert f"pause of roadtrip/nightly by {user} on " in shown[0].stdout
+    assert shown[0].stdout.rstrip().endswith(": release week")
+    assert f"resume of roadtrip/nightly by {user} on " in shown[1].stdout
+    assert f"(it ended the pause by {user}: release week)" in shown[1].stdout
