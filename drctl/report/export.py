@@ -34,6 +34,7 @@ def group_to_dict(group: Group) -> dict[str, Any]:
         "passed": group.passed,
         "pass_rate": group.pass_rate,
         "unfinished": group.unfinished,
+        "not_run": group.not_run,
         "rto": stats_to_dict(group.rto),
         "rpo": stats_to_dict(group.rpo),
         "misses": [m.run_id for m in group.misses],

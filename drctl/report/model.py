@@ -47,6 +47,7 @@ class Group:
     regressions: tuple[Regression, ...]
     records: tuple[RunRecord, ...]  # the window's runs, oldest first (charts and tables)
     runbook: str | None = None  # runbook runs are grouped per runbook
+    not_run: int = 0          # scheduled fires refused or missed: not judged (RunRecord.not_run)
 
     @property
     def name(self) -> str:
@@ -133,14 +134,15 @@ def _matches(record: RunRecord, filters: Filters) -> bool:
 def _group(playbook: str, kind: str, runs: list[RunRecord], regressions: list[Regression],
            runbook: str | None) -> Group:
     ids = {r.run_id for r in runs}
-    finished = [r for r in runs if r.finished]
+    not_run = [r for r in runs if r.not_run]
+    finished = [r for r in runs if r.finished and not r.not_run]
     return Group(
         playbook, kind, runs=len(finished), passed=sum(r.passed for r in finished),
-        unfinished=len(runs) - len(finished),
+        unfinished=len(runs) - len(finished) - len(not_run),
         rto=_stats([r.rto for r in finished]), rpo=_stats([r.rpo for r in finished]),
         misses=tuple(_miss(r) for r in finished if not r.passed),
         regressions=tuple(g for g in regressions if g.run_id in ids), records=tuple(runs),
-        runbook=runbook,
+        runbook=runbook, not_run=len(not_run),
     )
 
 
@@ -172,7 +174,9 @@ def restore_ages(records: list[RunRecord], now: datetime,
     drills: defaultdict[str, list[RunRecord]] = defaultdict(list, {t: [] for t in declared})
     for record in records:
         if record.kind == "drill" and record.subject and record.finished:
-            drills[record.subject].append(record)
+            runs = drills[record.subject]  # a target only refused is still listed
+            if not record.not_run:
+                runs.append(record)
     ages = [_restore_age(target, runs, now) for target, runs in sorted(drills.items())]
     return tuple(replace(a, parts=tuple(t for t in drills if t.startswith(f"{a.target}/")))
                  for a in ages)

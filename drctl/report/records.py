@@ -81,6 +81,13 @@ class RunRecord:
         return self.status is RunStatus.SUCCEEDED and all(f.met is True for f in figures)
 
     @property
+    def not_run(self) -> bool:
+        """A scheduled fire the controller journaled without running it: refused by a guard
+        (`skipped`) or found past its misfire grace (`missed`). It proves nothing either way,
+        so it is neither a pass nor a failure; it is counted apart."""
+        return self.status is RunStatus.ABORTED and self.verdict in ("skipped", "missed")
+
+    @property
     def validated(self) -> bool:
         """A drill whose restored copy was validated."""
         return self.status is RunStatus.SUCCEEDED and self.validated_at is not None

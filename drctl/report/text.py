@@ -24,10 +24,11 @@ def figures(stats: FigureStats) -> str:
 
 
 def pass_rate(group: Group) -> str:
+    notes = [f"{n} {what}" for n, what in ((group.unfinished, "unfinished"),
+                                           (group.not_run, "not run")) if n]
     if group.pass_rate is None:
-        return "-"
-    unfinished = f", {group.unfinished} unfinished" if group.unfinished else ""
-    return f"{group.pass_rate:.0%} ({group.passed}/{group.runs}{unfinished})"
+        return f"- ({', '.join(notes)})" if notes else "-"
+    return f"{group.pass_rate:.0%} ({group.passed}/{group.runs}{''.join(', ' + n for n in notes)})"
 
 
 def title(report: Report) -> str:

@@ -266,3 +266,38 @@ def test_a_bucket_drilled_only_by_prefix_is_not_called_never_drilled() -> None:
     assert ages["s3:roadtrip-media-us-east-1"].sentence == \
         "s3:roadtrip-media-us-east-1: never drilled whole (only s3:roadtrip-media-us-east-1/canary)"
     assert ages["s3:roadtrip-media-us-east-1/canary"].run_id == run_id
+
+
+def test_fires_the_controller_did_not_run_are_neither_passes_nor_failures() -> None:
+    """A scheduled drill or experiment the guards refused (`skipped`) or found past its misfire
+    grace (`missed`) proves nothing either way: the report counts it apart ("not run"), not as
+    a failed drill, a miss or a lower pass rate; the restore age still shows the missing proof."""
+    from drctl.controller.execute import journal_verdict
+    from tests.unit.test_controller_tick import job
+
+    store, clock = MemoryStore(), FakeClock(T0)
+    engine = Engine(store, clock)
+    build = JournalBuilder(engine, clock)
+    good = build.drill("dynamodb:roadtrip-pois", "pitr", restore=50)
+    clock.advance(60)
+    drill = job("pois", "roadtrip", drill={"target": "dynamodb:roadtrip-pois", "kind": "pitr"})
+    journal_verdict(engine, drill, "skipped", "another disruptive run holds the playbook")
+    journal_verdict(engine, drill, "missed", "1 fire(s) found later than the misfire grace")
+    chaos = job("loss", "roadtrip")
+    journal_verdict(engine, chaos, "skipped", "outside its windows")
+    failed = build.chaos(False)
+
+    rep = build_report(load_records(store), T0 + timedelta(days=1),
+                       Filters(T0 - timedelta(days=1)))
+    drills = group(rep, "drill")
+    assert (drills.runs, drills.passed, drills.not_run, drills.misses) == (1, 1, 2, ())
+    [age] = rep.restore_ages
+    assert (age.run_id, age.failed_since) == (good, 0)
+    assert "failed" not in age.sentence
+    chaos_group = group(rep, "chaos")
+    assert (chaos_group.runs, chaos_group.passed, chaos_group.not_run) == (1, 0, 1)
+    assert [m.run_id for m in chaos_group.misses] == [failed]
+    from drctl.report.text import pass_rate
+    assert pass_rate(drills) == "100% (1/1, 2 not run)"
+    exported = {g["kind"]: g for g in report_to_dict(rep)["groups"]}
+    assert (exported["drill"]["not_run"], exported["chaos"]["not_run"]) == (2, 1)
