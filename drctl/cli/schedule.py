@@ -67,7 +67,8 @@ def list_(ctx: typer.Context, playbook: list[str] = PlaybooksOpt, json_out: bool
 def run(ctx: typer.Context, name: str = NameArg, playbook: list[str] = PlaybooksOpt,
         json_out: bool = JsonOpt) -> None:
     """Run a schedule's chaos experiment or drill now, outside its timing, through the same
-    guards (its windows, then the run's pre-flight); journaled with `trigger.manual: true`.
+    guards (a pause, its windows, then the run's pre-flight); journaled with
+    `trigger.manual: true`.
 
     Exit codes: 0 passed; 1 failed or deviated; 2 unknown schedule; 4 skipped by a guard."""
     app = app_of(ctx)
@@ -80,7 +81,10 @@ def run(ctx: typer.Context, name: str = NameArg, playbook: list[str] = Playbooks
                             app.engine([]), [renderer])
     _show(app, result.run_id, result.result, result.detail)
     if result.result in ("skipped", "aborted"):
-        raise Blocked(f"{job.key}: {result.result}: {result.detail}")
+        resume = schedule_command(playbook, "resume", job.key, state=app.state_url)
+        raise Blocked(f"{job.key}: {result.result}: {result.detail}",
+                      hint=f"`{resume}` first, if it should run now"
+                      if result.detail.startswith("paused by ") else None)
     if result.result != "passed":
         raise DrctlError(f"{job.key}: {result.result}: {result.detail}")
 

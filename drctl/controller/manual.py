@@ -45,19 +45,20 @@ def run_now(job: Job, runner: Runner, state: ScheduleState, engine: Engine,
     then the run's own pre-flight). The run's trigger says it was started by hand; it is the
     schedule's last run in `schedule list`."""
     now = engine.clock.now()   # the fire time its trigger names, as `schedule list` shows it
-    result = _run_now(job, runner, state.store, engine, subscribers, now)
+    result = _run_now(job, runner, state.store, engine, subscribers, now, state.paused(job.key))
     state.record(job.key, LastRun(result.run_id, iso(now) or "", result.result,
                                   iso(engine.clock.now()) or "", result.detail))
     return result
 
 
 def _run_now(job: Job, runner: Runner, store: Store, engine: Engine,
-             subscribers: list[Subscriber], now: datetime) -> RunResult:
+             subscribers: list[Subscriber], now: datetime, paused: Pause | None) -> RunResult:
     fire = Fire(job, now, now)
     trigger = {**trigger_of(fire), "manual": True, "by": engine.identity.user}
     triggered = TriggeredEngine(store, engine.clock, trigger, subscribers,
                                 EngineOptions(engine.interrupt, engine.identity))
-    refusal = window_refusal(job.schedule, now)
+    # A pause is a person saying "not now" (a release week): a run by hand respects it too.
+    refusal = paused.describe() if paused else window_refusal(job.schedule, now)
     if refusal is not None:
         return RunResult(journal_verdict(triggered, job, "skipped", refusal), "skipped",
                          refusal)

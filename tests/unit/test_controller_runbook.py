@@ -19,7 +19,7 @@ from drctl.controller.runners import RunContext, runners
 from drctl.controller.scheduler import Scheduler
 from drctl.controller.state import ScheduleState
 from drctl.core.clock import FakeClock
-from drctl.core.errors import InvalidInput
+from drctl.core.errors import Blocked, InvalidInput
 from drctl.core.run import RunStatus
 from drctl.store.base import list_runs
 from tests.unit.helpers import T0
@@ -182,3 +182,27 @@ def test_runs_show_of_a_pause_and_a_resume_says_what_who_and_why(tmp_path: Path)
     assert shown[0].stdout.rstrip().endswith(": release week")
     assert f"resume of roadtrip/nightly by {user} on " in shown[1].stdout
     assert f"(it ended the pause by {user}: release week)" in shown[1].stdout
+
+
+def test_a_paused_schedule_is_not_run_by_hand_until_resumed(tmp_path: Path) -> None:
+    """`schedule run` ran a paused schedule without a word: a pause is a person saying "not
+    now" (a release week), and a run by hand goes through the same guards as a fire."""
+    book = str(playbook_with(tmp_path, NIGHTLY))
+    state = ["--state-dir", str(tmp_path / "state")]
+    paused = CliRunner().invoke(app, [*state, "schedule", "pause", "nightly", "--reason",
+                                      "release week", "--playbook", book])
+    assert paused.exit_code == 0, paused.output
+    refused = CliRunner().invoke(app, [*state, "schedule", "run", "nightly", "--playbook", book,
+                                       "--json"])
+    assert isinstance(refused.exception, Blocked)  # exit 4 from the command line
+    run = json.loads(refused.stdout)
+    assert run["verdict"] == "skipped" and "release week" in run["verdict_reason"]
+    hint = refused.exception.hint or ""
+    command = hint.split("`")[1]
+    assert command == f"drctl schedule resume roadtrip/nightly --playbook {book}"
+    resumed = CliRunner().invoke(app, [*state, *shlex.split(command)[1:]])
+    assert resumed.exit_code == 0, resumed.output
+    ran = CliRunner().invoke(app, [*state, "schedule", "run", "nightly", "--playbook", book,
+                                   "--json"])
+    after = json.loads(ran.stdout)
+    assert after.get("verdict") != "skipped" and after["steps"], ran.output  # it ran
