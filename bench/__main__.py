@@ -14,6 +14,9 @@ import pkgutil
 import signal
 import sys
 from pathlib import Path
+from types import FrameType
+
+from bench.common import machine_line
 
 HERE = Path(__file__).parent
 SKIP = {"__main__", "common", "sequential_failover"}  # helpers, not benchmarks
@@ -23,6 +26,37 @@ def benchmarks() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules([str(HERE)]) if m.name not in SKIP)
 
 
+def run(name: str, argv: list[str]) -> int:
+    """Run one benchmark: its exit code, or 1 with what went wrong in one message (no
+    traceback) when it failed. Its `with` blocks stop the sandboxes and processes it started."""
+    try:
+        code = int(importlib.import_module(f"bench.{name}").main(argv) or 0)
+    except Exception as exc:  # a benchmark that could not measure: say so, plainly
+        print(f"python -m bench {name}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    if code == 0 and not {"-h", "--help", "--json"} & set(argv):
+        print(machine_line())
+    return code
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGHUP (a `timeout`, a closed terminal) end a benchmark as Ctrl-C does:
+    by an exception, so its sandboxes are stopped on the way out (by default they end the
+    process at once, and the sandboxes it started -- in sessions of their own -- live on).
+    A second signal while it cleans up is ignored: the clean-up is bounded."""
+    def handler(signum: int, frame: FrameType | None) -> None:
+        for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(each, signal.SIG_IGN)
+        print(f"python -m bench: {signal.Signals(signum).name}: stopping what it started",
+              file=sys.stderr)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+    for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(each, handler)
+
+
 def main(argv: list[str]) -> int:
     names = [a for a in argv if not a.startswith("-")][:1]
     if names and names[0] not in benchmarks():
@@ -30,8 +64,7 @@ def main(argv: list[str]) -> int:
               file=sys.stderr)
         return 2
     if names:
-        rest = [a for a in argv if a != names[0]]
-        return int(importlib.import_module(f"bench.{names[0]}").main(rest) or 0)
+        return run(names[0], [a for a in argv if a != names[0]])
     if "-h" in argv or "--help" in argv:
         print(__doc__)
         print("benchmarks:", ", ".join(benchmarks()))
@@ -44,16 +77,14 @@ def main(argv: list[str]) -> int:
     worst = 0
     for name in benchmarks():
         print(f"\n== {name} ==", flush=True)
-        worst = max(worst, int(importlib.import_module(f"bench.{name}").main(argv) or 0))
+        worst = max(worst, run(name, argv))
     return worst
 
 
-def _exit_on_sigterm() -> None:
-    """SIGTERM (`kill`, a CI timeout) unwinds like Ctrl-C: every sandbox and controller a
-    benchmark started is stopped by its `finally`, not left running."""
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-
-
 if __name__ == "__main__":
-    _exit_on_sigterm()
-    sys.exit(main(sys.argv[1:]))
+    stop_on_signals()
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        print("python -m bench: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -50,10 +50,63 @@ def positive(kind: type[int] | type[float]) -> Any:
     return convert
 
 
+def at_most(kind: type[int], largest: int) -> Any:
+    """An argparse type: a whole number from 1 to `largest`, or a usage error naming the value."""
+    above_zero = positive(kind)
+
+    def convert(text: str) -> int:
+        value = int(above_zero(text))
+        if value > largest:
+            raise argparse.ArgumentTypeError(f"must be at most {largest}, not {text!r}")
+        return value
+
+    convert.__name__ = kind.__name__
+    return convert
+
+
+def not_negative(text: str) -> int:
+    """An argparse type: a whole number of zero or more, or a usage error naming the value."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, not {text!r}")
+    return value
+
+
+def duration(allow_zero: bool = False) -> Any:
+    """An argparse type: `100ms`, `0.1s` -- under a minute, and more than zero unless
+    `allow_zero`; seconds, or a usage error naming the value."""
+    def convert(text: str) -> float:
+        from drctl.core.durations import parse_duration
+
+        if allow_zero and text.strip() == "0":
+            return 0.0
+        try:
+            seconds = parse_duration(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if not (0 <= seconds < 60 if allow_zero else 0 < seconds < 60):
+            least = "0" if allow_zero else "more than 0"
+            raise argparse.ArgumentTypeError(f"must be {least} and under 60 s, not {text!r}")
+        return seconds
+
+    convert.__name__ = "duration"
+    return convert
+
+
 def machine() -> dict[str, Any]:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {"python": platform.python_version(), "cpus": os.cpu_count(),
             "platform": platform.platform(), "load_1m": load}
+
+
+def machine_line() -> str:
+    """The machine, one line, for the head of a benchmark's printed output."""
+    m = machine()
+    load = f", load {m['load_1m']:.1f} (1 min)" if m["load_1m"] is not None else ""
+    return f"machine: {m['cpus']} CPUs, {m['platform']}, Python {m['python']}{load}"
 
 
 def median(values: Sequence[float]) -> float:

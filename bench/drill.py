@@ -25,41 +25,59 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bench.common import Sandbox, median, sandbox, table, write_result
+from bench.common import (
+    Sandbox,
+    at_most,
+    duration,
+    median,
+    not_negative,
+    parser,
+    positive,
+    sandbox,
+    table,
+    write_result,
+)
 from drctl.aws.dynamodb_restore import SCAN_PAGE_ITEMS
 
 REGION, TABLE = "us-east-1", "roadtrip-pois"
 BATCH = 25  # BatchWriteItem's limit
 
 
+MAX_SEGMENTS = 1_000_000  # DynamoDB's limit on TotalSegments
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench drill", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--items", type=int, default=100_000, help="items added to the table")
-    parser.add_argument("--latency", default="0ms",
-                        help="injected per AWS call (e.g. 20ms; default none)")
-    parser.add_argument("--segments", type=int, default=8,
-                        help="parallel scan segments for (c) (default 8)")
-    parser.add_argument("--repeat", type=int, default=None, help="runs per figure (default 3)")
-    parser.add_argument("--quick", action="store_true", help="one run per figure")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    return parser.parse_args(argv)
+    """The options, checked before anything runs (a bad value once started a sandbox and
+    failed minutes later, or after the whole drill)."""
+    options = parser("drill", __doc__)
+    options.add_argument("--items", type=not_negative, default=100_000,
+                         help="items added to the table (default 100,000)")
+    options.add_argument("--latency", type=duration(allow_zero=True), default=0.0,
+                         metavar="DURATION", help="injected per AWS call (e.g. 20ms; default none)")
+    options.add_argument("--segments", type=at_most(int, MAX_SEGMENTS), default=8,
+                         help="parallel scan segments for (c) (default 8)")
+    options.add_argument("--repeat", type=positive(int), default=None,
+                         help="runs per figure (default 3)")
+    options.add_argument("--quick", action="store_true", help="one run per figure")
+    options.add_argument("--json", action="store_true", help="print the result as JSON")
+    return options.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv or [])
     repeat = args.repeat or (1 if args.quick else 3)
+    latency = f"{args.latency * 1000:g}ms"
     with sandbox() as sb:
         seeded = fill(sb, args.items)
-        if args.latency not in ("0", "0ms"):
-            sb.drctl("sandbox", "faults", "--api-latency", args.latency)
+        if args.latency:
+            sb.drctl("sandbox", "faults", "--api-latency", latency)
         runs = [one_round(sb, args.segments) for _ in range(repeat)]
-    row = summarise(runs, seeded, args.latency, args.segments, repeat)
+    row = summarise(runs, seeded, latency, args.segments, repeat)
     path = write_result("drill", row)
     if args.json:
         print(json.dumps(row, indent=2))
         return 0
-    print(f"PITR drill of {TABLE} with {row['items']} items, {args.latency} per AWS call, "
+    print(f"PITR drill of {TABLE} with {row['items']} items, {latency} per AWS call, "
           f"median of {repeat} (results in {path})")
     print(table(["drctl s", "bare calls s", "scan 1-seg s", f"scan {args.segments}-seg s",
                  "drctl validate s", "overhead s", "overhead %"],

@@ -4,6 +4,7 @@ Each case is a whole process, with a deadline: a benchmark that started would be
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,32 @@ def test_an_unknown_option_is_a_usage_error(name: str) -> None:
 def test_bad_values_are_usage_errors_that_say_which(args: list[str], says: str) -> None:
     done = bench(*args)
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("name", "args", "says"), [
+    ("drill", ["--items", "-5"], "argument --items: must be zero or more, not '-5'"),
+    ("drill", ["--items", "many"], "argument --items: not a whole number: 'many'"),
+    ("drill", ["--latency", "x"], "argument --latency: not a duration: 'x'"),
+    ("drill", ["--latency", "90s"], "argument --latency: must be 0 and under 60 s"),
+    ("drill", ["--segments", "0"], "argument --segments: must be more than zero, not '0'"),
+    ("drill", ["--repeat", "0"], "argument --repeat: must be more than zero, not '0'"),
+])
+def test_a_bad_value_stops_the_benchmark_before_it_starts_anything(
+        name: str, args: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process: main() raises SystemExit(2) from its parser, before its first sandbox
+    (`drill --latency x` once filled a sandbox's table and then failed; `--segments 0` failed
+    after the whole drill)."""
+    module = importlib.import_module(f"bench.{name}")
+    with pytest.raises(SystemExit) as exited:
+        module.main(["--quick", *args])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and f"usage: python -m bench {name}" in err
+
+
+@pytest.mark.parametrize("text", ["0", "0ms"])
+def test_drill_runs_without_latency_by_default_or_when_told_zero(text: str) -> None:
+    from bench.drill import parse
+
+    assert parse([]).latency == 0.0 and parse(["--latency", text]).latency == 0.0
+    assert parse(["--latency", "20ms"]).latency == pytest.approx(0.02)
