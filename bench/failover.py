@@ -18,8 +18,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import Sandbox, median, parser, positive, sandbox, table, write_result
+import yaml
+
+from bench.common import (
+    Sandbox,
+    at_most,
+    duration,
+    median,
+    parser,
+    positive,
+    sandbox,
+    table,
+    write_result,
+)
 from drctl.core.clock import parse_iso
+from drctl.sandbox.scaled_estate import MAX_SERVICES
 
 SOURCE, TARGET = "us-east-1", "us-west-2"
 # The ECS tasks the sandbox starts are PENDING this long, and its scheduler converges twice a
@@ -44,9 +57,10 @@ def floor_seconds(latency: float) -> float:
 
 def parse(argv: list[str]) -> argparse.Namespace:
     options = parser("failover", __doc__)
-    options.add_argument("--services", type=positive(int), action="append", metavar="N",
+    options.add_argument("--services", type=at_most(int, MAX_SERVICES), action="append",
+                         metavar="N",
                          help="extra services in the estate (repeat; default 10, 50, 200)")
-    options.add_argument("--latency", type=_duration, default=0.1, metavar="DURATION",
+    options.add_argument("--latency", type=duration(), default=0.1, metavar="DURATION",
                          help="injected per AWS call (default 100ms)")
     options.add_argument("--route53-rate", type=positive(float), default=5.0,
                          help="requests/s (default 5)")
@@ -95,15 +109,22 @@ def where_drctl_went(rows: list[dict[str, Any]]) -> str:
 
 def measure(extra: int, latency: float, rate: float, repeat: int, skip_seq: bool
             ) -> dict[str, Any]:
-    drctl_runs = [one_run(extra, latency, rate, "drctl") for _ in range(repeat)]
-    seq_runs = [] if skip_seq else [one_run(extra, latency, rate, "sequential")
-                                    for _ in range(repeat)]
-    if seq_runs and drctl_runs[0]["estate"] != seq_runs[0]["estate"]:
-        raise RuntimeError(f"at {extra} services drctl and the script left different estates:\n"
-                           f"{_diff(drctl_runs[0]['estate'], seq_runs[0]['estate'])}")
+    # In turn, so the machine's load drifting during the row weighs on both alike.
+    drctl_runs, seq_runs = [], []
+    for _ in range(repeat):
+        drctl_runs.append(one_run(extra, latency, rate, "drctl"))
+        if not skip_seq:
+            seq_runs.append(one_run(extra, latency, rate, "sequential"))
+    for d_run, s_run in zip(drctl_runs, seq_runs or drctl_runs, strict=True):
+        problem = estate_problems(d_run["expected"], d_run["estate"],
+                                  s_run["estate"] if seq_runs else None)
+        if problem:
+            raise RuntimeError(f"at {extra + 3} services the final estate is not the "
+                               f"playbook's:\n{problem}")
     floor = floor_seconds(latency)
     d = median([r["seconds"] for r in drctl_runs])
     s = median([r["seconds"] for r in seq_runs]) if seq_runs else None
+    writes = drctl_runs[0].get("journal_writes")
     return {
         "services": extra + 3, "drctl_seconds": round(d, 2),
         "sequential_seconds": round(s, 2) if s else None, "floor_seconds": round(floor, 2),
@@ -117,6 +138,7 @@ def measure(extra: int, latency: float, rate: float, repeat: int, skip_seq: bool
         "drctl_run_opened_after": median([r["run_opened_after"] for r in drctl_runs]),
         "drctl_first_step_after": median([r["first_step_after"] for r in drctl_runs]),
         "journal_events": drctl_runs[0].get("journal_events"),
+        "journal_writes": writes,
         "journal_share_of_wall": (round(drctl_runs[0]["journal_seconds"] / d, 4)
                                   if drctl_runs[0].get("journal_seconds") else None),
     }
@@ -135,13 +157,14 @@ def one_run(extra: int, latency: float, rate: float, approach: str) -> dict[str,
         seconds = time.perf_counter() - began
         after = sb.truth()["faults"]["injected"]
         sb.drctl("sandbox", "faults", "--clear")
-        if facts.get("journal_events"):
-            facts["journal_seconds"] = facts["journal_events"] * journal_append_seconds(
+        if facts.get("journal_writes"):
+            facts["journal_seconds"] = facts["journal_writes"] * journal_append_seconds(
                 sb.state_dir)
         return {"seconds": seconds, **facts,
                 "calls": after["delayed"] - before["delayed"],
                 "throttled": after["throttled"] - before["throttled"],
-                "estate": read_estate(sb, playbook)}
+                "estate": read_estate(sb, playbook),
+                "expected": expected_estate(yaml.safe_load(playbook.read_text()))}
 
 
 def _run_drctl(sb: Sandbox, playbook: Path) -> dict[str, Any]:
@@ -156,19 +179,23 @@ def _run_drctl(sb: Sandbox, playbook: Path) -> dict[str, Any]:
             # The process launched -> its run opened (`run_started`), and -> its first step.
             "run_opened_after": round(parse_iso(run["started_at"]).timestamp() - launched, 2),
             "first_step_after": round(first_step.timestamp() - launched, 2),
-            "journal_events": _journal_events(sb.state_dir / "journal.db", run["run_id"])}
+            **_journal_counts(sb.state_dir / "journal.db", run["run_id"])}
 
 
-def _journal_events(db: Path, run_id: str) -> int | None:
-    """Events the run journaled (each one an fsync'ed append), read from the SQLite journal."""
+def _journal_counts(db: Path, run_id: str) -> dict[str, int | None]:
+    """The events the run journaled, and its durable writes: each write is one fsync'ed
+    transaction, and the events of one (`append_many`: a step's batch of changes) share
+    their timestamp. Read from the SQLite journal."""
     import sqlite3
 
     try:
         with sqlite3.connect(db) as conn:
-            return int(conn.execute("SELECT count(*) FROM events WHERE run_id = ?",
-                                    (run_id,)).fetchone()[0])
-    except sqlite3.Error:
-        return None  # another journal layout: the fraction is then not reported
+            events, writes = conn.execute(
+                "SELECT count(*), count(DISTINCT at) FROM events WHERE run_id = ?",
+                (run_id,)).fetchone()
+            return {"journal_events": int(events), "journal_writes": int(writes)}
+    except sqlite3.Error:  # another journal layout: the fraction is then not reported
+        return {"journal_events": None, "journal_writes": None}
 
 
 def journal_append_seconds(directory: Path) -> float:
@@ -190,7 +217,6 @@ def _run_script(sb: Sandbox, playbook: Path) -> dict[str, Any]:
 def read_estate(sb: Sandbox, playbook: Path) -> dict[str, Any]:
     """The final estate the failover is about, read with boto3 (as the sandbox's own caller)."""
     import boto3
-    import yaml
 
     from drctl.sandbox.faults import INTERNAL_AGENT
 
@@ -214,8 +240,9 @@ def read_estate(sb: Sandbox, playbook: Path) -> dict[str, Any]:
                                              services=names[i:i + 10])["services"]:
                 desired[f"{cfg['cluster']}/{svc['serviceName']}"] = svc["desiredCount"]
     asg = session.client("autoscaling", region_name=TARGET, endpoint_url=endpoint, config=config)
-    groups = {g["AutoScalingGroupName"]: g["DesiredCapacity"]
-              for g in asg.describe_auto_scaling_groups()["AutoScalingGroups"]}
+    groups = {g["AutoScalingGroupName"]: g["DesiredCapacity"]  # 50 a page: every page
+              for page in asg.get_paginator("describe_auto_scaling_groups").paginate()
+              for g in page["AutoScalingGroups"]}
     rds = session.client("rds", region_name=TARGET, endpoint_url=endpoint, config=config)
     replicas = {db["DBInstanceIdentifier"]: bool(db.get("ReadReplicaSourceDBInstanceIdentifier"))
                 for db in rds.describe_db_instances()["DBInstances"]}
@@ -228,24 +255,47 @@ def _config(agent: str) -> Any:
     return Config(user_agent_extra=agent, retries={"mode": "standard", "max_attempts": 10})
 
 
-def _diff(a: dict[str, Any], b: dict[str, Any]) -> str:
-    lines = []
-    for part in a:
-        for key in sorted(set(a[part]) | set(b[part])):
-            if a[part].get(key) != b[part].get(key):
-                lines.append(f"  {part} {key}: drctl {a[part].get(key)!r}, "
-                             f"script {b[part].get(key)!r}")
+def expected_estate(playbook: dict[str, Any]) -> dict[str, Any]:
+    """What a failover of `playbook` to TARGET leaves, as `read_estate` reads it: every record's
+    weight on TARGET, none on SOURCE; every service at its count; every group at its desired
+    capacity; the replica promoted."""
+    weight = playbook["dns"].get("weight", 100)
+    weights = {}
+    for record in playbook["dns"]["records"]:
+        name = record["name"].rstrip(".") + "."
+        weights[f"{name}/{TARGET}"], weights[f"{name}/{SOURCE}"] = weight, 0
+    replica = playbook["scale"].get("rds_promote", {}).get("replicas", {}).get(TARGET)
+    return {"weights": weights,
+            "services": {f"{cfg['cluster']}/{name}": count for cfg in playbook["scale"]["ecs"]
+                         for name, count in cfg["services"].items()},
+            "groups": {cfg["group"]: cfg["desired"] for cfg in playbook["scale"]["autoscaling"]},
+            "is_replica": {replica: False} if replica else {}}
+
+
+def estate_problems(expected: dict[str, Any], drctl: dict[str, Any],
+                    script: dict[str, Any] | None) -> str:
+    """Why the run fails, or "": what drctl left differs from what the playbook asks for, or
+    from what the script left (everything both read, not only the playbook's resources);
+    the script too must have done the playbook's failover (a baseline that did less would be
+    faster for it). The first 40 differences, one a line."""
+    lines = _diff(expected, drctl, "playbook", "drctl", only_first=True)
+    if script is not None:
+        lines += _diff(expected, script, "playbook", "script", only_first=True)
+        lines += _diff(drctl, script, "drctl", "script")
     return "\n".join(lines[:40])
 
 
-def _duration(text: str) -> float:
-    """An argparse type: `100ms`, `0.1s` -- more than zero and under a minute."""
-    from drctl.core.durations import parse_duration
+def _diff(a: dict[str, Any], b: dict[str, Any], a_name: str, b_name: str,
+          only_first: bool = False) -> list[str]:
+    """`a`'s and `b`'s values that differ, part by part (`only_first`: only `a`'s keys)."""
+    lines = []
+    for part in sorted(set(a) | set(b)):
+        ours, theirs = a.get(part, {}), b.get(part, {})
+        for key in sorted(set(ours) if only_first else set(ours) | set(theirs)):
+            if ours.get(key, _MISSING) != theirs.get(key, _MISSING):
+                lines.append(f"  {part} {key}: {a_name} {ours.get(key, _MISSING)!r}, "
+                             f"{b_name} {theirs.get(key, _MISSING)!r}")
+    return lines
 
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if not 0 < seconds < 60:
-        raise argparse.ArgumentTypeError(f"must be more than 0 and under 60 s, not {text!r}")
-    return seconds
+
+_MISSING = "(missing)"

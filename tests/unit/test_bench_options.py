@@ -61,6 +61,8 @@ def test_bad_values_are_usage_errors_that_say_which(args: list[str], says: str) 
     ("drill", ["--latency", "90s"], "argument --latency: must be 0 and under 60 s"),
     ("drill", ["--segments", "0"], "argument --segments: must be more than zero, not '0'"),
     ("drill", ["--repeat", "0"], "argument --repeat: must be more than zero, not '0'"),
+    ("failover", ["--services", "1001"], "argument --services: must be at most 1000"),
+    ("failover", ["--latency", "0ms"], "argument --latency: must be more than 0 and under 60 s"),
 ])
 def test_a_bad_value_stops_the_benchmark_before_it_starts_anything(
         name: str, args: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
