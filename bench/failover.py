@@ -82,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     document = {"latency_seconds": latency, "route53_rate": args.route53_rate,
                 "repeat": repeat, "rows": rows}
     path = write_result("failover", document)
-    if args.json:
-        print(json.dumps(rows[0] if len(rows) == 1 else document, indent=2))
+    if args.json:  # one size: the row itself, with the inputs it was measured with
+        inputs = {k: v for k, v in document.items() if k != "rows"}
+        print(json.dumps({**inputs, **rows[0]} if len(rows) == 1 else document, indent=2))
         return 0
     print(f"failover at scale, {latency * 1000:g} ms per AWS call, Route53 at "
           f"{args.route53_rate:g} req/s, median of {repeat} (results in {path})")

@@ -5,10 +5,12 @@ left different estates -- so a faster drctl that skipped a service cannot pass."
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from bench.failover import SOURCE, TARGET, _journal_counts, estate_problems, expected_estate
@@ -98,3 +100,18 @@ def test_journal_writes_count_a_batch_of_changes_once(tmp_path: Path) -> None:
     store.close()
     assert _journal_counts(tmp_path / "journal.db", "r1") == {
         "journal_events": 7, "journal_writes": 3}
+
+
+def test_json_for_one_size_is_its_row_with_the_inputs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import common, failover
+
+    row = {"services": 13, "drctl_seconds": 7.2, "sequential_seconds": 47.7, "floor_seconds": 2.9,
+           "drctl_vs_sequential": 0.151, "drctl_vs_floor": 2.483, "drctl_calls": 50,
+           "sequential_calls": 103}
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    monkeypatch.setattr(failover, "measure", lambda *args: dict(row))
+    assert failover.main(["--services", "10", "--latency", "50ms", "--quick", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == {"latency_seconds": 0.05, "route53_rate": 5.0, "repeat": 1, **row}
