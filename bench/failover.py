@@ -39,18 +39,25 @@ SOURCE, TARGET = "us-east-1", "us-west-2"
 # second: the scaling wait every approach pays once (drctl.sandbox.ecs_scheduler).
 SANDBOX_TASK_STARTUP = 2.0
 SANDBOX_SCHEDULER_PERIOD = 0.5
+ROUTE53_BATCH = 1000  # changes in one ChangeResourceRecordSets call, at most
 
 
-def floor_seconds(latency: float) -> float:
-    """The longest chain of calls that must follow one another, whatever the estate's size.
+def floor_seconds(latency: float, records: int = 1, rate: float = 5.0) -> float:
+    """The longest chain of calls that must follow one another, computed from the estate.
 
-    In the mission's step order (traffic moved, then capacity): one Route53 change batch and one
-    GetChange to see it INSYNC (the sandbox's changes are INSYNC at once; within Route53's burst,
-    so never throttled), then — every service, group and replica in parallel — one update and one
-    describe that sees it done, after the sandbox's task start-up and one scheduler period. Reads
-    of the current state are not counted: a floor need not look before it writes.
+    In the mission's step order (traffic moved, then capacity): the records' weights in
+    change batches of at most ROUTE53_BATCH changes (two a record, source and target), sent at
+    once, and a GetChange each to see it INSYNC (the sandbox's changes are INSYNC at once):
+    two calls one after the other, unless Route53's bucket (`rate` a second, a burst of
+    max(1, rate)) holds the last call back until (calls - burst) / rate. Then -- every service,
+    group and replica in parallel -- one update and one describe that sees it done, after the
+    sandbox's task start-up and one scheduler period. Reads of the current state are not
+    counted: a floor need not look before it writes. At 5 requests/s and up to 1,000 records
+    (two batches, four calls within the burst) that is 4 x latency + 2.5 s.
     """
-    dns = 2 * latency
+    calls = 2 * -(-2 * records // ROUTE53_BATCH)
+    held_back = max(0.0, calls - max(1.0, rate)) / rate
+    dns = max(2 * latency, held_back + latency)
     scale = 2 * latency + SANDBOX_TASK_STARTUP + SANDBOX_SCHEDULER_PERIOD
     return dns + scale
 
@@ -122,7 +129,7 @@ def measure(extra: int, latency: float, rate: float, repeat: int, skip_seq: bool
         if problem:
             raise RuntimeError(f"at {extra + 3} services the final estate is not the "
                                f"playbook's:\n{problem}")
-    floor = floor_seconds(latency)
+    floor = floor_seconds(latency, records=extra + 1, rate=rate)  # Roadtrip's api record too
     d = median([r["seconds"] for r in drctl_runs])
     s = median([r["seconds"] for r in seq_runs]) if seq_runs else None
     writes = drctl_runs[0].get("journal_writes")

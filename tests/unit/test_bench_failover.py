@@ -115,3 +115,22 @@ def test_json_for_one_size_is_its_row_with_the_inputs(
     assert failover.main(["--services", "10", "--latency", "50ms", "--quick", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == {"latency_seconds": 0.05, "route53_rate": 5.0, "repeat": 1, **row}
+
+
+def test_the_floor_is_two_route53_calls_and_the_scaling_wait_within_the_burst() -> None:
+    from bench.failover import floor_seconds
+
+    assert floor_seconds(0.1, records=11) == pytest.approx(4 * 0.1 + 2.5)
+    assert floor_seconds(0.05, records=201) == pytest.approx(4 * 0.05 + 2.5)
+    # 1,001 records: 2,002 changes in 3 batches, 3 GetChange: 6 calls, one past the burst of
+    # 5, held back 0.2 s, then its own 0.1 s
+    assert floor_seconds(0.1, records=1001, rate=5) == pytest.approx(0.2 + 0.1 + 2.7)
+
+
+def test_the_floor_counts_the_throttle_that_holds_calls_back() -> None:
+    from bench.failover import floor_seconds
+
+    # at 1 request/s (a burst of 1) the GetChange waits a second for the bucket
+    assert floor_seconds(0.1, records=10, rate=1) == pytest.approx(1 + 0.1 + 2.7)
+    # 3,000 records at 2/s: 6 batches, 12 calls, 10 past the burst of 2: 5 s
+    assert floor_seconds(0.1, records=3000, rate=2) == pytest.approx(5 + 0.1 + 2.7)
