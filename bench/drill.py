@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from bench.common import (
     Sandbox,
@@ -39,6 +41,8 @@ from bench.common import (
 )
 from drctl.aws.dynamodb_restore import SCAN_PAGE_ITEMS
 
+T = TypeVar("T")
+R = TypeVar("R")
 REGION, TABLE = "us-east-1", "roadtrip-pois"
 BATCH = 25  # BatchWriteItem's limit
 
@@ -124,11 +128,7 @@ def fill(sb: Sandbox, count: int) -> int:
     batches = [[{"PutRequest": {"Item": _item(i, stamp)}}
                 for i in range(start, min(start + BATCH, count))]
                for start in range(0, count, BATCH)]
-    pool = ThreadPoolExecutor(8)
-    try:
-        list(pool.map(lambda batch: _write(client, batch), batches))
-    finally:  # on Ctrl-C, the batches not yet sent are dropped, not written first
-        pool.shutdown(cancel_futures=True)
+    in_parallel(lambda batch: _write(client, batch), batches, workers=8)
     return item_count(client, TABLE)
 
 
@@ -193,15 +193,33 @@ def scan(client: Any, name: str, segments: int, limit: int | None = None) -> int
         if segments > 1:
             kwargs.update(Segment=index, TotalSegments=segments)
         count = 0
-        while True:
+        while not stop.is_set():
             page = client.scan(**kwargs)
             count += len(page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 return count
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return count  # stopped: the count is not used
 
-    with ThreadPoolExecutor(segments) as pool:
-        return sum(pool.map(segment, range(segments)))
+    stop = threading.Event()  # set on a failure: the other segments end at their next page
+    return sum(in_parallel(segment, range(segments), workers=segments, stop=stop))
+
+
+def in_parallel(work: Callable[[T], R], items: Iterable[T], workers: int,
+                stop: threading.Event | None = None) -> list[R]:
+    """`work` on every item, `workers` at a time, results in order. An exception (a failed
+    call, Ctrl-C) sets `stop` (for work that loops) and cancels the items not yet started: a
+    `with ThreadPoolExecutor()` block would run every queued item before it let the exception
+    -- and the sandbox's clean-up -- through (at 100,000 items, thousands of batch writes)."""
+    pool = ThreadPoolExecutor(workers)
+    try:
+        return list(pool.map(work, items))
+    except BaseException:
+        if stop is not None:
+            stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _timed(work: Any) -> float:
