@@ -121,14 +121,16 @@ def write_result(name: str, document: dict[str, Any]) -> Path:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
+    cells = [[str(h) for h in headers]] + [[cell(v) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
+    if value is None:  # not measured (e.g. failover --skip-sequential)
+        return "-"
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)

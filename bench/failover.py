@@ -23,6 +23,7 @@ import yaml
 from bench.common import (
     Sandbox,
     at_most,
+    cell,
     duration,
     median,
     parser,
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
          "seq calls", "throttled d/s", "journal %"],
         [[r["services"], r["drctl_seconds"], r["sequential_seconds"], r["floor_seconds"],
           r["drctl_vs_sequential"], r["drctl_vs_floor"], r["drctl_calls"], r["sequential_calls"],
-          f"{r['drctl_throttled']}/{r['sequential_throttled']}",
+          f"{r['drctl_throttled']}/{cell(r['sequential_throttled'])}",
           f"{r['journal_share_of_wall'] * 100:.1f}" if r["journal_share_of_wall"] else "-"]
          for r in rows]))
     print(where_drctl_went(rows))

@@ -134,3 +134,9 @@ def test_the_floor_counts_the_throttle_that_holds_calls_back() -> None:
     assert floor_seconds(0.1, records=10, rate=1) == pytest.approx(1 + 0.1 + 2.7)
     # 3,000 records at 2/s: 6 batches, 12 calls, 10 past the burst of 2: 5 s
     assert floor_seconds(0.1, records=3000, rate=2) == pytest.approx(5 + 0.1 + 2.7)
+
+
+def test_a_figure_not_measured_is_a_dash_in_the_table() -> None:
+    from bench.common import table
+
+    assert table(["drctl s", "seq s"], [[7.2, None]]).splitlines()[-1].split() == ["7.20", "-"]
