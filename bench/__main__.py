@@ -1,4 +1,4 @@
-"""`make bench` / `python -m bench [NAME ...] [--quick]`: drctl's benchmarks, side by side.
+"""`make bench` / `python -m bench [NAME] [--quick]`: drctl's benchmarks, side by side.
 
 Each benchmark is a module `bench/NAME.py` with `main(argv) -> int` and a one-line docstring
 summary; it measures what it compares in one run (this machine is shared and noisy: read the
@@ -9,8 +9,10 @@ With no NAME every benchmark runs; `--quick` (passed through) runs fewer repetit
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
+import re
 import signal
 import sys
 from pathlib import Path
@@ -24,6 +26,13 @@ SKIP = {"__main__", "common", "sequential_failover"}  # helpers, not benchmarks
 
 def benchmarks() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules([str(HERE)]) if m.name not in SKIP)
+
+
+def summary(name: str) -> str:
+    """The first sentence of a benchmark's docstring, read without importing it."""
+    tree = ast.parse((HERE / f"{name}.py").read_text(encoding="utf-8"))
+    text = " ".join((ast.get_docstring(tree) or "").split("\n\n")[0].split())
+    return re.sub(r"^`python -m bench \w+`: ", "", text).split(". ")[0].rstrip(".")
 
 
 def run(name: str, argv: list[str]) -> int:
@@ -67,7 +76,9 @@ def main(argv: list[str]) -> int:
         return run(names[0], [a for a in argv if a != names[0]])
     if "-h" in argv or "--help" in argv:
         print(__doc__)
-        print("benchmarks:", ", ".join(benchmarks()))
+        print("benchmarks:")
+        for name in benchmarks():
+            print(f"  {name:<11} {summary(name)}")
         return 0
     unknown = [a for a in argv if a != "--quick"]
     if unknown:  # before anything runs: the whole set takes an hour

@@ -83,3 +83,12 @@ def test_drill_runs_without_latency_by_default_or_when_told_zero(text: str) -> N
 
     assert parse([]).latency == 0.0 and parse(["--latency", text]).latency == 0.0
     assert parse(["--latency", "20ms"]).latency == pytest.approx(0.02)
+
+
+def test_the_runners_help_lists_every_benchmark_with_what_it_measures() -> None:
+    done = bench("--help")
+    assert done.returncode == 0 and "python -m bench [NAME] [--quick]" in done.stdout
+    listed = done.stdout.split("benchmarks:\n")[1].splitlines()
+    assert [line.split()[0] for line in listed] == benchmarks()
+    assert all(len(line.split()) > 3 for line in listed), listed  # a name and a summary
+    assert any("critical-path floor" in line for line in listed)
