@@ -29,9 +29,12 @@ def parser(name: str, doc: str | None) -> argparse.ArgumentParser:
 
 def quick_options(name: str, doc: str | None, argv: Sequence[str] | None, quick: str
                   ) -> argparse.Namespace:
-    """The options of a benchmark that has only `--quick` (`quick` says what it then does)."""
+    """The options of a benchmark that has only `--quick` (`quick` says what it then does)
+    and `--json`."""
     options = parser(name, doc)
     options.add_argument("--quick", action="store_true", help=quick)
+    options.add_argument("--json", action="store_true",
+                         help=f"print the result (bench/results/{name}.json) as JSON, no table")
     return options.parse_args(list(argv or []))
 
 
@@ -113,10 +116,14 @@ def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
-def write_result(name: str, document: dict[str, Any]) -> Path:
+def write_result(name: str, document: dict[str, Any], echo: bool = False) -> Path:
+    """Write bench/results/NAME.json (the machine, then `document`); `echo`: print it too."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps({"machine": machine(), **document}, indent=2) + "\n")
+    text = json.dumps({"machine": machine(), **document}, indent=2) + "\n"
+    path.write_text(text)
+    if echo:
+        print(text, end="")
     return path
 
 

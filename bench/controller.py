@@ -108,10 +108,12 @@ def main(argv: list[str]) -> int:
         ["fires measured", len(late), "-"],
         ["idle RSS, 1,000 schedules (MB)", rss, "< 150"],
     ]
-    print(f"{SCHEDULES} schedules, {seconds:.0f} s of the scheduler loop on the system clock")
-    print(table(["measure", "value", "target"], rows))
     write_result("controller", {"schedules": SCHEDULES, "seconds": seconds,
                                 "lateness_p50_s": median(late), "lateness_p99_s": p99,
                                 "lateness_max_s": max(late), "fires": len(late),
-                                "mean_s": statistics.fmean(late), "idle_rss_mb": rss})
+                                "mean_s": statistics.fmean(late), "idle_rss_mb": rss},
+                 echo=args.json)
+    if not args.json:
+        print(f"{SCHEDULES} schedules, {seconds:.0f} s of the scheduler loop on the system clock")
+        print(table(["measure", "value", "target"], rows))
     return 0

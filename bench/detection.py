@@ -88,8 +88,10 @@ def main(argv: list[str]) -> int:
     rows = [[name, median(parts["latency_seconds"]), max(parts["latency_seconds"]),
              median(parts["decision_seconds"]), median(parts["opening_seconds"]),
              len(parts["latency_seconds"])] for name, parts in results.items()]
-    print(table(["watch", "median latency (s)", "max (s)", "of which: seen (s)",
-                 "failover start (s)", "rounds"], rows))
     write_result("detection", {"rounds": rounds, "seconds": results,
-                               "target": "<= 1 s event-driven, <= one poll interval polling"})
+                               "target": "<= 1 s event-driven, <= one poll interval polling"},
+                 echo=args.json)
+    if not args.json:
+        print(table(["watch", "median latency (s)", "max (s)", "of which: seen (s)",
+                     "failover start (s)", "rounds"], rows))
     return 0

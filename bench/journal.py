@@ -65,8 +65,8 @@ def fold_seconds(events: list[Event], rounds: int = ROUNDS) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    quick = quick_options("journal", __doc__, argv, f"2 rounds of each instead of {ROUNDS}").quick
-    rounds = 2 if quick else ROUNDS
+    args = quick_options("journal", __doc__, argv, f"2 rounds of each instead of {ROUNDS}")
+    rounds = 2 if args.quick else ROUNDS
     with tempfile.TemporaryDirectory() as tmp:
         counter = iter(range(10_000))
 
@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         "append_us": {"sqlite FULL (drctl)": round(full * 1e6, 1),
                       "sqlite NORMAL": round(normal * 1e6, 1), "memory": round(memory * 1e6, 1)},
         "full_vs_normal": round(full / normal, 2), "full_vs_memory": round(full / memory, 2),
-        "fold_events": len(events), "fold_ms": round(fold * 1e3, 3)})
+        "fold_events": len(events), "fold_ms": round(fold * 1e3, 3)}, echo=args.json)
+    if args.json:
+        return 0
     print(f"journal append, median per event of {rounds} rounds of {EVENTS} appends "
           f"(results in {path})")
     print(table(["store", "us per append", "FULL / this"],

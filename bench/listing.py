@@ -147,19 +147,21 @@ def dynamodb_rows(runs: int) -> tuple[list[list[Any]], float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    quick = quick_options("listing", __doc__, argv, "a tenth of the runs").quick
+    args = quick_options("listing", __doc__, argv, "a tenth of the runs")
+    quick = args.quick
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     dynamodb_runs = 100 if quick else 1_000
     rows = sqlite_rows(1_000 if quick else 10_000)
     dynamo, migration = dynamodb_rows(dynamodb_runs)
     rows += dynamo
     headers = ["store", "runs", "command", "before ms", "after ms", "before/after"]
-    print("median; before: journals folded / every id scanned; after: summaries / id index")
-    print(table(headers, rows))
-    print(f"migrating a DynamoDB table of {dynamodb_runs:,} runs from before summaries, "
-          f"once: {migration:.1f} s")
     write_result("listing", {"rows": [dict(zip(headers, r, strict=True)) for r in rows],
-                             "dynamodb_migration_seconds": migration})
+                             "dynamodb_migration_seconds": migration}, echo=args.json)
+    if not args.json:
+        print("median; before: journals folded / every id scanned; after: summaries / id index")
+        print(table(headers, rows))
+        print(f"migrating a DynamoDB table of {dynamodb_runs:,} runs from before summaries, "
+              f"once: {migration:.1f} s")
     return 0
 
 

@@ -113,10 +113,11 @@ def main(argv: list[str]) -> int:
                 ("+ html (charts)", timed(lambda: _html(view()), 1)),
                 ("drctl report --json (new process)", cli_seconds(state))]
         store.close()
-    print(f"{RUNS} runs in the journal (made in {made:.1f} s)")
-    print(table(["what", "wall s", "cpu s"], [(n, w, c) for n, (w, c) in timings]))
     write_result("report", {"runs": RUNS, "rounds": rounds, "seconds": {
-        name: {"wall": wall, "cpu": cpu} for name, (wall, cpu) in timings}})
+        name: {"wall": wall, "cpu": cpu} for name, (wall, cpu) in timings}}, echo=args.json)
+    if not args.json:
+        print(f"{RUNS} runs in the journal (made in {made:.1f} s)")
+        print(table(["what", "wall s", "cpu s"], [(n, w, c) for n, (w, c) in timings]))
     return 0
 
 

@@ -47,7 +47,7 @@ def run_once(argv: list[str]) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench startup", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="5 runs each instead of 15")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON, no table")
     args = parser.parse_args(argv or [])
     rounds = 5 if args.quick else 15
     with tempfile.TemporaryDirectory() as state_dir:

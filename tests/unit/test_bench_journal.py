@@ -23,3 +23,12 @@ def test_the_journal_benchmark_writes_its_result(
     assert result["machine"]["cpus"] and result["fold_events"] == journal.EVENTS + 1
     out = capsys.readouterr().out
     assert str(tmp_path / "journal.json") in out and "sqlite FULL (drctl)" in out
+
+
+def test_json_prints_the_result_document_and_no_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    assert journal.main(["--quick", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((tmp_path / "journal.json").read_text())

@@ -31,6 +31,7 @@ def test_help_shows_the_options_and_runs_nothing(name: str) -> None:
     done = bench(name, "--help")
     assert done.returncode == 0, done.stderr
     assert f"usage: python -m bench {name}" in done.stdout and "--quick" in done.stdout
+    assert "--json" in done.stdout  # README: `python -m bench NAME [--quick] [--json]`
     assert "Traceback" not in done.stderr
 
 
