@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -202,18 +204,33 @@ def roadtrip_with(path: Path, schedules: str = "", controller: str = "",
 
 
 @contextmanager
-def running_controller(args: Sequence[str], env: dict[str, str] | None = None
-                       ) -> Iterator[subprocess.Popen[str]]:
+def running_controller(args: Sequence[str], env: dict[str, str] | None = None,
+                       timeout: float = 120) -> Iterator[subprocess.Popen[str]]:
     """`drctl ARGS controller …` started, yielded once it leads, its log drained (a full pipe
-    would stall the controller being measured), always stopped (SIGTERM) by its pid."""
+    would stall the controller being measured), always stopped (SIGTERM) by its pid. A
+    controller that exits, or has not led within `timeout` seconds, is a RuntimeError with the
+    end of its log (it was yielded dead: the benchmark then failed far from the cause)."""
     process = subprocess.Popen([sys.executable, "-m", "drctl", *args], env=env, cwd=ROOT,
                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    try:
+    led, before = threading.Event(), deque[str](maxlen=20)
+
+    def drain() -> None:
         assert process.stderr is not None
         for line in process.stderr:
-            if "leader_elected" in line:
-                break
-        threading.Thread(target=process.stderr.read, daemon=True).start()
+            if not led.is_set():
+                before.append(line)
+                if "leader_elected" in line:
+                    led.set()
+
+    try:
+        threading.Thread(target=drain, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not led.wait(0.1):
+            if process.poll() is not None or time.monotonic() > deadline:
+                why = (f"exited with code {process.returncode}" if process.poll() is not None
+                       else f"did not lead within {timeout:g} s")
+                raise RuntimeError(f"drctl {' '.join(args)} {why}; the end of its log:\n"
+                                   + "".join(before))
         yield process
     finally:
         process.terminate()
