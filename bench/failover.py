@@ -217,9 +217,13 @@ def journal_append_seconds(directory: Path) -> float:
 
 
 def _run_script(sb: Sandbox, playbook: Path) -> dict[str, Any]:
-    subprocess.run([sys.executable, "-m", "bench.sequential_failover", str(playbook), SOURCE,
-                    TARGET], env=sb.env, check=True, capture_output=True, text=True,
-                   cwd=Path(__file__).parent.parent)
+    done = subprocess.run([sys.executable, "-m", "bench.sequential_failover", str(playbook),
+                           SOURCE, TARGET], env=sb.env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, cwd=Path(__file__).parent.parent,
+                          check=False)
+    if done.returncode != 0:  # what went wrong, not only that it did (CalledProcessError)
+        raise RuntimeError(f"the sequential script exited {done.returncode}: "
+                           f"{done.stderr[-2000:]}")
     return {}
 
 

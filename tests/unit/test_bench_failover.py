@@ -140,3 +140,16 @@ def test_a_figure_not_measured_is_a_dash_in_the_table() -> None:
     from bench.common import table
 
     assert table(["drctl s", "seq s"], [[7.2, None]]).splitlines()[-1].split() == ["7.20", "-"]
+
+
+def test_a_failed_script_run_says_why(tmp_path: Path) -> None:
+    import os
+
+    from bench.common import Sandbox
+    from bench.failover import _run_script
+
+    box = Sandbox(tmp_path, dict(os.environ), {})
+    with pytest.raises(RuntimeError) as failed:
+        _run_script(box, tmp_path / "missing.yaml")
+    assert "the sequential script exited 1" in str(failed.value)
+    assert "No such file or directory" in str(failed.value)  # its own error, not only its code
