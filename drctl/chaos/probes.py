@@ -48,6 +48,17 @@ def heartbeat_age(table: str, writer: str, attribute: str = "written_at",
     return round(time.time() - float(item[attribute]), 3)
 
 
+def alarm_state(alarm: str, region: str | None = None,
+                configuration: dict[str, Any] | None = None) -> str:
+    """The alarm's state (`OK`, `ALARM`, `INSUFFICIENT_DATA`), read as a failover reads it:
+    through drctl's adapter and its adaptive retries. (chaostoolkit-aws's
+    `get_alarm_state_value` uses a client with botocore's default retries: under injected
+    throttling and 5xx errors it gives up after three attempts, which is not what drctl's
+    detection does.) `region` overrides the experiment's."""
+    (state,) = _aws().cloudwatch(region or _region(configuration)).alarms([alarm])
+    return state.state
+
+
 def failover_reads(table: str, writer: str, alarm: str, reads: int = 25,
                    configuration: dict[str, Any] | None = None) -> dict[str, int]:
     """Read, `reads` times each and as fast as they answer, what a failover depends on: the

@@ -65,7 +65,7 @@ def test_step_failing_midway_journals_what_changed_and_the_ways_out(
     # The failed run holds the playbook. A resume uses the playbook it started with: a
     # changed one is refused, showing the change.
     assert cli("failover", "--region", "us-west-2", "--yes").returncode == 4
-    changed = tmp_path / "playbook.yaml"
+    changed = Path(path)  # the playbook the run started with
     changed.write_text(changed.read_text().replace("      desired: 20", "      desired: 4"))
     refused = cli("failover", "--resume", run["run_id"])
     assert refused.returncode == 2, refused.stderr
