@@ -129,7 +129,7 @@ def test_a_source_table_is_read_again_only_when_its_version_changed() -> None:
 def test_due_versions_of_one_item_are_written_once_newest_last() -> None:
     """Beats pile up behind the lag (one a second, 3 s late): one BatchWriteItem may not name
     a key twice, and only the newest due version matters; the delivered point is the newest."""
-    conditions, replicator, target, clock = setup(lag=3.0)
+    _, replicator, target, clock = setup(lag=3.0)
     for second in range(10):
         replicator.enqueue(HEARTBEATS_TABLE, beat(EAST, 1000.0 + second))
         replicator.enqueue(HEARTBEATS_TABLE, beat(WEST, 1000.0 + second))
