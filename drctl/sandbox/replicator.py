@@ -84,8 +84,9 @@ class Replicator:
 
     def baseline(self) -> None:
         """Take what the source holds now as already replicated (the estate is seeded in both)."""
-        for table, key, version, _ in self._source_versions():
-            self._seen[(table, key)] = version
+        for table in REPLICATED_TABLES:
+            for key, version, _ in self._source_versions(table):
+                self._seen[(table, key)] = version
 
     def start(self) -> None:
         self._thread.start()
@@ -138,14 +139,22 @@ class Replicator:
 
     def _poll(self) -> None:
         now = self._clock()
-        for table, key, version, item in self._source_versions(self._changed_tables()):
-            with self._lock:
-                if self._seen.get((table, key)) == version:
-                    continue
-                self._seen[(table, key)] = version
-            written_at = float(item["written_at"]["N"]) if "written_at" in item else now
-            with self._lock:
-                self._pending.append(_Pending(table, item, written_at))
+        for table in REPLICATED_TABLES:
+            # The token is taken before the read (a write during it is read next time) and
+            # kept only once the read is whole: a read that fails is done again.
+            token = self._version(table) if self._version is not None else None
+            if token is not None and self._polled.get(table) == token:
+                continue
+            for key, version, item in self._source_versions(table):
+                with self._lock:
+                    if self._seen.get((table, key)) == version:
+                        continue
+                    self._seen[(table, key)] = version
+                written_at = float(item["written_at"]["N"]) if "written_at" in item else now
+                with self._lock:
+                    self._pending.append(_Pending(table, item, written_at))
+            if token is not None:
+                self._polled[table] = token
 
     def apply_due(self) -> None:
         cutoff = self._clock() - self._conditions.replication_lag
@@ -189,27 +198,11 @@ class Replicator:
         log.info("replication_cut", lost_items=lost, **cut.as_dict())
         return cut
 
-    def _changed_tables(self) -> tuple[str, ...]:
-        """The replicated tables written since the last poll read them (all, without a
-        version token). The token is taken before the read: a write during it is read next."""
-        if self._version is None:
-            return REPLICATED_TABLES
-        changed = []
-        for table in REPLICATED_TABLES:
-            token = self._version(table)
-            if token is None or self._polled.get(table) != token:
-                changed.append(table)
-                if token is not None:
-                    self._polled[table] = token
-        return tuple(changed)
-
-    def _source_versions(self, tables: tuple[str, ...] = REPLICATED_TABLES
-                         ) -> Iterator[tuple[str, str, str, Item]]:
-        for table in tables:
-            key_name = TABLE_KEYS[table]
-            for item in _scan(self._source, table):
-                version = json.dumps(item, sort_keys=True)
-                yield table, json.dumps(item[key_name], sort_keys=True), version, item
+    def _source_versions(self, table: str) -> Iterator[tuple[str, str, Item]]:
+        key_name = TABLE_KEYS[table]
+        for item in _scan(self._source, table):
+            version = json.dumps(item, sort_keys=True)
+            yield json.dumps(item[key_name], sort_keys=True), version, item
 
 
 def _batches(due: list[_Pending], size: int = 25) -> Iterator[list[_Pending]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from drctl.sandbox.conditions import Conditions
 from drctl.sandbox.estate import HEARTBEATS_TABLE
 from drctl.sandbox.replicator import Replicator
@@ -138,3 +140,22 @@ def test_due_versions_of_one_item_are_written_once_newest_last() -> None:
     assert arrived(target) == 1003.0
     assert float(target.items[(HEARTBEATS_TABLE, WEST)]["written_at"]["N"]) == 1003.0
     assert replicator._newest_delivered == 1003.0
+
+
+def test_a_read_that_fails_is_done_again_at_the_next_poll() -> None:
+    """The version token was kept before the read: a read that failed halfway (a sandbox
+    hiccup) left the table's changes unreplicated until its next write."""
+    clock = Clock()
+    conditions = Conditions((EAST, WEST), 0.0, clock=clock)
+    source, target = CountedTables(), Tables()
+    replicator = Replicator(source, target, conditions, (EAST, WEST), clock=clock,
+                            version=lambda table: 1)
+    source.put_item(HEARTBEATS_TABLE, beat(EAST, 1000.0))
+    failing = source.scan
+    source.scan = lambda TableName, **kw: (_ for _ in ()).throw(OSError("hiccup"))  # type: ignore
+    with pytest.raises(OSError):
+        replicator._poll()
+    source.scan = failing  # type: ignore[method-assign]
+    replicator._poll()
+    replicator.apply_due()
+    assert arrived(target) == 1000.0
